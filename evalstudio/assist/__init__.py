@@ -1,0 +1,1 @@
+"""The model side: model files and backends that stream a model's help."""

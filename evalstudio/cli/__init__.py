@@ -1,0 +1,1 @@
+"""The command line (click): import, studies, and the app."""

@@ -1,0 +1,131 @@
+"""The `evalstudio` command: the app with no arguments, and everything that is not the review."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from evalstudio import __version__
+from evalstudio.core.errors import EvalStudioError, ImportRejected
+from evalstudio.services import studies
+from evalstudio.services.importing import import_tasks
+from evalstudio.services.workspace import Workspace, open_workspace, resolve_workspace_path
+
+
+class _Group(click.Group):
+    """Turns the one user-facing error type into a click error: a message, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EvalStudioError as e:
+            raise click.ClickException(str(e)) from e
+
+
+class _State:
+    def __init__(self, db: Path | None) -> None:
+        self.db = db
+        self._workspace: Workspace | None = None
+
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            self._workspace = open_workspace(self.db)
+        return self._workspace
+
+    def close(self) -> None:
+        if self._workspace is not None:
+            self._workspace.close()
+
+
+@click.group(cls=_Group, invoke_without_command=True)
+@click.version_option(__version__, prog_name="evalstudio")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Workspace file (default: $EVALSTUDIO_DB, else workspace.sqlite in the user data dir).",
+)
+@click.pass_context
+def main(ctx: click.Context, db: Path | None) -> None:
+    """EvalStudio: review candidate answers with a local model's help, and measure the help.
+
+    With no command, opens the app.
+    """
+    state = _State(db)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(app)
+
+
+def _with_workspace(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Pass the command the opened workspace as its first argument."""
+
+    @click.pass_obj
+    @functools.wraps(f)
+    def wrapper(state: _State, *args: Any, **kwargs: Any) -> Any:
+        return f(state.workspace(), *args, **kwargs)
+
+    return wrapper
+
+
+@main.command()
+@click.option("--study", "study_name", help="Study to open (default: the demo study).")
+@click.pass_obj
+def app(state: _State, study_name: str | None) -> None:
+    """Open the app (the demo study is added to a workspace that has no studies)."""
+    from evalstudio.ui.app import run_app  # Qt loads only when the app is wanted
+
+    raise SystemExit(run_app(resolve_workspace_path(state.db), study_name))
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--study", "study_name", required=True, help="Study to import into (created if new).")
+@click.option("--skip-invalid", is_flag=True, help="Import the good rows and list the bad ones.")
+@_with_workspace
+def import_command(workspace: Workspace, file: Path, study_name: str, skip_invalid: bool) -> None:
+    """Import tasks from a JSONL or CSV FILE (format: docs/task-format.md).
+
+    Every bad row is reported with its line and field. By default nothing is imported when
+    any row is bad.
+    """
+    try:
+        report = import_tasks(workspace, file, study_name, skip_invalid=skip_invalid)
+    except ImportRejected as e:
+        for problem in e.problems:
+            click.echo(problem.describe(e.source), err=True)
+        raise click.ClickException(
+            f"nothing imported from {e.source}: {len({p.line for p in e.problems})} bad row(s) "
+            "(fix them, or use --skip-invalid to import the good ones)"
+        ) from e
+    for problem in report.problems:
+        click.echo(problem.describe(report.source), err=True)
+    skipped = f", skipped {report.skipped_rows} bad row(s)" if report.problems else ""
+    click.echo(
+        f"Imported {report.items} item(s) ({report.tasks} new task(s), {report.pairs} pair(s)) "
+        f"into '{report.study.name}'{skipped}."
+    )
+
+
+@main.command("studies")
+@_with_workspace
+def studies_command(workspace: Workspace) -> None:
+    """List the workspace's studies with their counts."""
+    summaries = studies.list_studies(workspace)
+    if not summaries:
+        click.echo(
+            f"No studies in {workspace.path}. Add one with: evalstudio import FILE --study NAME"
+        )
+        return
+    header = ("study", "items", "code", "text", "pairs", "judgments")
+    rows = [
+        (s.study.name, s.items, s.code_items, s.text_items, s.pairs, s.judgments) for s in summaries
+    ]
+    width = max(len(header[0]), *(len(r[0]) for r in rows))
+    click.echo(f"{header[0]:<{width}}" + "".join(f"  {h:>9}" for h in header[1:]))
+    for name, *counts in rows:
+        click.echo(f"{name:<{width}}" + "".join(f"  {c:>9}" for c in counts))

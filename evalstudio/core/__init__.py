@@ -1,0 +1,1 @@
+"""The domain: tasks, candidates, pairs, studies, evaluators. No Qt, no SQL, no model."""

@@ -1,0 +1,187 @@
+"""Turns checked records into the tasks, candidates, pairs and items one import adds to a study."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from evalstudio.core.errors import Problem
+from evalstudio.core.ids import derived_id
+from evalstudio.core.model import Candidate, Pair, StudyItem, Task, Truth
+from evalstudio.core.task_records import BadRecord, TaskRecord
+
+
+@dataclass
+class ImportPlan:
+    """What one import adds, and the problems of the rows it leaves out."""
+
+    tasks: list[Task] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
+    pairs: list[Pair] = field(default_factory=list)
+    items: list[StudyItem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def bad_rows(self) -> int:
+        return len({p.line for p in self.problems})
+
+
+def plan_import(
+    study_id: str,
+    rows: Iterable[TaskRecord | BadRecord],
+    *,
+    existing_ids: set[str],
+    existing_tasks: dict[str, Task],
+    existing_pair_ids: set[str],
+    first_position: int,
+) -> ImportPlan:
+    """Check the rows against each other and the study; build what the good ones add.
+
+    A pair is kept or dropped whole: if one twin is bad, the other is dropped too, so a study
+    never holds half a pair.
+    """
+    plan = ImportPlan()
+    records: list[TaskRecord] = []
+    bad_twin_line: dict[str, int] = {}
+    for row in rows:
+        if isinstance(row, BadRecord):
+            plan.problems.extend(row.problems)
+            if row.pair_id is not None:
+                bad_twin_line.setdefault(row.pair_id, row.line)
+        else:
+            records.append(row)
+    bad: dict[int, list[Problem]] = defaultdict(list)
+    for problem in _duplicate_ids(records, existing_ids) + _task_conflicts(records, existing_tasks):
+        bad[problem.line].append(problem)
+    twins = _pairs(records, bad, existing_pair_ids, bad_twin_line)
+    for pair_id, group in twins.items():
+        twin = next((r.line for r in group if r.line in bad), bad_twin_line.get(pair_id))
+        for record in group:
+            if twin is not None and record.line not in bad:
+                bad[record.line].append(
+                    Problem(record.line, "pair_id", f"left out: its twin on line {twin} is bad")
+                )
+    for problems in bad.values():
+        plan.problems.extend(problems)
+    plan.problems.sort(key=lambda p: p.line)
+    good = [r for r in records if r.line not in bad]
+    _build(plan, study_id, good, twins, set(existing_tasks), first_position)
+    return plan
+
+
+def _duplicate_ids(records: list[TaskRecord], existing_ids: set[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    first_line: dict[str, int] = {}
+    for r in records:
+        if r.id in existing_ids:
+            problems.append(Problem(r.line, "id", f"'{r.id}' is already in this study"))
+        elif r.id in first_line:
+            problems.append(
+                Problem(r.line, "id", f"duplicate id '{r.id}' (first on line {first_line[r.id]})")
+            )
+        else:
+            first_line[r.id] = r.line
+    return problems
+
+
+def _task_conflicts(records: list[TaskRecord], existing: dict[str, Task]) -> list[Problem]:
+    """Records of one task must agree on what the task is, with each other and the study."""
+    problems: list[Problem] = []
+    first: dict[str, TaskRecord] = {}
+    for r in records:
+        seen = first.setdefault(r.task_key, r)
+        stored = existing.get(r.task_key)
+        for name in ("prompt", "kind", "language", "reference"):
+            if stored is not None and getattr(r, name) != getattr(stored, name):
+                problems.append(
+                    Problem(r.line, name, f"differs from task '{r.task_key}' already in the study")
+                )
+            elif getattr(r, name) != getattr(seen, name):
+                problems.append(
+                    Problem(r.line, name, f"differs from line {seen.line}, which has the same task")
+                )
+    return problems
+
+
+def _pairs(
+    records: list[TaskRecord],
+    bad: dict[int, list[Problem]],
+    existing_pair_ids: set[str],
+    bad_twin_line: dict[str, int],
+) -> dict[str, list[TaskRecord]]:
+    groups: dict[str, list[TaskRecord]] = defaultdict(list)
+    for r in records:
+        if r.pair_id is not None:
+            groups[r.pair_id].append(r)
+    for pair_id, group in groups.items():
+        if pair_id in bad_twin_line:
+            continue  # the bad twin's own problems say what is wrong
+        message = (
+            "is already in this study" if pair_id in existing_pair_ids else _pair_problem(group)
+        )
+        if message:
+            for r in group:
+                bad[r.line].append(Problem(r.line, "pair_id", f"pair '{pair_id}': {message}"))
+    return groups
+
+
+def _pair_problem(group: list[TaskRecord]) -> str | None:
+    lines = ", ".join(str(r.line) for r in group)
+    if len(group) != 2:
+        return f"has {len(group)} record(s) (lines {lines}); a pair is exactly two twins"
+    truths = {r.truth for r in group}
+    if truths != {Truth.CORRECT, Truth.FLAWED}:
+        return f"needs one truth=correct and one truth=flawed twin (lines {lines})"
+    if group[0].task_key != group[1].task_key:
+        return f"twins answer different tasks (lines {lines})"
+    tests = {r.test for r in group if r.test is not None}
+    if len(tests) > 1:
+        return f"twins carry different tests (lines {lines})"
+    return None
+
+
+def _build(
+    plan: ImportPlan,
+    study_id: str,
+    records: list[TaskRecord],
+    twins: dict[str, list[TaskRecord]],
+    existing_task_keys: set[str],
+    first_position: int,
+) -> None:
+    tasks: dict[str, str] = {}
+    for r in records:
+        task_id = derived_id(study_id, "task", r.task_key)
+        if r.task_key not in tasks and r.task_key not in existing_task_keys:
+            plan.tasks.append(
+                Task(task_id, study_id, r.task_key, r.prompt, r.kind, r.language, r.reference)
+            )
+        tasks[r.task_key] = task_id
+        candidate_id = derived_id(study_id, "candidate", r.id)
+        plan.candidates.append(
+            Candidate(candidate_id, task_id, r.id, r.candidate, r.truth, r.flaw, r.gold)
+        )
+        plan.items.append(
+            StudyItem(
+                derived_id(study_id, "item", r.id),
+                study_id,
+                candidate_id,
+                first_position + len(plan.items),
+            )
+        )
+    kept = {r.line for r in records}
+    for pair_id, group in twins.items():
+        if not all(r.line in kept for r in group):
+            continue
+        correct = next(r for r in group if r.truth is Truth.CORRECT)
+        flawed = next(r for r in group if r.truth is Truth.FLAWED)
+        plan.pairs.append(
+            Pair(
+                derived_id(study_id, "pair", pair_id),
+                tasks[correct.task_key],
+                pair_id,
+                derived_id(study_id, "candidate", correct.id),
+                derived_id(study_id, "candidate", flawed.id),
+                correct.test or flawed.test,
+            )
+        )

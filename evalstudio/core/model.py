@@ -1,0 +1,165 @@
+"""The domain records: tasks, candidates, perturbation pairs, studies, items and evaluators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What a candidate is: code to check for bugs, or text to check for errors."""
+
+    CODE = "code"
+    TEXT = "text"
+
+
+class Truth(StrEnum):
+    """Ground truth of a candidate, when the study owner knows it."""
+
+    CORRECT = "correct"
+    FLAWED = "flawed"
+
+
+class Verdict(StrEnum):
+    """An evaluator's verdict on a candidate."""
+
+    FLAWED = "flawed"
+    ACCEPTABLE = "acceptable"
+
+
+class Severity(StrEnum):
+    MINOR = "minor"
+    MAJOR = "major"
+    CRITICAL = "critical"
+
+
+class EvaluatorKind(StrEnum):
+    HUMAN = "human"
+    MODEL = "model"
+
+
+@dataclass(frozen=True)
+class LineRange:
+    """1-based, inclusive line range in a candidate."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.start < 1 or self.end < self.start:
+            raise ValueError(f"not a line range: {self.start}-{self.end}")
+
+    def overlaps(self, other: LineRange) -> bool:
+        return self.start <= other.end and other.start <= self.end
+
+    def __str__(self) -> str:
+        return str(self.start) if self.start == self.end else f"{self.start}-{self.end}"
+
+
+@dataclass(frozen=True)
+class Span:
+    """Character offsets [start, end) into a text candidate's source."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.start < 0 or self.end <= self.start:
+            raise ValueError(f"not a character span: {self.start}-{self.end}")
+
+
+@dataclass(frozen=True)
+class PlantedFlaw:
+    """The flaw planted in a flawed twin: what it is, how bad, and where."""
+
+    description: str
+    severity: Severity
+    lines: LineRange | None
+    span: Span | None
+
+
+@dataclass(frozen=True)
+class Study:
+    id: str
+    name: str
+    guidelines: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Task:
+    """What was asked: the prompt every candidate of the task answers."""
+
+    id: str
+    study_id: str
+    external_id: str
+    prompt: str
+    kind: Kind
+    language: str
+    reference: str | None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One answer to a task; the unit an evaluator judges."""
+
+    id: str
+    task_id: str
+    external_id: str
+    text: str
+    truth: Truth | None
+    flaw: PlantedFlaw | None
+    gold: bool
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A correct candidate and its flawed twin (targeted perturbation), with an optional test."""
+
+    id: str
+    task_id: str
+    external_id: str
+    correct_id: str
+    flawed_id: str
+    test: str | None
+
+
+@dataclass(frozen=True)
+class StudyItem:
+    """A candidate's place in a study, in the study's order."""
+
+    id: str
+    study_id: str
+    candidate_id: str
+    position: int
+
+
+@dataclass(frozen=True)
+class Evaluator:
+    id: str
+    name: str
+    kind: EvaluatorKind
+
+
+@dataclass(frozen=True)
+class StudySummary:
+    """A study with the counts a study list shows."""
+
+    study: Study
+    items: int
+    pairs: int
+    code_items: int
+    text_items: int
+    judgments: int
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """What an evaluator may see of an item: no ground truth, no pair, no gold flag."""
+
+    item_id: str
+    position: int
+    task_prompt: str
+    kind: Kind
+    language: str
+    candidate: str

@@ -1,0 +1,26 @@
+"""Evaluator profiles (several people can share one machine) and their judgments."""
+
+from __future__ import annotations
+
+from evalstudio.core.errors import EvalStudioError
+from evalstudio.core.ids import new_id
+from evalstudio.core.model import Evaluator, EvaluatorKind
+from evalstudio.services.workspace import Workspace, now
+from evalstudio.store import people
+
+
+def add_evaluator(
+    workspace: Workspace, name: str, kind: EvaluatorKind = EvaluatorKind.HUMAN
+) -> Evaluator:
+    name = name.strip()
+    if not name:
+        raise EvalStudioError("an evaluator needs a name")
+    evaluator = Evaluator(new_id(), name, kind)
+    db = workspace.db
+    with db.atomic():
+        people.insert_evaluator(db, evaluator, now())
+    return evaluator
+
+
+def list_evaluators(workspace: Workspace) -> list[Evaluator]:
+    return people.evaluators(workspace.db)

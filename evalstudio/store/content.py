@@ -1,0 +1,240 @@
+"""Rows of a study's content: tasks, candidates, perturbation pairs and study items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+from evalstudio.core.import_plan import ImportPlan
+from evalstudio.core.model import (
+    Candidate,
+    ItemView,
+    Kind,
+    LineRange,
+    Pair,
+    PlantedFlaw,
+    Severity,
+    Span,
+    Task,
+    Truth,
+)
+
+_BATCH = 500
+
+
+def insert_plan(db: Database, plan: ImportPlan) -> None:
+    """Write what an import adds; the caller holds the transaction."""
+    db.table("tasks").insert_all(
+        (
+            {
+                "id": t.id,
+                "study_id": t.study_id,
+                "external_id": t.external_id,
+                "prompt": t.prompt,
+                "kind": t.kind.value,
+                "language": t.language,
+                "reference": t.reference,
+            }
+            for t in plan.tasks
+        ),
+        batch_size=_BATCH,
+    )
+    db.table("candidates").insert_all(
+        (_candidate_row(c) for c in plan.candidates), batch_size=_BATCH
+    )
+    db.table("pairs").insert_all(
+        (
+            {
+                "id": p.id,
+                "task_id": p.task_id,
+                "external_id": p.external_id,
+                "correct_id": p.correct_id,
+                "flawed_id": p.flawed_id,
+                "test": p.test,
+            }
+            for p in plan.pairs
+        ),
+        batch_size=_BATCH,
+    )
+    external = {c.id: c.external_id for c in plan.candidates}
+    db.table("study_items").insert_all(
+        (
+            {
+                "id": i.id,
+                "study_id": i.study_id,
+                "candidate_id": i.candidate_id,
+                "external_id": external[i.candidate_id],
+                "position": i.position,
+            }
+            for i in plan.items
+        ),
+        batch_size=_BATCH,
+    )
+
+
+def _candidate_row(c: Candidate) -> dict[str, Any]:
+    flaw = c.flaw
+    return {
+        "id": c.id,
+        "task_id": c.task_id,
+        "external_id": c.external_id,
+        "text": c.text,
+        "truth": c.truth.value if c.truth else None,
+        "flaw_description": flaw.description if flaw else None,
+        "flaw_severity": flaw.severity.value if flaw else None,
+        "flaw_line_start": flaw.lines.start if flaw and flaw.lines else None,
+        "flaw_line_end": flaw.lines.end if flaw and flaw.lines else None,
+        "flaw_span_start": flaw.span.start if flaw and flaw.span else None,
+        "flaw_span_end": flaw.span.end if flaw and flaw.span else None,
+        "gold": int(c.gold),
+    }
+
+
+def _task(row: dict[str, Any]) -> Task:
+    return Task(
+        row["id"],
+        row["study_id"],
+        row["external_id"],
+        row["prompt"],
+        Kind(row["kind"]),
+        row["language"],
+        row["reference"],
+    )
+
+
+def _candidate(row: dict[str, Any]) -> Candidate:
+    flaw = None
+    if row["flaw_description"] is not None:
+        lines = row["flaw_line_start"]
+        span = row["flaw_span_start"]
+        flaw = PlantedFlaw(
+            row["flaw_description"],
+            Severity(row["flaw_severity"]),
+            LineRange(lines, row["flaw_line_end"]) if lines is not None else None,
+            Span(span, row["flaw_span_end"]) if span is not None else None,
+        )
+    return Candidate(
+        row["id"],
+        row["task_id"],
+        row["external_id"],
+        row["text"],
+        Truth(row["truth"]) if row["truth"] else None,
+        flaw,
+        bool(row["gold"]),
+    )
+
+
+def tasks_of_study(db: Database, study_id: str) -> dict[str, Task]:
+    """The study's tasks by their external id."""
+    return {
+        row["external_id"]: _task(row) for row in db["tasks"].rows_where("study_id = ?", [study_id])
+    }
+
+
+def external_ids_of_study(db: Database, study_id: str) -> set[str]:
+    return {
+        r["external_id"]
+        for r in db.query("SELECT external_id FROM study_items WHERE study_id = ?", [study_id])
+    }
+
+
+def pair_ids_of_study(db: Database, study_id: str) -> set[str]:
+    return {
+        r["external_id"]
+        for r in db.query(
+            "SELECT p.external_id FROM pairs p JOIN tasks t ON t.id = p.task_id "
+            "WHERE t.study_id = ?",
+            [study_id],
+        )
+    }
+
+
+def next_position(db: Database, study_id: str) -> int:
+    row = next(
+        db.query(
+            "SELECT coalesce(max(position) + 1, 0) AS n FROM study_items WHERE study_id = ?",
+            [study_id],
+        )
+    )
+    return int(row["n"])
+
+
+def candidates_of_study(db: Database, study_id: str) -> list[Candidate]:
+    """Every candidate of the study in study order, ground truth included (owner's view)."""
+    sql = (
+        "SELECT c.* FROM study_items si JOIN candidates c ON c.id = si.candidate_id "
+        "WHERE si.study_id = ? ORDER BY si.position"
+    )
+    return [_candidate(row) for row in db.query(sql, [study_id])]
+
+
+def pairs_of_study(db: Database, study_id: str) -> list[Pair]:
+    sql = (
+        "SELECT p.* FROM pairs p JOIN tasks t ON t.id = p.task_id WHERE t.study_id = ? "
+        "ORDER BY p.external_id"
+    )
+    return [
+        Pair(r["id"], r["task_id"], r["external_id"], r["correct_id"], r["flawed_id"], r["test"])
+        for r in db.query(sql, [study_id])
+    ]
+
+
+_ITEM_VIEW = """
+    SELECT si.id AS item_id, si.position, t.prompt, t.kind, t.language, c.text
+    FROM study_items si
+    JOIN candidates c ON c.id = si.candidate_id
+    JOIN tasks t ON t.id = c.task_id
+"""
+
+
+def _item_view(row: dict[str, Any]) -> ItemView:
+    return ItemView(
+        row["item_id"],
+        row["position"],
+        row["prompt"],
+        Kind(row["kind"]),
+        row["language"],
+        row["text"],
+    )
+
+
+def item_views(db: Database, study_id: str) -> list[ItemView]:
+    """The study's items as an evaluator may see them (no ground truth), in study order."""
+    sql = _ITEM_VIEW + " WHERE si.study_id = ? ORDER BY si.position"
+    return [_item_view(row) for row in db.query(sql, [study_id])]
+
+
+def next_unjudged_item(db: Database, study_id: str, evaluator_id: str) -> ItemView | None:
+    """The first item in study order that the evaluator has neither judged nor skipped.
+
+    The walk starts at the evaluator's judging frontier (every item before it is judged) and
+    probes judgments by index, so its cost is the run of judged items after the frontier, not
+    the evaluator's whole progress. The frontier moves up to the item found.
+    """
+    frontier = next(
+        db.query(
+            "SELECT coalesce(max(position), 0) AS p FROM judging_frontier "
+            "WHERE evaluator_id = ? AND study_id = ?",
+            [evaluator_id, study_id],
+        )
+    )["p"]
+    sql = (
+        _ITEM_VIEW
+        + """
+        WHERE si.study_id = ? AND si.position >= ? AND NOT EXISTS (
+            SELECT 1 FROM judgments j WHERE j.evaluator_id = ? AND j.study_item_id = si.id)
+        ORDER BY si.position LIMIT 1
+    """
+    )
+    rows = list(db.query(sql, [study_id, frontier, evaluator_id]))
+    if not rows:
+        return None
+    item = _item_view(rows[0])
+    if item.position > frontier:
+        with db.atomic():
+            db.table("judging_frontier").upsert(
+                {"evaluator_id": evaluator_id, "study_id": study_id, "position": item.position},
+                pk=("evaluator_id", "study_id"),
+            )
+    return item

@@ -1,0 +1,139 @@
+"""The workspace schema as forward-only migrations, applied in order when a workspace opens.
+
+Never edit a migration that has shipped: add the next one. Tables of events are append-only.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("evalstudio")
+
+
+def known_names() -> set[str]:
+    """The names of every migration this version knows (a newer workspace has others)."""
+    return {m.name for m in migrations.pending(Database(memory=True))}
+
+
+def _run(db: Database, script: str) -> None:
+    """Run a DDL script statement by statement inside the migration's transaction.
+
+    sqlite3's executescript() would COMMIT first and break the migration's atomicity.
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement[:80]!r}")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE studies (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE CHECK (length(trim(name)) > 0),
+            guidelines TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE tasks (
+            id TEXT PRIMARY KEY,
+            study_id TEXT NOT NULL REFERENCES studies(id),
+            external_id TEXT NOT NULL,
+            prompt TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('code', 'text')),
+            language TEXT NOT NULL,
+            reference TEXT,
+            UNIQUE (study_id, external_id)
+        ) STRICT;
+
+        CREATE TABLE candidates (
+            id TEXT PRIMARY KEY,
+            task_id TEXT NOT NULL REFERENCES tasks(id),
+            external_id TEXT NOT NULL,
+            text TEXT NOT NULL,
+            truth TEXT CHECK (truth IN ('correct', 'flawed')),
+            flaw_description TEXT,
+            flaw_severity TEXT CHECK (flaw_severity IN ('minor', 'major', 'critical')),
+            flaw_line_start INTEGER,
+            flaw_line_end INTEGER,
+            flaw_span_start INTEGER,
+            flaw_span_end INTEGER,
+            gold INTEGER NOT NULL DEFAULT 0 CHECK (gold IN (0, 1))
+        ) STRICT;
+        CREATE INDEX candidates_task ON candidates(task_id);
+
+        CREATE TABLE pairs (
+            id TEXT PRIMARY KEY,
+            task_id TEXT NOT NULL REFERENCES tasks(id),
+            external_id TEXT NOT NULL,
+            correct_id TEXT NOT NULL UNIQUE REFERENCES candidates(id),
+            flawed_id TEXT NOT NULL UNIQUE REFERENCES candidates(id),
+            test TEXT
+        ) STRICT;
+        CREATE INDEX pairs_task ON pairs(task_id);
+
+        CREATE TABLE study_items (
+            id TEXT PRIMARY KEY,
+            study_id TEXT NOT NULL REFERENCES studies(id),
+            candidate_id TEXT NOT NULL REFERENCES candidates(id),
+            external_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            UNIQUE (study_id, position),
+            UNIQUE (study_id, external_id)
+        ) STRICT;
+        CREATE INDEX study_items_candidate ON study_items(candidate_id);
+
+        CREATE TABLE evaluators (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL CHECK (length(trim(name)) > 0),
+            kind TEXT NOT NULL DEFAULT 'human' CHECK (kind IN ('human', 'model')),
+            created_at TEXT NOT NULL
+        ) STRICT;
+
+        -- Append-only: a revised judgment is a new row that names the one it supersedes.
+        -- Later migrations add the judgment form's fields (flaws, ratings, reveal history).
+        CREATE TABLE judgments (
+            id TEXT PRIMARY KEY,
+            study_item_id TEXT NOT NULL REFERENCES study_items(id),
+            evaluator_id TEXT NOT NULL REFERENCES evaluators(id),
+            verdict TEXT CHECK (verdict IN ('flawed', 'acceptable')),
+            skipped_reason TEXT,
+            supersedes_id TEXT REFERENCES judgments(id),
+            created_at TEXT NOT NULL,
+            CHECK ((verdict IS NULL) <> (skipped_reason IS NULL))
+        ) STRICT;
+        CREATE INDEX judgments_evaluator_item ON judgments(evaluator_id, study_item_id);
+        CREATE TRIGGER judgments_append_only_update BEFORE UPDATE ON judgments
+            BEGIN SELECT RAISE(ABORT, 'judgments are append-only'); END;
+        CREATE TRIGGER judgments_append_only_delete BEFORE DELETE ON judgments
+            BEGIN SELECT RAISE(ABORT, 'judgments are append-only'); END;
+        """,
+    )
+
+
+@migrations()
+def m002_judging_frontier(db: Database) -> None:
+    # A derived, rebuildable hint (not data): every item of the study before `position` has a
+    # judgment or skip by the evaluator. Judgments are append-only, so once true it stays true,
+    # and the next-item query can start there instead of at the study's first item.
+    _run(
+        db,
+        """
+        CREATE TABLE judging_frontier (
+            evaluator_id TEXT NOT NULL REFERENCES evaluators(id),
+            study_id TEXT NOT NULL REFERENCES studies(id),
+            position INTEGER NOT NULL,
+            PRIMARY KEY (evaluator_id, study_id)
+        ) STRICT;
+        """,
+    )

@@ -1,0 +1,1 @@
+"""The Qt front end: widgets that call services and listen to signals."""

@@ -1,0 +1,42 @@
+"""Shared fixtures: every test gets its own HOME and workspace; Qt runs offscreen."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from evalstudio.services.workspace import Workspace, open_workspace
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Point HOME and the XDG dirs at a temp folder so no test touches the user's data."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    for var, sub in (
+        ("XDG_DATA_HOME", ".local/share"),
+        ("XDG_CONFIG_HOME", ".config"),
+        ("XDG_CACHE_HOME", ".cache"),
+    ):
+        monkeypatch.setenv(var, str(home / sub))
+    monkeypatch.delenv("EVALSTUDIO_DB", raising=False)
+    return home
+
+
+@pytest.fixture
+def workspace_path(tmp_path: Path) -> Path:
+    return tmp_path / "workspace.sqlite"
+
+
+@pytest.fixture
+def workspace(workspace_path: Path) -> Iterator[Workspace]:
+    ws = open_workspace(workspace_path)
+    yield ws
+    ws.close()
