@@ -1,16 +1,33 @@
 # The two commands: `make run` and `make test`. Both create .venv on first use and reinstall
-# only when pyproject.toml changes; pip's cache keeps the compiled llama-cpp-python wheel.
+# only when pyproject.toml changes.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
+# llama-cpp-python ships only an sdist for Linux. It is compiled once (about 6 minutes on 2
+# cores) into a wheelhouse outside the checkout, so fresh clones and CI reuse it. Portable
+# build (GGML_NATIVE=OFF): the -march=native build crashed in llama_decode on this machine's
+# AVX-512 CPU (docs/engine.md), and a binary given to others must run on any x86-64 CPU.
+LLAMA_CPP_VERSION := 0.3.36
+WHEELHOUSE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/evalstudio/wheels
+LLAMA_STAMP := $(WHEELHOUSE)/llama-cpp-python-$(LLAMA_CPP_VERSION).portable
+
 .PHONY: run test lint bench clean-venv
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	@echo "Installing EvalStudio and its dependencies (first time: ~7 min, llama-cpp-python compiles)"
+
+$(LLAMA_STAMP): | $(BIN)/python
+	@echo "Compiling llama-cpp-python $(LLAMA_CPP_VERSION) once into $(WHEELHOUSE) (about 6 minutes)"
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip wheel --quiet --no-deps --no-cache-dir \
+		--no-binary llama-cpp-python -w $(WHEELHOUSE) llama-cpp-python==$(LLAMA_CPP_VERSION)
+	@touch $(LLAMA_STAMP)
+
+$(STAMP): pyproject.toml $(LLAMA_STAMP) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --no-deps \
+		$(WHEELHOUSE)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 

@@ -238,3 +238,19 @@ def next_unjudged_item(db: Database, study_id: str, evaluator_id: str) -> ItemVi
                 pk=("evaluator_id", "study_id"),
             )
     return item
+
+
+def task_and_candidate(db: Database, item_id: str) -> tuple[Task, Candidate] | None:
+    """The task and candidate behind a study item, ground truth included (for services)."""
+    rows = list(
+        db.query(
+            "SELECT c.* FROM study_items si JOIN candidates c ON c.id = si.candidate_id "
+            "WHERE si.id = ?",
+            [item_id],
+        )
+    )
+    if not rows:
+        return None
+    candidate = _candidate(rows[0])
+    task = _task(next(db.query("SELECT * FROM tasks WHERE id = ?", [candidate.task_id])))
+    return task, candidate

@@ -137,3 +137,57 @@ def m002_judging_frontier(db: Database) -> None:
         ) STRICT;
         """,
     )
+
+
+@migrations()
+def m003_assist_events(db: Database) -> None:
+    # One row per request to the model, written when it starts and completed when it ends;
+    # a row still 'running' after its process died is an incomplete request, never a lost one.
+    # Once ended, a row is frozen.
+    _run(
+        db,
+        """
+        CREATE TABLE assist_events (
+            id TEXT PRIMARY KEY,
+            study_item_id TEXT REFERENCES study_items(id),
+            evaluator_id TEXT REFERENCES evaluators(id),
+            kind TEXT NOT NULL CHECK (kind IN ('critique', 'fact_check', 'explain', 'chat')),
+            regenerates_id TEXT REFERENCES assist_events(id),
+            chat TEXT,
+            messages TEXT NOT NULL,
+            backend TEXT NOT NULL,
+            model_id TEXT NOT NULL,
+            model_sha256 TEXT,
+            params TEXT NOT NULL,
+            seed INTEGER,
+            requested_at TEXT NOT NULL,
+            first_token_at TEXT,
+            ended_at TEXT,
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER,
+            outcome TEXT NOT NULL DEFAULT 'running'
+                CHECK (outcome IN ('running', 'done', 'cancelled', 'error')),
+            error TEXT,
+            response TEXT NOT NULL DEFAULT '',
+            manipulated INTEGER NOT NULL DEFAULT 0 CHECK (manipulated IN (0, 1)),
+            manipulation TEXT CHECK (manipulation IN ('pass', 'flag')),
+            pregenerated INTEGER NOT NULL DEFAULT 0 CHECK (pregenerated IN (0, 1))
+        ) STRICT;
+        CREATE INDEX assist_events_item ON assist_events(study_item_id, kind, requested_at);
+        CREATE INDEX assist_events_evaluator ON assist_events(evaluator_id, requested_at);
+        CREATE TRIGGER assist_events_frozen_update BEFORE UPDATE ON assist_events
+            WHEN OLD.outcome <> 'running'
+            BEGIN SELECT RAISE(ABORT, 'an ended assist event is frozen'); END;
+        CREATE TRIGGER assist_events_no_delete BEFORE DELETE ON assist_events
+            BEGIN SELECT RAISE(ABORT, 'assist events are append-only'); END;
+
+        -- SHA-256 of model files, computed once per file version (a 7B GGUF takes seconds).
+        CREATE TABLE model_files (
+            path TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            PRIMARY KEY (path, size, mtime_ns)
+        ) STRICT;
+        """,
+    )

@@ -1,0 +1,119 @@
+"""The Backend protocol every model source implements, and the Stream a request returns."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from evalstudio.core.assistance import Outcome
+from evalstudio.core.errors import EvalStudioError
+
+Message = dict[str, str]
+
+
+class AssistError(EvalStudioError):
+    """The model cannot answer (missing file, server down, prompt too long, ...)."""
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    max_tokens: int = 512
+    temperature: float = 0.7
+    # None: a fresh random seed per request, so Regenerate gives new text (also after restart).
+    seed: int | None = None
+    # Hold the output to this JSON schema (a grammar locally, JSON mode over HTTP).
+    json_schema: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    backend: str
+    model_id: str
+    path: str | None
+    n_ctx: int | None
+
+
+class Stream:
+    """A response being generated. One consumer iterates the text chunks; any thread may
+    cancel. After the iteration ends, the fields say how it ended."""
+
+    _END = object()
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = seed
+        self.prompt_tokens: int | None = None
+        self.completion_tokens: int | None = None
+        self.outcome = Outcome.RUNNING
+        self.error: str | None = None
+        self.started = time.monotonic()
+        self.started_utc = datetime.now(UTC)
+        self.first_chunk_at: float | None = None
+        self.ended_at: float | None = None
+        self._chunks: list[str] = []
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._cancel = threading.Event()
+        self._done = threading.Event()
+
+    # Producer side (the backend's worker thread).
+    def push(self, text: str) -> None:
+        if self.first_chunk_at is None:
+            self.first_chunk_at = time.monotonic()
+        self._chunks.append(text)
+        self._queue.put(text)
+
+    def finish(self, outcome: Outcome, error: str | None = None) -> None:
+        self.outcome = outcome
+        self.error = error
+        self.ended_at = time.monotonic()
+        self._queue.put(self._END)
+        self._done.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    # Consumer side.
+    def __iter__(self) -> Iterator[str]:
+        while True:
+            item = self._queue.get()
+            if item is self._END:
+                self._queue.put(self._END)  # a second iteration ends at once
+                return
+            assert isinstance(item, str)
+            yield item
+
+    def cancel(self) -> None:
+        """Stop generating: within one token once decoding runs, or during prompt evaluation."""
+        self._cancel.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the request has ended; True if it has."""
+        return self._done.wait(timeout)
+
+    @property
+    def text(self) -> str:
+        """Everything generated so far."""
+        return "".join(self._chunks)
+
+
+class Backend(Protocol):
+    """A source of model help. Requests run one at a time, in the order they were made."""
+
+    def info(self) -> ModelInfo: ...
+
+    def stream(self, messages: list[Message], params: GenerationParams) -> Stream: ...
+
+    def score(self, messages: list[Message], options: Sequence[str]) -> dict[str, float]:
+        """Log-probability of each option as the first token of the reply."""
+        ...
+
+    def warm(self, variants: list[list[Message]]) -> Stream:
+        """Evaluate the prefix the variants share so the next request on them starts fast."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,175 @@
+"""The structured critique: the JSON schema the model is held to, and a parser that never fails.
+
+Every array and string in the schema is bounded: unbounded, the bundled model ran to
+max_tokens listing line numbers in 6 of 10 runs (docs/engine.md).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from evalstudio.core.assistance import Critique, CritiquePoint
+from evalstudio.core.model import LineRange, Severity, Verdict
+
+MAX_POINTS = 6
+MAX_CLAIM = 300
+
+
+def critique_schema(
+    *,
+    max_points: int = MAX_POINTS,
+    verdicts: tuple[Verdict, ...] = (Verdict.FLAWED, Verdict.ACCEPTABLE),
+    lines: tuple[int, ...] | None = None,
+) -> dict[str, Any]:
+    """The JSON schema of a critique. `verdicts` and `lines` narrow it (the misleading
+    assistant uses them to fix the direction of a manipulated critique)."""
+    line: dict[str, Any] = {"type": "integer"} if lines is None else {"enum": list(lines)}
+    point = {
+        "type": "object",
+        "properties": {
+            "line_start": line,
+            "line_end": line,
+            "severity": {"enum": [s.value for s in Severity]},
+            "claim": {"type": "string", "maxLength": MAX_CLAIM},
+        },
+        "required": ["line_start", "line_end", "severity", "claim"],
+    }
+    return {
+        "type": "object",
+        "properties": {
+            "points": {"type": "array", "items": point, "maxItems": max_points},
+            "verdict": {"enum": [v.value for v in verdicts]},
+        },
+        "required": ["points", "verdict"],
+    }
+
+
+_LINES = re.compile(r"\blines?\s+(\d{1,6})(?:\s*(?:-|\u2013|to|and)\s*(\d{1,6}))?", re.IGNORECASE)
+_SEVERITY = re.compile(r"\b(minor|major|critical)\b", re.IGNORECASE)
+_FLAWED = re.compile(r"\b(bug|incorrect|wrong|flaw|error|fails?|mistake)\b", re.IGNORECASE)
+_ACCEPTABLE = re.compile(
+    r"\b(no (?:bugs?|issues?|errors?|flaws?)|looks correct|is correct)\b", re.IGNORECASE
+)
+
+
+def parse_critique(text: str) -> Critique:
+    """Parse a model's critique: the JSON of `critique_schema`, else any JSON object in the
+    text, else the complete points of JSON cut short (by max_tokens, or mid-stream), else
+    free text (sentences that name lines become points). Never raises."""
+    data = _json_object(text) or _truncated_json(text)
+    if data is not None:
+        structured = _from_json(data)
+        if structured is not None:
+            return structured
+    return _from_free_text(text)
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    start = text.find("{")
+    while start != -1:
+        try:
+            value, _ = json.JSONDecoder().raw_decode(text, start)
+        except (json.JSONDecodeError, RecursionError):
+            start = text.find("{", start + 1)
+            continue
+        if isinstance(value, dict):
+            return value
+        start = text.find("{", start + 1)
+    return None
+
+
+_POINTS = re.compile(r'"points"\s*:\s*\[')
+_VERDICT = re.compile(r'"verdict"\s*:\s*"(\w+)"')
+
+
+def _truncated_json(text: str) -> dict[str, Any] | None:
+    """The complete point objects of a critique whose JSON was cut short."""
+    match = _POINTS.search(text)
+    if match is None:
+        return None
+    decoder = json.JSONDecoder()
+    points: list[Any] = []
+    position = match.end()
+    while True:
+        while position < len(text) and text[position] in " \t\r\n,":
+            position += 1
+        if position >= len(text) or text[position] != "{":
+            break
+        try:
+            value, position = decoder.raw_decode(text, position)
+        except (json.JSONDecodeError, RecursionError):
+            break
+        points.append(value)
+    verdict = _VERDICT.search(text)
+    return {"points": points, "verdict": verdict.group(1) if verdict else None}
+
+
+def _from_json(data: dict[str, Any]) -> Critique | None:
+    raw_points = data.get("points")
+    if not isinstance(raw_points, list):
+        return None
+    points = []
+    for raw in raw_points[: MAX_POINTS * 4]:
+        if not isinstance(raw, dict):
+            continue
+        claim = raw.get("claim")
+        if not isinstance(claim, str) or not claim.strip():
+            continue
+        points.append(
+            CritiquePoint(
+                _range(raw.get("line_start"), raw.get("line_end")),
+                _severity(raw.get("severity")),
+                claim.strip(),
+            )
+        )
+    verdict = data.get("verdict")
+    return Critique(tuple(points), _verdict(verdict), structured=True)
+
+
+def _range(start: object, end: object) -> LineRange | None:
+    if isinstance(start, bool) or not isinstance(start, int) or start < 1:
+        return None
+    if isinstance(end, bool) or not isinstance(end, int) or end < start:
+        end = start
+    return LineRange(start, end)
+
+
+def _severity(value: object) -> Severity:
+    try:
+        return Severity(str(value).lower())
+    except ValueError:
+        return Severity.MAJOR
+
+
+def _verdict(value: object) -> Verdict | None:
+    try:
+        return Verdict(str(value).lower())
+    except ValueError:
+        return None
+
+
+def _from_free_text(text: str) -> Critique:
+    points = []
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
+        match = _LINES.search(sentence)
+        if match is None or not sentence.strip():
+            continue
+        start = int(match.group(1))
+        end = int(match.group(2)) if match.group(2) else start
+        severity = _SEVERITY.search(sentence)
+        points.append(
+            CritiquePoint(
+                _range(start, end),
+                Severity(severity.group(1).lower()) if severity else Severity.MAJOR,
+                sentence.strip()[:MAX_CLAIM],
+            )
+        )
+    if points or (_FLAWED.search(text) and not _ACCEPTABLE.search(text)):
+        verdict: Verdict | None = Verdict.FLAWED
+    elif _ACCEPTABLE.search(text):
+        verdict = Verdict.ACCEPTABLE
+    else:
+        verdict = None
+    return Critique(tuple(points[: MAX_POINTS * 4]), verdict, structured=False)

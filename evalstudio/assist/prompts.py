@@ -1,0 +1,123 @@
+"""The one place that builds prompts, from the templates in resources/prompts/.
+
+Layout: the system message holds everything shared by every request on an item (role, task,
+reference, the numbered candidate); the kind's instruction comes last, as the user message.
+llama.cpp reuses the longest common prefix of consecutive prompts, so the second and third
+request on an item skip almost all of the prompt evaluation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+from evalstudio.assist.backend import AssistError, Message
+from evalstudio.core.assistance import AssistKind, Manipulation
+from evalstudio.core.misleading import MisleadingPlan
+
+_PLACEHOLDERS = {
+    "system": {"task", "reference", "language", "candidate"},
+    "reference": {"reference"},
+    "critique": set(),
+    "fact_check": set(),
+    "explain": set(),
+    "chat": {"question"},
+    "misleading_pass": set(),
+    "misleading_flag": {"line"},
+}
+
+
+@dataclass(frozen=True)
+class ItemContext:
+    """What the assistant is told about an item: never its ground truth."""
+
+    task_prompt: str
+    candidate: str
+    language: str
+    reference: str | None
+
+
+def numbered(text: str) -> str:
+    """The candidate with line numbers, as the model sees it and its critique points refer."""
+    lines = text.splitlines() or [""]
+    width = len(str(len(lines)))
+    return "\n".join(f"{n:>{width}} | {line}" for n, line in enumerate(lines, start=1))
+
+
+class PromptBook:
+    """Templates loaded and checked once; builds the messages of every request."""
+
+    def __init__(self, folder: Path) -> None:
+        self._templates: dict[str, Template] = {}
+        for name, allowed in _PLACEHOLDERS.items():
+            path = folder / f"{name}.md"
+            try:
+                template = Template(path.read_text(encoding="utf-8").strip())
+            except OSError as e:
+                raise AssistError(
+                    f"prompt template cannot be read: {e.strerror}", where=str(path)
+                ) from e
+            if not template.is_valid():
+                raise AssistError(
+                    "has a '$' that is not a placeholder (write $$ for $)", where=str(path)
+                )
+            unknown = set(template.get_identifiers()) - allowed
+            if unknown:
+                known = ", ".join(f"${a}" for a in sorted(allowed)) or "none"
+                raise AssistError(
+                    f"unknown placeholder(s) {', '.join('$' + u for u in sorted(unknown))} "
+                    f"(this template knows: {known})",
+                    where=str(path),
+                )
+            self._templates[name] = template
+
+    def _fill(self, name: str, **values: object) -> str:
+        return self._templates[name].substitute(values)
+
+    def system(self, item: ItemContext) -> Message:
+        reference = self._fill("reference", reference=item.reference) if item.reference else ""
+        content = self._fill(
+            "system",
+            task=item.task_prompt.strip(),
+            reference=reference,
+            language=item.language,
+            candidate=numbered(item.candidate),
+        )
+        return {"role": "system", "content": content}
+
+    def messages(
+        self,
+        item: ItemContext,
+        kind: AssistKind,
+        *,
+        chat: list[Message] | None = None,
+        misleading: MisleadingPlan | None = None,
+    ) -> list[Message]:
+        """The messages of one request. For CHAT, `chat` holds the turns so far, ending with
+        the evaluator's new question (the first question is wrapped in chat.md)."""
+        if kind is AssistKind.CHAT:
+            if not chat or chat[-1]["role"] != "user":
+                raise AssistError("a chat request needs the evaluator's question")
+            first, *rest = chat
+            turns = [
+                {"role": "user", "content": self._fill("chat", question=first["content"])},
+                *rest,
+            ]
+        else:
+            turns = [{"role": "user", "content": self._fill(kind.value)}]
+        if misleading is not None and misleading.manipulation is not None:
+            turns[-1] = {
+                "role": "user",
+                "content": turns[-1]["content"] + "\n\n" + self._misleading(misleading),
+            }
+        return [self.system(item), *turns]
+
+    def _misleading(self, plan: MisleadingPlan) -> str:
+        if plan.manipulation is Manipulation.PASS:
+            return self._fill("misleading_pass")
+        return self._fill("misleading_flag", line=plan.flag_line)
+
+    def variants(self, item: ItemContext) -> list[list[Message]]:
+        """One request of each kind: what a warm-up evaluates the shared prefix of."""
+        return [self.messages(item, kind) for kind in AssistKind if kind is not AssistKind.CHAT]

@@ -1,0 +1,73 @@
+"""Assistance as the domain sees it: kinds, outcomes, critique points, and the logged event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from evalstudio.core.model import LineRange, Severity, Verdict
+
+
+class AssistKind(StrEnum):
+    """What the evaluator asked the model for."""
+
+    CRITIQUE = "critique"
+    FACT_CHECK = "fact_check"
+    EXPLAIN = "explain"
+    CHAT = "chat"
+
+
+class Outcome(StrEnum):
+    """How a request ended. RUNNING on a row read later means the process died mid-request."""
+
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    ERROR = "error"
+
+
+class Manipulation(StrEnum):
+    """How the misleading assistant replaced an honest response."""
+
+    PASS = "pass"  # argues that a flawed candidate is fine
+    FLAG = "flag"  # claims a flaw in a line of a correct candidate
+
+
+@dataclass(frozen=True)
+class CritiquePoint:
+    """One point of a critique: where, how bad, and what the model claims."""
+
+    lines: LineRange | None
+    severity: Severity
+    claim: str
+
+
+@dataclass(frozen=True)
+class Critique:
+    """A parsed critique; `structured` is False when it came from free-text fallback parsing."""
+
+    points: tuple[CritiquePoint, ...]
+    verdict: Verdict | None
+    structured: bool
+
+
+@dataclass(frozen=True)
+class AssistEvent:
+    """One logged request and its response (a row of the assistance log)."""
+
+    id: str
+    study_item_id: str | None
+    evaluator_id: str | None
+    kind: AssistKind
+    outcome: Outcome
+    response: str
+    error: str | None
+    model_id: str
+    seed: int | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    requested_at: str
+    first_token_at: str | None
+    ended_at: str | None
+    manipulated: bool
+    pregenerated: bool

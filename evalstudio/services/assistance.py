@@ -1,0 +1,274 @@
+"""Requesting assistance on an item: prompt, stream, log. Every request is written to the store
+when it starts and completed when it ends, so a crash leaves an incomplete row, never none."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from typing import Any
+
+from evalstudio.assist.backend import AssistError, Backend, GenerationParams, Message, Stream
+from evalstudio.assist.critique import critique_schema
+from evalstudio.assist.prompts import ItemContext, PromptBook
+from evalstudio.core.assistance import AssistEvent, AssistKind, Manipulation, Outcome
+from evalstudio.core.ids import new_id
+from evalstudio.core.misleading import MisleadingPlan, plan_manipulation
+from evalstudio.core.model import Candidate, Task, Verdict
+from evalstudio.services.backends import ModelSettings, model_sha256, open_backend
+from evalstudio.services.resources import resources_dir
+from evalstudio.services.workspace import Workspace, now
+from evalstudio.store import assist_log, content
+
+
+@dataclass(frozen=True)
+class Misleading:
+    """The misleading-assistant condition: each response manipulated with probability p."""
+
+    p: float
+    seed: str
+
+
+class AssistRun:
+    """One request in flight. Iterate it (in one thread) for the text chunks; cancel() from any
+    thread. The log row is completed when the iteration ends; `event` then holds it."""
+
+    def __init__(self, workspace: Workspace, event_id: str, stream: Stream) -> None:
+        self.workspace = workspace
+        self.event_id = event_id
+        self.stream = stream
+        self.event: AssistEvent | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        first = True
+        try:
+            for chunk in self.stream:
+                if first:
+                    self._update({"first_token_at": _at(self.stream, self.stream.first_chunk_at)})
+                    first = False
+                yield chunk
+        finally:
+            if not self.stream.wait(timeout=0):
+                self.stream.cancel()  # the consumer left early: stop the model too
+                self.stream.wait()
+            self._finish()
+
+    def cancel(self) -> None:
+        self.stream.cancel()
+
+    def wait(self) -> AssistEvent:
+        """Consume the rest (if nobody iterates) and return the completed log row."""
+        if self.event is None:
+            for _ in self:
+                pass
+        assert self.event is not None
+        return self.event
+
+    def _update(self, fields: dict[str, Any]) -> None:
+        db = self.workspace.db
+        with db.atomic():
+            assist_log.update_running(db, self.event_id, fields)
+
+    def _finish(self) -> None:
+        s = self.stream
+        self._update(
+            {
+                "outcome": s.outcome.value,
+                "error": s.error,
+                "response": s.text,
+                "prompt_tokens": s.prompt_tokens,
+                "completion_tokens": s.completion_tokens,
+                "first_token_at": _at(s, s.first_chunk_at),
+                "ended_at": _at(s, s.ended_at),
+            }
+        )
+        self.event = assist_log.event(self.workspace.db, self.event_id)
+
+
+def _at(stream: Stream, moment: float | None) -> str | None:
+    """A stream's monotonic moment as a UTC timestamp (the row's requested_at is `started`)."""
+    if moment is None:
+        return None
+    return (stream.started_utc + timedelta(seconds=moment - stream.started)).isoformat(
+        timespec="microseconds"
+    )
+
+
+class Assistant:
+    """The assistance use cases: warm an item, request a kind or a chat turn, regenerate,
+    read a pre-generated response, score yes/no. Owns its backend."""
+
+    def __init__(self, workspace: Workspace, backend: Backend, settings: ModelSettings) -> None:
+        self.workspace = workspace
+        self.backend = backend
+        self.settings = settings
+        self.prompts = PromptBook(resources_dir() / "prompts")
+        self._warming: Stream | None = None
+        self._sha256: str | None = None
+        self._sha_done = False
+
+    @classmethod
+    def start(cls, workspace: Workspace, settings: ModelSettings | None = None) -> Assistant:
+        settings = settings or ModelSettings()
+        return cls(workspace, open_backend(settings), settings)
+
+    def close(self) -> None:
+        self.stop_warming()
+        self.backend.close()
+
+    def stop_warming(self) -> None:
+        """Drop the background warm-up of the current item, if one is queued or running."""
+        if self._warming is not None:
+            self._warming.cancel()
+            self._warming.wait()
+            self._warming = None
+
+    def _item(self, item_id: str) -> tuple[Task, Candidate, ItemContext]:
+        found = content.task_and_candidate(self.workspace.db, item_id)
+        if found is None:
+            raise AssistError(f"no study item with id '{item_id}'")
+        task, candidate = found
+        return (
+            task,
+            candidate,
+            ItemContext(task.prompt, candidate.text, task.language, task.reference),
+        )
+
+    def open_item(self, item_id: str) -> None:
+        """The evaluator opened an item: evaluate its shared prompt prefix in the background,
+        so the first request on it starts fast. A warm-up of the previous item is dropped."""
+        if self._warming is not None:
+            self._warming.cancel()  # no wait: the next job on the worker skips or aborts it
+        _, _, item = self._item(item_id)
+        self._warming = self.backend.warm(self.prompts.variants(item))
+
+    def request(
+        self,
+        item_id: str,
+        kind: AssistKind,
+        *,
+        evaluator_id: str | None = None,
+        chat: list[Message] | None = None,
+        regenerates: str | None = None,
+        misleading: Misleading | None = None,
+        pregenerated: bool = False,
+        max_tokens: int | None = None,
+    ) -> AssistRun:
+        """Start a request; its log row is written before the model sees it."""
+        _, candidate, item = self._item(item_id)
+        plan = MisleadingPlan(None, None)
+        if misleading is not None:
+            plan = plan_manipulation(
+                p=misleading.p,
+                seed=misleading.seed,
+                evaluator_id=evaluator_id or "",
+                item_id=item_id,
+                kind=kind,
+                truth=candidate.truth,
+                candidate=candidate.text,
+            )
+        messages = self.prompts.messages(item, kind, chat=chat, misleading=plan)
+        params = GenerationParams(
+            max_tokens=max_tokens or self.settings.max_tokens,
+            temperature=self.settings.temperature,
+            json_schema=_schema(kind, plan),
+        )
+        row: dict[str, Any] = {
+            "id": new_id(),
+            "study_item_id": item_id,
+            "evaluator_id": evaluator_id,
+            "kind": kind.value,
+            "regenerates_id": regenerates,
+            "chat": chat,
+            "messages": messages,
+            "params": asdict(params),
+            "manipulated": int(plan.manipulation is not None),
+            "manipulation": plan.manipulation.value if plan.manipulation else None,
+            "pregenerated": int(pregenerated),
+        }
+        try:
+            info = self.backend.info()
+        except AssistError as e:
+            self._log_failure(row, e)
+            raise
+        if not self._sha_done:
+            self._sha256, self._sha_done = model_sha256(self.workspace, info), True
+        stream = self.backend.stream(messages, params)
+        db = self.workspace.db
+        with db.atomic():
+            assist_log.start_event(
+                db,
+                row
+                | {
+                    "backend": info.backend,
+                    "model_id": info.model_id,
+                    "model_sha256": self._sha256,
+                    "params": row["params"] | {"n_ctx": info.n_ctx},
+                    "seed": stream.seed,
+                    "requested_at": stream.started_utc.isoformat(timespec="microseconds"),
+                },
+            )
+        return AssistRun(self.workspace, row["id"], stream)
+
+    def _log_failure(self, row: dict[str, Any], error: AssistError) -> None:
+        """A request the backend could not even start is logged as an error all the same."""
+        settings = self.settings
+        model = (
+            (settings.server.model or settings.server.base_url)
+            if settings.server
+            else (settings.local_settings().model_path.stem)
+        )
+        stamp = now()
+        db = self.workspace.db
+        with db.atomic():
+            assist_log.start_event(
+                db,
+                row
+                | {
+                    "backend": "openai" if settings.server else "local",
+                    "model_id": model,
+                    "requested_at": stamp,
+                    "ended_at": stamp,
+                    "outcome": Outcome.ERROR.value,
+                    "error": str(error),
+                },
+            )
+
+    def regenerate(self, event_id: str, *, misleading: Misleading | None = None) -> AssistRun:
+        """The same request again with a fresh seed (a different answer, even after a restart)."""
+        row = assist_log.event_row(self.workspace.db, event_id)
+        if row is None or row["study_item_id"] is None:
+            raise AssistError(f"no assistance request with id '{event_id}' to regenerate")
+        return self.request(
+            row["study_item_id"],
+            AssistKind(row["kind"]),
+            evaluator_id=row["evaluator_id"],
+            chat=row["chat"],
+            regenerates=event_id,
+            misleading=misleading,
+            max_tokens=row["params"]["max_tokens"],
+        )
+
+    def stored(self, item_id: str, kind: AssistKind) -> AssistEvent | None:
+        """The pre-generated response of this kind for the item, by the current model."""
+        return assist_log.pregenerated(
+            self.workspace.db, item_id, kind, self.backend.info().model_id
+        )
+
+    def score_flawed(self, item_id: str) -> dict[str, float]:
+        """Log-probabilities of "Yes" and "No" to: does the answer contain a flaw?"""
+        _, _, item = self._item(item_id)
+        question = {"role": "user", "content": "Does the answer contain a flaw? Reply Yes or No."}
+        return self.backend.score([self.prompts.system(item), question], ["Yes", "No"])
+
+
+def _schema(kind: AssistKind, plan: MisleadingPlan) -> dict[str, Any] | None:
+    """Critiques are held to the critique schema; a manipulated one to its direction."""
+    if kind is not AssistKind.CRITIQUE:
+        return None
+    if plan.manipulation is Manipulation.PASS:
+        return critique_schema(max_points=1, verdicts=(Verdict.ACCEPTABLE,))
+    if plan.manipulation is Manipulation.FLAG:
+        assert plan.flag_line is not None
+        return critique_schema(max_points=1, verdicts=(Verdict.FLAWED,), lines=(plan.flag_line,))
+    return critique_schema()

@@ -1,0 +1,56 @@
+"""Model settings and the backend they make: the bundled model by default, any GGUF file,
+or an OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from evalstudio.assist.backend import Backend, ModelInfo
+from evalstudio.assist.local_llama import LocalLlama, LocalSettings
+from evalstudio.assist.openai_http import OpenAICompatible, ServerSettings
+from evalstudio.services.resources import bundled_model
+from evalstudio.services.workspace import Workspace
+from evalstudio.store import assist_log
+
+__all__ = ["LocalSettings", "ModelSettings", "ServerSettings", "model_sha256", "open_backend"]
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Where the assistance comes from: a server if `server` is set, else a local GGUF."""
+
+    local: LocalSettings | None = None
+    server: ServerSettings | None = None
+    max_tokens: int = 512
+    temperature: float = 0.7
+
+    def local_settings(self) -> LocalSettings:
+        return self.local or LocalSettings(bundled_model())
+
+
+def open_backend(settings: ModelSettings) -> Backend:
+    """Start the backend; a local model loads in the background (see Backend.info)."""
+    if settings.server is not None:
+        return OpenAICompatible(settings.server)
+    return LocalLlama(settings.local_settings())
+
+
+def model_sha256(workspace: Workspace, info: ModelInfo) -> str | None:
+    """SHA-256 of a local model file, computed once per file version and kept in the store."""
+    if info.backend != "local" or info.path is None:
+        return None
+    path = Path(info.path)
+    stat = path.stat()
+    db = workspace.db
+    cached = assist_log.cached_sha256(db, str(path), stat.st_size, stat.st_mtime_ns)
+    if cached is not None:
+        return cached
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    with db.atomic():
+        assist_log.cache_sha256(db, str(path), stat.st_size, stat.st_mtime_ns, digest.hexdigest())
+    return digest.hexdigest()

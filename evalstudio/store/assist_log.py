@@ -1,0 +1,103 @@
+"""Rows of the assistance log (one per request) and the cache of model file hashes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from evalstudio.core.assistance import AssistEvent, AssistKind, Outcome
+
+
+def start_event(db: Database, row: dict[str, Any]) -> None:
+    """Write the row of a request that is starting (outcome 'running')."""
+    row = {
+        **row,
+        "messages": json.dumps(row["messages"]),
+        "params": json.dumps(row["params"]),
+        "chat": json.dumps(row["chat"]) if row.get("chat") is not None else None,
+    }
+    db.table("assist_events").insert(row)
+
+
+def update_running(db: Database, event_id: str, fields: dict[str, Any]) -> None:
+    """Fill in a running request's fields (first token, end); the row freezes once ended."""
+    assignments = ", ".join(f"{name} = :{name}" for name in fields)
+    db.execute(
+        f"UPDATE assist_events SET {assignments} WHERE id = :id AND outcome = 'running'",
+        {**fields, "id": event_id},
+    )
+
+
+def _event(row: dict[str, Any]) -> AssistEvent:
+    return AssistEvent(
+        id=row["id"],
+        study_item_id=row["study_item_id"],
+        evaluator_id=row["evaluator_id"],
+        kind=AssistKind(row["kind"]),
+        outcome=Outcome(row["outcome"]),
+        response=row["response"],
+        error=row["error"],
+        model_id=row["model_id"],
+        seed=row["seed"],
+        prompt_tokens=row["prompt_tokens"],
+        completion_tokens=row["completion_tokens"],
+        requested_at=row["requested_at"],
+        first_token_at=row["first_token_at"],
+        ended_at=row["ended_at"],
+        manipulated=bool(row["manipulated"]),
+        pregenerated=bool(row["pregenerated"]),
+    )
+
+
+def event(db: Database, event_id: str) -> AssistEvent | None:
+    rows = list(db.query("SELECT * FROM assist_events WHERE id = ?", [event_id]))
+    return _event(rows[0]) if rows else None
+
+
+def event_row(db: Database, event_id: str) -> dict[str, Any] | None:
+    """The raw row, messages and params decoded (for logs and tests)."""
+    rows = list(db.query("SELECT * FROM assist_events WHERE id = ?", [event_id]))
+    if not rows:
+        return None
+    row = dict(rows[0])
+    row["messages"] = json.loads(row["messages"])
+    row["params"] = json.loads(row["params"])
+    row["chat"] = json.loads(row["chat"]) if row["chat"] is not None else None
+    return row
+
+
+def pregenerated(db: Database, item_id: str, kind: AssistKind, model_id: str) -> AssistEvent | None:
+    """The newest finished pre-generated response of this kind for the item, by this model."""
+    rows = list(
+        db.query(
+            "SELECT * FROM assist_events WHERE study_item_id = ? AND kind = ? AND model_id = ? "
+            "AND pregenerated = 1 AND outcome = 'done' ORDER BY requested_at DESC LIMIT 1",
+            [item_id, kind.value, model_id],
+        )
+    )
+    return _event(rows[0]) if rows else None
+
+
+def events_of_item(db: Database, item_id: str) -> list[AssistEvent]:
+    rows = db.query(
+        "SELECT * FROM assist_events WHERE study_item_id = ? ORDER BY requested_at", [item_id]
+    )
+    return [_event(r) for r in rows]
+
+
+def cached_sha256(db: Database, path: str, size: int, mtime_ns: int) -> str | None:
+    rows = list(
+        db.query(
+            "SELECT sha256 FROM model_files WHERE path = ? AND size = ? AND mtime_ns = ?",
+            [path, size, mtime_ns],
+        )
+    )
+    return str(rows[0]["sha256"]) if rows else None
+
+
+def cache_sha256(db: Database, path: str, size: int, mtime_ns: int, sha256: str) -> None:
+    db.table("model_files").insert(
+        {"path": path, "size": size, "mtime_ns": mtime_ns, "sha256": sha256}, replace=True
+    )
