@@ -249,7 +249,7 @@ class LocalLlama:
         # Evaluated from scratch: logits depend on how the prompt was split into batches
         # (a cached prefix plus a short suffix gave values 0.1 apart from a cold pass), and
         # a score must not depend on what the evaluator asked before.
-        llm.reset()
+        llm.reset()  # type: ignore[no-untyped-call]
         llm.eval(tokens)
         pointer = llama_cpp.llama_get_logits_ith(llm.ctx, -1)
         logits = np.ctypeslib.as_array(pointer, shape=(llm.n_vocab(),)).astype(np.float64)
