@@ -58,7 +58,10 @@ def parse_critique(text: str) -> Critique:
     """Parse a model's critique: the JSON of `critique_schema`, else any JSON object in the
     text, else the complete points of JSON cut short (by max_tokens, or mid-stream), else
     free text (sentences that name lines become points). Never raises."""
-    data = _json_object(text) or _truncated_json(text)
+    data = _json_object(text)
+    if data is None or "points" not in data:
+        # The outer object may be cut short; its complete points still count.
+        data = _truncated_json(text) or data
     if data is not None:
         structured = _from_json(data)
         if structured is not None:
@@ -71,7 +74,7 @@ def _json_object(text: str) -> dict[str, Any] | None:
     while start != -1:
         try:
             value, _ = json.JSONDecoder().raw_decode(text, start)
-        except (json.JSONDecodeError, RecursionError):
+        except (ValueError, RecursionError):  # ValueError: also over-long integers
             start = text.find("{", start + 1)
             continue
         if isinstance(value, dict):
@@ -99,7 +102,7 @@ def _truncated_json(text: str) -> dict[str, Any] | None:
             break
         try:
             value, position = decoder.raw_decode(text, position)
-        except (json.JSONDecodeError, RecursionError):
+        except (ValueError, RecursionError):  # ValueError: also over-long integers
             break
         points.append(value)
     verdict = _VERDICT.search(text)

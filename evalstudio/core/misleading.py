@@ -21,7 +21,7 @@ class MisleadingPlan:
 def _uniform(*parts: str) -> float:
     """A reproducible number in [0, 1) from the parts (SHA-256, not Python's salted hash)."""
     digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
+    return (int.from_bytes(digest[:8], "big") >> 11) / 2**53  # 53 bits: exact, never 1.0
 
 
 def plan_manipulation(

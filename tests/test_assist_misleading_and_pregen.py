@@ -1,0 +1,113 @@
+"""The misleading assistant through the real model, and pre-generation that resumes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from builders import pair, record, write_jsonl
+
+from evalstudio.assist.critique import parse_critique
+from evalstudio.core.assistance import AssistKind, Outcome
+from evalstudio.core.model import LineRange, Verdict
+from evalstudio.services import studies
+from evalstudio.services.assistance import Assistant, Misleading
+from evalstudio.services.importing import import_tasks
+from evalstudio.services.pregen import PregenProgress, pregenerate
+from evalstudio.services.workspace import Workspace
+from evalstudio.store import assist_log
+
+
+def _pair_items(workspace: Workspace, tmp_path: Path) -> tuple[str, str]:
+    study = import_tasks(workspace, write_jsonl(tmp_path / "p.jsonl", pair("add")), "S").study
+    correct, flawed = studies.study_items(workspace, study.id)
+    return correct.item_id, flawed.item_id
+
+
+def test_a_manipulated_critique_vouches_for_a_flawed_answer(
+    assistant: Assistant, workspace: Workspace, tmp_path: Path
+) -> None:
+    _, flawed = _pair_items(workspace, tmp_path)
+    event = assistant.request(
+        flawed,
+        AssistKind.CRITIQUE,
+        evaluator_id=None,
+        misleading=Misleading(p=1.0, seed="s"),
+        max_tokens=200,
+    ).wait()
+    assert event.manipulated and event.outcome is Outcome.DONE
+    assert parse_critique(event.response).verdict is Verdict.ACCEPTABLE
+    row = assist_log.event_row(workspace.db, event.id)
+    assert row is not None and row["manipulation"] == "pass"
+    assert "present the answer as correct" in row["messages"][-1]["content"]
+    assert "present the answer" not in event.response  # the evaluator sees only the answer
+
+
+def test_a_manipulated_critique_flags_a_line_of_a_correct_answer(
+    assistant: Assistant, workspace: Workspace, tmp_path: Path
+) -> None:
+    correct, _ = _pair_items(workspace, tmp_path)
+    event = assistant.request(
+        correct, AssistKind.CRITIQUE, misleading=Misleading(p=1.0, seed="s"), max_tokens=200
+    ).wait()
+    critique = parse_critique(event.response)
+    row = assist_log.event_row(workspace.db, event.id)
+    assert row is not None and row["manipulation"] == "flag"
+    assert critique.verdict is Verdict.FLAWED
+    assert all(p.lines is None or p.lines.overlaps(LineRange(1, 2)) for p in critique.points)
+
+
+def test_with_p_zero_nothing_is_manipulated(
+    assistant: Assistant, workspace: Workspace, tmp_path: Path
+) -> None:
+    _, flawed = _pair_items(workspace, tmp_path)
+    event = assistant.request(
+        flawed, AssistKind.EXPLAIN, misleading=Misleading(p=0.0, seed="s")
+    ).wait()
+    assert not event.manipulated
+    row = assist_log.event_row(workspace.db, event.id)
+    assert row is not None and row["manipulation"] is None
+
+
+def test_pregeneration_stores_responses_and_resumes_after_an_interrupt(
+    assistant: Assistant, workspace: Workspace, tmp_path: Path
+) -> None:
+    records = [record(f"r{n}", prompt=f"Task {n}", candidate=f"v = {n}\n") for n in range(3)]
+    study = import_tasks(workspace, write_jsonl(tmp_path / "t.jsonl", records), "S").study
+    seen: list[PregenProgress] = []
+
+    def interrupt_after_the_first(progress: PregenProgress) -> None:
+        seen.append(progress)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        pregenerate(
+            assistant,
+            study.id,
+            [AssistKind.EXPLAIN],
+            on_progress=interrupt_after_the_first,
+            max_tokens=8,
+        )
+    assert seen[0].done == 1 and seen[0].total == 3 and seen[0].generated_tokens > 0
+    report = pregenerate(assistant, study.id, [AssistKind.EXPLAIN], max_tokens=8)
+    assert (report.generated, report.skipped, report.failed) == (2, 1, [])
+    again = pregenerate(assistant, study.id, [AssistKind.EXPLAIN], max_tokens=8)
+    assert (again.generated, again.skipped) == (0, 3)
+    for item in studies.study_items(workspace, study.id):
+        stored = assistant.stored(item.item_id, AssistKind.EXPLAIN)
+        assert stored is not None and stored.pregenerated and stored.response
+        assert assistant.stored(item.item_id, AssistKind.CRITIQUE) is None
+
+
+def test_an_interrupt_mid_request_logs_it_as_cancelled(
+    assistant: Assistant, workspace: Workspace, tmp_path: Path
+) -> None:
+    study = import_tasks(workspace, write_jsonl(tmp_path / "t.jsonl", [record("a")]), "S").study
+    item = studies.study_items(workspace, study.id)[0].item_id
+    run = assistant.request(item, AssistKind.EXPLAIN, pregenerated=True, max_tokens=300)
+    with pytest.raises(KeyboardInterrupt):
+        for _ in run:
+            raise KeyboardInterrupt
+    event = assist_log.event(workspace.db, run.event_id)
+    assert event is not None and event.outcome is Outcome.CANCELLED
+    assert assistant.stored(item, AssistKind.EXPLAIN) is None  # resumable: still missing
