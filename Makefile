@@ -46,6 +46,7 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_next_item.py
+	$(BIN)/python bench/bench_assist.py
 
 clean-venv:
 	rm -rf $(VENV)
