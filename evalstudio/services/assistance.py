@@ -3,6 +3,7 @@ when it starts and completed when it ends, so a crash leaves an incomplete row, 
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -171,6 +172,8 @@ class Assistant:
         params = GenerationParams(
             max_tokens=max_tokens or self.settings.max_tokens,
             temperature=self.settings.temperature,
+            # Fresh per request, so Regenerate differs, also after a restart; logged.
+            seed=random.SystemRandom().getrandbits(31),
             json_schema=_schema(kind, plan),
         )
         row: dict[str, Any] = {
@@ -193,46 +196,45 @@ class Assistant:
             raise
         if not self._sha_done:
             self._sha256, self._sha_done = model_sha256(self.workspace, info), True
-        stream = self.backend.stream(messages, params)
+        # The row is written before the model sees the request: a crash at any later moment
+        # leaves a 'running' row, never a missing one.
+        self._insert(
+            row
+            | {
+                "backend": info.backend,
+                "model_id": info.model_id,
+                "model_sha256": self._sha256,
+                "params": row["params"] | {"n_ctx": info.n_ctx},
+                "seed": params.seed,
+                "requested_at": now(),
+            }
+        )
+        return AssistRun(self.workspace, row["id"], self.backend.stream(messages, params))
+
+    def _insert(self, row: dict[str, Any]) -> None:
         db = self.workspace.db
         with db.atomic():
-            assist_log.start_event(
-                db,
-                row
-                | {
-                    "backend": info.backend,
-                    "model_id": info.model_id,
-                    "model_sha256": self._sha256,
-                    "params": row["params"] | {"n_ctx": info.n_ctx},
-                    "seed": stream.seed,
-                    "requested_at": stream.started_utc.isoformat(timespec="microseconds"),
-                },
-            )
-        return AssistRun(self.workspace, row["id"], stream)
+            assist_log.start_event(db, row)
 
     def _log_failure(self, row: dict[str, Any], error: AssistError) -> None:
         """A request the backend could not even start is logged as an error all the same."""
         settings = self.settings
-        model = (
-            (settings.server.model or settings.server.base_url)
-            if settings.server
-            else (settings.local_settings().model_path.stem)
-        )
+        if settings.server is not None:
+            backend, model = "openai", settings.server.model or settings.server.base_url
+        else:
+            backend, model = "local", settings.local_settings().model_path.stem
         stamp = now()
-        db = self.workspace.db
-        with db.atomic():
-            assist_log.start_event(
-                db,
-                row
-                | {
-                    "backend": "openai" if settings.server else "local",
-                    "model_id": model,
-                    "requested_at": stamp,
-                    "ended_at": stamp,
-                    "outcome": Outcome.ERROR.value,
-                    "error": str(error),
-                },
-            )
+        self._insert(
+            row
+            | {
+                "backend": backend,
+                "model_id": model,
+                "requested_at": stamp,
+                "ended_at": stamp,
+                "outcome": Outcome.ERROR.value,
+                "error": str(error),
+            }
+        )
 
     def regenerate(self, event_id: str, *, misleading: Misleading | None = None) -> AssistRun:
         """The same request again with a fresh seed (a different answer, even after a restart)."""
