@@ -43,7 +43,7 @@ class LocalSettings:
     n_threads: int = _default_threads()
     n_threads_batch: int = _default_threads()
     n_gpu_layers: int = 0
-    # Measured ~26% faster prompt evaluation on CPU (docs/engine.md).
+    # Prompt evaluation ~20% faster on CPU, decode unchanged (docs/engine.md).
     flash_attn: bool = True
 
 
