@@ -94,7 +94,9 @@ def test_cancel_during_prompt_evaluation_aborts_it(local_backend: LocalLlama) ->
     stream.cancel()
     assert list(stream) == []
     assert stream.outcome is Outcome.CANCELLED
-    assert stream.ended_at is not None and stream.ended_at - stream.started < 2.0
+    # Stopped inside prompt evaluation: the model's cache holds only part of the prompt.
+    assert local_backend._llm is not None and stream.prompt_tokens is not None
+    assert local_backend._llm.n_tokens < stream.prompt_tokens
     after = local_backend.stream(
         [{"role": "user", "content": "Say yes."}], GenerationParams(max_tokens=3)
     )

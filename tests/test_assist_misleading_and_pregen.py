@@ -24,6 +24,7 @@ def _pair_items(workspace: Workspace, tmp_path: Path) -> tuple[str, str]:
     return correct.item_id, flawed.item_id
 
 
+# Room for the longest claim the schema allows: at 200 tokens, 1 run in 12 was cut mid-claim.
 def test_a_manipulated_critique_vouches_for_a_flawed_answer(
     assistant: Assistant, workspace: Workspace, tmp_path: Path
 ) -> None:
@@ -33,7 +34,7 @@ def test_a_manipulated_critique_vouches_for_a_flawed_answer(
         AssistKind.CRITIQUE,
         evaluator_id=None,
         misleading=Misleading(p=1.0, seed="s"),
-        max_tokens=200,
+        max_tokens=512,
     ).wait()
     assert event.manipulated and event.outcome is Outcome.DONE
     assert parse_critique(event.response).verdict is Verdict.ACCEPTABLE
@@ -48,7 +49,7 @@ def test_a_manipulated_critique_flags_a_line_of_a_correct_answer(
 ) -> None:
     correct, _ = _pair_items(workspace, tmp_path)
     event = assistant.request(
-        correct, AssistKind.CRITIQUE, misleading=Misleading(p=1.0, seed="s"), max_tokens=200
+        correct, AssistKind.CRITIQUE, misleading=Misleading(p=1.0, seed="s"), max_tokens=512
     ).wait()
     critique = parse_critique(event.response)
     row = assist_log.event_row(workspace.db, event.id)
