@@ -35,6 +35,7 @@ def test_it_lists_the_demo_study_and_shows_its_first_item(window: MainWindow) ->
     first_line = window.candidate_view.toPlainText().splitlines()[0]
     assert first_line.lstrip().startswith("1 │ ")
     assert window.prompt_view.toPlainText().strip()
+    assert window.prompt_view.textCursor().position() == 0  # opens at the top of the task
     assert "SmolLM2-135M-Instruct" in window.model_label.text()
 
 

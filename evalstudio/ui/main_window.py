@@ -6,7 +6,7 @@ Wires widgets to services and does nothing else; the review view replaces the it
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase, QKeySequence, QTextDocument
+from PySide6.QtGui import QFontDatabase, QKeySequence, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
@@ -154,7 +154,7 @@ def _show_markdown(view: QTextBrowser, text: str) -> None:
         | QTextDocument.MarkdownFeature.MarkdownNoHTML.value
     )
     view.document().setMarkdown(text, features)
-    view.verticalScrollBar().setValue(0)
+    view.moveCursor(QTextCursor.MoveOperation.Start)  # else it opens scrolled to the end
 
 
 def _titled(title: str, widget: QWidget) -> QWidget:
