@@ -1,0 +1,200 @@
+"""The model commands: `assist` asks about one item, `pregen` fills a whole study ahead."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from evalstudio.cli.context import with_workspace
+from evalstudio.core.assistance import AssistKind
+from evalstudio.services import studies
+from evalstudio.services.assistance import Assistant
+from evalstudio.services.backends import LocalSettings, ModelSettings, ServerSettings
+from evalstudio.services.pregen import PregenProgress, pregenerate
+from evalstudio.services.resources import bundled_model
+from evalstudio.services.workspace import Workspace
+
+
+def _model_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that choose the model: the bundled one, a GGUF file, or a server."""
+    options = [
+        click.option(
+            "--model",
+            "model_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="A GGUF model file (default: the bundled SmolLM2-135M-Instruct).",
+        ),
+        click.option(
+            "--server",
+            help="Base URL of an OpenAI-compatible server, e.g. "
+            "http://gpu-box:8080/v1 (instead of a local model).",
+        ),
+        click.option("--server-model", default="", help="Model name to ask the server for."),
+        click.option(
+            "--api-key",
+            envvar="EVALSTUDIO_API_KEY",
+            help="API key for the server (or $EVALSTUDIO_API_KEY).",
+        ),
+        click.option("--threads", type=click.IntRange(1), help="CPU threads for the model."),
+        click.option(
+            "--ctx",
+            "n_ctx",
+            type=click.IntRange(512),
+            default=4096,
+            show_default=True,
+            help="Context size in tokens.",
+        ),
+        click.option(
+            "--gpu-layers",
+            type=click.IntRange(0),
+            default=0,
+            show_default=True,
+            help="Layers to offload to a GPU (needs a GPU build of llama.cpp).",
+        ),
+        click.option(
+            "--max-tokens",
+            type=click.IntRange(1),
+            default=512,
+            show_default=True,
+            help="Longest answer, in tokens.",
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _model_settings(
+    model_path: Path | None,
+    server: str | None,
+    server_model: str,
+    api_key: str | None,
+    threads: int | None,
+    n_ctx: int,
+    gpu_layers: int,
+    max_tokens: int,
+) -> ModelSettings:
+    if server:
+        return ModelSettings(
+            server=ServerSettings(server, server_model, api_key), max_tokens=max_tokens
+        )
+    defaults = LocalSettings(model_path or bundled_model())
+    threads = threads or defaults.n_threads
+    local = LocalSettings(
+        defaults.model_path,
+        n_ctx=n_ctx,
+        n_threads=threads,
+        n_threads_batch=threads,
+        n_gpu_layers=gpu_layers,
+    )
+    return ModelSettings(local=local, max_tokens=max_tokens)
+
+
+def _kinds(value: str) -> list[AssistKind]:
+    kinds = []
+    for name in (v.strip() for v in value.split(",") if v.strip()):
+        try:
+            kinds.append(AssistKind(name.replace("-", "_")))
+        except ValueError:
+            raise click.BadParameter(
+                f"unknown kind '{name}' (use critique, fact_check, explain)"
+            ) from None
+    if AssistKind.CHAT in kinds:
+        raise click.BadParameter("chat needs an evaluator's question; it cannot be pre-generated")
+    return kinds
+
+
+@click.command()
+@click.option("--study", "study_name", required=True, help="Study to pre-generate.")
+@click.option(
+    "--kinds",
+    default="critique",
+    show_default=True,
+    help="Comma-separated kinds: critique, fact_check, explain.",
+)
+@_model_options
+@with_workspace
+def pregen(workspace: Workspace, study_name: str, kinds: str, **model: Any) -> None:
+    """Generate the assistance of every item of a study ahead of the evaluators.
+
+    Resumes where it stopped: responses already stored for this model are skipped.
+    """
+    wanted = _kinds(kinds)
+    study = studies.study_named(workspace, study_name)
+    assistant = Assistant.start(workspace, _model_settings(**model))
+    try:
+        total = len(studies.study_items(workspace, study.id)) * len(wanted)
+        with click.progressbar(
+            length=total,
+            label="Pre-generating",
+            show_eta=True,
+            show_pos=True,
+            item_show_func=lambda s: s,
+        ) as bar:
+
+            def progress(p: PregenProgress) -> None:
+                bar.update(p.done - bar.pos, f"{p.tokens_per_second:.0f} tok/s")
+
+            report = pregenerate(assistant, study.id, wanted, on_progress=progress)
+    finally:
+        assistant.close()
+    for failure in report.failed:
+        click.echo(f"failed: {failure}", err=True)
+    click.echo(
+        f"Generated {report.generated}, already stored {report.skipped}, "
+        f"failed {len(report.failed)}."
+    )
+    if report.failed:
+        raise SystemExit(1)
+
+
+@click.command()
+@click.option("--study", "study_name", required=True, help="Study of the item.")
+@click.option(
+    "--item",
+    "position",
+    type=click.IntRange(1),
+    required=True,
+    help="The item's number in the study (1 = first).",
+)
+@click.option(
+    "--kind",
+    default="critique",
+    show_default=True,
+    type=click.Choice([k.value for k in AssistKind if k is not AssistKind.CHAT]),
+)
+@click.option("--question", help="Ask this instead (a chat turn).")
+@_model_options
+@with_workspace
+def assist(
+    workspace: Workspace,
+    study_name: str,
+    position: int,
+    kind: str,
+    question: str | None,
+    **model: Any,
+) -> None:
+    """Ask the model about one item and print its answer as it streams (logged like any)."""
+    study = studies.study_named(workspace, study_name)
+    items = studies.study_items(workspace, study.id)
+    if position > len(items):
+        raise click.BadParameter(f"the study has {len(items)} items", param_hint="--item")
+    item = items[position - 1]
+    assistant = Assistant.start(workspace, _model_settings(**model))
+    try:
+        chat = [{"role": "user", "content": question}] if question else None
+        run = assistant.request(
+            item.item_id, AssistKind.CHAT if question else AssistKind(kind), chat=chat
+        )
+        for chunk in run:
+            click.echo(chunk, nl=False)
+        event = run.wait()
+    finally:
+        assistant.close()
+    click.echo()
+    if event.error:
+        raise click.ClickException(event.error)
+    click.echo(f"[{event.completion_tokens} tokens, seed {event.seed}]", err=True)

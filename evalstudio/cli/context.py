@@ -1,0 +1,40 @@
+"""What every command shares: the workspace the --db option chooses, opened once, on demand."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from evalstudio.services.workspace import Workspace, open_workspace
+
+
+class CliState:
+    """The --db choice, and the workspace it names once a command needs it."""
+
+    def __init__(self, db: Path | None) -> None:
+        self.db = db
+        self._workspace: Workspace | None = None
+
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            self._workspace = open_workspace(self.db)
+        return self._workspace
+
+    def close(self) -> None:
+        if self._workspace is not None:
+            self._workspace.close()
+
+
+def with_workspace(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Pass the command the opened workspace as its first argument."""
+
+    @click.pass_obj
+    @functools.wraps(f)
+    def wrapper(state: CliState, *args: Any, **kwargs: Any) -> Any:
+        return f(state.workspace(), *args, **kwargs)
+
+    return wrapper
