@@ -6,13 +6,12 @@ Wires widgets to services and does nothing else; the review view replaces the it
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase, QKeySequence, QTextCursor, QTextDocument
+from PySide6.QtGui import QFontDatabase, QKeySequence, QTextCursor
 from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QPlainTextEdit,
     QSplitter,
     QStackedWidget,
     QTextBrowser,
@@ -21,6 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from evalstudio.core.model import ItemView, Kind, Study, StudySummary
+from evalstudio.render.code_html import code_to_html
+from evalstudio.render.safe_markdown import markdown_to_html
 from evalstudio.services import studies
 from evalstudio.services.resources import bundled_model
 from evalstudio.services.workspace import Workspace
@@ -44,9 +45,8 @@ class MainWindow(QMainWindow):
         self.item_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.item_list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.prompt_view = _markdown_view()
-        self.candidate_view = QPlainTextEdit()
-        self.candidate_view.setReadOnly(True)
-        self.candidate_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.candidate_view = _markdown_view()
+        self.candidate_view.setLineWrapMode(QTextBrowser.LineWrapMode.NoWrap)
         self.candidate_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.text_view = _markdown_view()
         self.candidate_stack = QStackedWidget()
@@ -125,7 +125,7 @@ class MainWindow(QMainWindow):
         guidelines = f"\n\n---\n\n{self._guidelines}" if self._guidelines else ""
         _show_markdown(self.prompt_view, item.task_prompt + guidelines)
         if item.kind is Kind.CODE:
-            self.candidate_view.setPlainText(_numbered(item.candidate))
+            self.candidate_view.setHtml(code_to_html(item.candidate, item.language))
             self.candidate_stack.setCurrentWidget(self.candidate_view)
         else:
             _show_markdown(self.text_view, item.candidate)
@@ -148,12 +148,8 @@ def _markdown_view() -> QTextBrowser:
 
 
 def _show_markdown(view: QTextBrowser, text: str) -> None:
-    """Render Markdown with raw HTML off: candidates and prompts are data, not markup."""
-    features = QTextDocument.MarkdownFeature(
-        QTextDocument.MarkdownFeature.MarkdownDialectGitHub.value
-        | QTextDocument.MarkdownFeature.MarkdownNoHTML.value
-    )
-    view.document().setMarkdown(text, features)
+    """Rendered Markdown, inert: candidates and prompts are data, not markup."""
+    view.setHtml(markdown_to_html(text))
     view.moveCursor(QTextCursor.MoveOperation.Start)  # else it opens scrolled to the end
 
 
@@ -182,9 +178,3 @@ def _plain_first_line(markdown: str) -> str:
 
 def _item_label(item: ItemView) -> str:
     return f"{item.position + 1:>3}. [{item.kind.value}] {_plain_first_line(item.task_prompt)}"
-
-
-def _numbered(code: str) -> str:
-    lines = code.splitlines()
-    width = len(str(len(lines)))
-    return "\n".join(f"{n:>{width}} │ {line}" for n, line in enumerate(lines, start=1))
