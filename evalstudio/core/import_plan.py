@@ -22,10 +22,6 @@ class ImportPlan:
     items: list[StudyItem] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
-    @property
-    def bad_rows(self) -> int:
-        return len({p.line for p in self.problems})
-
 
 def plan_import(
     study_id: str,

@@ -52,9 +52,6 @@ class LineRange:
     def overlaps(self, other: LineRange) -> bool:
         return self.start <= other.end and other.start <= self.end
 
-    def __str__(self) -> str:
-        return str(self.start) if self.start == self.end else f"{self.start}-{self.end}"
-
 
 @dataclass(frozen=True)
 class Span:

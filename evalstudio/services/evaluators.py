@@ -20,7 +20,3 @@ def add_evaluator(
     with db.atomic():
         people.insert_evaluator(db, evaluator, now())
     return evaluator
-
-
-def list_evaluators(workspace: Workspace) -> list[Evaluator]:
-    return people.evaluators(workspace.db)

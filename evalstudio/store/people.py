@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from evalstudio.core.model import Evaluator, EvaluatorKind
+from evalstudio.core.model import Evaluator
 
 
 def insert_evaluator(db: Database, evaluator: Evaluator, created_at: str) -> None:
@@ -16,13 +16,6 @@ def insert_evaluator(db: Database, evaluator: Evaluator, created_at: str) -> Non
             "created_at": created_at,
         }
     )
-
-
-def evaluators(db: Database) -> list[Evaluator]:
-    return [
-        Evaluator(r["id"], r["name"], EvaluatorKind(r["kind"]))
-        for r in db["evaluators"].rows_where(order_by="created_at, name")
-    ]
 
 
 def insert_judgment(
