@@ -80,7 +80,9 @@ def main() -> None:
         # 1. Decode speed: engine vs create_chat_completion, alternating, same prompt.
         backend = LocalLlama(settings)
         assistant = Assistant(workspace, backend, ModelSettings(max_tokens=DECODE_TOKENS))
-        messages = assistant.prompts.messages(assistant._item(items[0])[2], AssistKind.EXPLAIN)
+        messages = assistant.prompts.messages(
+            assistant.item_context(items[0])[1], AssistKind.EXPLAIN
+        )
         # Direct calls run on the engine's own worker thread: llama.cpp's OpenMP (libgomp)
         # stops spin-waiting once a second thread has its own team on 2 cores, which halves
         # decode speed for both (docs/engine.md), so two threads would measure that instead.

@@ -15,7 +15,7 @@ from evalstudio.assist.prompts import ItemContext, PromptBook
 from evalstudio.core.assistance import AssistEvent, AssistKind, Manipulation, Outcome
 from evalstudio.core.ids import new_id
 from evalstudio.core.misleading import MisleadingPlan, plan_manipulation
-from evalstudio.core.model import Candidate, Task, Verdict
+from evalstudio.core.model import Candidate, Verdict
 from evalstudio.services.backends import ModelSettings, model_sha256, open_backend
 from evalstudio.services.resources import resources_dir
 from evalstudio.services.workspace import Workspace, now
@@ -124,23 +124,20 @@ class Assistant:
             self._warming.wait()
             self._warming = None
 
-    def _item(self, item_id: str) -> tuple[Task, Candidate, ItemContext]:
+    def item_context(self, item_id: str) -> tuple[Candidate, ItemContext]:
+        """The item's candidate (ground truth included) and what the model is told of it."""
         found = content.task_and_candidate(self.workspace.db, item_id)
         if found is None:
             raise AssistError(f"no study item with id '{item_id}'")
         task, candidate = found
-        return (
-            task,
-            candidate,
-            ItemContext(task.prompt, candidate.text, task.language, task.reference),
-        )
+        return candidate, ItemContext(task.prompt, candidate.text, task.language, task.reference)
 
     def open_item(self, item_id: str) -> None:
         """The evaluator opened an item: evaluate its shared prompt prefix in the background,
         so the first request on it starts fast. A warm-up of the previous item is dropped."""
         if self._warming is not None:
             self._warming.cancel()  # no wait: the next job on the worker skips or aborts it
-        _, _, item = self._item(item_id)
+        _, item = self.item_context(item_id)
         self._warming = self.backend.warm(self.prompts.variants(item))
 
     def request(
@@ -156,7 +153,7 @@ class Assistant:
         max_tokens: int | None = None,
     ) -> AssistRun:
         """Start a request; its log row is written before the model sees it."""
-        _, candidate, item = self._item(item_id)
+        candidate, item = self.item_context(item_id)
         plan = MisleadingPlan(None, None)
         if misleading is not None:
             plan = plan_manipulation(
@@ -259,7 +256,7 @@ class Assistant:
 
     def score_flawed(self, item_id: str) -> dict[str, float]:
         """Log-probabilities of "Yes" and "No" to: does the answer contain a flaw?"""
-        _, _, item = self._item(item_id)
+        _, item = self.item_context(item_id)
         question = {"role": "user", "content": "Does the answer contain a flaw? Reply Yes or No."}
         return self.backend.score([self.prompts.system(item), question], ["Yes", "No"])
 
