@@ -11,10 +11,12 @@ from evalstudio.assist.backend import AssistError, GenerationParams
 from evalstudio.assist.local_llama import LocalLlama, LocalSettings
 from evalstudio.core.assistance import AssistKind, Outcome
 from evalstudio.core.model import Verdict
-from evalstudio.services import evaluators, judging, studies
+from evalstudio.core.review import JudgmentForm, Stage
+from evalstudio.services import evaluators, studies
 from evalstudio.services.assistance import Assistant
 from evalstudio.services.backends import ModelSettings
 from evalstudio.services.importing import import_tasks
+from evalstudio.services.review import ReviewSession
 from evalstudio.services.workspace import Workspace
 from evalstudio.store import assist_log
 
@@ -58,7 +60,10 @@ def test_a_corrupt_gguf_fails_every_request_with_a_logged_message(
     assert event.error is not None and "cannot load the model" in event.error
     # Without assistance the app goes on: judging still works.
     ada = evaluators.add_evaluator(workspace, "Ada")
-    judging.submit_verdict(workspace, item, ada.id, Verdict.FLAWED)
+    session = ReviewSession(workspace, studies.study_named(workspace, "S"), ada)
+    form = JudgmentForm(verdict=Verdict.FLAWED, quality=2, confidence=4)
+    session.submit(item, Stage.FINAL, form)
+    assert item in session.done
 
 
 def test_a_prompt_longer_than_the_context_is_refused_with_the_numbers(

@@ -1,79 +1,86 @@
-"""The main window (offscreen): lists the studies and items, shows an item, J/K move between."""
+"""The main window (offscreen): start page, hostile content shown inert, links, no display."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from builders import record, write_jsonl
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, QTimer, QUrl
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from evalstudio.services import studies
+from evalstudio.assist.local_llama import LocalLlama
+from evalstudio.services import evaluators, studies
 from evalstudio.services.importing import import_tasks
 from evalstudio.services.workspace import Workspace
 from evalstudio.ui.display import display_problem
+from evalstudio.ui.links import InertBrowser, confirm_and_open
 from evalstudio.ui.main_window import MainWindow
 
 
 @pytest.fixture
-def window(qtbot: QtBot, workspace: Workspace) -> MainWindow:
+def window(qtbot: QtBot, workspace: Workspace, local_backend: LocalLlama) -> Iterator[MainWindow]:
+    QSettings("EvalStudio", "EvalStudio").clear()
     studies.ensure_demo_study(workspace)
-    win = MainWindow(workspace)
+    win = MainWindow(workspace, backend=local_backend)
     qtbot.addWidget(win)
     win.select_study(studies.DEMO_STUDY)
     win.show()
-    return win
+    qtbot.waitUntil(lambda: win.start_page.loaded)
+    yield win
+    win.close()
 
 
-def test_it_lists_the_demo_study_and_shows_its_first_item(window: MainWindow) -> None:
-    assert window.study_list.count() == 1
-    assert window.study_list.item(0).text().startswith("Demo study\n")
-    assert window.windowTitle() == "EvalStudio — Demo study"
-    assert window.item_list.count() >= 30
-    assert window.item_list.currentRow() == 0
-    first_line = window.candidate_view.toPlainText().splitlines()[0]
-    assert first_line.lstrip().startswith("1 │ ")
-    assert window.prompt_view.toPlainText().strip()
-    assert window.prompt_view.textCursor().position() == 0  # opens at the top of the task
+def test_it_opens_on_the_start_page_with_the_demo_study_chosen(window: MainWindow) -> None:
+    page = window.start_page
+    assert window.stack.currentWidget() is page
+    study = page.selected_study()
+    assert study is not None and study.name == studies.DEMO_STUDY
+    assert page.study_list.item(0).text().startswith("Demo study\n42 items")
+    assert not window.review_actions["submit"].isEnabled()  # nothing to submit yet
+
+
+def test_the_model_loads_in_the_background_and_says_so(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: window.host.ready, timeout=60_000)
+    qtbot.waitUntil(lambda: "ready" in window.model_label.text())
     assert "SmolLM2-135M-Instruct" in window.model_label.text()
 
 
-def test_j_and_k_move_between_items(qtbot: QtBot, window: MainWindow) -> None:
-    window.activateWindow()
-    qtbot.keyClick(window, Qt.Key.Key_J)
-    qtbot.keyClick(window, Qt.Key.Key_J)
-    assert window.item_list.currentRow() == 2
-    qtbot.keyClick(window, Qt.Key.Key_K)
-    assert window.item_list.currentRow() == 1
-    assert window.statusBar().currentMessage().startswith("Item 2 of ")
-
-
-def test_a_text_item_is_shown_without_line_numbers(window: MainWindow) -> None:
-    texts = [
-        row
-        for row in range(window.item_list.count())
-        if "[text]" in window.item_list.item(row).text()
-    ]
-    window.item_list.setCurrentRow(texts[0])
-    assert window.candidate_stack.currentWidget() is window.text_view
-    shown = window.text_view.toPlainText()
-    assert shown and "**" not in shown  # rendered Markdown, not its source
-
-
-def test_markup_in_a_candidate_is_shown_as_text_not_rendered(
-    qtbot: QtBot, workspace: Workspace, tmp_path: Path
+def test_markup_in_a_candidate_is_shown_as_text_and_fetches_nothing(
+    qtbot: QtBot, window: MainWindow, workspace: Workspace, tmp_path: Path
 ) -> None:
-    hostile = '<b>bold</b> <img src="file:///etc/hostname"> **strong**'
+    hostile = '<b>bold</b> <img src="file:///etc/hostname"> **strong** [x](javascript:alert(1))'
     path = write_jsonl(tmp_path / "t.jsonl", [record("h", kind="text", candidate=hostile)])
-    import_tasks(workspace, path, "Hostile")
-    win = MainWindow(workspace)
-    qtbot.addWidget(win)
-    win.select_study("Hostile")
-    html = win.text_view.document().toHtml()
-    assert "<img" not in html
+    study = import_tasks(workspace, path, "Hostile").study
+    window.start_review(study, evaluators.add_evaluator(workspace, "Ada"))
+    qtbot.waitUntil(lambda: window.review is not None and window.review.loaded)
+    assert window.review is not None
+    view = window.review.candidate.text
+    html = view.document().toHtml()
+    assert "<img" not in html and "javascript" not in html
     assert "&lt;b&gt;bold&lt;/b&gt;" in html
-    assert "strong" in win.text_view.toPlainText() and "**" not in win.text_view.toPlainText()
+    assert "strong" in view.toPlainText() and "**" not in view.toPlainText()
+    assert view.loadResource(0, QUrl("file:///etc/hostname")) is None
+
+
+def test_a_link_opens_only_after_the_user_confirms(qtbot: QtBot) -> None:
+    browser = InertBrowser()
+    qtbot.addWidget(browser)
+    assert not confirm_and_open(browser, QUrl("javascript:alert(1)"))  # inert: no question
+    assert not confirm_and_open(browser, QUrl("file:///etc/passwd"))
+    asked: list[str] = []
+
+    def cancel() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, QMessageBox)
+        asked.append(dialog.text())
+        dialog.reject()
+
+    QTimer.singleShot(50, cancel)
+    assert not confirm_and_open(browser, QUrl("https://example.org/x"))
+    assert asked and "https://example.org/x" in asked[0]
 
 
 def test_a_screenshot_of_the_window_is_not_blank(window: MainWindow, tmp_path: Path) -> None:

@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.model import Kind, Verdict
-from evalstudio.services import evaluators, judging, studies
+from evalstudio.core.review import JudgmentForm, Stage
+from evalstudio.services import evaluators, studies
 from evalstudio.services.importing import import_tasks
+from evalstudio.services.review import ReviewSession
 from evalstudio.services.workspace import Workspace
 
 
@@ -43,21 +45,32 @@ def test_next_item_skips_what_this_evaluator_judged_or_skipped(
     ada = evaluators.add_evaluator(workspace, "Ada")
     bob = evaluators.add_evaluator(workspace, "Bob")
     items = studies.study_items(workspace, study.id)
+    session = ReviewSession(workspace, study, ada)
     assert studies.next_item(workspace, study.id, ada.id) == items[0]
-    judging.submit_verdict(workspace, items[0].item_id, ada.id, Verdict.ACCEPTABLE)
-    judging.skip_item(workspace, items[1].item_id, ada.id, "cannot read Rust")
-    judging.submit_verdict(workspace, items[3].item_id, ada.id, Verdict.FLAWED)
+    session.submit(items[0].item_id, Stage.FINAL, _form(Verdict.ACCEPTABLE))
+    session.skip(items[1].item_id, "cannot read Rust", active_ms=0)
+    session.submit(items[3].item_id, Stage.FINAL, _form(Verdict.FLAWED))
     assert studies.next_item(workspace, study.id, ada.id) == items[2]
     assert studies.next_item(workspace, study.id, bob.id) == items[0]
-    judging.submit_verdict(workspace, items[2].item_id, ada.id, Verdict.FLAWED)
+    session.submit(items[2].item_id, Stage.FINAL, _form(Verdict.FLAWED))
     assert studies.next_item(workspace, study.id, ada.id) is None
+    # An undo opens the item again, also for the next-item query's frontier.
+    session.undo_last()
+    assert studies.next_item(workspace, study.id, ada.id) == items[2]
+
+
+def _form(verdict: Verdict) -> JudgmentForm:
+    return JudgmentForm(verdict=verdict, quality=4, confidence=3)
 
 
 def test_skips_need_a_reason_and_evaluators_a_name(workspace: Workspace) -> None:
     with pytest.raises(EvalStudioError, match="needs a name"):
         evaluators.add_evaluator(workspace, "  ")
+    ada = evaluators.add_evaluator(workspace, "Ada")
+    study = studies.ensure_demo_study(workspace)
+    item = studies.study_items(workspace, study.id)[0].item_id
     with pytest.raises(EvalStudioError, match="needs a reason"):
-        judging.skip_item(workspace, "item", "evaluator", " ")
+        ReviewSession(workspace, study, ada).skip(item, " ", active_ms=0)
 
 
 def test_an_unknown_study_names_the_known_ones(workspace: Workspace) -> None:
@@ -77,12 +90,13 @@ def test_next_item_is_always_the_first_unjudged_whatever_the_order_of_judging(
     study = import_tasks(workspace, path, f"S{len(studies.list_studies(workspace))}").study
     evaluator = evaluators.add_evaluator(workspace, "E")
     items = studies.study_items(workspace, study.id)
+    session = ReviewSession(workspace, study, evaluator)
     judged: set[int] = set()
     for step, index in enumerate(order):
         if step in checks:
             expected = min((i for i in range(8) if i not in judged), default=None)
             found = studies.next_item(workspace, study.id, evaluator.id)
             assert (found.position if found else None) == expected
-        judging.submit_verdict(workspace, items[index].item_id, evaluator.id, Verdict.FLAWED)
+        session.submit(items[index].item_id, Stage.FINAL, _form(Verdict.FLAWED))
         judged.add(index)
     assert studies.next_item(workspace, study.id, evaluator.id) is None

@@ -19,6 +19,7 @@ MAX_CLAIM = 300
 
 def critique_schema(
     *,
+    min_points: int = 0,
     max_points: int = MAX_POINTS,
     verdicts: tuple[Verdict, ...] = (Verdict.FLAWED, Verdict.ACCEPTABLE),
     lines: tuple[int, ...] | None = None,
@@ -39,7 +40,12 @@ def critique_schema(
     return {
         "type": "object",
         "properties": {
-            "points": {"type": "array", "items": point, "maxItems": max_points},
+            "points": {
+                "type": "array",
+                "items": point,
+                "minItems": min_points,
+                "maxItems": max_points,
+            },
             "verdict": {"enum": [v.value for v in verdicts]},
         },
         "required": ["points", "verdict"],

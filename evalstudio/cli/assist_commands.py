@@ -12,9 +12,8 @@ from evalstudio.cli.context import with_workspace
 from evalstudio.core.assistance import AssistKind
 from evalstudio.services import studies
 from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import LocalSettings, ModelSettings, ServerSettings
+from evalstudio.services.backends import model_settings
 from evalstudio.services.pregen import PregenProgress, pregenerate
-from evalstudio.services.resources import bundled_model
 from evalstudio.services.workspace import Workspace
 
 
@@ -67,32 +66,6 @@ def _model_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def _model_settings(
-    model_path: Path | None,
-    server: str | None,
-    server_model: str,
-    api_key: str | None,
-    threads: int | None,
-    n_ctx: int,
-    gpu_layers: int,
-    max_tokens: int,
-) -> ModelSettings:
-    if server:
-        return ModelSettings(
-            server=ServerSettings(server, server_model, api_key), max_tokens=max_tokens
-        )
-    defaults = LocalSettings(model_path or bundled_model())
-    threads = threads or defaults.n_threads
-    local = LocalSettings(
-        defaults.model_path,
-        n_ctx=n_ctx,
-        n_threads=threads,
-        n_threads_batch=threads,
-        n_gpu_layers=gpu_layers,
-    )
-    return ModelSettings(local=local, max_tokens=max_tokens)
-
-
 def _kinds(value: str) -> list[AssistKind]:
     kinds = []
     for name in (v.strip() for v in value.split(",") if v.strip()):
@@ -124,7 +97,7 @@ def pregen(workspace: Workspace, study_name: str, kinds: str, **model: Any) -> N
     """
     wanted = _kinds(kinds)
     study = studies.study_named(workspace, study_name)
-    assistant = Assistant.start(workspace, _model_settings(**model))
+    assistant = Assistant.start(workspace, model_settings(**model))
     try:
         total = len(studies.study_items(workspace, study.id)) * len(wanted)
         with click.progressbar(
@@ -183,7 +156,7 @@ def assist(
     if position > len(items):
         raise click.BadParameter(f"the study has {len(items)} items", param_hint="--item")
     item = items[position - 1]
-    assistant = Assistant.start(workspace, _model_settings(**model))
+    assistant = Assistant.start(workspace, model_settings(**model))
     try:
         chat = [{"role": "user", "content": question}] if question else None
         run = assistant.request(

@@ -71,3 +71,4 @@ class AssistEvent:
     ended_at: str | None
     manipulated: bool
     pregenerated: bool
+    chat: tuple[dict[str, str], ...] = ()  # a chat request's turns, ending with the question

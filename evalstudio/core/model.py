@@ -77,10 +77,15 @@ class PlantedFlaw:
 
 @dataclass(frozen=True)
 class Study:
+    """A study; with `commit_before_reveal` an evaluator commits a first verdict before the
+    assistance opens; `misleading_p` is the misleading condition's manipulation rate."""
+
     id: str
     name: str
     guidelines: str
     created_at: str
+    commit_before_reveal: bool = False
+    misleading_p: float = 0.3
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ import markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
+from evalstudio.render.theme import LIGHT, Theme
+
 SAFE_SCHEMES = {"http", "https", "mailto"}
 
 
@@ -49,11 +51,12 @@ class _SafeExtension(Extension):
         md.treeprocessors.register(_Inert(md), "evalstudio_inert", 0)
 
 
-def markdown_to_html(text: str) -> str:
+def markdown_to_html(text: str, theme: Theme = LIGHT) -> str:
     """Inert HTML for `text`: formatting kept, markup and remote resources defused."""
+    codehilite = {"noclasses": True, "guess_lang": False, "pygments_style": theme.pygments_style}
     converter = markdown.Markdown(
         extensions=["fenced_code", "codehilite", "tables", "sane_lists", _SafeExtension()],
-        extension_configs={"codehilite": {"noclasses": True, "guess_lang": False}},
+        extension_configs={"codehilite": codehilite},
         output_format="html",
     )
     try:

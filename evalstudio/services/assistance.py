@@ -10,9 +10,15 @@ from datetime import timedelta
 from typing import Any
 
 from evalstudio.assist.backend import AssistError, Backend, GenerationParams, Message, Stream
-from evalstudio.assist.critique import critique_schema
+from evalstudio.assist.critique import critique_schema, parse_critique
 from evalstudio.assist.prompts import ItemContext, PromptBook
-from evalstudio.core.assistance import AssistEvent, AssistKind, Manipulation, Outcome
+from evalstudio.core.assistance import (
+    AssistEvent,
+    AssistKind,
+    Critique,
+    Manipulation,
+    Outcome,
+)
 from evalstudio.core.ids import new_id
 from evalstudio.core.misleading import MisleadingPlan, plan_manipulation
 from evalstudio.core.model import Candidate, Verdict
@@ -215,11 +221,7 @@ class Assistant:
 
     def _log_failure(self, row: dict[str, Any], error: AssistError) -> None:
         """A request the backend could not even start is logged as an error all the same."""
-        settings = self.settings
-        if settings.server is not None:
-            backend, model = "openai", settings.server.model or settings.server.base_url
-        else:
-            backend, model = "local", settings.local_settings().model_path.stem
+        backend, model = self.settings.backend_and_model()
         stamp = now()
         self._insert(
             row
@@ -233,15 +235,22 @@ class Assistant:
             }
         )
 
-    def regenerate(self, event_id: str, *, misleading: Misleading | None = None) -> AssistRun:
-        """The same request again with a fresh seed (a different answer, even after a restart)."""
+    def regenerate(
+        self,
+        event_id: str,
+        *,
+        evaluator_id: str | None = None,
+        misleading: Misleading | None = None,
+    ) -> AssistRun:
+        """The same request again with a fresh seed (a different answer, even after a restart),
+        by `evaluator_id` if given (regenerating a pre-generated response), else as before."""
         row = assist_log.event_row(self.workspace.db, event_id)
         if row is None or row["study_item_id"] is None:
             raise AssistError(f"no assistance request with id '{event_id}' to regenerate")
         return self.request(
             row["study_item_id"],
             AssistKind(row["kind"]),
-            evaluator_id=row["evaluator_id"],
+            evaluator_id=evaluator_id or row["evaluator_id"],
             chat=row["chat"],
             regenerates=event_id,
             misleading=misleading,
@@ -250,15 +259,30 @@ class Assistant:
 
     def stored(self, item_id: str, kind: AssistKind) -> AssistEvent | None:
         """The pre-generated response of this kind for the item, by the current model."""
-        return assist_log.pregenerated(
-            self.workspace.db, item_id, kind, self.backend.info().model_id
-        )
+        return stored_response(self.workspace, item_id, kind, self.backend.info().model_id)
 
     def score_flawed(self, item_id: str) -> dict[str, float]:
         """Log-probabilities of "Yes" and "No" to: does the answer contain a flaw?"""
         _, item = self.item_context(item_id)
         question = {"role": "user", "content": "Does the answer contain a flaw? Reply Yes or No."}
         return self.backend.score([self.prompts.system(item), question], ["Yes", "No"])
+
+
+def stored_response(
+    workspace: Workspace, item_id: str, kind: AssistKind, model_id: str
+) -> AssistEvent | None:
+    """The pre-generated response of this kind for the item by `model_id` (no model needed)."""
+    return assist_log.pregenerated(workspace.db, item_id, kind, model_id)
+
+
+def responses(workspace: Workspace, item_id: str, evaluator_id: str) -> list[AssistEvent]:
+    """The evaluator's requests on the item, oldest first (the assistant panel's history)."""
+    return assist_log.events_of_item(workspace.db, item_id, evaluator_id)
+
+
+def critique_of(text: str) -> Critique:
+    """A critique response (complete or still streaming) as points; never raises."""
+    return parse_critique(text)
 
 
 def _schema(kind: AssistKind, plan: MisleadingPlan) -> dict[str, Any] | None:
@@ -269,5 +293,8 @@ def _schema(kind: AssistKind, plan: MisleadingPlan) -> dict[str, Any] | None:
         return critique_schema(max_points=1, verdicts=(Verdict.ACCEPTABLE,))
     if plan.manipulation is Manipulation.FLAG:
         assert plan.flag_line is not None
-        return critique_schema(max_points=1, verdicts=(Verdict.FLAWED,), lines=(plan.flag_line,))
+        # Exactly one point, on the chosen line: a flag without a point would mislead no one.
+        return critique_schema(
+            min_points=1, max_points=1, verdicts=(Verdict.FLAWED,), lines=(plan.flag_line,)
+        )
     return critique_schema()

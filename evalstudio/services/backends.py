@@ -7,14 +7,23 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from evalstudio.assist.backend import Backend, ModelInfo
+from evalstudio.assist.backend import Backend, Message, ModelInfo
 from evalstudio.assist.local_llama import LocalLlama, LocalSettings
 from evalstudio.assist.openai_http import OpenAICompatible, ServerSettings
 from evalstudio.services.resources import bundled_model
 from evalstudio.services.workspace import Workspace
 from evalstudio.store import assist_log
 
-__all__ = ["LocalSettings", "ModelSettings", "ServerSettings", "model_sha256", "open_backend"]
+__all__ = [
+    "Backend",
+    "LocalSettings",
+    "Message",
+    "ModelSettings",
+    "ServerSettings",
+    "model_settings",
+    "model_sha256",
+    "open_backend",
+]
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,40 @@ class ModelSettings:
 
     def local_settings(self) -> LocalSettings:
         return self.local or LocalSettings(bundled_model())
+
+    def backend_and_model(self) -> tuple[str, str]:
+        """The backend name and model id the log will carry, known before anything loads."""
+        if self.server is not None:
+            return "openai", self.server.model or "server default"
+        return "local", self.local_settings().model_path.stem
+
+
+def model_settings(
+    model_path: Path | None = None,
+    server: str | None = None,
+    server_model: str = "",
+    api_key: str | None = None,
+    threads: int | None = None,
+    n_ctx: int = 4096,
+    gpu_layers: int = 0,
+    max_tokens: int = 512,
+) -> ModelSettings:
+    """Settings from the options a user sets (CLI flags or the settings dialog): a server URL
+    wins over a model file; no file means the bundled model; no thread count means all cores."""
+    if server:
+        return ModelSettings(
+            server=ServerSettings(server, server_model, api_key), max_tokens=max_tokens
+        )
+    defaults = LocalSettings(model_path or bundled_model())
+    threads = threads or defaults.n_threads
+    local = LocalSettings(
+        defaults.model_path,
+        n_ctx=n_ctx,
+        n_threads=threads,
+        n_threads_batch=threads,
+        n_gpu_layers=gpu_layers,
+    )
+    return ModelSettings(local=local, max_tokens=max_tokens)
 
 
 def open_backend(settings: ModelSettings) -> Backend:

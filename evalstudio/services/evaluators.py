@@ -1,4 +1,4 @@
-"""Evaluator profiles (several people can share one machine) and their judgments."""
+"""Evaluator profiles: several people can share one machine."""
 
 from __future__ import annotations
 
@@ -20,3 +20,7 @@ def add_evaluator(
     with db.atomic():
         people.insert_evaluator(db, evaluator, now())
     return evaluator
+
+
+def list_evaluators(workspace: Workspace) -> list[Evaluator]:
+    return people.evaluators(workspace.db)

@@ -48,6 +48,7 @@ def _event(row: dict[str, Any]) -> AssistEvent:
         ended_at=row["ended_at"],
         manipulated=bool(row["manipulated"]),
         pregenerated=bool(row["pregenerated"]),
+        chat=tuple(json.loads(row["chat"])) if row["chat"] else (),
     )
 
 
@@ -80,11 +81,16 @@ def pregenerated(db: Database, item_id: str, kind: AssistKind, model_id: str) ->
     return _event(rows[0]) if rows else None
 
 
-def events_of_item(db: Database, item_id: str) -> list[AssistEvent]:
-    rows = db.query(
-        "SELECT * FROM assist_events WHERE study_item_id = ? ORDER BY requested_at", [item_id]
-    )
-    return [_event(r) for r in rows]
+def events_of_item(
+    db: Database, item_id: str, evaluator_id: str | None = None
+) -> list[AssistEvent]:
+    """The item's requests in order; only one evaluator's if `evaluator_id` is given."""
+    sql = "SELECT * FROM assist_events WHERE study_item_id = ?"
+    args = [item_id]
+    if evaluator_id is not None:
+        sql += " AND evaluator_id = ?"
+        args.append(evaluator_id)
+    return [_event(r) for r in db.query(sql + " ORDER BY requested_at, rowid", args)]
 
 
 def cached_sha256(db: Database, path: str, size: int, mtime_ns: int) -> str | None:

@@ -208,9 +208,10 @@ def item_views(db: Database, study_id: str) -> list[ItemView]:
 def next_unjudged_item(db: Database, study_id: str, evaluator_id: str) -> ItemView | None:
     """The first item in study order that the evaluator has neither judged nor skipped.
 
-    The walk starts at the evaluator's judging frontier (every item before it is judged) and
-    probes judgments by index, so its cost is the run of judged items after the frontier, not
-    the evaluator's whole progress. The frontier moves up to the item found.
+    The walk starts at the evaluator's judging frontier (every item before it is judged; an
+    undo lowers it) and probes judgments by index, so its cost is the run of judged items
+    after the frontier, not the evaluator's whole progress. The frontier moves up to the item
+    found.
     """
     frontier = next(
         db.query(
@@ -223,7 +224,9 @@ def next_unjudged_item(db: Database, study_id: str, evaluator_id: str) -> ItemVi
         _ITEM_VIEW
         + """
         WHERE si.study_id = ? AND si.position >= ? AND NOT EXISTS (
-            SELECT 1 FROM judgments j WHERE j.evaluator_id = ? AND j.study_item_id = si.id)
+            SELECT 1 FROM judgments j WHERE j.evaluator_id = ? AND j.study_item_id = si.id
+            AND j.stage = 'final' AND NOT EXISTS (
+                SELECT 1 FROM judgment_retractions r WHERE r.judgment_id = j.id))
         ORDER BY si.position LIMIT 1
     """
     )
@@ -254,3 +257,12 @@ def task_and_candidate(db: Database, item_id: str) -> tuple[Task, Candidate] | N
     candidate = _candidate(rows[0])
     task = _task(next(db.query("SELECT * FROM tasks WHERE id = ?", [candidate.task_id])))
     return task, candidate
+
+
+def lower_frontier(db: Database, evaluator_id: str, study_id: str, position: int) -> None:
+    """An item at `position` is open again (its judgment was retracted)."""
+    db.execute(
+        "UPDATE judging_frontier SET position = ? "
+        "WHERE evaluator_id = ? AND study_id = ? AND position > ?",
+        [position, evaluator_id, study_id, position],
+    )

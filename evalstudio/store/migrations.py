@@ -191,3 +191,106 @@ def m003_assist_events(db: Database) -> None:
         ) STRICT;
         """,
     )
+
+
+@migrations()
+def m004_review(db: Database) -> None:
+    # The review window's data. Judgments gain the form's fields; their flaws, retractions
+    # (undo) and the evaluator's interactions are append-only rows, so the current judgment
+    # is a query and an undo is a row. A draft is the one row replaced in place: it is the
+    # form as typed, superseded by the judgment that submits it.
+    _run(
+        db,
+        """
+        ALTER TABLE studies ADD COLUMN commit_before_reveal INTEGER NOT NULL DEFAULT 0
+            CHECK (commit_before_reveal IN (0, 1));
+        ALTER TABLE studies ADD COLUMN misleading_p REAL NOT NULL DEFAULT 0.3
+            CHECK (misleading_p BETWEEN 0 AND 1);
+
+        ALTER TABLE judgments ADD COLUMN stage TEXT NOT NULL DEFAULT 'final'
+            CHECK (stage IN ('first', 'final'));
+        -- NULL on judgments made before conditions were recorded.
+        ALTER TABLE judgments ADD COLUMN condition TEXT
+            CHECK (condition IN ('unassisted', 'assisted', 'misleading'));
+        ALTER TABLE judgments ADD COLUMN quality INTEGER CHECK (quality BETWEEN 1 AND 7);
+        ALTER TABLE judgments ADD COLUMN confidence INTEGER CHECK (confidence BETWEEN 1 AND 5);
+        ALTER TABLE judgments ADD COLUMN rationale TEXT NOT NULL DEFAULT '';
+        ALTER TABLE judgments ADD COLUMN active_ms INTEGER NOT NULL DEFAULT 0
+            CHECK (active_ms >= 0);
+
+        CREATE TABLE judgment_flaws (
+            judgment_id TEXT NOT NULL REFERENCES judgments(id),
+            position INTEGER NOT NULL,
+            severity TEXT NOT NULL CHECK (severity IN ('minor', 'major', 'critical')),
+            description TEXT NOT NULL,
+            line_start INTEGER,
+            line_end INTEGER,
+            span_start INTEGER,
+            span_end INTEGER,
+            source TEXT NOT NULL CHECK (source IN ('own', 'assistant')),
+            assist_event_id TEXT REFERENCES assist_events(id),
+            point_index INTEGER,
+            PRIMARY KEY (judgment_id, position),
+            CHECK ((line_start IS NULL) = (line_end IS NULL)),
+            CHECK ((span_start IS NULL) = (span_end IS NULL))
+        ) STRICT;
+        CREATE TRIGGER judgment_flaws_append_only_update BEFORE UPDATE ON judgment_flaws
+            BEGIN SELECT RAISE(ABORT, 'judgment flaws are append-only'); END;
+        CREATE TRIGGER judgment_flaws_append_only_delete BEFORE DELETE ON judgment_flaws
+            BEGIN SELECT RAISE(ABORT, 'judgment flaws are append-only'); END;
+
+        -- Undo of a submitted judgment: the judgment stays, a retraction names it.
+        CREATE TABLE judgment_retractions (
+            id TEXT PRIMARY KEY,
+            judgment_id TEXT NOT NULL UNIQUE REFERENCES judgments(id),
+            created_at TEXT NOT NULL
+        ) STRICT;
+        CREATE TRIGGER judgment_retractions_append_only_update
+            BEFORE UPDATE ON judgment_retractions
+            BEGIN SELECT RAISE(ABORT, 'retractions are append-only'); END;
+        CREATE TRIGGER judgment_retractions_append_only_delete
+            BEFORE DELETE ON judgment_retractions
+            BEGIN SELECT RAISE(ABORT, 'retractions are append-only'); END;
+
+        CREATE TABLE drafts (
+            evaluator_id TEXT NOT NULL REFERENCES evaluators(id),
+            study_item_id TEXT NOT NULL REFERENCES study_items(id),
+            stage TEXT NOT NULL CHECK (stage IN ('first', 'final')),
+            form TEXT NOT NULL,
+            saved_at TEXT NOT NULL,
+            PRIMARY KEY (evaluator_id, study_item_id)
+        ) STRICT;
+
+        -- How the evaluator used the review window: items opened, assistance revealed and
+        -- shown, critique points marked, undos. The resume position is the newest 'open'.
+        CREATE TABLE review_events (
+            id TEXT PRIMARY KEY,
+            evaluator_id TEXT NOT NULL REFERENCES evaluators(id),
+            study_item_id TEXT NOT NULL REFERENCES study_items(id),
+            kind TEXT NOT NULL
+                CHECK (kind IN ('open', 'reveal', 'show_response', 'mark_point', 'undo')),
+            assist_event_id TEXT REFERENCES assist_events(id),
+            point_index INTEGER,
+            mark TEXT CHECK (mark IN ('valid', 'invalid', 'cleared')),
+            at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX review_events_evaluator ON review_events(evaluator_id, at);
+        CREATE INDEX review_events_item ON review_events(study_item_id, evaluator_id, kind);
+        CREATE TRIGGER review_events_append_only_update BEFORE UPDATE ON review_events
+            BEGIN SELECT RAISE(ABORT, 'review events are append-only'); END;
+        CREATE TRIGGER review_events_append_only_delete BEFORE DELETE ON review_events
+            BEGIN SELECT RAISE(ABORT, 'review events are append-only'); END;
+
+        -- An evaluator's items in the order and under the condition the study assigns them.
+        -- An evaluator without rows here sees the study's items in order, assisted.
+        CREATE TABLE assignments (
+            study_id TEXT NOT NULL REFERENCES studies(id),
+            evaluator_id TEXT NOT NULL REFERENCES evaluators(id),
+            position INTEGER NOT NULL,
+            study_item_id TEXT NOT NULL REFERENCES study_items(id),
+            condition TEXT NOT NULL CHECK (condition IN ('unassisted', 'assisted', 'misleading')),
+            PRIMARY KEY (evaluator_id, study_id, position),
+            UNIQUE (evaluator_id, study_item_id)
+        ) STRICT;
+        """,
+    )

@@ -1,10 +1,10 @@
-"""Rows of evaluators and their judgments (append-only)."""
+"""Rows of evaluators (profiles: several people can share one machine)."""
 
 from __future__ import annotations
 
 from sqlite_utils import Database
 
-from evalstudio.core.model import Evaluator
+from evalstudio.core.model import Evaluator, EvaluatorKind
 
 
 def insert_evaluator(db: Database, evaluator: Evaluator, created_at: str) -> None:
@@ -18,23 +18,6 @@ def insert_evaluator(db: Database, evaluator: Evaluator, created_at: str) -> Non
     )
 
 
-def insert_judgment(
-    db: Database,
-    *,
-    judgment_id: str,
-    study_item_id: str,
-    evaluator_id: str,
-    verdict: str | None,
-    skipped_reason: str | None,
-    created_at: str,
-) -> None:
-    db.table("judgments").insert(
-        {
-            "id": judgment_id,
-            "study_item_id": study_item_id,
-            "evaluator_id": evaluator_id,
-            "verdict": verdict,
-            "skipped_reason": skipped_reason,
-            "created_at": created_at,
-        }
-    )
+def evaluators(db: Database) -> list[Evaluator]:
+    rows = db.query("SELECT * FROM evaluators ORDER BY created_at, name")
+    return [Evaluator(r["id"], r["name"], EvaluatorKind(r["kind"])) for r in rows]

@@ -10,7 +10,14 @@ from evalstudio.core.model import Study, StudySummary
 
 
 def _study(row: dict[str, Any]) -> Study:
-    return Study(row["id"], row["name"], row["guidelines"], row["created_at"])
+    return Study(
+        row["id"],
+        row["name"],
+        row["guidelines"],
+        row["created_at"],
+        commit_before_reveal=bool(row["commit_before_reveal"]),
+        misleading_p=row["misleading_p"],
+    )
 
 
 def insert_study(db: Database, study: Study) -> None:
@@ -20,7 +27,18 @@ def insert_study(db: Database, study: Study) -> None:
             "name": study.name,
             "guidelines": study.guidelines,
             "created_at": study.created_at,
+            "commit_before_reveal": int(study.commit_before_reveal),
+            "misleading_p": study.misleading_p,
         }
+    )
+
+
+def set_review_options(
+    db: Database, study_id: str, *, commit_before_reveal: bool, misleading_p: float
+) -> None:
+    db.execute(
+        "UPDATE studies SET commit_before_reveal = ?, misleading_p = ? WHERE id = ?",
+        [int(commit_before_reveal), misleading_p, study_id],
     )
 
 

@@ -25,6 +25,7 @@ def run_app(workspace_path: Path, study_name: str | None = None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("EvalStudio")
+    app.setOrganizationName("EvalStudio")
     try:
         workspace = open_workspace(workspace_path)
         if study_name is None:
@@ -39,7 +40,4 @@ def run_app(workspace_path: Path, study_name: str | None = None) -> int:
     window = MainWindow(workspace)
     window.select_study(study_name)
     window.show()
-    try:
-        return app.exec()
-    finally:
-        workspace.close()
+    return app.exec()

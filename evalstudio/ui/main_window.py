@@ -1,180 +1,401 @@
-"""The main window: the workspace's studies, a study's items, and the selected item.
+"""The main window: start page or review view, menus, status bar, settings, theme.
 
-Wires widgets to services and does nothing else; the review view replaces the item pane.
+Wires widgets to services and does nothing else; long work goes through `Jobs`.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase, QKeySequence, QTextCursor
+import logging
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QInputDialog,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
-    QSplitter,
+    QMenu,
+    QMessageBox,
     QStackedWidget,
-    QTextBrowser,
-    QVBoxLayout,
-    QWidget,
 )
 
-from evalstudio.core.model import ItemView, Kind, Study, StudySummary
-from evalstudio.render.code_html import code_to_html
-from evalstudio.render.safe_markdown import markdown_to_html
+from evalstudio.core.assistance import AssistKind
+from evalstudio.core.errors import EvalStudioError
+from evalstudio.core.model import Evaluator, Study, Verdict
+from evalstudio.core.review import CONFIDENCE_RANGE, QUALITY_RANGE, PointMark, Stage
+from evalstudio.render.theme import DARK, LIGHT, Theme
 from evalstudio.services import studies
-from evalstudio.services.resources import bundled_model
+from evalstudio.services.backends import Backend
+from evalstudio.services.importing import import_tasks
+from evalstudio.services.review import ReviewSession
 from evalstudio.services.workspace import Workspace
+from evalstudio.ui.activity import ActivityWatcher
+from evalstudio.ui.app_settings import AppSettings
+from evalstudio.ui.cheat_sheet import CheatSheet
+from evalstudio.ui.jobs import Jobs, Lane
+from evalstudio.ui.model_host import ModelHost
+from evalstudio.ui.review.review_view import ReviewView
+from evalstudio.ui.settings_dialog import SettingsDialog
+from evalstudio.ui.shortcuts import ACTIONS, keys_of
+from evalstudio.ui.start_page import StartPage
 
-_ROLE = Qt.ItemDataRole.UserRole
+log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
-    """Studies on the left, the chosen study's items in the middle, the item on the right."""
-
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, backend: Backend | None = None) -> None:
+        """`backend`: a model already loaded by the caller (tests share one); None loads the
+        one the settings name, in the background."""
         super().__init__()
         self.workspace = workspace
+        self.settings = AppSettings()
+        self.jobs = Jobs(on_error=self.show_error)
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        self.activity = ActivityWatcher(app)
+        self.host = ModelHost(
+            self.jobs, workspace, self.settings.model_options().model_settings(), backend
+        )
+        self.review: ReviewView | None = None
         self.setWindowTitle("EvalStudio")
-        self.resize(1280, 800)
+        self.resize(1400, 860)
 
-        self.study_list = QListWidget()
-        self.study_list.setAccessibleName("Studies")
-        self.item_list = QListWidget()
-        self.item_list.setAccessibleName("Items")
-        self.item_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.item_list.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.prompt_view = _markdown_view()
-        self.candidate_view = _markdown_view()
-        self.candidate_view.setLineWrapMode(QTextBrowser.LineWrapMode.NoWrap)
-        self.candidate_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.text_view = _markdown_view()
-        self.candidate_stack = QStackedWidget()
-        self.candidate_stack.addWidget(self.candidate_view)
-        self.candidate_stack.addWidget(self.text_view)
-        self._guidelines = ""
+        self.start_page = StartPage(workspace, self.jobs)
+        self.start_page.start_requested.connect(self.start_review)
+        self.start_page.problem.connect(self.show_message)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.start_page)
+        self.setCentralWidget(self.stack)
 
-        splitter = QSplitter()
-        splitter.addWidget(_titled("Studies", self.study_list))
-        splitter.addWidget(_titled("Items", self.item_list))
-        item_pane = QSplitter(Qt.Orientation.Vertical)
-        item_pane.addWidget(_titled("Task", self.prompt_view))
-        item_pane.addWidget(_titled("Candidate answer", self.candidate_stack))
-        item_pane.setSizes([250, 550])
-        splitter.addWidget(item_pane)
-        splitter.setSizes([260, 320, 700])
-        self.setCentralWidget(splitter)
+        self.model_label = QLabel()
+        self.progress_label = QLabel()
+        self.time_label = QLabel()
+        for label in (self.progress_label, self.time_label, self.model_label):
+            self.statusBar().addPermanentWidget(label)
+        self.host.state_changed.connect(self._model_state)
+        self._model_text = ""
 
-        self.study_list.currentItemChanged.connect(self._show_study)
-        self.item_list.currentItemChanged.connect(self._show_item)
-        self._add_menu()
-        self.model_label = QLabel(f"Model: {bundled_model().stem} (bundled)")
-        self.statusBar().addPermanentWidget(self.model_label)
-        self.statusBar().showMessage(f"Workspace: {workspace.path}")
-        self.refresh()
+        self.review_actions: dict[str, QAction] = {}
+        self._build_menus()
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(500)
+        self._status_timer.timeout.connect(self._update_status)
+        self._status_timer.start()
 
-    def _add_menu(self) -> None:
+        hints = QGuiApplication.styleHints()
+        hints.colorSchemeChanged.connect(lambda _: self._apply_theme())
+        self.theme = _theme()
+        self.host.load()
+
+    # -- menus and keys -----------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        quit_action = file_menu.addAction("&Quit")
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        go = self.menuBar().addMenu("&Go")
-        for text, key, step in (("&Next item", "J", 1), ("&Previous item", "K", -1)):
-            action = go.addAction(text)
-            action.setShortcut(QKeySequence(key))
-            action.triggered.connect(lambda _=False, s=step: self._step_item(s))
+        _add(file_menu, "&Open workspace…", self._open_workspace, QKeySequence.StandardKey.Open)
+        _add(file_menu, "&Import tasks…", self._import_tasks)
+        self.recent_menu = file_menu.addMenu("&Recent studies")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self.back_action = _add(file_menu, "&Back to the studies", self.show_start)
+        file_menu.addSeparator()
+        _add(file_menu, "&Settings…", self.open_settings, QKeySequence("Ctrl+,"))
+        file_menu.addSeparator()
+        _add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
-    def refresh(self) -> None:
-        """Reload the study list from the workspace."""
-        self.study_list.clear()
-        for summary in studies.list_studies(self.workspace):
-            entry = QListWidgetItem(_study_label(summary))
-            entry.setData(_ROLE, summary.study)
-            entry.setToolTip(summary.study.name)
-            self.study_list.addItem(entry)
+        self.review_menu = self.menuBar().addMenu("&Review")
+        handlers = self._handlers()
+        group = ""
+        for action in ACTIONS:
+            if action.group == "Help":
+                continue
+            if group and action.group != group:
+                self.review_menu.addSeparator()
+            group = action.group
+            qaction = self.review_menu.addAction(action.label)
+            qaction.triggered.connect(handlers[action.id])
+            self.review_actions[action.id] = qaction
+        help_menu = self.menuBar().addMenu("&Help")
+        cheat = help_menu.addAction("&Keyboard shortcuts")
+        cheat.triggered.connect(self.show_cheat_sheet)
+        self.review_actions["cheat_sheet"] = cheat
+        _add(help_menu, "&About EvalStudio", self._about)
+        self.apply_shortcuts()
+        self._enable_review_actions(False)
+
+    def apply_shortcuts(self) -> None:
+        overrides = self.settings.shortcuts()
+        for action_id, qaction in self.review_actions.items():
+            qaction.setShortcuts([QKeySequence(k) for k in keys_of(action_id, overrides)])
+            # Window-wide: a key works wherever the focus is (text fields still get typing).
+            qaction.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            self.addAction(qaction)
+
+    def _handlers(self) -> dict[str, Callable[[], None]]:
+        def on_review(call: Callable[[ReviewView], None]) -> Callable[[], None]:
+            return lambda: call(self.review) if self.review is not None else None
+
+        handlers: dict[str, Callable[[], None]] = {
+            "next_item": on_review(lambda r: r.step(1)),
+            "previous_item": on_review(lambda r: r.step(-1)),
+            "next_undone": on_review(lambda r: r.next_not_done()),
+            "verdict_flawed": on_review(lambda r: r.set_verdict(Verdict.FLAWED)),
+            "verdict_acceptable": on_review(lambda r: r.set_verdict(Verdict.ACCEPTABLE)),
+            "add_flaw": on_review(lambda r: r.add_flaw_from_selection()),
+            "focus_rationale": on_review(lambda r: r.form.rationale.setFocus()),
+            "submit": on_review(lambda r: r.submit()),
+            "skip": on_review(lambda r: r.skip()),
+            "undo_submit": on_review(lambda r: r.undo_submit()),
+            "critique": on_review(lambda r: r.ask(AssistKind.CRITIQUE)),
+            "fact_check": on_review(lambda r: r.ask(AssistKind.FACT_CHECK)),
+            "explain": on_review(lambda r: r.ask(AssistKind.EXPLAIN)),
+            "focus_chat": on_review(_focus_chat),
+            "stop": on_review(lambda r: r.stop()),
+            "regenerate": on_review(lambda r: r.regenerate()),
+            "mark_valid": on_review(lambda r: r.panel.mark_current(PointMark.VALID)),
+            "mark_invalid": on_review(lambda r: r.panel.mark_current(PointMark.INVALID)),
+            "cheat_sheet": self.show_cheat_sheet,
+        }
+        for n in QUALITY_RANGE:
+            handlers[f"quality_{n}"] = on_review(partial(_set_quality, value=n))
+        for n in CONFIDENCE_RANGE:
+            handlers[f"confidence_{n}"] = on_review(partial(_set_confidence, value=n))
+        return handlers
+
+    def _enable_review_actions(self, enabled: bool) -> None:
+        for action_id, qaction in self.review_actions.items():
+            if action_id != "cheat_sheet":
+                qaction.setEnabled(enabled)
+        self.back_action.setEnabled(enabled)
+
+    # -- pages ----------------------------------------------------------------------------------
 
     def select_study(self, name: str) -> None:
-        for row in range(self.study_list.count()):
-            entry = self.study_list.item(row)
-            if entry.text().split("\n")[0] == name:
-                self.study_list.setCurrentRow(row)
-                return
+        self.start_page.refresh(select_study=name, select_evaluator=self.settings.last_evaluator())
 
-    def _show_study(self, current: QListWidgetItem | None) -> None:
-        self.item_list.clear()
-        if current is None:
-            return
-        study: Study = current.data(_ROLE)
-        self._guidelines = study.guidelines
-        self.setWindowTitle(f"EvalStudio — {study.name}")
-        for item in studies.study_items(self.workspace, study.id):
-            entry = QListWidgetItem(_item_label(item))
-            entry.setData(_ROLE, item)
-            entry.setToolTip(_plain_first_line(item.task_prompt))
-            self.item_list.addItem(entry)
-        if self.item_list.count():
-            self.item_list.setCurrentRow(0)
+    def start_review(self, study: Study, evaluator: Evaluator) -> None:
+        """Open the review view on the evaluator's queue, at the item they left off."""
+        workspace = self.workspace
 
-    def _show_item(self, current: QListWidgetItem | None) -> None:
-        if current is None:
-            self.prompt_view.clear()
-            self.candidate_view.clear()
-            self.text_view.clear()
+        def load() -> tuple[ReviewSession, int]:
+            fresh = studies.study_named(workspace, study.name)  # options may have changed
+            session = ReviewSession(workspace, fresh, evaluator)
+            return session, session.resume_index()
+
+        self.jobs.run(Lane.DATA, load, done=lambda found: self._show_review(*found))
+
+    def _show_review(self, session: ReviewSession, index: int) -> None:
+        if not session.queue:
+            self.show_message(f"The study '{session.study.name}' has no items yet.")
             return
-        item: ItemView = current.data(_ROLE)
-        guidelines = f"\n\n---\n\n{self._guidelines}" if self._guidelines else ""
-        _show_markdown(self.prompt_view, item.task_prompt + guidelines)
-        if item.kind is Kind.CODE:
-            self.candidate_view.setHtml(code_to_html(item.candidate, item.language))
-            self.candidate_stack.setCurrentWidget(self.candidate_view)
-        else:
-            _show_markdown(self.text_view, item.candidate)
-            self.candidate_stack.setCurrentWidget(self.text_view)
-        self.statusBar().showMessage(
-            f"Item {item.position + 1} of {self.item_list.count()} · {item.kind.value}"
-            f" · {item.language}"
+        self.close_review()
+        review = ReviewView(session, self.jobs, self.host, self.activity, self.settings, self.theme)
+        review.status_changed.connect(self._update_status)
+        review.problem.connect(self.show_message)
+        self.review = review
+        self.stack.addWidget(review)
+        self.stack.setCurrentWidget(review)
+        self._enable_review_actions(True)
+        self.settings.add_recent_study(self.workspace.path, session.study.name)
+        self.settings.set_last_evaluator(session.evaluator.id)
+        self.setWindowTitle(f"EvalStudio — {session.study.name} — {session.evaluator.name}")
+        review.open_index(index)
+        review.candidate.current_browser().setFocus()
+
+    def close_review(self) -> None:
+        if self.review is None:
+            return
+        self.review.save_draft()
+        self.review.stop()
+        self.review.save_layout()
+        self.stack.removeWidget(self.review)
+        self.review.deleteLater()
+        self.review = None
+        self._enable_review_actions(False)
+
+    def show_start(self) -> None:
+        self.close_review()
+        self.setWindowTitle("EvalStudio")
+        self.stack.setCurrentWidget(self.start_page)
+        self.start_page.refresh()
+
+    # -- dialogs --------------------------------------------------------------------------------
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self, self.settings.model_options(), self.settings.shortcuts())
+        if not dialog.exec():
+            return
+        before = self.settings.model_options()
+        self.settings.set_model_options(dialog.model_options())
+        self.settings.set_shortcuts(dialog.shortcut_overrides())
+        self.apply_shortcuts()
+        if dialog.model_options() != before:
+            self.host.load(dialog.model_options().model_settings())
+
+    def show_cheat_sheet(self) -> None:
+        CheatSheet(self, self.settings.shortcuts()).exec()
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About EvalStudio",
+            "<b>EvalStudio</b><br>AI-assisted evaluation with a local model.<br>"
+            f"Workspace: {self.workspace.path}",
         )
 
-    def _step_item(self, step: int) -> None:
-        row = self.item_list.currentRow() + step
-        if 0 <= row < self.item_list.count():
-            self.item_list.setCurrentRow(row)
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent_studies()
+        if not recent:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+        for path, name in recent:
+            label = name if Path(path) == self.workspace.path else f"{name} — {path}"
+            action = self.recent_menu.addAction(label)
+            action.triggered.connect(lambda _=False, p=path, n=name: self._open_recent(p, n))
+
+    def _open_recent(self, path: str, name: str) -> None:
+        if Path(path) != self.workspace.path and not self._switch_workspace(Path(path)):
+            return
+        self.show_start()
+        self.select_study(name)
+
+    def _open_workspace(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Open or create a workspace",
+            str(self.workspace.path.parent),
+            "EvalStudio workspaces (*.sqlite);;All files (*)",
+            options=QFileDialog.Option.DontConfirmOverwrite,
+        )
+        if path and self._switch_workspace(Path(path)):
+            self.show_start()
+
+    def _switch_workspace(self, path: Path) -> bool:
+        try:
+            workspace = Workspace.open(path)
+        except EvalStudioError as e:
+            self.show_error(e)
+            return False
+        self.close_review()
+        old = self.workspace
+        self.jobs.run(Lane.DATA, old.close)
+        self.jobs.run(Lane.MODEL, old.close)
+        old.close()
+        self.workspace = self.start_page.workspace = self.host.workspace = workspace
+        return True
+
+    def _import_tasks(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import tasks", "", "Task files (*.jsonl *.csv);;All files (*)"
+        )
+        if not path:
+            return
+        name, ok = QInputDialog.getText(
+            self,
+            "Import tasks",
+            "Study name (a new study, or one to add to):",
+            text=Path(path).stem,
+        )
+        if not ok or not name.strip():
+            return
+        workspace = self.workspace
+
+        def imported(report: object) -> None:
+            self.show_message(f"Imported {Path(path).name} into '{name.strip()}'.")
+            self.show_start()
+            self.select_study(name.strip())
+
+        self.jobs.run(
+            Lane.DATA, lambda: import_tasks(workspace, Path(path), name.strip()), done=imported
+        )
+
+    # -- status, messages, theme ----------------------------------------------------------------
+
+    def _model_state(self, text: str) -> None:
+        self._model_text = text
+        self._update_status()
+
+    def _update_status(self) -> None:
+        review = self.review
+        model = self._model_text
+        if review is None:
+            self.progress_label.clear()
+            self.time_label.clear()
+        else:
+            done, total = len(review.done), len(review.session.queue)
+            stage = " · first verdict" if review.stage is Stage.FIRST else ""
+            self.progress_label.setText(f"Item {review.index + 1} of {total} · {done} done{stage}")
+            seconds = self.activity.active_ms() // 1000
+            idle = " (paused: idle)" if self.activity.idle() else ""
+            self.time_label.setText(f"On item {seconds // 60}:{seconds % 60:02d}{idle}")
+            live = review.panel.streaming()
+            if live is not None:
+                rate = live.tokens_per_second()
+                model = "Model: generating" + (f" · {rate:.0f} tokens/s" if rate else "…")
+        self.model_label.setText(model)
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+        if self.review is not None and text.startswith("Not saved"):
+            QMessageBox.warning(self, "EvalStudio", text)
+
+    def show_error(self, error: BaseException) -> None:
+        """The one place a background failure reaches the user: a message, never a traceback."""
+        if isinstance(error, EvalStudioError):
+            text = str(error)
+        else:
+            log.error("unexpected error", exc_info=error)
+            text = f"Something went wrong: {error!r}. The details are in the log."
+        self.statusBar().showMessage(text, 10000)
+        QMessageBox.warning(self, "EvalStudio", text)
+
+    def _apply_theme(self) -> None:
+        self.theme = _theme()
+        if self.review is not None:
+            self.review.set_theme(self.theme)
+
+    # -- closing ----------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Save the draft, stop the model, finish every queued write, then close."""
+        if not self.jobs.closed:
+            self.close_review()
+            self._status_timer.stop()
+            self.jobs.shutdown(
+                {Lane.DATA: self.workspace.close, Lane.MODEL: self.host.shutdown_job}
+            )
+            self.activity.stop()
+        super().closeEvent(event)
 
 
-def _markdown_view() -> QTextBrowser:
-    view = QTextBrowser()
-    view.setOpenLinks(False)  # a link in a candidate must not navigate the view away
-    return view
+def _theme() -> Theme:
+    scheme = QGuiApplication.styleHints().colorScheme()
+    return DARK if scheme == Qt.ColorScheme.Dark else LIGHT
 
 
-def _show_markdown(view: QTextBrowser, text: str) -> None:
-    """Rendered Markdown, inert: candidates and prompts are data, not markup."""
-    view.setHtml(markdown_to_html(text))
-    view.moveCursor(QTextCursor.MoveOperation.Start)  # else it opens scrolled to the end
+def _set_quality(review: ReviewView, value: int) -> None:
+    review.form.set_quality(value)
 
 
-def _titled(title: str, widget: QWidget) -> QWidget:
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(4, 4, 4, 4)
-    label = QLabel(f"<b>{title}</b>")
-    label.setBuddy(widget)
-    layout.addWidget(label)
-    layout.addWidget(widget)
-    return box
+def _set_confidence(review: ReviewView, value: int) -> None:
+    review.form.set_confidence(value)
 
 
-def _study_label(summary: StudySummary) -> str:
-    return (
-        f"{summary.study.name}\n{summary.items} items · {summary.code_items} code · "
-        f"{summary.text_items} text · {summary.pairs} pairs"
-    )
+def _focus_chat(review: ReviewView) -> None:
+    if review.assistant_box.isVisible():
+        review.panel.chat.setFocus()
 
 
-def _plain_first_line(markdown: str) -> str:
-    lines = markdown.strip().splitlines()
-    return lines[0].lstrip("# ").replace("`", "").replace("**", "") if lines else ""
-
-
-def _item_label(item: ItemView) -> str:
-    return f"{item.position + 1:>3}. [{item.kind.value}] {_plain_first_line(item.task_prompt)}"
+def _add(
+    menu: QMenu,
+    text: str,
+    slot: Callable[[], object],
+    key: QKeySequence | QKeySequence.StandardKey | None = None,
+) -> QAction:
+    action = menu.addAction(text)
+    action.triggered.connect(slot)
+    if key is not None:
+        action.setShortcut(key)
+    return action

@@ -1,0 +1,187 @@
+"""An evaluator's judgment as the domain sees it: the form, its flaws, its stage and condition."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from evalstudio.core.model import LineRange, Severity, Span, Verdict
+
+QUALITY_RANGE = range(1, 8)
+CONFIDENCE_RANGE = range(1, 6)
+
+
+class Condition(StrEnum):
+    """What assistance an evaluator gets on an item (assigned by the study's plan)."""
+
+    UNASSISTED = "unassisted"
+    ASSISTED = "assisted"
+    MISLEADING = "misleading"
+
+    @property
+    def assisted(self) -> bool:
+        """Whether the assistant panel exists (a misleading assistant looks like any other)."""
+        return self is not Condition.UNASSISTED
+
+
+class Stage(StrEnum):
+    """FIRST is the verdict committed before assistance is revealed; FINAL is the judgment."""
+
+    FIRST = "first"
+    FINAL = "final"
+
+
+class FlawSource(StrEnum):
+    OWN = "own"
+    ASSISTANT = "assistant"
+
+
+class PointMark(StrEnum):
+    """The evaluator's opinion of one critique point; CLEARED withdraws an earlier mark."""
+
+    VALID = "valid"
+    INVALID = "invalid"
+    CLEARED = "cleared"
+
+
+@dataclass(frozen=True)
+class ReportedFlaw:
+    """A flaw the evaluator reports: where (lines of code or a span of text), how bad, what,
+    and whether it came from a critique point (which event, which point)."""
+
+    severity: Severity
+    description: str
+    lines: LineRange | None = None
+    span: Span | None = None
+    source: FlawSource = FlawSource.OWN
+    assist_event_id: str | None = None
+    point_index: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity.value,
+            "description": self.description,
+            "lines": [self.lines.start, self.lines.end] if self.lines else None,
+            "span": [self.span.start, self.span.end] if self.span else None,
+            "source": self.source.value,
+            "assist_event_id": self.assist_event_id,
+            "point_index": self.point_index,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReportedFlaw:
+        lines, span = data.get("lines"), data.get("span")
+        return cls(
+            severity=Severity(data["severity"]),
+            description=str(data.get("description", "")),
+            lines=LineRange(lines[0], lines[1]) if lines else None,
+            span=Span(span[0], span[1]) if span else None,
+            source=FlawSource(data.get("source", FlawSource.OWN.value)),
+            assist_event_id=data.get("assist_event_id"),
+            point_index=data.get("point_index"),
+        )
+
+
+@dataclass(frozen=True)
+class JudgmentForm:
+    """What the judgment form holds; also the draft saved as the evaluator types."""
+
+    verdict: Verdict | None = None
+    quality: int | None = None
+    confidence: int | None = None
+    flaws: tuple[ReportedFlaw, ...] = ()
+    rationale: str = ""
+    active_ms: int = 0
+
+    def with_flaw(self, flaw: ReportedFlaw) -> JudgmentForm:
+        return replace(self, flaws=(*self.flaws, flaw))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict.value if self.verdict else None,
+            "quality": self.quality,
+            "confidence": self.confidence,
+            "flaws": [f.to_json() for f in self.flaws],
+            "rationale": self.rationale,
+            "active_ms": self.active_ms,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> JudgmentForm:
+        verdict = data.get("verdict")
+        return cls(
+            verdict=Verdict(verdict) if verdict else None,
+            quality=data.get("quality"),
+            confidence=data.get("confidence"),
+            flaws=tuple(ReportedFlaw.from_json(f) for f in data.get("flaws", [])),
+            rationale=str(data.get("rationale", "")),
+            active_ms=int(data.get("active_ms", 0)),
+        )
+
+
+def form_problems(form: JudgmentForm, stage: Stage) -> list[str]:
+    """What is missing or out of range before `form` can be submitted at `stage`.
+
+    A first (pre-reveal) verdict needs the verdict and a confidence; a final judgment also
+    needs the quality rating. Every flaw needs a description.
+    """
+    problems = []
+    if form.verdict is None:
+        problems.append("choose a verdict (contains a flaw / acceptable)")
+    if form.confidence is None:
+        problems.append("rate your confidence (1-5)")
+    elif form.confidence not in CONFIDENCE_RANGE:
+        problems.append(f"confidence {form.confidence} is not between 1 and 5")
+    if stage is Stage.FINAL:
+        if form.quality is None:
+            problems.append("rate the answer's quality (1-7)")
+        elif form.quality not in QUALITY_RANGE:
+            problems.append(f"quality {form.quality} is not between 1 and 7")
+    for number, flaw in enumerate(form.flaws, start=1):
+        if not flaw.description.strip():
+            problems.append(f"flaw {number} needs a description")
+    return problems
+
+
+def next_undone(item_ids: list[str], done: set[str], after: int) -> int | None:
+    """The first position after `after` whose item is not done, wrapping around once."""
+    n = len(item_ids)
+    for step in range(1, n + 1):
+        i = (after + step) % n
+        if item_ids[i] not in done:
+            return i
+    return None
+
+
+@dataclass(frozen=True)
+class Judgment:
+    """A submitted judgment or skip, as stored (immutable; a revision is a new one)."""
+
+    id: str
+    study_item_id: str
+    evaluator_id: str
+    stage: Stage
+    form: JudgmentForm
+    skipped_reason: str | None
+    condition: Condition | None  # None on judgments made before conditions were recorded
+    supersedes_id: str | None
+    created_at: str
+
+    @property
+    def skipped(self) -> bool:
+        return self.skipped_reason is not None
+
+
+@dataclass(frozen=True)
+class ItemState:
+    """Where an evaluator stands on one item: current first and final judgments, the draft."""
+
+    first: Judgment | None = None
+    final: Judgment | None = None
+    draft: JudgmentForm | None = None
+    point_marks: dict[tuple[str, int], PointMark] = field(default_factory=dict)
+
+    @property
+    def done(self) -> bool:
+        return self.final is not None

@@ -1,0 +1,195 @@
+"""Rows of judgments with their flaws, retractions (undo) and drafts.
+
+Judgments, flaws and retractions are append-only; "the current judgment" of an evaluator on an
+item at a stage is the newest one without a retraction.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from evalstudio.core.model import LineRange, Severity, Span, Verdict
+from evalstudio.core.review import (
+    Condition,
+    FlawSource,
+    Judgment,
+    JudgmentForm,
+    ReportedFlaw,
+    Stage,
+)
+
+_CURRENT = """
+    SELECT j.* FROM judgments j
+    WHERE NOT EXISTS (SELECT 1 FROM judgment_retractions r WHERE r.judgment_id = j.id)
+"""
+
+
+def insert_judgment(db: Database, judgment: Judgment) -> None:
+    """Write a judgment and its flaws (call inside a transaction)."""
+    form = judgment.form
+    db.table("judgments").insert(
+        {
+            "id": judgment.id,
+            "study_item_id": judgment.study_item_id,
+            "evaluator_id": judgment.evaluator_id,
+            "stage": judgment.stage.value,
+            "condition": judgment.condition.value if judgment.condition else None,
+            "verdict": form.verdict.value if form.verdict and not judgment.skipped else None,
+            "skipped_reason": judgment.skipped_reason,
+            "quality": form.quality,
+            "confidence": form.confidence,
+            "rationale": form.rationale,
+            "active_ms": form.active_ms,
+            "supersedes_id": judgment.supersedes_id,
+            "created_at": judgment.created_at,
+        }
+    )
+    db.table("judgment_flaws").insert_all(
+        {
+            "judgment_id": judgment.id,
+            "position": position,
+            "severity": flaw.severity.value,
+            "description": flaw.description,
+            "line_start": flaw.lines.start if flaw.lines else None,
+            "line_end": flaw.lines.end if flaw.lines else None,
+            "span_start": flaw.span.start if flaw.span else None,
+            "span_end": flaw.span.end if flaw.span else None,
+            "source": flaw.source.value,
+            "assist_event_id": flaw.assist_event_id,
+            "point_index": flaw.point_index,
+        }
+        for position, flaw in enumerate(form.flaws)
+    )
+
+
+def retract(db: Database, retraction_id: str, judgment_id: str, created_at: str) -> None:
+    db.table("judgment_retractions").insert(
+        {"id": retraction_id, "judgment_id": judgment_id, "created_at": created_at}
+    )
+
+
+def current_judgments(db: Database, evaluator_id: str, item_id: str) -> dict[Stage, Judgment]:
+    """The evaluator's current judgment on the item at each stage that has one."""
+    rows = db.query(
+        _CURRENT + " AND j.evaluator_id = ? AND j.study_item_id = ? ORDER BY j.created_at, j.rowid",
+        [evaluator_id, item_id],
+    )
+    current = {}
+    for row in rows:
+        judgment = _judgment(db, row)
+        current[judgment.stage] = judgment  # later rows replace earlier ones
+    return current
+
+
+def latest_of_item(db: Database, evaluator_id: str, item_id: str, stage: Stage) -> str | None:
+    """The newest judgment at the stage, retracted or not: the one a new version supersedes."""
+    rows = list(
+        db.query(
+            "SELECT id FROM judgments WHERE evaluator_id = ? AND study_item_id = ? AND stage = ? "
+            "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            [evaluator_id, item_id, stage.value],
+        )
+    )
+    return str(rows[0]["id"]) if rows else None
+
+
+def last_submitted(db: Database, study_id: str, evaluator_id: str) -> Judgment | None:
+    """The evaluator's newest unretracted judgment in the study (what Undo takes back)."""
+    rows = list(
+        db.query(
+            _CURRENT + " AND j.evaluator_id = ? AND j.study_item_id IN "
+            "(SELECT id FROM study_items WHERE study_id = ?) "
+            "ORDER BY j.created_at DESC, j.rowid DESC LIMIT 1",
+            [evaluator_id, study_id],
+        )
+    )
+    return _judgment(db, rows[0]) if rows else None
+
+
+def done_items(db: Database, study_id: str, evaluator_id: str) -> set[str]:
+    """Items with a current final judgment or skip by the evaluator."""
+    rows = db.query(
+        "SELECT DISTINCT j.study_item_id FROM judgments j "
+        "JOIN study_items si ON si.id = j.study_item_id "
+        "WHERE si.study_id = ? AND j.evaluator_id = ? AND j.stage = 'final' "
+        "AND NOT EXISTS (SELECT 1 FROM judgment_retractions r WHERE r.judgment_id = j.id)",
+        [study_id, evaluator_id],
+    )
+    return {row["study_item_id"] for row in rows}
+
+
+def _judgment(db: Database, row: dict[str, Any]) -> Judgment:
+    flaws = tuple(
+        _flaw(f)
+        for f in db.query(
+            "SELECT * FROM judgment_flaws WHERE judgment_id = ? ORDER BY position", [row["id"]]
+        )
+    )
+    return Judgment(
+        id=row["id"],
+        study_item_id=row["study_item_id"],
+        evaluator_id=row["evaluator_id"],
+        stage=Stage(row["stage"]),
+        form=JudgmentForm(
+            verdict=Verdict(row["verdict"]) if row["verdict"] else None,
+            quality=row["quality"],
+            confidence=row["confidence"],
+            flaws=flaws,
+            rationale=row["rationale"],
+            active_ms=row["active_ms"],
+        ),
+        skipped_reason=row["skipped_reason"],
+        condition=Condition(row["condition"]) if row["condition"] else None,
+        supersedes_id=row["supersedes_id"],
+        created_at=row["created_at"],
+    )
+
+
+def _flaw(row: dict[str, Any]) -> ReportedFlaw:
+    lines = LineRange(row["line_start"], row["line_end"]) if row["line_start"] else None
+    span = Span(row["span_start"], row["span_end"]) if row["span_start"] is not None else None
+    return ReportedFlaw(
+        severity=Severity(row["severity"]),
+        description=row["description"],
+        lines=lines,
+        span=span,
+        source=FlawSource(row["source"]),
+        assist_event_id=row["assist_event_id"],
+        point_index=row["point_index"],
+    )
+
+
+def save_draft(
+    db: Database, evaluator_id: str, item_id: str, stage: Stage, form: JudgmentForm, at: str
+) -> None:
+    db.table("drafts").upsert(
+        {
+            "evaluator_id": evaluator_id,
+            "study_item_id": item_id,
+            "stage": stage.value,
+            "form": json.dumps(form.to_json()),
+            "saved_at": at,
+        },
+        pk=("evaluator_id", "study_item_id"),
+    )
+
+
+def draft(db: Database, evaluator_id: str, item_id: str) -> tuple[Stage, JudgmentForm] | None:
+    rows = list(
+        db.query(
+            "SELECT stage, form FROM drafts WHERE evaluator_id = ? AND study_item_id = ?",
+            [evaluator_id, item_id],
+        )
+    )
+    if not rows:
+        return None
+    return Stage(rows[0]["stage"]), JudgmentForm.from_json(json.loads(rows[0]["form"]))
+
+
+def drop_draft(db: Database, evaluator_id: str, item_id: str) -> None:
+    db.execute(
+        "DELETE FROM drafts WHERE evaluator_id = ? AND study_item_id = ?", [evaluator_id, item_id]
+    )

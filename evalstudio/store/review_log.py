@@ -1,0 +1,48 @@
+"""Rows of the review log: items opened, assistance revealed and shown, points marked, undos."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+from evalstudio.core.review import PointMark
+
+
+def insert_event(db: Database, row: dict[str, Any]) -> None:
+    db.table("review_events").insert(row)
+
+
+def last_opened(db: Database, study_id: str, evaluator_id: str) -> str | None:
+    """The item the evaluator opened last in the study (where a reopened app resumes)."""
+    rows = list(
+        db.query(
+            "SELECT e.study_item_id FROM review_events e "
+            "JOIN study_items si ON si.id = e.study_item_id "
+            "WHERE e.evaluator_id = ? AND e.kind = 'open' AND si.study_id = ? "
+            "ORDER BY e.at DESC, e.rowid DESC LIMIT 1",
+            [evaluator_id, study_id],
+        )
+    )
+    return str(rows[0]["study_item_id"]) if rows else None
+
+
+def revealed(db: Database, evaluator_id: str, item_id: str) -> bool:
+    rows = db.query(
+        "SELECT 1 FROM review_events WHERE study_item_id = ? AND evaluator_id = ? "
+        "AND kind = 'reveal' LIMIT 1",
+        [item_id, evaluator_id],
+    )
+    return any(True for _ in rows)
+
+
+def point_marks(db: Database, evaluator_id: str, item_id: str) -> dict[tuple[str, int], PointMark]:
+    """The evaluator's newest mark on each critique point of the item's responses."""
+    rows = db.query(
+        "SELECT assist_event_id, point_index, mark FROM review_events "
+        "WHERE study_item_id = ? AND evaluator_id = ? AND kind = 'mark_point' "
+        "ORDER BY at, rowid",
+        [item_id, evaluator_id],
+    )
+    marks = {(r["assist_event_id"], r["point_index"]): PointMark(r["mark"]) for r in rows}
+    return {key: mark for key, mark in marks.items() if mark is not PointMark.CLEARED}

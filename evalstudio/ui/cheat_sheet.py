@@ -1,0 +1,47 @@
+"""The keyboard cheat sheet (? or F1): every action and its keys, by group."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+
+from evalstudio.ui.shortcuts import ACTIONS, keys_of
+
+
+def cheat_sheet_html(overrides: dict[str, str]) -> str:
+    rows: list[str] = []
+    group = ""
+    for action in ACTIONS:
+        if action.group != group:
+            group = action.group
+            rows.append(f'<tr><td colspan="2"><h3>{html.escape(group)}</h3></td></tr>')
+        keys = " or ".join(
+            f"<b>{html.escape(QKeySequence(k).toString(QKeySequence.SequenceFormat.NativeText))}"
+            "</b>"
+            for k in keys_of(action.id, overrides)
+        )
+        rows.append(
+            f'<tr><td style="padding-right: 24px">{keys or "—"}</td>'
+            f"<td>{html.escape(action.label)}</td></tr>"
+        )
+    note = (
+        "<p>Single keys act when the cursor is not in a text field (click the candidate to "
+        "leave one). Change any key in Settings › Keyboard.</p>"
+    )
+    return f"<table>{''.join(rows)}</table>{note}"
+
+
+class CheatSheet(QDialog):
+    def __init__(self, parent: QWidget, overrides: dict[str, str]) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        self.resize(520, 640)
+        self.view = QTextBrowser()
+        self.view.setHtml(cheat_sheet_html(overrides))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.view)
+        layout.addWidget(buttons)

@@ -1,0 +1,173 @@
+"""The model behind the assistant panel: loaded, warmed and streamed on the MODEL lane.
+
+A response streams into a `LiveResponse` that the worker fills and the panel reads on a timer,
+so the GUI repaints at its own pace instead of once per token.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QObject, Signal
+
+from evalstudio.core.assistance import AssistEvent, AssistKind
+from evalstudio.services.assistance import Assistant, AssistRun, Misleading
+from evalstudio.services.backends import Backend, Message, ModelSettings, open_backend
+from evalstudio.services.workspace import Workspace
+from evalstudio.ui.jobs import Jobs, Lane
+
+
+@dataclass
+class LiveResponse:
+    """A response in flight: the worker appends, the GUI reads (str assignment is atomic)."""
+
+    item_id: str
+    kind: AssistKind
+    chat: list[Message] | None
+    text: str = ""
+    chunks: int = 0
+    started: float = field(default_factory=time.monotonic)
+    first_chunk_at: float | None = None
+    event: AssistEvent | None = None
+    error: str | None = None
+    finished: bool = False
+    _run: AssistRun | None = None
+    _cancel: threading.Event = field(default_factory=threading.Event)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        if self._run is not None:
+            self._run.cancel()
+
+    def tokens_per_second(self) -> float:
+        if self.first_chunk_at is None or self.chunks < 2:
+            return 0.0
+        elapsed = time.monotonic() - self.first_chunk_at
+        return (self.chunks - 1) / elapsed if elapsed > 0 else 0.0
+
+
+class ModelHost(QObject):
+    """Owns the Assistant; every call on it runs on the MODEL lane."""
+
+    state_changed = Signal(str)  # a short text for the status bar
+    ready_changed = Signal(bool)
+    response_finished = Signal(object)  # the LiveResponse
+
+    def __init__(
+        self, jobs: Jobs, workspace: Workspace, settings: ModelSettings, backend: Backend | None
+    ) -> None:
+        super().__init__()
+        self.jobs = jobs
+        self.workspace = workspace
+        self.settings = settings
+        self._given_backend = backend  # owned by the caller (tests share one model)
+        self._assistant: Assistant | None = None
+        self.ready = False
+
+    @property
+    def model_id(self) -> str:
+        return self.settings.backend_and_model()[1]
+
+    def load(self, settings: ModelSettings | None = None) -> None:
+        """(Re)load the model in the background; the window stays usable meanwhile."""
+        if settings is not None:
+            self.settings = settings
+        self.ready = False
+        self.ready_changed.emit(False)
+        self.state_changed.emit(f"Model: loading {self.model_id}…")
+        settings_now = self.settings
+        old, self._assistant = self._assistant, None  # no new request goes to the old model
+
+        def work() -> Assistant:
+            if old is not None:
+                self._close(old)
+            backend = self._given_backend or open_backend(settings_now)
+            backend.info()  # waits for the load; raises AssistError if it failed
+            return Assistant(self.workspace, backend, settings_now)
+
+        self.jobs.run(Lane.MODEL, work, done=self._loaded, failed=self._load_failed)
+
+    def _loaded(self, assistant: Assistant) -> None:
+        self._assistant = assistant
+        self.ready = True
+        self.ready_changed.emit(True)
+        self.state_changed.emit(f"Model: {self.model_id} ready")
+
+    def _load_failed(self, error: BaseException) -> None:
+        self.state_changed.emit(f"Model: not available — {error}")
+
+    def warm(self, item_id: str) -> None:
+        if self._assistant is not None:
+            assistant = self._assistant
+            self.jobs.run(Lane.MODEL, lambda: assistant.open_item(item_id), failed=_ignore)
+
+    def request(
+        self,
+        item_id: str,
+        kind: AssistKind,
+        evaluator_id: str,
+        *,
+        chat: list[Message] | None = None,
+        misleading: Misleading | None = None,
+        regenerates: str | None = None,
+    ) -> LiveResponse:
+        """Queue a request; the returned LiveResponse fills as it streams."""
+        live = LiveResponse(item_id, kind, chat)
+        assistant = self._assistant
+        if assistant is None:
+            live.error, live.finished = "the model is not loaded yet", True
+            self.response_finished.emit(live)
+            return live
+
+        def work() -> AssistEvent | None:
+            if live._cancel.is_set():
+                return None
+            if regenerates is not None:
+                run = assistant.regenerate(
+                    regenerates, evaluator_id=evaluator_id, misleading=misleading
+                )
+            else:
+                run = assistant.request(
+                    item_id, kind, evaluator_id=evaluator_id, chat=chat, misleading=misleading
+                )
+            live._run = run
+            if live._cancel.is_set():
+                run.cancel()
+            for chunk in run:
+                if live.first_chunk_at is None:
+                    live.first_chunk_at = time.monotonic()
+                live.text += chunk
+                live.chunks += 1
+            return run.event
+
+        def done(event: AssistEvent | None) -> None:
+            live.event = event
+            if event is not None:
+                live.text, live.error = event.response, event.error
+            live.finished = True
+            self.response_finished.emit(live)
+
+        def failed(error: BaseException) -> None:
+            live.error, live.finished = str(error), True
+            self.response_finished.emit(live)
+
+        self.jobs.run(Lane.MODEL, work, done=done, failed=failed)
+        return live
+
+    def shutdown_job(self) -> None:
+        """Run on the MODEL lane as its last job: free the model and the lane's connection."""
+        if self._assistant is not None:
+            self._close(self._assistant)
+        self.workspace.close()
+
+    def _close(self, assistant: Assistant) -> None:
+        if self._given_backend is not None:
+            assistant.stop_warming()
+        else:
+            assistant.close()
+
+
+def _ignore(_error: BaseException) -> None:
+    """A warm-up that fails is only a slower first request; the request reports the error."""

@@ -1,0 +1,1 @@
+"""The review view: task, candidate, assistant panel and judgment form."""

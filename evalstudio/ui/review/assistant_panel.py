@@ -1,0 +1,365 @@
+"""The assistant panel: ask for a critique, fact-check or explanation, or chat; responses stream
+in as rendered Markdown; critique points are listed, can be shown in the candidate and marked.
+
+The panel only shows and asks: the review view sends the requests and logs the marks.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from evalstudio.core.assistance import AssistEvent, AssistKind, CritiquePoint, Outcome
+from evalstudio.core.model import LineRange
+from evalstudio.core.review import PointMark
+from evalstudio.render.safe_markdown import markdown_to_html
+from evalstudio.render.theme import LIGHT, Theme
+from evalstudio.services.assistance import critique_of
+from evalstudio.ui.links import InertBrowser
+from evalstudio.ui.model_host import LiveResponse
+
+REPAINT_MS = 40  # 25 repaints a second: smooth, and far from re-rendering per token
+TITLES = {
+    AssistKind.CRITIQUE: "Critique",
+    AssistKind.FACT_CHECK: "Fact-check",
+    AssistKind.EXPLAIN: "Explanation",
+    AssistKind.CHAT: "Answer",
+}
+_MARK_TEXT = {PointMark.VALID: "✓ valid", PointMark.INVALID: "✗ invalid"}
+
+
+@dataclass
+class _Entry:
+    """One response on the item: streaming (`live`) or finished (`event`)."""
+
+    kind: AssistKind
+    question: str | None
+    live: LiveResponse | None = None
+    event: AssistEvent | None = None
+
+    @property
+    def text(self) -> str:
+        return self.event.response if self.event else self.live.text if self.live else ""
+
+    @property
+    def streaming(self) -> bool:
+        return self.live is not None and not self.live.finished
+
+
+class AssistantPanel(QWidget):
+    requested = Signal(object, object)  # AssistKind, question text (chat) or None
+    stop_requested = Signal()
+    regenerate_requested = Signal(object)  # the AssistEvent to regenerate
+    point_selected = Signal(object)  # LineRange or None
+    point_marked = Signal(str, int, object)  # event id, point index, PointMark
+    flaw_from_point = Signal(str, int, object)  # event id, point index, CritiquePoint
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAccessibleName("Assistant")
+        self.theme = LIGHT
+        self._entries: list[_Entry] = []
+        self._marks: dict[tuple[str, int], PointMark] = {}
+        self._points: list[CritiquePoint] = []
+        self._points_event: str | None = None
+        self._shown_text = ""
+        self.model_ready = False
+
+        self.buttons: dict[AssistKind, QPushButton] = {}
+        row = QHBoxLayout()
+        for kind, label in (
+            (AssistKind.CRITIQUE, "&Critique"),
+            (AssistKind.FACT_CHECK, "Fact-&check"),
+            (AssistKind.EXPLAIN, "&Explain"),
+        ):
+            button = QPushButton(label)
+            button.clicked.connect(lambda _=False, k=kind: self.requested.emit(k, None))
+            self.buttons[kind] = button
+            row.addWidget(button)
+        row.addStretch()
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.stop_requested.emit)
+        self.regenerate_button = QPushButton("Regenerate")
+        self.regenerate_button.clicked.connect(self._regenerate)
+        row.addWidget(self.stop_button)
+        row.addWidget(self.regenerate_button)
+
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.response_view = InertBrowser()
+        self.response_view.setAccessibleName("Assistant responses")
+        self.response_view.setPlaceholderText(
+            "Ask the assistant for a critique, a fact-check or an explanation, or ask a question."
+        )
+
+        self.points = QListWidget()
+        self.points.setAccessibleName("Critique points")
+        self.points.setWordWrap(True)
+        self.points.currentRowChanged.connect(self._point_chosen)
+        self.valid_button = QPushButton("✓ Valid")
+        self.invalid_button = QPushButton("✗ Invalid")
+        self.add_flaw_button = QPushButton("Add as flaw")
+        self.valid_button.clicked.connect(lambda: self.mark_current(PointMark.VALID))
+        self.invalid_button.clicked.connect(lambda: self.mark_current(PointMark.INVALID))
+        self.add_flaw_button.clicked.connect(self._add_flaw)
+        points_box = QWidget()
+        points_layout = QVBoxLayout(points_box)
+        points_layout.setContentsMargins(0, 0, 0, 0)
+        self.points_label = QLabel("<b>Critique points</b> — click one to see its lines")
+        points_layout.addWidget(self.points_label)
+        points_layout.addWidget(self.points)
+        marks = QHBoxLayout()
+        for button in (self.valid_button, self.invalid_button, self.add_flaw_button):
+            marks.addWidget(button)
+        marks.addStretch()
+        points_layout.addLayout(marks)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.response_view)
+        split.addWidget(points_box)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        self.splitter = split
+
+        self.chat = QLineEdit()
+        self.chat.setPlaceholderText("Ask about this answer…  (/ to focus, Enter to send)")
+        self.chat.setAccessibleName("Question to the assistant")
+        self.chat.returnPressed.connect(self._send_chat)
+        send = QPushButton("Send")
+        send.clicked.connect(self._send_chat)
+        chat_row = QHBoxLayout()
+        chat_row.addWidget(self.chat)
+        chat_row.addWidget(send)
+        self.send_button = send
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.status)
+        layout.addWidget(split, 1)
+        layout.addLayout(chat_row)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(REPAINT_MS)
+        self._timer.timeout.connect(self._repaint)
+        self._update_controls()
+
+    # -- what the review view tells the panel ------------------------------------------------
+
+    def reset(self, events: list[AssistEvent], marks: dict[tuple[str, int], PointMark]) -> None:
+        """Show an item's earlier responses (oldest first) and the evaluator's marks."""
+        self._entries = [_Entry(e.kind, _question(e), event=e) for e in events]
+        self._marks = dict(marks)
+        self.status.clear()
+        self._refresh()
+
+    def add_stored(self, event: AssistEvent) -> None:
+        """Show a pre-generated response at once."""
+        self._entries.append(_Entry(event.kind, None, event=event))
+        self.status.setText(f"{TITLES[event.kind]} · prepared in advance")
+        self._refresh()
+
+    def add_live(self, live: LiveResponse, question: str | None) -> None:
+        self._entries.append(_Entry(live.kind, question, live=live))
+        self._timer.start()
+        self._refresh()
+
+    def finished(self, live: LiveResponse) -> None:
+        for entry in self._entries:
+            if entry.live is not live:
+                continue
+            if live.event is not None:
+                entry.event, entry.live = live.event, None
+            # else the request never started: the entry keeps `live`, which holds the error
+            outcome = live.event.outcome if live.event else Outcome.ERROR
+            seconds = time.monotonic() - live.started
+            note = {
+                Outcome.DONE: f"done in {seconds:.1f} s",
+                Outcome.CANCELLED: "stopped",
+            }.get(outcome, f"failed: {live.error or 'unknown error'}")
+            self.status.setText(f"{TITLES[live.kind]} · {note}")
+        if self.streaming() is None:
+            self._timer.stop()
+        self._refresh()
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self._shown_text = ""
+        self._refresh()
+
+    def set_model_ready(self, ready: bool) -> None:
+        self.model_ready = ready
+        self._update_controls()
+
+    def streaming(self) -> LiveResponse | None:
+        for entry in self._entries:
+            if entry.streaming:
+                return entry.live
+        return None
+
+    def last_event(self) -> AssistEvent | None:
+        for entry in reversed(self._entries):
+            if entry.event is not None:
+                return entry.event
+        return None
+
+    def chat_turns(self) -> list[dict[str, str]]:
+        """The item's chat so far (finished answers only), to continue the conversation."""
+        turns: list[dict[str, str]] = []
+        for entry in self._entries:
+            event = entry.event
+            if entry.question and event is not None and event.outcome is Outcome.DONE:
+                turns.append({"role": "user", "content": entry.question})
+                turns.append({"role": "assistant", "content": event.response})
+        return turns
+
+    def mark_current(self, mark: PointMark) -> None:
+        row = self.points.currentRow()
+        if self._points_event is None or not 0 <= row < len(self._points):
+            return
+        key = (self._points_event, row)
+        if self._marks.get(key) is mark:
+            mark = PointMark.CLEARED  # pressing it again takes the mark back
+        if mark is PointMark.CLEARED:
+            self._marks.pop(key, None)
+        else:
+            self._marks[key] = mark
+        self.point_marked.emit(self._points_event, row, mark)
+        self._fill_points(keep_row=row)
+
+    # -- inside ---------------------------------------------------------------------------------
+
+    def _send_chat(self) -> None:
+        question = self.chat.text().strip()
+        if question and self.model_ready and self.streaming() is None:
+            self.chat.clear()
+            self.requested.emit(AssistKind.CHAT, question)
+
+    def _regenerate(self) -> None:
+        event = self.last_event()
+        if event is not None and self.streaming() is None:
+            self.regenerate_requested.emit(event)
+
+    def _add_flaw(self) -> None:
+        row = self.points.currentRow()
+        if self._points_event is not None and 0 <= row < len(self._points):
+            self.flaw_from_point.emit(self._points_event, row, self._points[row])
+
+    def _point_chosen(self, row: int) -> None:
+        if 0 <= row < len(self._points):
+            self.point_selected.emit(self._points[row].lines)
+        self._update_controls()
+
+    def _repaint(self) -> None:
+        live = self.streaming()
+        if live is not None:
+            rate = live.tokens_per_second()
+            speed = f" · {rate:.0f} tokens/s" if rate else " · waiting for the first token"
+            self.status.setText(f"{TITLES[live.kind]} · streaming{speed}")
+        self._refresh()
+
+    def _refresh(self) -> None:
+        text = self._transcript()
+        if text != self._shown_text:
+            bar = self.response_view.verticalScrollBar()
+            at_bottom = bar.value() >= bar.maximum() - 4
+            self.response_view.setHtml(markdown_to_html(text, self.theme))
+            if at_bottom or self.streaming() is not None:
+                bar.setValue(bar.maximum())
+            self._shown_text = text
+        self._fill_points()
+        self._update_controls()
+
+    def _transcript(self) -> str:
+        parts = []
+        for entry in self._entries:
+            heading = f"#### {TITLES[entry.kind]}"
+            if entry.question:
+                parts.append(f"**You:** {entry.question}")
+            body = entry.text
+            if entry.kind is AssistKind.CRITIQUE and body:
+                body = _critique_markdown(body)
+            if entry.event is not None and entry.event.outcome is Outcome.CANCELLED:
+                body += "\n\n*(stopped)*"
+            elif entry.event is not None and entry.event.outcome is Outcome.ERROR:
+                body += f"\n\n*(failed: {entry.event.error})*"
+            elif entry.live is not None and entry.live.finished and entry.live.error:
+                body += f"\n\n*(failed: {entry.live.error})*"
+            elif entry.streaming and not body:
+                body = "*…*"
+            parts.append(f"{heading}\n\n{body}")
+        return "\n\n---\n\n".join(parts)
+
+    def _fill_points(self, keep_row: int | None = None) -> None:
+        critiques = [e for e in self._entries if e.kind is AssistKind.CRITIQUE and e.text]
+        latest = critiques[-1] if critiques else None
+        points = list(critique_of(latest.text).points) if latest else []
+        event_id = latest.event.id if latest and latest.event else None
+        if points == self._points and event_id == self._points_event and keep_row is None:
+            return
+        row = keep_row if keep_row is not None else self.points.currentRow()
+        self._points, self._points_event = points, event_id
+        self.points.blockSignals(True)
+        self.points.clear()
+        for index, point in enumerate(points):
+            mark = self._marks.get((event_id, index)) if event_id else None
+            where = _where(point.lines)
+            suffix = f"   [{_MARK_TEXT[mark]}]" if mark else ""
+            entry = QListWidgetItem(f"{where} · {point.severity.value}: {point.claim}{suffix}")
+            self.points.addItem(entry)
+        if 0 <= row < len(points):
+            self.points.setCurrentRow(row)
+        self.points.blockSignals(False)
+        self._update_controls()
+
+    def _update_controls(self) -> None:
+        busy = self.streaming() is not None
+        for button in self.buttons.values():
+            button.setEnabled(self.model_ready and not busy)
+        self.send_button.setEnabled(self.model_ready and not busy)
+        self.stop_button.setEnabled(busy)
+        self.regenerate_button.setEnabled(
+            self.model_ready and not busy and self.last_event() is not None
+        )
+        chosen = self._points_event is not None and self.points.currentRow() >= 0
+        for button in (self.valid_button, self.invalid_button, self.add_flaw_button):
+            button.setEnabled(chosen)
+
+
+def _question(event: AssistEvent) -> str | None:
+    return event.chat[-1]["content"] if event.chat else None
+
+
+def _where(lines: LineRange | None) -> str:
+    if lines is None:
+        return "General"
+    if lines.start == lines.end:
+        return f"Line {lines.start}"
+    return f"Lines {lines.start}–{lines.end}"
+
+
+def _critique_markdown(text: str) -> str:
+    """A critique (JSON, possibly still streaming) as readable Markdown."""
+    critique = critique_of(text)
+    if not critique.structured and not critique.points:
+        return text
+    lines = []
+    if critique.verdict is not None:
+        verdict = "contains a flaw" if critique.verdict.value == "flawed" else "acceptable"
+        lines.append(f"**Verdict:** {verdict}\n")
+    for point in critique.points:
+        lines.append(f"- **{_where(point.lines)}** ({point.severity.value}): {point.claim}")
+    return "\n".join(lines) if lines else "*…*"

@@ -1,0 +1,98 @@
+"""The candidate answer: numbered, highlighted code or rendered text, and what is selected in it.
+
+Code lines are selected to attach a flaw (each line is one block of the document, so block
+numbers are line numbers); in text, a selection maps back to character offsets in the
+Markdown source.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QFontDatabase, QTextCursor
+from PySide6.QtWidgets import QStackedWidget, QTextBrowser
+
+from evalstudio.core.model import ItemView, Kind, LineRange, Span
+from evalstudio.core.text_spans import source_span
+from evalstudio.render.code_html import code_to_html
+from evalstudio.render.safe_markdown import markdown_to_html
+from evalstudio.render.theme import LIGHT, Theme
+from evalstudio.ui.links import InertBrowser
+
+
+class CandidateView(QStackedWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.code = InertBrowser()
+        self.code.setLineWrapMode(QTextBrowser.LineWrapMode.NoWrap)
+        self.code.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.code.setAccessibleName("Candidate code")
+        self.text = InertBrowser()
+        self.text.setAccessibleName("Candidate text")
+        self.addWidget(self.code)
+        self.addWidget(self.text)
+        self.item: ItemView | None = None
+        self.theme = LIGHT
+        self._marked: LineRange | None = None
+
+    def show_item(self, item: ItemView, theme: Theme) -> None:
+        self.item, self.theme, self._marked = item, theme, None
+        self._render()
+        self.current_browser().moveCursor(QTextCursor.MoveOperation.Start)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        if self.item is not None:
+            self._render(keep_scroll=True)
+
+    def mark(self, lines: LineRange | None) -> None:
+        """Shade `lines` (a critique point's, or a flaw's) and scroll them into view."""
+        if self.item is None or self.item.kind is not Kind.CODE:
+            return
+        self._marked = lines
+        self._render(keep_scroll=True)
+        if lines is not None:
+            block = self.code.document().findBlockByNumber(lines.start - 1)
+            if block.isValid():
+                self.code.setTextCursor(QTextCursor(block))
+                self.code.ensureCursorVisible()
+
+    def current_browser(self) -> QTextBrowser:
+        return self.code if self.currentWidget() is self.code else self.text
+
+    def selected_lines(self) -> LineRange | None:
+        """The code lines the selection touches (the cursor's line when nothing is selected)."""
+        if self.item is None or self.item.kind is not Kind.CODE:
+            return None
+        cursor = self.code.textCursor()
+        doc = self.code.document()
+        first = doc.findBlock(cursor.selectionStart()).blockNumber() + 1
+        last_pos = max(cursor.selectionStart(), cursor.selectionEnd() - 1)
+        last = doc.findBlock(last_pos).blockNumber() + 1
+        return LineRange(first, max(first, last))
+
+    def selected_span(self) -> tuple[Span, str] | None:
+        """The selected passage of a text candidate: its source offsets and its source text."""
+        if self.item is None or self.item.kind is not Kind.TEXT:
+            return None
+        cursor = self.text.textCursor()
+        if not cursor.hasSelection():
+            return None
+        rendered = self.text.document().toPlainText()
+        span = source_span(
+            self.item.candidate, rendered, cursor.selectionStart(), cursor.selectionEnd()
+        )
+        if span is None:
+            return None
+        return span, self.item.candidate[span.start : span.end]
+
+    def _render(self, keep_scroll: bool = False) -> None:
+        assert self.item is not None
+        browser = self.code if self.item.kind is Kind.CODE else self.text
+        scroll = browser.verticalScrollBar().value()
+        if self.item.kind is Kind.CODE:
+            html = code_to_html(self.item.candidate, self.item.language, self._marked, self.theme)
+        else:
+            html = markdown_to_html(self.item.candidate, self.theme)
+        browser.setHtml(html)
+        self.setCurrentWidget(browser)
+        if keep_scroll:
+            browser.verticalScrollBar().setValue(scroll)

@@ -1,0 +1,295 @@
+"""The judgment form: verdict, quality 1-7, confidence 1-5, flaws found, rationale, submit/skip."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from evalstudio.core.model import LineRange, Severity, Verdict
+from evalstudio.core.review import (
+    CONFIDENCE_RANGE,
+    QUALITY_RANGE,
+    FlawSource,
+    JudgmentForm,
+    ReportedFlaw,
+    Stage,
+)
+
+_STAGE_TEXT = {
+    Stage.FIRST: "<b>Your first verdict</b> — commit it before the assistant opens",
+    Stage.FINAL: "<b>Your judgment</b>",
+}
+
+
+class JudgmentFormView(QWidget):
+    changed = Signal()
+    submit_requested = Signal()
+    skip_requested = Signal()
+    add_flaw_requested = Signal()
+    flaw_selected = Signal(object)  # LineRange or None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAccessibleName("Judgment")
+        self.stage = Stage.FINAL
+        self._flaws: list[ReportedFlaw] = []
+        self._loading = False
+        self.source_text = ""  # the candidate, to quote a text flaw's passage
+
+        self.stage_label = QLabel(_STAGE_TEXT[Stage.FINAL])
+        self.verdict_flawed = QRadioButton("Contains a &flaw")
+        self.verdict_acceptable = QRadioButton("&Acceptable")
+        self.verdicts = QButtonGroup(self)
+        self.verdicts.addButton(self.verdict_flawed)
+        self.verdicts.addButton(self.verdict_acceptable)
+        verdict_row = QHBoxLayout()
+        verdict_row.addWidget(self.verdict_flawed)
+        verdict_row.addWidget(self.verdict_acceptable)
+        verdict_row.addStretch()
+
+        self.quality, quality_row = _scale(self, QUALITY_RANGE, "1 poor · 7 excellent")
+        self.confidence, confidence_row = _scale(self, CONFIDENCE_RANGE, "1 guessing · 5 certain")
+
+        self.flaw_table = QTableWidget(0, 4)
+        self.flaw_table.setAccessibleName("Flaws found")
+        self.flaw_table.setHorizontalHeaderLabels(["Where", "Severity", "Description", "From"])
+        header = self.flaw_table.horizontalHeader()
+        for column in (0, 1, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.flaw_table.verticalHeader().setVisible(False)
+        self.flaw_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.flaw_table.itemChanged.connect(self._description_edited)
+        self.flaw_table.currentCellChanged.connect(self._flaw_chosen)
+        add = QPushButton("Add from selection (L)")
+        add.clicked.connect(self.add_flaw_requested.emit)
+        remove = QPushButton("Remove")
+        remove.clicked.connect(self._remove_flaw)
+        flaw_buttons = QHBoxLayout()
+        flaw_buttons.addWidget(add)
+        flaw_buttons.addWidget(remove)
+        flaw_buttons.addStretch()
+        flaws = QVBoxLayout()
+        flaws.addWidget(self.flaw_table)
+        flaws.addLayout(flaw_buttons)
+
+        self.rationale = QPlainTextEdit()
+        self.rationale.setAccessibleName("Rationale")
+        self.rationale.setPlaceholderText("Why? What did you check? (N to focus)")
+        self.rationale.textChanged.connect(self._edited)
+
+        self.skip_button = QPushButton("Skip…")
+        self.skip_button.clicked.connect(self.skip_requested.emit)
+        self.submit_button = QPushButton("Submit  (Ctrl+Enter)")
+        self.submit_button.setDefault(True)
+        self.submit_button.clicked.connect(self.submit_requested.emit)
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #c62828;")
+        actions = QHBoxLayout()
+        actions.addWidget(self.problem, 1)
+        actions.addWidget(self.skip_button)
+        actions.addWidget(self.submit_button)
+
+        self.fields = QFormLayout()
+        self.fields.addRow("Verdict", verdict_row)
+        self.fields.addRow("Quality", quality_row)
+        self.fields.addRow("Confidence", confidence_row)
+        self.fields.addRow("Flaws", flaws)
+        self.fields.addRow("Rationale", self.rationale)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stage_label)
+        layout.addLayout(self.fields, 1)
+        layout.addLayout(actions)
+
+        for group in (self.verdicts, self.quality, self.confidence):
+            group.buttonToggled.connect(lambda *_: self._edited())
+
+    # -- reading and writing the form ---------------------------------------------------------
+
+    def form(self, active_ms: int = 0) -> JudgmentForm:
+        verdict = (
+            Verdict.FLAWED
+            if self.verdict_flawed.isChecked()
+            else Verdict.ACCEPTABLE
+            if self.verdict_acceptable.isChecked()
+            else None
+        )
+        return JudgmentForm(
+            verdict=verdict,
+            quality=_checked(self.quality) if self.stage is Stage.FINAL else None,
+            confidence=_checked(self.confidence),
+            flaws=tuple(self._flaws),
+            rationale=self.rationale.toPlainText(),
+            active_ms=active_ms,
+        )
+
+    def set_form(self, form: JudgmentForm | None, stage: Stage, *, revision: bool) -> None:
+        """Show `form` (empty if None) at `stage`; `revision` when a judgment exists already."""
+        self._loading = True
+        form = form or JudgmentForm()
+        self.stage = stage
+        self.stage_label.setText(
+            _STAGE_TEXT[stage]
+            + (" — submitted; a change is saved as a revision" if revision else "")
+        )
+        self.submit_button.setText(
+            "Commit first verdict  (Ctrl+Enter)"
+            if stage is Stage.FIRST
+            else "Submit revision  (Ctrl+Enter)"
+            if revision
+            else "Submit  (Ctrl+Enter)"
+        )
+        self.fields.setRowVisible(1, stage is Stage.FINAL)
+        self.fields.setRowVisible(3, stage is Stage.FINAL)
+        _set_exclusive_checked(self.verdicts, None)
+        if form.verdict is Verdict.FLAWED:
+            self.verdict_flawed.setChecked(True)
+        elif form.verdict is Verdict.ACCEPTABLE:
+            self.verdict_acceptable.setChecked(True)
+        _set_exclusive_checked(self.quality, form.quality)
+        _set_exclusive_checked(self.confidence, form.confidence)
+        self._flaws = list(form.flaws)
+        self._fill_flaws()
+        if self.rationale.toPlainText() != form.rationale:
+            self.rationale.setPlainText(form.rationale)
+        self.problem.clear()
+        self._loading = False
+
+    def set_verdict(self, verdict: Verdict) -> None:
+        (self.verdict_flawed if verdict is Verdict.FLAWED else self.verdict_acceptable).setChecked(
+            True
+        )
+
+    def set_quality(self, value: int) -> None:
+        if self.stage is Stage.FINAL:
+            _set_exclusive_checked(self.quality, value)
+
+    def set_confidence(self, value: int) -> None:
+        _set_exclusive_checked(self.confidence, value)
+
+    def add_flaw(self, flaw: ReportedFlaw) -> None:
+        """Append a flaw and put the cursor in its description."""
+        self._flaws.append(flaw)
+        self._fill_flaws()
+        row = len(self._flaws) - 1
+        self.flaw_table.setCurrentCell(row, 2)
+        cell = self.flaw_table.item(row, 2)
+        if not flaw.description and cell is not None:
+            self.flaw_table.editItem(cell)
+        if flaw.description == "" or flaw.source is FlawSource.ASSISTANT:
+            self.set_verdict(Verdict.FLAWED)
+        self._edited()
+
+    def show_problem(self, text: str) -> None:
+        self.problem.setText(text)
+
+    # -- inside -------------------------------------------------------------------------------
+
+    def _edited(self) -> None:
+        if not self._loading:
+            self.problem.clear()
+            self.changed.emit()
+
+    def _fill_flaws(self) -> None:
+        table = self.flaw_table
+        table.blockSignals(True)
+        table.setRowCount(len(self._flaws))
+        for row, flaw in enumerate(self._flaws):
+            where = QTableWidgetItem(_where(flaw, self.source_text))
+            where.setFlags(where.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            table.setItem(row, 0, where)
+            severity = QComboBox()
+            severity.addItems([s.value for s in Severity])
+            severity.setCurrentText(flaw.severity.value)
+            severity.currentTextChanged.connect(
+                lambda text, r=row: self._replace(r, severity=Severity(text))
+            )
+            table.setCellWidget(row, 1, severity)
+            table.setItem(row, 2, QTableWidgetItem(flaw.description))
+            source = QTableWidgetItem("assistant" if flaw.source is FlawSource.ASSISTANT else "me")
+            source.setFlags(source.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            table.setItem(row, 3, source)
+        table.blockSignals(False)
+
+    def _replace(self, row: int, **fields: object) -> None:
+        if 0 <= row < len(self._flaws):
+            self._flaws[row] = replace(self._flaws[row], **fields)  # type: ignore[arg-type]
+            self._edited()
+
+    def _description_edited(self, item: QTableWidgetItem) -> None:
+        if item.column() == 2:
+            self._replace(item.row(), description=item.text())
+
+    def _remove_flaw(self) -> None:
+        row = self.flaw_table.currentRow()
+        if 0 <= row < len(self._flaws):
+            del self._flaws[row]
+            self._fill_flaws()
+            self._edited()
+
+    def _flaw_chosen(self, row: int, *_: int) -> None:
+        if 0 <= row < len(self._flaws):
+            self.flaw_selected.emit(self._flaws[row].lines)
+
+
+def _scale(parent: QWidget, values: range, hint: str) -> tuple[QButtonGroup, QHBoxLayout]:
+    group = QButtonGroup(parent)
+    row = QHBoxLayout()
+    for value in values:
+        button = QPushButton(str(value))
+        button.setCheckable(True)
+        button.setAccessibleName(str(value))
+        button.setMinimumWidth(button.fontMetrics().horizontalAdvance("00") + 16)
+        button.setMaximumWidth(button.fontMetrics().horizontalAdvance("00") * 3)
+        group.addButton(button, value)
+        row.addWidget(button)
+    label = QLabel(hint)
+    label.setEnabled(False)
+    row.addWidget(label)
+    row.addStretch()
+    return group, row
+
+
+def _checked(group: QButtonGroup) -> int | None:
+    value = group.checkedId()
+    return value if value != -1 else None
+
+
+def _set_exclusive_checked(group: QButtonGroup, value: int | None) -> None:
+    """Check one button, or none (an exclusive group refuses to uncheck its last button)."""
+    group.setExclusive(False)
+    for button in group.buttons():
+        button.setChecked(group.id(button) == value)
+    group.setExclusive(True)
+
+
+def _where(flaw: ReportedFlaw, source: str) -> str:
+    if flaw.lines is not None:
+        return _lines(flaw.lines)
+    if flaw.span is not None:
+        quote = " ".join(source[flaw.span.start : flaw.span.end].split())
+        return f"“{quote[:40]}…”" if len(quote) > 40 else f"“{quote}”"
+    return "general"
+
+
+def _lines(lines: LineRange) -> str:
+    return f"line {lines.start}" if lines.start == lines.end else f"lines {lines.start}–{lines.end}"

@@ -1,0 +1,482 @@
+"""The review view: one item at a time — task, candidate, assistant panel, judgment form.
+
+Wires the widgets to the review session and the model host. Every database call goes to the
+DATA lane (in order, so a read sees the writes before it); the screen changes at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from evalstudio.core.assistance import AssistEvent, AssistKind, CritiquePoint
+from evalstudio.core.model import Kind, Severity, Verdict
+from evalstudio.core.review import (
+    FlawSource,
+    Judgment,
+    PointMark,
+    ReportedFlaw,
+    Stage,
+    form_problems,
+    next_undone,
+)
+from evalstudio.render.safe_markdown import markdown_to_html
+from evalstudio.render.theme import Theme
+from evalstudio.services.assistance import responses, stored_response
+from evalstudio.services.review import QueueEntry, ReviewSession, ReviewState
+from evalstudio.ui.activity import ActivityWatcher
+from evalstudio.ui.app_settings import AppSettings
+from evalstudio.ui.jobs import Jobs, Lane
+from evalstudio.ui.links import InertBrowser
+from evalstudio.ui.model_host import LiveResponse, ModelHost
+from evalstudio.ui.review.assistant_panel import AssistantPanel
+from evalstudio.ui.review.candidate_view import CandidateView
+from evalstudio.ui.review.judgment_form import JudgmentFormView
+
+DRAFT_DELAY_MS = 500  # a draft is saved at most this long after the last change
+STORED_KINDS = (AssistKind.CRITIQUE, AssistKind.FACT_CHECK, AssistKind.EXPLAIN)
+
+
+@dataclass(frozen=True)
+class _Opened:
+    """What the DATA lane read for an item being opened."""
+
+    state: ReviewState
+    events: list[AssistEvent]
+    stored: dict[AssistKind, AssistEvent]
+
+
+class ReviewView(QWidget):
+    status_changed = Signal()  # progress, stage or item changed: the status bar re-reads
+    problem = Signal(str)  # a message for the user (the window shows it)
+
+    def __init__(
+        self,
+        session: ReviewSession,
+        jobs: Jobs,
+        host: ModelHost,
+        activity: ActivityWatcher,
+        settings: AppSettings,
+        theme: Theme,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.jobs = jobs
+        self.host = host
+        self.activity = activity
+        self.settings = settings
+        self.theme = theme
+        self.done = set(session.done)  # the GUI's copy; the session's belongs to the DATA lane
+        self.index = -1
+        self.stage = Stage.FINAL
+        self.revealed = False
+        self.loaded = False  # the open item's state has arrived from the DATA lane
+        self._stored: dict[AssistKind, AssistEvent] = {}
+        self._dirty = False
+
+        self.queue = QListWidget()
+        self.queue.setAccessibleName("Your items")
+        self.queue.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.queue.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for row, entry in enumerate(session.queue):
+            self.queue.addItem(QListWidgetItem(_queue_label(row, entry, done=False)))
+        self._refresh_queue_marks()
+        self.queue.currentRowChanged.connect(self._queue_clicked)
+
+        self.task_view = InertBrowser()
+        self.task_view.setAccessibleName("Task")
+        self.guidelines_view = InertBrowser()
+        self.guidelines_view.setAccessibleName("Guidelines")
+        self.task_tabs = QTabWidget()
+        self.task_tabs.addTab(self.task_view, "Task")
+        self.task_tabs.addTab(self.guidelines_view, "Guidelines")
+        self.candidate = CandidateView()
+        self.panel = AssistantPanel()
+        self.form = JudgmentFormView()
+
+        self.center = QSplitter(Qt.Orientation.Vertical)
+        self.center.addWidget(self.task_tabs)
+        self.center.addWidget(_titled("Candidate answer", self.candidate))
+        self.center.setStretchFactor(1, 3)
+        self.right = QSplitter(Qt.Orientation.Vertical)
+        self.assistant_box = _titled("Assistant", self.panel)
+        self.right.addWidget(self.assistant_box)
+        self.right.addWidget(self.form)
+        self.outer = QSplitter()
+        self.outer.addWidget(_titled("Your items", self.queue))
+        self.outer.addWidget(self.center)
+        self.outer.addWidget(self.right)
+        self.outer.setStretchFactor(1, 3)
+        self.outer.setStretchFactor(2, 2)
+        self._restore_layout()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.outer)
+
+        self._draft_timer = QTimer(self)
+        self._draft_timer.setSingleShot(True)
+        self._draft_timer.setInterval(DRAFT_DELAY_MS)
+        self._draft_timer.timeout.connect(self.save_draft)
+
+        self.form.changed.connect(self._form_changed)
+        self.form.submit_requested.connect(self.submit)
+        self.form.skip_requested.connect(self.skip)
+        self.form.add_flaw_requested.connect(self.add_flaw_from_selection)
+        self.form.flaw_selected.connect(self.candidate.mark)
+        self.panel.requested.connect(self.ask)
+        self.panel.stop_requested.connect(self.stop)
+        self.panel.regenerate_requested.connect(self._regenerate)
+        self.panel.point_selected.connect(self.candidate.mark)
+        self.panel.point_marked.connect(self._point_marked)
+        self.panel.flaw_from_point.connect(self._flaw_from_point)
+        self.panel.set_model_ready(host.ready)
+        host.ready_changed.connect(self.panel.set_model_ready)
+        host.response_finished.connect(self._response_finished)
+
+    # -- the item on screen -------------------------------------------------------------------
+
+    @property
+    def entry(self) -> QueueEntry:
+        return self.session.queue[self.index]
+
+    def open_index(self, index: int) -> None:
+        """Show the item at `index` of the queue: content now, its state when read."""
+        if not 0 <= index < len(self.session.queue) or index == self.index:
+            return
+        self.save_draft()
+        self.stop()
+        self.index = index
+        entry = self.entry
+        item = entry.item
+        self.loaded = False
+        self.queue.blockSignals(True)
+        self.queue.setCurrentRow(index)
+        self.queue.blockSignals(False)
+        self._show_task()
+        self.candidate.show_item(item, self.theme)
+        self.form.source_text = item.candidate
+        self.form.setEnabled(False)
+        self.panel.reset([], {})
+        self.assistant_box.setVisible(False)
+        self.status_changed.emit()
+
+        session, evaluator, model_id = self.session, self.session.evaluator.id, self.host.model_id
+        assisted = entry.condition.assisted
+        misleading = session.misleading(entry) is not None
+
+        def read() -> _Opened:
+            session.opened(item.item_id)
+            stored = {}
+            if assisted and not misleading:  # a misleading response is made for its evaluator
+                for kind in STORED_KINDS:
+                    found = stored_response(session.workspace, item.item_id, kind, model_id)
+                    if found is not None:
+                        stored[kind] = found
+            events = responses(session.workspace, item.item_id, evaluator) if assisted else []
+            return _Opened(session.state(item.item_id), events, stored)
+
+        self.jobs.run(Lane.DATA, read, done=lambda opened: self._show_state(index, opened))
+
+    def _show_state(self, index: int, opened: _Opened) -> None:
+        if index != self.index:
+            return  # the evaluator moved on before the read came back
+        state = opened.state
+        judged = state.item.final
+        first_needed = self.session.study.commit_before_reveal and state.item.first is None
+        self.stage = Stage.FIRST if first_needed and judged is None else Stage.FINAL
+        form = state.item.draft
+        if form is None and judged is not None and not judged.skipped:
+            form = judged.form
+        self.form.set_form(form, self.stage, revision=judged is not None)
+        self.form.setEnabled(True)
+        already = form.active_ms if form else judged.form.active_ms if judged else 0
+        self.activity.restart(already)
+        self._stored = opened.stored
+        self.revealed = self.stage is Stage.FINAL
+        self.panel.reset(opened.events, state.item.point_marks)
+        self.loaded = True
+        if self.entry.condition.assisted and self.revealed:
+            self._reveal(auto_show=not opened.events)
+        self.status_changed.emit()
+
+    def _reveal(self, auto_show: bool) -> None:
+        """Open the assistant: its panel appears, the model warms to the item."""
+        self.assistant_box.setVisible(True)
+        self.host.warm(self.entry.item.item_id)
+        if auto_show and AssistKind.CRITIQUE in self._stored:
+            self._show_stored(AssistKind.CRITIQUE)
+
+    def _show_stored(self, kind: AssistKind) -> None:
+        event = self._stored.pop(kind)
+        self.panel.add_stored(event)
+        item_id, session = self.entry.item.item_id, self.session
+        self.jobs.run(Lane.DATA, lambda: session.shown(item_id, event.id))
+
+    # -- navigation ---------------------------------------------------------------------------
+
+    def step(self, delta: int) -> None:
+        self.open_index(self.index + delta)
+
+    def next_not_done(self) -> None:
+        found = next_undone(self.session.item_ids(), self.done, self.index)
+        if found is not None:
+            self.open_index(found)
+
+    def _queue_clicked(self, row: int) -> None:
+        self.open_index(row)
+
+    # -- the judgment ---------------------------------------------------------------------------
+
+    def _form_changed(self) -> None:
+        self._dirty = True
+        if not self._draft_timer.isActive():
+            self._draft_timer.start()  # not restarted by further typing: at most 0.5 s behind
+
+    def save_draft(self) -> None:
+        """Write the form as the item's draft now, if it changed since the last save."""
+        self._draft_timer.stop()
+        if not self._dirty or not self.loaded:
+            return
+        self._dirty = False
+        item_id, stage = self.entry.item.item_id, self.stage
+        form = self.form.form(self.activity.active_ms())
+        session = self.session
+        self.jobs.run(Lane.DATA, lambda: session.save_draft(item_id, stage, form))
+
+    def submit(self) -> None:
+        if not self.loaded:
+            return
+        stage, item_id = self.stage, self.entry.item.item_id
+        form = self.form.form(self.activity.active_ms())
+        problems = form_problems(form, stage)
+        if problems:
+            self.form.show_problem("To submit: " + "; ".join(problems) + ".")
+            return
+        self._draft_timer.stop()
+        self._dirty = False
+        session, index = self.session, self.index
+        self.jobs.run(
+            Lane.DATA,
+            lambda: session.submit(item_id, stage, form),
+            failed=lambda error: self._submit_failed(index, error),
+        )
+        if stage is Stage.FIRST:
+            self.stage = Stage.FINAL
+            self.form.set_form(form, Stage.FINAL, revision=False)
+            self.revealed = True
+            if self.entry.condition.assisted:
+                self._reveal(auto_show=True)
+            self.status_changed.emit()
+            return
+        self.done.add(item_id)
+        self._refresh_queue_marks()
+        self._after_final()
+
+    def skip(self) -> None:
+        if not self.loaded:
+            return
+        reason, ok = QInputDialog.getText(self, "Skip this item", "Why are you skipping it?")
+        if not ok:
+            return
+        if not reason.strip():
+            self.form.show_problem("A skip needs a reason.")
+            return
+        self._draft_timer.stop()
+        self._dirty = False
+        item_id, active = self.entry.item.item_id, self.activity.active_ms()
+        session, index = self.session, self.index
+        self.jobs.run(
+            Lane.DATA,
+            lambda: session.skip(item_id, reason, active),
+            failed=lambda error: self._submit_failed(index, error),
+        )
+        self.done.add(item_id)
+        self._refresh_queue_marks()
+        self._after_final()
+
+    def _after_final(self) -> None:
+        found = next_undone(self.session.item_ids(), self.done, self.index)
+        if found is None:
+            current, self.index = self.index, -1
+            self.open_index(current)  # shows the judgment just stored, open for revision
+            self.problem.emit("Every item is done. Thank you! You can still revise any of them.")
+        else:
+            self.open_index(found)
+
+    def _submit_failed(self, index: int, error: BaseException) -> None:
+        self.done.discard(self.session.queue[index].item.item_id)
+        self._refresh_queue_marks()
+        self.index = -1
+        self.open_index(index)
+        self.problem.emit(f"Not saved: {error}")
+
+    def undo_submit(self) -> None:
+        """Take back the last submitted judgment and return to its item, form restored."""
+        session = self.session
+
+        def undone(judgment: Judgment | None) -> None:
+            if judgment is None:
+                self.problem.emit("Nothing to undo.")
+                return
+            item_id = judgment.study_item_id
+            self.done.discard(item_id)
+            self._refresh_queue_marks()
+            self.index = -1
+            self.open_index(session.index_of(item_id))
+
+        self.save_draft()
+        self.jobs.run(Lane.DATA, session.undo_last, done=undone)
+
+    def add_flaw_from_selection(self) -> None:
+        if not self.loaded or self.stage is not Stage.FINAL:
+            return
+        item = self.entry.item
+        if item.kind is Kind.CODE:
+            flaw = ReportedFlaw(Severity.MAJOR, "", lines=self.candidate.selected_lines())
+        else:
+            selected = self.candidate.selected_span()
+            flaw = ReportedFlaw(Severity.MAJOR, "", span=selected[0] if selected else None)
+        self.form.add_flaw(flaw)
+
+    def set_verdict(self, verdict: Verdict) -> None:
+        if self.loaded:
+            self.form.set_verdict(verdict)
+
+    # -- assistance -----------------------------------------------------------------------------
+
+    def ask(self, kind: AssistKind, question: str | None = None) -> None:
+        if not self._assistant_open() or self.panel.streaming() is not None:
+            return
+        if kind in self._stored:
+            self._show_stored(kind)
+            return
+        chat = None
+        if kind is AssistKind.CHAT:
+            if not question:
+                return
+            chat = [*self.panel.chat_turns(), {"role": "user", "content": question}]
+        entry = self.entry
+        live = self.host.request(
+            entry.item.item_id,
+            kind,
+            self.session.evaluator.id,
+            chat=chat,
+            misleading=self.session.misleading(entry),
+        )
+        self.panel.add_live(live, question)
+
+    def stop(self) -> None:
+        live = self.panel.streaming()
+        if live is not None:
+            live.cancel()
+
+    def regenerate(self) -> None:
+        event = self.panel.last_event()
+        if event is not None:
+            self._regenerate(event)
+
+    def _regenerate(self, event: AssistEvent) -> None:
+        if not self._assistant_open() or self.panel.streaming() is not None:
+            return
+        entry = self.entry
+        live = self.host.request(
+            entry.item.item_id,
+            event.kind,
+            self.session.evaluator.id,
+            chat=list(event.chat) or None,
+            misleading=self.session.misleading(entry),
+            regenerates=event.id,
+        )
+        self.panel.add_live(live, event.chat[-1]["content"] if event.chat else None)
+
+    def _assistant_open(self) -> bool:
+        return self.loaded and self.revealed and self.entry.condition.assisted
+
+    def _response_finished(self, live: LiveResponse) -> None:
+        self.panel.finished(live)
+        self.status_changed.emit()
+
+    def _point_marked(self, event_id: str, index: int, mark: PointMark) -> None:
+        item_id, session = self.entry.item.item_id, self.session
+        self.jobs.run(Lane.DATA, lambda: session.mark_point(item_id, event_id, index, mark))
+
+    def _flaw_from_point(self, event_id: str, index: int, point: CritiquePoint) -> None:
+        self.form.add_flaw(
+            ReportedFlaw(
+                point.severity,
+                point.claim,
+                lines=point.lines,
+                source=FlawSource.ASSISTANT,
+                assist_event_id=event_id,
+                point_index=index,
+            )
+        )
+
+    # -- look -----------------------------------------------------------------------------------
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.candidate.set_theme(theme)
+        self.panel.set_theme(theme)
+        if self.index >= 0:
+            self._show_task()
+
+    def _show_task(self) -> None:
+        self.task_view.setHtml(markdown_to_html(self.entry.item.task_prompt, self.theme))
+        guidelines = self.session.study.guidelines or "*This study has no guidelines.*"
+        self.guidelines_view.setHtml(markdown_to_html(guidelines, self.theme))
+
+    def save_layout(self) -> None:
+        for name, splitter in self._splitters().items():
+            self.settings.set_layout(name, splitter.saveState())
+
+    def _restore_layout(self) -> None:
+        self.outer.setSizes([220, 640, 520])
+        self.center.setSizes([200, 500])
+        self.right.setSizes([380, 420])
+        for name, splitter in self._splitters().items():
+            state = self.settings.layout(name)
+            if state is not None:
+                splitter.restoreState(state)
+
+    def _splitters(self) -> dict[str, QSplitter]:
+        return {
+            "review/outer": self.outer,
+            "review/center": self.center,
+            "review/right": self.right,
+            "review/assistant": self.panel.splitter,
+        }
+
+    def _refresh_queue_marks(self) -> None:
+        for row, entry in enumerate(self.session.queue):
+            done = entry.item.item_id in self.done
+            self.queue.item(row).setText(_queue_label(row, entry, done))
+
+
+def _queue_label(row: int, entry: QueueEntry, done: bool) -> str:
+    """The evaluator's own numbering: the study's positions would hint at which items pair."""
+    lines = entry.item.task_prompt.strip().splitlines()
+    title = lines[0].lstrip("# ").replace("`", "").replace("**", "") if lines else ""
+    return f"{'✓' if done else '  '} {row + 1:>3}. {title}"
+
+
+def _titled(title: str, widget: QWidget) -> QWidget:
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(2, 2, 2, 2)
+    label = QLabel(f"<b>{title}</b>")
+    label.setBuddy(widget)
+    layout.addWidget(label)
+    layout.addWidget(widget, 1)
+    return box

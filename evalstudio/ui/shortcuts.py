@@ -1,0 +1,72 @@
+"""Every review action with its default key; the keys a user chose override them.
+
+Single keys act only when focus is not in a text field (Qt gives typed characters to the
+field first), so J, F or 3 never interrupt typing a rationale or a chat question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ShortcutAction:
+    id: str
+    label: str
+    group: str
+    default: str  # QKeySequence text; several keys separated by ", "
+
+
+def _quality(n: int) -> ShortcutAction:
+    return ShortcutAction(f"quality_{n}", f"Quality {n}", "Judgment", str(n))
+
+
+def _confidence(n: int) -> ShortcutAction:
+    return ShortcutAction(f"confidence_{n}", f"Confidence {n}", "Judgment", f"Alt+{n}")
+
+
+ACTIONS: tuple[ShortcutAction, ...] = (
+    ShortcutAction("next_item", "Next item", "Navigate", "J"),
+    ShortcutAction("previous_item", "Previous item", "Navigate", "K"),
+    ShortcutAction("next_undone", "Next item not done", "Navigate", "Shift+J"),
+    ShortcutAction("verdict_flawed", "Verdict: contains a flaw", "Judgment", "F"),
+    ShortcutAction("verdict_acceptable", "Verdict: acceptable", "Judgment", "A"),
+    *(_quality(n) for n in range(1, 8)),
+    *(_confidence(n) for n in range(1, 6)),
+    ShortcutAction("add_flaw", "Add a flaw from the selected lines or text", "Judgment", "L"),
+    ShortcutAction("focus_rationale", "Write the rationale", "Judgment", "N"),
+    ShortcutAction("submit", "Submit", "Judgment", "Ctrl+Return, Ctrl+Enter"),
+    ShortcutAction("skip", "Skip (with a reason)", "Judgment", "S"),
+    ShortcutAction("undo_submit", "Undo the last submit", "Judgment", "Ctrl+Z"),
+    ShortcutAction("critique", "Ask for a critique", "Assistant", "C"),
+    ShortcutAction("fact_check", "Ask for a fact-check", "Assistant", "X"),
+    ShortcutAction("explain", "Ask for an explanation", "Assistant", "E"),
+    ShortcutAction("focus_chat", "Ask a question (chat)", "Assistant", "/"),
+    ShortcutAction("stop", "Stop the response", "Assistant", "Esc"),
+    ShortcutAction("regenerate", "Regenerate the response", "Assistant", "R"),
+    ShortcutAction("mark_valid", "Mark the selected point valid", "Assistant", "V"),
+    ShortcutAction("mark_invalid", "Mark the selected point invalid", "Assistant", "I"),
+    ShortcutAction("cheat_sheet", "Keyboard shortcuts", "Help", "?, F1"),
+)
+
+BY_ID = {action.id: action for action in ACTIONS}
+
+
+def keys_of(action_id: str, overrides: dict[str, str]) -> list[str]:
+    """The key sequences of an action: the user's choice if any, else the default."""
+    text = overrides.get(action_id, BY_ID[action_id].default)
+    return [k.strip() for k in text.split(",") if k.strip()]
+
+
+def conflicts(overrides: dict[str, str]) -> list[str]:
+    """Keys bound to more than one action, as messages naming both."""
+    seen: dict[str, str] = {}
+    problems = []
+    for action in ACTIONS:
+        for key in keys_of(action.id, overrides):
+            normal = key.lower()
+            if normal in seen:
+                problems.append(f"{key} is used by both '{seen[normal]}' and '{action.label}'")
+            else:
+                seen[normal] = action.label
+    return problems

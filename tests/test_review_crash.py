@@ -1,0 +1,115 @@
+"""Never lose work: the app is killed (SIGKILL) while an evaluator types; reopened, it returns
+to the same item with the draft restored."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+from evalstudio.assist.local_llama import LocalLlama
+from evalstudio.core.model import Verdict
+from evalstudio.services import evaluators, studies
+from evalstudio.services.workspace import Workspace
+from evalstudio.ui.main_window import MainWindow
+
+# The evaluator's app: opens the third item, picks a verdict, types, and keeps running until
+# killed. A server backend nobody listens on keeps this process off the CPU-bound model.
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from PySide6.QtCore import QSettings, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+    from evalstudio.services import evaluators, studies
+    from evalstudio.services.review import ReviewSession
+    from evalstudio.services.workspace import open_workspace
+    from evalstudio.ui.main_window import MainWindow
+
+    app = QApplication(sys.argv)
+    QSettings("EvalStudio", "EvalStudio").setValue("model/server_url", "http://127.0.0.1:9/v1")
+    workspace = open_workspace(Path(sys.argv[1]))
+    study = studies.study_named(workspace, studies.DEMO_STUDY)
+    ada = evaluators.list_evaluators(workspace)[0]
+    window = MainWindow(workspace)
+    window.show()
+
+    def until(condition):
+        while not condition():
+            app.processEvents()
+            time.sleep(0.005)
+
+    window.start_review(study, ada)
+    until(lambda: window.review is not None and window.review.loaded)
+    review = window.review
+    review.open_index(2)
+    until(lambda: review.loaded)
+    review.candidate.code.setFocus()
+    QTest.keyClicks(review.candidate.code, "f")
+    QTest.keyClicks(review.form.rationale, "line 4 looks off")
+    item = review.entry.item.item_id
+    session = ReviewSession(workspace, study, ada)
+
+    def saved():
+        draft = session.state(item).item.draft
+        return draft is not None and draft.rationale == "line 4 looks off"
+
+    until(saved)
+    print("saved", flush=True)
+    until(lambda: False)
+    """
+)
+
+
+@pytest.fixture
+def clean_settings() -> Iterator[None]:
+    QSettings("EvalStudio", "EvalStudio").clear()
+    yield
+    QSettings("EvalStudio", "EvalStudio").clear()
+
+
+def test_a_killed_app_reopens_on_the_same_item_with_the_draft(
+    qtbot: QtBot,
+    workspace: Workspace,
+    workspace_path: Path,
+    local_backend: LocalLlama,
+    clean_settings: None,
+) -> None:
+    study = studies.ensure_demo_study(workspace)
+    ada = evaluators.add_evaluator(workspace, "Ada")
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(workspace_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "saved"
+    finally:
+        child.send_signal(signal.SIGKILL)  # no close event, no shutdown: a crash
+        child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+
+    QSettings("EvalStudio", "EvalStudio").clear()
+    window = MainWindow(workspace, backend=local_backend)
+    qtbot.addWidget(window)
+    window.show()
+    window.start_review(study, ada)
+    qtbot.waitUntil(lambda: window.review is not None and window.review.loaded)
+    review = window.review
+    assert review is not None
+    assert review.index == 2
+    form = review.form.form()
+    assert form.verdict is Verdict.FLAWED and form.rationale == "line 4 looks off"
+    window.close()
