@@ -13,7 +13,7 @@ LLAMA_CPP_VERSION := 0.3.36
 WHEELHOUSE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/evalstudio/wheels
 LLAMA_STAMP := $(WHEELHOUSE)/llama-cpp-python-$(LLAMA_CPP_VERSION).portable
 
-.PHONY: run test lint bench clean-venv
+.PHONY: run test lint bench screenshots clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,8 @@ run: $(STAMP)
 	$(BIN)/evalstudio app
 
 lint: $(STAMP)
-	$(BIN)/ruff check evalstudio tests bench
-	$(BIN)/ruff format --check evalstudio tests bench
+	$(BIN)/ruff check evalstudio tests bench tools
+	$(BIN)/ruff format --check evalstudio tests bench tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -47,6 +47,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_next_item.py
 	$(BIN)/python bench/bench_assist.py
+
+# Screenshots of every main state in light and dark, into screenshots/ (not committed).
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python tools/screenshots.py
 
 clean-venv:
 	rm -rf $(VENV)

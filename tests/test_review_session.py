@@ -145,6 +145,23 @@ def test_a_first_verdict_is_refused_when_the_study_does_not_ask_for_one(
         session.submit(_first_item(session), Stage.FIRST, JudgmentForm(Verdict.FLAWED, None, 3))
 
 
+def test_an_unassisted_item_takes_no_first_verdict_even_when_the_study_asks_for_one(
+    workspace: Workspace, demo_study: Study, ada: Evaluator
+) -> None:
+    item = studies.study_items(workspace, demo_study.id)[0].item_id
+    with workspace.db.atomic():
+        study_rows.set_review_options(
+            workspace.db, demo_study.id, commit_before_reveal=True, misleading_p=0.3
+        )
+        assignments.insert_assignments(
+            workspace.db, demo_study.id, ada.id, [(item, Condition.UNASSISTED)]
+        )
+    session = ReviewSession(workspace, studies.study_named(workspace, demo_study.name), ada)
+    assert not session.first_verdict_needed(session.queue[0])
+    with pytest.raises(EvalStudioError, match="no first verdict"):
+        session.submit(item, Stage.FIRST, JudgmentForm(Verdict.FLAWED, None, 3))
+
+
 def test_the_newest_mark_of_a_point_wins_and_clearing_removes_it(
     workspace: Workspace, demo_study: Study, ada: Evaluator
 ) -> None:

@@ -79,6 +79,11 @@ class ReviewSession:
     def item_ids(self) -> list[str]:
         return [entry.item.item_id for entry in self.queue]
 
+    def first_verdict_needed(self, entry: QueueEntry) -> bool:
+        """Whether the item takes a first verdict before its assistance opens (an unassisted
+        item has no assistance to open)."""
+        return self.study.commit_before_reveal and entry.condition.assisted
+
     def misleading(self, entry: QueueEntry) -> Misleading | None:
         if entry.condition is not Condition.MISLEADING:
             return None
@@ -129,8 +134,8 @@ class ReviewSession:
         problems = form_problems(form, stage)
         if problems:
             raise EvalStudioError("; ".join(problems), where="judgment")
-        if stage is Stage.FIRST and not self.study.commit_before_reveal:
-            raise EvalStudioError("this study has no first verdict before the assistance")
+        if stage is Stage.FIRST and not self.first_verdict_needed(self.queue[self._index[item_id]]):
+            raise EvalStudioError("this item has no first verdict before the assistance")
         return self._append(item_id, stage, form, skipped_reason=None)
 
     def skip(self, item_id: str, reason: str, active_ms: int) -> Judgment:

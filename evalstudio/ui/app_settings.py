@@ -96,6 +96,14 @@ class AppSettings:
         recent = [entry] + [r for r in self.recent_studies() if r != entry]
         self._q.setValue("recent/studies", [f"{w}\n{s}" for w, s in recent[:MAX_RECENT]])
 
+    def appearance(self) -> str:
+        """'system', 'light' or 'dark'."""
+        value = str(self._q.value("look/appearance", "system"))
+        return value if value in ("system", "light", "dark") else "system"
+
+    def set_appearance(self, value: str) -> None:
+        self._q.setValue("look/appearance", value)
+
     def last_evaluator(self) -> str:
         return str(self._q.value("review/evaluator", ""))
 

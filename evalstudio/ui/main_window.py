@@ -27,7 +27,6 @@ from evalstudio.core.assistance import AssistKind
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.model import Evaluator, Study, Verdict
 from evalstudio.core.review import CONFIDENCE_RANGE, QUALITY_RANGE, PointMark, Stage
-from evalstudio.render.theme import DARK, LIGHT, Theme
 from evalstudio.services import studies
 from evalstudio.services.backends import Backend
 from evalstudio.services.importing import import_tasks
@@ -38,6 +37,7 @@ from evalstudio.ui.app_settings import AppSettings
 from evalstudio.ui.cheat_sheet import CheatSheet
 from evalstudio.ui.jobs import Jobs, Lane
 from evalstudio.ui.model_host import ModelHost
+from evalstudio.ui.palette import follow_color_scheme
 from evalstudio.ui.review.review_view import ReviewView
 from evalstudio.ui.settings_dialog import SettingsDialog
 from evalstudio.ui.shortcuts import ACTIONS, keys_of
@@ -86,9 +86,8 @@ class MainWindow(QMainWindow):
         self._status_timer.timeout.connect(self._update_status)
         self._status_timer.start()
 
-        hints = QGuiApplication.styleHints()
-        hints.colorSchemeChanged.connect(lambda _: self._apply_theme())
-        self.theme = _theme()
+        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _: self._apply_theme())
+        self.theme = follow_color_scheme(app, self.settings.appearance())
         self.host.load()
 
     # -- menus and keys -----------------------------------------------------------------------
@@ -224,13 +223,20 @@ class MainWindow(QMainWindow):
     # -- dialogs --------------------------------------------------------------------------------
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self, self.settings.model_options(), self.settings.shortcuts())
+        dialog = SettingsDialog(
+            self,
+            self.settings.model_options(),
+            self.settings.shortcuts(),
+            self.settings.appearance(),
+        )
         if not dialog.exec():
             return
         before = self.settings.model_options()
         self.settings.set_model_options(dialog.model_options())
         self.settings.set_shortcuts(dialog.shortcut_overrides())
+        self.settings.set_appearance(dialog.appearance())
         self.apply_shortcuts()
+        self._apply_theme()
         if dialog.model_options() != before:
             self.host.load(dialog.model_options().model_settings())
 
@@ -352,7 +358,9 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, "EvalStudio", text)
 
     def _apply_theme(self) -> None:
-        self.theme = _theme()
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        self.theme = follow_color_scheme(app, self.settings.appearance())
         if self.review is not None:
             self.review.set_theme(self.theme)
 
@@ -368,11 +376,6 @@ class MainWindow(QMainWindow):
             )
             self.activity.stop()
         super().closeEvent(event)
-
-
-def _theme() -> Theme:
-    scheme = QGuiApplication.styleHints().colorScheme()
-    return DARK if scheme == Qt.ColorScheme.Dark else LIGHT
 
 
 def _set_quality(review: ReviewView, value: int) -> None:

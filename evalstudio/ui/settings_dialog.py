@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -24,17 +25,25 @@ from PySide6.QtWidgets import (
 )
 
 from evalstudio.ui.app_settings import ModelOptions
+from evalstudio.ui.palette import APPEARANCES
 from evalstudio.ui.shortcuts import ACTIONS, conflicts, keys_of
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, parent: QWidget, options: ModelOptions, shortcuts: dict[str, str]) -> None:
+    def __init__(
+        self,
+        parent: QWidget,
+        options: ModelOptions,
+        shortcuts: dict[str, str],
+        appearance: str = "system",
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.resize(640, 560)
         tabs = QTabWidget()
         tabs.addTab(self._model_tab(options), "Model")
         tabs.addTab(self._shortcut_tab(shortcuts), "Keyboard")
+        tabs.addTab(self._look_tab(appearance), "Appearance")
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c62828;")
@@ -95,6 +104,20 @@ class SettingsDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
         return scroll
+
+    def _look_tab(self, appearance: str) -> QWidget:
+        self.appearance_box = QComboBox()
+        for value, label in zip(APPEARANCES, ("Follow the system", "Light", "Dark"), strict=True):
+            self.appearance_box.addItem(label, value)
+        self.appearance_box.setCurrentIndex(APPEARANCES.index(appearance))
+        form = QFormLayout()
+        form.addRow("Colours", self.appearance_box)
+        box = QWidget()
+        box.setLayout(form)
+        return box
+
+    def appearance(self) -> str:
+        return str(self.appearance_box.currentData())
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(

@@ -36,6 +36,7 @@ class StartPage(QWidget):
         self.workspace_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.study_list = QListWidget()
         self.study_list.setAccessibleName("Studies")
+        self.study_list.setSpacing(3)
         self.study_list.itemActivated.connect(lambda _: self._start())
         self.evaluator_box = QComboBox()
         self.evaluator_box.setAccessibleName("Evaluator")

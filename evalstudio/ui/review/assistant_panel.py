@@ -115,7 +115,7 @@ class AssistantPanel(QWidget):
         self.valid_button.clicked.connect(lambda: self.mark_current(PointMark.VALID))
         self.invalid_button.clicked.connect(lambda: self.mark_current(PointMark.INVALID))
         self.add_flaw_button.clicked.connect(self._add_flaw)
-        points_box = QWidget()
+        points_box = self.points_box = QWidget()
         points_layout = QVBoxLayout(points_box)
         points_layout.setContentsMargins(0, 0, 0, 0)
         self.points_label = QLabel("<b>Critique points</b> — click one to see its lines")
@@ -155,6 +155,7 @@ class AssistantPanel(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(REPAINT_MS)
         self._timer.timeout.connect(self._repaint)
+        self.points_box.setVisible(False)  # shown once a critique has points
         self._update_controls()
 
     # -- what the review view tells the panel ------------------------------------------------
@@ -291,7 +292,7 @@ class AssistantPanel(QWidget):
                 parts.append(f"**You:** {entry.question}")
             body = entry.text
             if entry.kind is AssistKind.CRITIQUE and body:
-                body = _critique_markdown(body)
+                body = _critique_markdown(body, finished=not entry.streaming)
             if entry.event is not None and entry.event.outcome is Outcome.CANCELLED:
                 body += "\n\n*(stopped)*"
             elif entry.event is not None and entry.event.outcome is Outcome.ERROR:
@@ -323,6 +324,7 @@ class AssistantPanel(QWidget):
         if 0 <= row < len(points):
             self.points.setCurrentRow(row)
         self.points.blockSignals(False)
+        self.points_box.setVisible(bool(points))
         self._update_controls()
 
     def _update_controls(self) -> None:
@@ -351,15 +353,20 @@ def _where(lines: LineRange | None) -> str:
     return f"Lines {lines.start}–{lines.end}"
 
 
-def _critique_markdown(text: str) -> str:
-    """A critique (JSON, possibly still streaming) as readable Markdown."""
+def _critique_markdown(text: str, finished: bool) -> str:
+    """A critique (JSON, possibly still streaming) as readable Markdown; one that ended with
+    nothing readable is shown as it came, so the evaluator sees what the model said."""
     critique = critique_of(text)
     if not critique.structured and not critique.points:
         return text
+    if finished and not critique.points and critique.verdict is None:
+        return f"*The critique ended before any point could be read:*\n\n```\n{text}\n```"
     lines = []
     if critique.verdict is not None:
         verdict = "contains a flaw" if critique.verdict.value == "flawed" else "acceptable"
         lines.append(f"**Verdict:** {verdict}\n")
     for point in critique.points:
         lines.append(f"- **{_where(point.lines)}** ({point.severity.value}): {point.claim}")
-    return "\n".join(lines) if lines else "*…*"
+    if not finished:  # the point being written is not parsed yet: show the words arriving
+        lines.append(f"\n*writing…*\n\n```\n{text[-600:]}\n```")
+    return "\n".join(lines)

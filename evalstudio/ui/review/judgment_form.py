@@ -32,6 +32,12 @@ from evalstudio.core.review import (
     Stage,
 )
 
+# A chosen rating must stand out at a glance, in light and dark alike.
+_CHECKED = (
+    "QPushButton:checked { background-color: palette(highlight); "
+    "color: palette(highlighted-text); border: 1px solid palette(highlight); "
+    "border-radius: 3px; padding: 3px; }"
+)
 _STAGE_TEXT = {
     Stage.FIRST: "<b>Your first verdict</b> — commit it before the assistant opens",
     Stage.FINAL: "<b>Your judgment</b>",
@@ -257,6 +263,7 @@ def _scale(parent: QWidget, values: range, hint: str) -> tuple[QButtonGroup, QHB
     for value in values:
         button = QPushButton(str(value))
         button.setCheckable(True)
+        button.setStyleSheet(_CHECKED)
         button.setAccessibleName(str(value))
         button.setMinimumWidth(button.fontMetrics().horizontalAdvance("00") + 16)
         button.setMaximumWidth(button.fontMetrics().horizontalAdvance("00") * 3)

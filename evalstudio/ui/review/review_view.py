@@ -103,6 +103,7 @@ class ReviewView(QWidget):
         self.task_tabs.addTab(self.guidelines_view, "Guidelines")
         self.candidate = CandidateView()
         self.panel = AssistantPanel()
+        self.panel.set_theme(theme)
         self.form = JudgmentFormView()
 
         self.center = QSplitter(Qt.Orientation.Vertical)
@@ -193,7 +194,7 @@ class ReviewView(QWidget):
             return  # the evaluator moved on before the read came back
         state = opened.state
         judged = state.item.final
-        first_needed = self.session.study.commit_before_reveal and state.item.first is None
+        first_needed = self.session.first_verdict_needed(self.entry) and state.item.first is None
         self.stage = Stage.FIRST if first_needed and judged is None else Stage.FINAL
         form = state.item.draft
         if form is None and judged is not None and not judged.skipped:
