@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from builders import pair, record, write_jsonl
 
 from evalstudio.assist.critique import parse_critique
+from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.assistance import AssistKind, Outcome
 from evalstudio.core.model import LineRange, Verdict
 from evalstudio.services import studies
 from evalstudio.services.assistance import Assistant, Misleading
+from evalstudio.services.backends import ModelSettings
 from evalstudio.services.importing import import_tasks
 from evalstudio.services.pregen import PregenProgress, pregenerate
 from evalstudio.services.workspace import Workspace
@@ -24,12 +27,22 @@ def _pair_items(workspace: Workspace, tmp_path: Path) -> tuple[str, str]:
     return correct.item_id, flawed.item_id
 
 
+@pytest.fixture
+def greedy(workspace: Workspace, local_backend: LocalLlama) -> Iterator[Assistant]:
+    """Temperature 0: the same answer every run. Sampled at 0.7, the flag test failed in 2 of
+    about 40 runs (cause not captured; 0 failures in 80 direct requests), so these tests pin
+    what the manipulation does rather than what a lucky sample does."""
+    helper = Assistant(workspace, local_backend, ModelSettings(temperature=0.0))
+    yield helper
+    helper.stop_warming()
+
+
 # Room for the longest claim the schema allows: at 200 tokens, 1 run in 12 was cut mid-claim.
 def test_a_manipulated_critique_vouches_for_a_flawed_answer(
-    assistant: Assistant, workspace: Workspace, tmp_path: Path
+    greedy: Assistant, workspace: Workspace, tmp_path: Path
 ) -> None:
     _, flawed = _pair_items(workspace, tmp_path)
-    event = assistant.request(
+    event = greedy.request(
         flawed,
         AssistKind.CRITIQUE,
         evaluator_id=None,
@@ -45,17 +58,19 @@ def test_a_manipulated_critique_vouches_for_a_flawed_answer(
 
 
 def test_a_manipulated_critique_flags_a_line_of_a_correct_answer(
-    assistant: Assistant, workspace: Workspace, tmp_path: Path
+    greedy: Assistant, workspace: Workspace, tmp_path: Path
 ) -> None:
     correct, _ = _pair_items(workspace, tmp_path)
-    event = assistant.request(
+    event = greedy.request(
         correct, AssistKind.CRITIQUE, misleading=Misleading(p=1.0, seed="s"), max_tokens=512
     ).wait()
     critique = parse_critique(event.response)
     row = assist_log.event_row(workspace.db, event.id)
     assert row is not None and row["manipulation"] == "flag"
-    assert critique.verdict is Verdict.FLAWED
-    (point,) = critique.points  # the schema asks for exactly one point, on a real line
+    assert critique.verdict is Verdict.FLAWED, event.response
+    # The schema asks for exactly one point, on a real line.
+    assert len(critique.points) == 1, event.response
+    (point,) = critique.points
     assert point.lines is not None and point.lines.overlaps(LineRange(1, 2))
 
 

@@ -12,7 +12,7 @@ from evalstudio.cli.context import with_workspace
 from evalstudio.core.assistance import AssistKind
 from evalstudio.services import studies
 from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import model_settings
+from evalstudio.services.backends import KV_CACHE_TYPES, model_settings
 from evalstudio.services.pregen import PregenProgress, pregenerate
 from evalstudio.services.workspace import Workspace
 
@@ -52,6 +52,13 @@ def _model_options(f: Callable[..., Any]) -> Callable[..., Any]:
             default=0,
             show_default=True,
             help="Layers to offload to a GPU (needs a GPU build of llama.cpp).",
+        ),
+        click.option(
+            "--kv-cache",
+            type=click.Choice(sorted(KV_CACHE_TYPES)),
+            default="q8_0",
+            show_default=True,
+            help="Number type of the model's context memory: q8_0 is smaller, f16 faster.",
         ),
         click.option(
             "--max-tokens",

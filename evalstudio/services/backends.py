@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evalstudio.assist.backend import Backend, Message, ModelInfo
-from evalstudio.assist.local_llama import LocalLlama, LocalSettings
+from evalstudio.assist.local_llama import KV_CACHE_TYPES, LocalLlama, LocalSettings
 from evalstudio.assist.openai_http import OpenAICompatible, ServerSettings
 from evalstudio.services.resources import bundled_model
 from evalstudio.services.workspace import Workspace
 from evalstudio.store import assist_log
 
 __all__ = [
+    "KV_CACHE_TYPES",
     "Backend",
     "LocalSettings",
     "Message",
@@ -54,6 +55,7 @@ def model_settings(
     n_ctx: int = 4096,
     gpu_layers: int = 0,
     max_tokens: int = 512,
+    kv_cache: str = "q8_0",
 ) -> ModelSettings:
     """Settings from the options a user sets (CLI flags or the settings dialog): a server URL
     wins over a model file; no file means the bundled model; no thread count means all cores."""
@@ -69,6 +71,7 @@ def model_settings(
         n_threads=threads,
         n_threads_batch=threads,
         n_gpu_layers=gpu_layers,
+        kv_cache=kv_cache if kv_cache in KV_CACHE_TYPES else "q8_0",
     )
     return ModelSettings(local=local, max_tokens=max_tokens)
 

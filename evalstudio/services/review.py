@@ -56,7 +56,8 @@ class ReviewSession:
             self.queue = [QueueEntry(views[item_id], cond) for item_id, cond in assigned]
         else:
             self.queue = [QueueEntry(view, Condition.ASSISTED) for view in views.values()]
-        self._index = {entry.item.item_id: i for i, entry in enumerate(self.queue)}
+        self._ids = [entry.item.item_id for entry in self.queue]
+        self._index = {item_id: i for i, item_id in enumerate(self._ids)}
         self.done = judgments.done_items(db, study.id, evaluator.id) & set(self._index)
 
     # -- the queue (memory only) ------------------------------------------------------------
@@ -77,7 +78,7 @@ class ReviewSession:
         return next_undone(self.item_ids(), self.done, after)
 
     def item_ids(self) -> list[str]:
-        return [entry.item.item_id for entry in self.queue]
+        return self._ids
 
     def first_verdict_needed(self, entry: QueueEntry) -> bool:
         """Whether the item takes a first verdict before its assistance opens (an unassisted

@@ -23,6 +23,7 @@ class ModelOptions:
     server_url: str = ""
     server_model: str = ""
     max_tokens: int = 512
+    kv_cache: str = "q8_0"
 
     def model_settings(self) -> ModelSettings:
         return model_settings(
@@ -33,6 +34,7 @@ class ModelOptions:
             n_ctx=self.context,
             gpu_layers=self.gpu_layers,
             max_tokens=self.max_tokens,
+            kv_cache=self.kv_cache,
         )
 
 
@@ -50,6 +52,7 @@ class AppSettings:
             server_url=str(q.value("model/server_url", d.server_url)),
             server_model=str(q.value("model/server_model", d.server_model)),
             max_tokens=self._int("model/max_tokens", d.max_tokens),
+            kv_cache=str(q.value("model/kv_cache", d.kv_cache)),
         )
 
     def _int(self, key: str, default: int) -> int:
@@ -68,6 +71,7 @@ class AppSettings:
             ("server_url", options.server_url),
             ("server_model", options.server_model),
             ("max_tokens", options.max_tokens),
+            ("kv_cache", options.kv_cache),
         ):
             self._q.setValue(f"model/{key}", value)
 

@@ -70,6 +70,10 @@ class SettingsDialog(QDialog):
         self.context = _spin(512, 131072, options.context, "")
         self.context.setSingleStep(512)
         self.max_tokens = _spin(16, 8192, options.max_tokens, "")
+        self.kv_cache = QComboBox()
+        self.kv_cache.addItem("compact (8-bit, ~10% slower)", "q8_0")
+        self.kv_cache.addItem("fast (16-bit)", "f16")
+        self.kv_cache.setCurrentIndex(max(0, self.kv_cache.findData(options.kv_cache)))
         self.server_url = QLineEdit(options.server_url)
         self.server_url.setPlaceholderText("e.g. http://127.0.0.1:8080/v1 — empty: local model")
         self.server_model = QLineEdit(options.server_model)
@@ -80,6 +84,7 @@ class SettingsDialog(QDialog):
         form.addRow("GPU layers", self.gpu_layers)
         form.addRow("Context size (tokens)", self.context)
         form.addRow("Longest answer (tokens)", self.max_tokens)
+        form.addRow("Context memory", self.kv_cache)
         form.addRow(QLabel("<b>Or an OpenAI-compatible server</b> (llama-server, vLLM, Ollama)"))
         form.addRow("Server URL", self.server_url)
         form.addRow("Server model", self.server_model)
@@ -139,6 +144,7 @@ class SettingsDialog(QDialog):
             server_url=self.server_url.text().strip(),
             server_model=self.server_model.text().strip(),
             max_tokens=self.max_tokens.value(),
+            kv_cache=str(self.kv_cache.currentData()),
         )
 
     def shortcut_overrides(self) -> dict[str, str]:
