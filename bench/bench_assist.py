@@ -175,7 +175,8 @@ def main() -> None:
     body = "## Assistance engine (`bench/bench_assist.py`)\n\n" + "\n".join(lines)
     body += (
         f"\n\nBundled SmolLM2-135M-Instruct Q4_1, n_threads = n_threads_batch = {THREADS}, "
-        "n_ctx 4096, flash attention on, portable build of llama-cpp-python 0.3.36."
+        "n_ctx 4096, flash attention on, KV cache q8_0 (the default), "
+        "portable build of llama-cpp-python 0.3.36."
     )
     print(body)
     write_section("bench_assist", body)
