@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from builders import pair, record, write_jsonl
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QTextCursor
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QInputDialog
 from pytestqt.qtbot import QtBot
 
 from evalstudio.assist.local_llama import LocalLlama
@@ -379,3 +379,62 @@ def test_a_shortcut_changed_in_the_settings_takes_effect(
     assert review.index == 0  # J no longer moves
     _key(qtbot, review, Qt.Key.Key_Down, Qt.KeyboardModifier.ControlModifier)
     assert review.index == 1
+
+
+def _answer_dialog(text: str | None) -> None:
+    """Answer the modal dialog that is about to open: type `text` and accept, or cancel."""
+
+    def answer() -> None:
+        (dialog,) = [
+            w
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, QInputDialog) and w.isVisible()
+        ]
+        if text is None:
+            dialog.reject()
+        else:
+            dialog.setTextValue(text)
+            dialog.accept()
+
+    QTimer.singleShot(50, answer)
+
+
+def test_a_skip_needs_a_reason_and_is_stored_with_it(
+    qtbot: QtBot, window: MainWindow, workspace: Workspace, tmp_path: Path, ada: Evaluator
+) -> None:
+    study = _small_study(workspace, tmp_path)
+    review = _start(qtbot, window, study, ada)
+    _answer_dialog(None)  # cancelled: nothing happens
+    _key(qtbot, review, "s")
+    assert review.index == 0
+    _answer_dialog("cannot judge Python")
+    # Offscreen, a closed dialog does not give the window its activation back, so window
+    # shortcuts stay quiet; the action is what the key triggers.
+    window.review_actions["skip"].trigger()
+    qtbot.waitUntil(lambda: review.index == 1 and window.jobs.idle)
+    item = studies.study_items(workspace, study.id)[0].item_id
+    final = ReviewSession(workspace, study, ada).state(item).item.final
+    assert final is not None and final.skipped_reason == "cannot judge Python"
+    review.open_index(0)
+    qtbot.waitUntil(lambda: review.loaded)
+    assert "you skipped it (cannot judge Python)" in review.form.stage_label.text()
+
+
+def test_the_splitters_remember_their_sizes(
+    qtbot: QtBot, window: MainWindow, workspace: Workspace, tmp_path: Path, ada: Evaluator
+) -> None:
+    study = _small_study(workspace, tmp_path)
+    review = _start(qtbot, window, study, ada)
+    review.outer.setSizes([100, 700, 500])
+    wanted = review.outer.sizes()
+    window.show_start()
+    review = _start(qtbot, window, study, ada)
+    assert review.outer.sizes() == wanted
+
+
+def test_the_status_bar_shows_progress_and_time_on_the_item(
+    qtbot: QtBot, window: MainWindow, workspace: Workspace, tmp_path: Path, ada: Evaluator
+) -> None:
+    _start(qtbot, window, _small_study(workspace, tmp_path), ada)
+    qtbot.waitUntil(lambda: window.progress_label.text() == "Item 1 of 3 · 0 done")
+    assert window.time_label.text().startswith("On item 0:0")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
@@ -148,15 +149,28 @@ class JudgmentFormView(QWidget):
             active_ms=active_ms,
         )
 
-    def set_form(self, form: JudgmentForm | None, stage: Stage, *, revision: bool) -> None:
-        """Show `form` (empty if None) at `stage`; `revision` when a judgment exists already."""
+    def set_form(
+        self,
+        form: JudgmentForm | None,
+        stage: Stage,
+        *,
+        revision: bool,
+        skipped_reason: str | None = None,
+    ) -> None:
+        """Show `form` (empty if None) at `stage`; `revision` when a judgment (or a skip, with
+        its reason) exists already."""
         self._loading = True
         form = form or JudgmentForm()
         self.stage = stage
-        self.stage_label.setText(
-            _STAGE_TEXT[stage]
-            + (" — submitted; a change is saved as a revision" if revision else "")
-        )
+        if skipped_reason is not None:
+            note = (
+                f" — you skipped it ({html.escape(skipped_reason)}); a judgment replaces the skip"
+            )
+        elif revision:
+            note = " — submitted; a change is saved as a revision"
+        else:
+            note = ""
+        self.stage_label.setText(_STAGE_TEXT[stage] + note)
         self.submit_button.setText(
             "Commit first verdict  (Ctrl+Enter)"
             if stage is Stage.FIRST

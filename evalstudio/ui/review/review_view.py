@@ -202,7 +202,12 @@ class ReviewView(QWidget):
         form = state.item.draft
         if form is None and judged is not None and not judged.skipped:
             form = judged.form
-        self.form.set_form(form, self.stage, revision=judged is not None)
+        self.form.set_form(
+            form,
+            self.stage,
+            revision=judged is not None,
+            skipped_reason=judged.skipped_reason if judged else None,
+        )
         self.form.setEnabled(True)
         already = form.active_ms if form else judged.form.active_ms if judged else 0
         self.activity.restart(already)
