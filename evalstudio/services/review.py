@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from evalstudio.core.assistance import AssistKind
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.ids import new_id
 from evalstudio.core.model import Evaluator, ItemView, Study
@@ -22,9 +23,10 @@ from evalstudio.core.review import (
     form_problems,
     next_undone,
 )
+from evalstudio.core.study_definition import ALL_KINDS
 from evalstudio.services.assistance import Misleading
 from evalstudio.services.workspace import Workspace, now
-from evalstudio.store import assignments, content, judgments, review_log
+from evalstudio.store import assignments, content, designs, judgments, review_log
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,17 @@ class ReviewSession:
         self._ids = [entry.item.item_id for entry in self.queue]
         self._index = {item_id: i for i, item_id in enumerate(self._ids)}
         self.done = judgments.done_items(db, study.id, evaluator.id) & set(self._index)
+        self.design = designs.design_of(db, study.id)
+
+    @property
+    def allowed_kinds(self) -> tuple[AssistKind, ...]:
+        """The assist kinds the study allows (all, for a study without a definition)."""
+        return self.design.assist_kinds if self.design else ALL_KINDS
+
+    @property
+    def uses_stored(self) -> bool:
+        """Whether pre-generated responses are shown (a study without a definition: yes)."""
+        return self.design is None or self.design.pregenerated
 
     # -- the queue (memory only) ------------------------------------------------------------
 

@@ -266,3 +266,9 @@ def lower_frontier(db: Database, evaluator_id: str, study_id: str, position: int
         "WHERE evaluator_id = ? AND study_id = ? AND position > ?",
         [position, evaluator_id, study_id, position],
     )
+
+
+def item_ids_by_candidate(db: Database, study_id: str) -> dict[str, str]:
+    """The study item of each candidate in the study."""
+    rows = db.query("SELECT id, candidate_id FROM study_items WHERE study_id = ?", [study_id])
+    return {row["candidate_id"]: row["id"] for row in rows}

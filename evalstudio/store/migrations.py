@@ -294,3 +294,21 @@ def m004_review(db: Database) -> None:
         ) STRICT;
         """,
     )
+
+
+@migrations()
+def m005_study_designs(db: Database) -> None:
+    # The owner's definition of a study (study.toml as JSON), written once when the study is
+    # created from it; its plan is in `assignments`. Studies made by a bare import have none.
+    _run(
+        db,
+        """
+        CREATE TABLE study_designs (
+            study_id TEXT PRIMARY KEY REFERENCES studies(id),
+            definition TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        ) STRICT;
+        CREATE TRIGGER study_designs_frozen BEFORE UPDATE ON study_designs
+            BEGIN SELECT RAISE(ABORT, 'a study design is fixed once labeling can start'); END;
+        """,
+    )

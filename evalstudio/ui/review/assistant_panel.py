@@ -201,6 +201,13 @@ class AssistantPanel(QWidget):
         self._shown_text = ""
         self._refresh()
 
+    def allow(self, kinds: tuple[AssistKind, ...]) -> None:
+        """Show only the kinds the study allows (chat: the question box)."""
+        for kind, button in self.buttons.items():
+            button.setVisible(kind in kinds)
+        for widget in (self.chat, self.send_button):
+            widget.setVisible(AssistKind.CHAT in kinds)
+
     def set_model_ready(self, ready: bool) -> None:
         self.model_ready = ready
         self._update_controls()

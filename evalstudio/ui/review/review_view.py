@@ -107,6 +107,7 @@ class ReviewView(QWidget):
         self.candidate = CandidateView()
         self.panel = AssistantPanel()
         self.panel.set_theme(theme)
+        self.panel.allow(session.allowed_kinds)
         self.form = JudgmentFormView()
 
         self.center = QSplitter(Qt.Orientation.Vertical)
@@ -177,12 +178,13 @@ class ReviewView(QWidget):
 
         session, evaluator, model_id = self.session, self.session.evaluator.id, self.host.model_id
         assisted = entry.condition.assisted
-        misleading = session.misleading(entry) is not None
+        # A misleading response is made for its evaluator; a live study shows none stored.
+        use_stored = assisted and session.uses_stored and session.misleading(entry) is None
 
         def read() -> _Opened:
             session.opened(item.item_id)
             stored = {}
-            if assisted and not misleading:  # a misleading response is made for its evaluator
+            if use_stored:
                 for kind in STORED_KINDS:
                     found = stored_response(session.workspace, item.item_id, kind, model_id)
                     if found is not None:
@@ -362,6 +364,8 @@ class ReviewView(QWidget):
 
     def ask(self, kind: AssistKind, question: str | None = None) -> None:
         if not self._assistant_open() or self.panel.streaming() is not None:
+            return
+        if kind not in self.session.allowed_kinds:
             return
         if kind in self._stored:
             self._show_stored(kind)

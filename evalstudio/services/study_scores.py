@@ -1,0 +1,36 @@
+"""Every current final judgment of a study scored against its ground truth (owner's view)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from evalstudio.core.review import Judgment, Stage
+from evalstudio.core.scoring import Scored, score
+from evalstudio.services.workspace import Workspace
+from evalstudio.store import assignments, content, judgments, people
+
+
+@dataclass(frozen=True)
+class ScoredJudgment:
+    judgment: Judgment
+    scored: Scored
+
+
+def study_scores(workspace: Workspace, study_id: str) -> list[ScoredJudgment]:
+    """The current final judgment of each evaluator on each assigned item, scored; skips and
+    items without a judgment are left out."""
+    db = workspace.db
+    candidate_of = {
+        item: cand for cand, item in content.item_ids_by_candidate(db, study_id).items()
+    }
+    candidates = {c.id: c for c in content.candidates_of_study(db, study_id)}
+    found = []
+    for evaluator in people.evaluators(db):
+        for item, _ in assignments.assigned(db, study_id, evaluator.id):
+            final = judgments.current_judgments(db, evaluator.id, item).get(Stage.FINAL)
+            if final is None or final.skipped:
+                continue
+            candidate = candidates[candidate_of[item]]
+            scored = score(final.form.verdict, final.form.flaws, candidate.truth, candidate.flaw)
+            found.append(ScoredJudgment(final, scored))
+    return found

@@ -1,0 +1,184 @@
+"""Studies from a definition file (study.toml): check it, create the study with its plan, and
+describe it (counts, plan balance, power) — what `evalstudio study …` and study setup call."""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from evalstudio.core.errors import EvalStudioError
+from evalstudio.core.model import Evaluator, Study, Truth
+from evalstudio.core.plan import Design, PairUnit, make_plan, queues
+from evalstudio.core.power import PowerEstimate, estimate
+from evalstudio.core.study_definition import StudyDefinition, parse_definition
+from evalstudio.services.evaluators import add_evaluator, list_evaluators
+from evalstudio.services.importing import import_tasks
+from evalstudio.services.workspace import Workspace, now
+from evalstudio.store import assignments, content, designs, studies
+
+
+@dataclass(frozen=True)
+class StudyOverview:
+    """A study as its owner sees it before and during labeling."""
+
+    study: Study
+    definition: StudyDefinition | None
+    items: int
+    pairs: int
+    gold: int
+    queue_sizes: dict[str, int]  # evaluator name → items in their queue
+    flawed_share: dict[str, float]  # evaluator name → share of their pair items that are flawed
+    power: PowerEstimate | None
+
+
+def load_definition(path: Path) -> StudyDefinition:
+    """Read and check a definition file; every problem is listed with its key."""
+    source = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EvalStudioError("no such file", where=source) from None
+    except UnicodeDecodeError as e:
+        raise EvalStudioError(f"not UTF-8 text (byte {e.start})", where=source) from None
+    except tomllib.TOMLDecodeError as e:
+        raise EvalStudioError(f"not valid TOML: {e}", where=source) from None
+    found = parse_definition(data)
+    if isinstance(found, list):
+        raise EvalStudioError("\n".join(found), where=source)
+    for key, relative in (("tasks", found.tasks), ("guidelines", found.guidelines)):
+        if relative and not (path.parent / relative).is_file():
+            raise EvalStudioError(f"{key}: no file {path.parent / relative}", where=source)
+    return found
+
+
+def create_study(workspace: Workspace, path: Path) -> StudyOverview:
+    """Create the study the file defines: import its tasks, add missing evaluators by name,
+    store the definition and every evaluator's queue — all in one transaction."""
+    definition = load_definition(path)
+    db = workspace.db
+    if studies.study_by_name(db, definition.name) is not None:
+        raise EvalStudioError(
+            f"a study named '{definition.name}' exists already; a definition creates a new "
+            "study (rename it in the file)",
+            where=str(path),
+        )
+    guidelines = ""
+    if definition.guidelines:
+        guidelines = (path.parent / definition.guidelines).read_text(encoding="utf-8")
+    with db.atomic():
+        report = import_tasks(
+            workspace, path.parent / definition.tasks, definition.name, guidelines=guidelines
+        )
+        study = report.study
+        studies.set_review_options(
+            db,
+            study.id,
+            commit_before_reveal=definition.commit_before_reveal,
+            misleading_p=definition.misleading_p,
+        )
+        designs.insert_design(db, study.id, definition, now())
+        people_by_name = _evaluators(workspace, definition.evaluators)
+        plan = make_plan(_design(workspace, study.id, definition, people_by_name))
+        for evaluator_id, queue in queues(plan).items():
+            assignments.insert_assignments(
+                db, study.id, evaluator_id, [(a.item, a.condition) for a in queue]
+            )
+    return overview(workspace, definition.name)
+
+
+def check_study_file(workspace: Workspace, path: Path) -> StudyOverview:
+    """Everything `create_study` would do, rolled back: the file, its tasks, the plan."""
+    db = workspace.db
+    try:
+        with db.atomic():
+            found = create_study(workspace, path)
+            raise _RollBack(found)
+    except _RollBack as done:
+        return done.overview
+
+
+class _RollBack(Exception):
+    def __init__(self, overview: StudyOverview) -> None:
+        self.overview = overview
+
+
+def overview(workspace: Workspace, study_name: str) -> StudyOverview:
+    db = workspace.db
+    study = studies.study_by_name(db, study_name)
+    if study is None:
+        raise EvalStudioError(f"no study named '{study_name}'")
+    definition = designs.design_of(db, study.id)
+    candidates = {c.id: c for c in content.candidates_of_study(db, study.id)}
+    pair_rows = content.pairs_of_study(db, study.id)
+    paired = {p.correct_id for p in pair_rows} | {p.flawed_id for p in pair_rows}
+    names = {e.id: e.name for e in list_evaluators(workspace)}
+    by_item = {v: k for k, v in content.item_ids_by_candidate(db, study.id).items()}
+    sizes: dict[str, int] = {}
+    flawed: dict[str, float] = {}
+    for evaluator_id, name in names.items():
+        queue = assignments.assigned(db, study.id, evaluator_id)
+        if not queue:
+            continue
+        sizes[name] = len(queue)
+        truths = Counter(
+            candidates[by_item[item]].truth for item, _ in queue if by_item[item] in paired
+        )
+        seen = truths[Truth.FLAWED] + truths[Truth.CORRECT]
+        flawed[name] = truths[Truth.FLAWED] / seen if seen else 0.0
+    pairs = len(pair_rows)
+    power = None
+    if definition is not None:
+        per_evaluator = (
+            pairs * (definition.judgments_per_pair or len(definition.evaluators))
+        ) / len(definition.evaluators)
+        power = estimate(
+            len(definition.evaluators),
+            per_evaluator,
+            len(definition.conditions),
+            baseline=definition.expected_detection,
+            targets=(min(0.99, definition.expected_detection * 1.5),),
+        )
+    return StudyOverview(
+        study=study,
+        definition=definition,
+        items=len(candidates),
+        pairs=pairs,
+        gold=sum(1 for c in candidates.values() if c.gold),
+        queue_sizes=sizes,
+        flawed_share=flawed,
+        power=power,
+    )
+
+
+def _evaluators(workspace: Workspace, names: tuple[str, ...]) -> dict[str, Evaluator]:
+    """The named evaluators, created if this workspace has nobody of that name yet."""
+    existing = {e.name: e for e in list_evaluators(workspace)}
+    for name in names:
+        if name not in existing:
+            existing[name] = add_evaluator(workspace, name)
+    return {name: existing[name] for name in names}
+
+
+def _design(
+    workspace: Workspace,
+    study_id: str,
+    definition: StudyDefinition,
+    people_by_name: dict[str, Evaluator],
+) -> Design:
+    db = workspace.db
+    item_of = content.item_ids_by_candidate(db, study_id)
+    candidates = content.candidates_of_study(db, study_id)
+    pairs = content.pairs_of_study(db, study_id)
+    in_pairs = {p.correct_id for p in pairs} | {p.flawed_id for p in pairs}
+    return Design(
+        evaluators=tuple(people_by_name[name].id for name in definition.evaluators),
+        pairs=tuple(PairUnit(p.id, item_of[p.correct_id], item_of[p.flawed_id]) for p in pairs),
+        conditions=definition.conditions,
+        seed=definition.seed,
+        singles=tuple(item_of[c.id] for c in candidates if c.id not in in_pairs and not c.gold),
+        gold=tuple(item_of[c.id] for c in candidates if c.gold),
+        gold_rate=definition.gold_rate,
+        judgments_per_pair=definition.judgments_per_pair,
+    )

@@ -1,0 +1,34 @@
+"""The study definition: defaults, every problem named by its key, and a lossless round trip."""
+
+from __future__ import annotations
+
+from evalstudio.core.assistance import AssistKind
+from evalstudio.core.review import Condition
+from evalstudio.core.study_definition import StudyDefinition, parse_definition
+
+MINIMAL = {"name": "S", "tasks": "t.jsonl", "seed": "1", "evaluators": ["Ada"]}
+
+
+def test_a_minimal_definition_gets_the_documented_defaults() -> None:
+    found = parse_definition(MINIMAL)
+    assert isinstance(found, StudyDefinition)
+    assert found.conditions == (Condition.UNASSISTED, Condition.ASSISTED)
+    assert found.assist_kinds == tuple(AssistKind)
+    assert (found.misleading_p, found.gold_rate, found.judgments_per_pair) == (0.3, 0.0, None)
+    assert not found.commit_before_reveal and not found.pregenerated
+
+
+def test_it_round_trips_through_its_stored_json() -> None:
+    for data in (MINIMAL, {**MINIMAL, "guidelines": "g.md", "judgments_per_pair": 1}):
+        found = parse_definition(data)
+        assert isinstance(found, StudyDefinition)
+        assert StudyDefinition.from_json(found.to_json()) == found
+
+
+def test_every_problem_is_reported_at_once_with_its_key() -> None:
+    problems = parse_definition(
+        {"name": 3, "tasks": "", "evaluators": [], "conditions": ["x"], "misleading_p": "high"}
+    )
+    assert isinstance(problems, list)
+    keys = {p.split(":")[0] for p in problems}
+    assert {"name", "tasks", "seed", "evaluators", "conditions", "misleading_p"} <= keys
