@@ -25,6 +25,7 @@ _PLACEHOLDERS = {
     "chat": {"question"},
     "misleading_pass": set(),
     "misleading_flag": {"line"},
+    "suggest_flaw": {"task", "language", "candidate"},
 }
 
 
@@ -117,6 +118,16 @@ class PromptBook:
         if plan.manipulation is Manipulation.PASS:
             return self._fill("misleading_pass")
         return self._fill("misleading_flag", line=plan.flag_line)
+
+    def suggest_flaw(self, item: ItemContext) -> list[Message]:
+        """The study owner's request: a copy of a correct answer with one planted flaw."""
+        content = self._fill(
+            "suggest_flaw",
+            task=item.task_prompt.strip(),
+            language=item.language,
+            candidate=item.candidate,
+        )
+        return [{"role": "user", "content": content}]
 
     def variants(self, item: ItemContext) -> list[list[Message]]:
         """One request of each kind: what a warm-up evaluates the shared prefix of."""

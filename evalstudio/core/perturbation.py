@@ -1,0 +1,42 @@
+"""What a planted flaw changed: the lines of the flawed twin that differ from the correct one."""
+
+from __future__ import annotations
+
+from difflib import SequenceMatcher, unified_diff
+
+from evalstudio.core.model import LineRange
+
+
+def changed_lines(correct: str, flawed: str) -> LineRange | None:
+    """The lines of `flawed` (1-based, inclusive) from the first to the last that differ from
+    `correct`; a pure deletion marks the line after it. None when the two are the same."""
+    a, b = correct.splitlines(), flawed.splitlines()
+    blocks = [
+        (j1, j2)
+        for tag, _i1, _i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+        if tag != "equal"
+    ]
+    if not blocks:
+        return None
+    last_line = max(len(b), 1)
+    start = min(blocks[0][0] + 1, last_line)
+    end = min(max(blocks[-1][1], blocks[-1][0] + 1), last_line)
+    return LineRange(start, max(start, end))
+
+
+def similarity(correct: str, flawed: str) -> float:
+    """How much of the two texts' lines agree (0 to 1): a targeted perturbation keeps most."""
+    a, b = correct.splitlines(), flawed.splitlines()
+    return SequenceMatcher(None, a, b, autojunk=False).ratio() if a or b else 1.0
+
+
+def diff_text(correct: str, flawed: str) -> str:
+    """A unified diff of the twins, for the owner to read."""
+    return "".join(
+        unified_diff(
+            correct.splitlines(keepends=True),
+            flawed.splitlines(keepends=True),
+            fromfile="correct",
+            tofile="flawed",
+        )
+    )

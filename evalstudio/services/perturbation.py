@@ -1,0 +1,76 @@
+"""Suggest a flaw: the model plants one flaw in a correct answer, for the study owner to review
+(the tampering method of OpenAI's CriticGPT work). The owner's tool: it sees ground truth,
+is not evaluator assistance, and is not written to the assistance log."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from evalstudio.assist.backend import GenerationParams
+from evalstudio.core.errors import EvalStudioError
+from evalstudio.core.model import LineRange, Severity
+from evalstudio.core.perturbation import changed_lines, similarity
+from evalstudio.services.assistance import Assistant
+
+MAX_DESCRIPTION = 400
+MIN_SIMILARITY = 0.6  # below this, the "twin" is a different answer, not a perturbation
+
+
+@dataclass(frozen=True)
+class FlawSuggestion:
+    correct: str
+    flawed: str
+    description: str
+    severity: Severity
+    lines: LineRange  # where the flawed twin differs, from the diff (not from the model)
+
+
+def suggestion_schema() -> dict[str, object]:
+    return {
+        "type": "object",
+        "properties": {
+            "flawed_answer": {"type": "string"},
+            "description": {"type": "string", "maxLength": MAX_DESCRIPTION},
+            "severity": {"enum": [s.value for s in Severity]},
+        },
+        "required": ["flawed_answer", "description", "severity"],
+    }
+
+
+def suggest_flaw(assistant: Assistant, item_id: str, max_tokens: int = 1024) -> FlawSuggestion:
+    """Ask the model for a flawed twin of the item's (correct) candidate.
+
+    Raises EvalStudioError when the reply cannot be read or changes nothing: the owner asks
+    again, or writes the twin by hand."""
+    candidate, context = assistant.item_context(item_id)
+    messages = assistant.prompts.suggest_flaw(context)
+    params = GenerationParams(
+        max_tokens=max_tokens,
+        temperature=assistant.settings.temperature,
+        json_schema=suggestion_schema(),
+    )
+    stream = assistant.backend.stream(messages, params)
+    text = "".join(stream)
+    if stream.error:
+        raise EvalStudioError(f"the model could not answer: {stream.error}")
+    try:
+        data = json.loads(text)
+        flawed = str(data["flawed_answer"])
+        description = str(data["description"]).strip()
+        severity = Severity(data["severity"])
+    except (ValueError, KeyError, TypeError):
+        raise EvalStudioError(
+            "the model's suggestion was cut short or not readable; ask again, or allow a "
+            "longer answer"
+        ) from None
+    lines = changed_lines(candidate.text, flawed)
+    if lines is None:
+        raise EvalStudioError("the model returned the answer unchanged; ask again")
+    kept = similarity(candidate.text, flawed)
+    if kept < MIN_SIMILARITY:
+        raise EvalStudioError(
+            f"the model rewrote the answer instead of planting one flaw (only {kept:.0%} of "
+            "its lines kept); ask again, use a stronger model, or write the twin by hand"
+        )
+    return FlawSuggestion(candidate.text, flawed, description, severity, lines)
