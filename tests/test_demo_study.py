@@ -4,43 +4,17 @@ from __future__ import annotations
 
 import difflib
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from evalstudio.core.verification import PairVerdict, TestStatus
+from evalstudio.services.pair_tests import verify_pair_tests
+
 Record = dict[str, Any]
 
 TASKS = Path(__file__).resolve().parents[1] / "resources" / "demo" / "tasks.jsonl"
-
-# Exit codes: 0 all tests pass, 1 a test failed, 2 syntax error, 3 loading raised, 4 no tests.
-RUNNER = """
-import sys, traceback
-candidate, test_source = sys.argv[1], sys.argv[2]
-namespace = {"__name__": "__candidate__"}
-try:
-    exec(compile(candidate, "<candidate>", "exec"), namespace)
-    exec(compile(test_source, "<test>", "exec"), namespace)
-except SyntaxError:
-    traceback.print_exc()
-    sys.exit(2)
-except Exception:
-    traceback.print_exc()
-    sys.exit(3)
-tests = [f for name, f in list(namespace.items()) if name.startswith("test_") and callable(f)]
-if not tests:
-    sys.exit(4)
-failed = False
-for test in tests:
-    try:
-        test()
-    except Exception:
-        traceback.print_exc()
-        failed = True
-sys.exit(1 if failed else 0)
-"""
 
 
 def load_records() -> list[Record]:
@@ -76,22 +50,16 @@ def diff_blocks(correct: str, flawed: str) -> list[tuple[int, int, int, int]]:
     return [(i1, i2, j1, j2) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
 
 
-def run_tests(candidate: str, test_source: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-I", "-c", RUNNER, candidate, test_source]
-    return subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)
-
-
 @pytest.mark.parametrize(("correct", "flawed"), CODE_PAIRS, ids=pair_ids(CODE_PAIRS))
 def test_every_code_pair_test_passes_on_the_correct_twin_and_fails_on_the_flawed_twin(
     correct: Record, flawed: Record
 ) -> None:
     sources = {record["test"] for record in (correct, flawed) if "test" in record}
     assert len(sources) == 1, "the pair needs one test source, identical on both twins"
-    test_source = sources.pop()
-    passed = run_tests(correct["candidate"], test_source)
-    assert passed.returncode == 0, passed.stderr
-    failed = run_tests(flawed["candidate"], test_source)
-    assert failed.returncode == 1, failed.stderr
+    verification = verify_pair_tests(correct["candidate"], flawed["candidate"], sources.pop())
+    assert verification.correct.status is TestStatus.PASSED, verification.correct.output
+    assert verification.flawed.status is TestStatus.FAILED, verification.flawed.output
+    assert verification.verdict is PairVerdict.VERIFIED
 
 
 @pytest.mark.parametrize("flawed", FLAWED, ids=[record["id"] for record in FLAWED])

@@ -17,7 +17,7 @@ from evalstudio.services.pregen import PregenProgress, pregenerate
 from evalstudio.services.workspace import Workspace
 
 
-def _model_options(f: Callable[..., Any]) -> Callable[..., Any]:
+def model_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """The options that choose the model: the bundled one, a GGUF file, or a server."""
     options = [
         click.option(
@@ -95,7 +95,7 @@ def _kinds(value: str) -> list[AssistKind]:
     show_default=True,
     help="Comma-separated kinds: critique, fact_check, explain.",
 )
-@_model_options
+@model_options
 @with_workspace
 def pregen(workspace: Workspace, study_name: str, kinds: str, **model: Any) -> None:
     """Generate the assistance of every item of a study ahead of the evaluators.
@@ -147,7 +147,7 @@ def pregen(workspace: Workspace, study_name: str, kinds: str, **model: Any) -> N
     type=click.Choice([k.value for k in AssistKind if k is not AssistKind.CHAT]),
 )
 @click.option("--question", help="Ask this instead (a chat turn).")
-@_model_options
+@model_options
 @with_workspace
 def assist(
     workspace: Workspace,

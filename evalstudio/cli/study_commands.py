@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import click
 
 from evalstudio.cli.context import with_workspace
+from evalstudio.core.verification import PairVerdict
 from evalstudio.services.study_setup import (
     StudyOverview,
     check_study_file,
@@ -73,6 +75,16 @@ def _describe(found: StudyOverview) -> str:
     for name, size in found.queue_sizes.items():
         share = found.flawed_share.get(name, 0.0)
         lines.append(f"    {name}: {size} items, {share:.0%} of paired items flawed")
+    if found.pairs:
+        verdicts = Counter(verdict for verdict, _ in found.checks.values())
+        lines.append(
+            f"  Pairs checked by their tests: {verdicts[PairVerdict.VERIFIED]} verified, "
+            f"{verdicts[PairVerdict.UNVERIFIED]} unverified, {verdicts[PairVerdict.BROKEN]} "
+            f"broken; {found.untested_pairs} without a test"
+        )
+        for pair_id, (verdict, explanation) in found.checks.items():
+            if verdict is not PairVerdict.VERIFIED:
+                lines.append(f"    {pair_id}: {explanation}")
     power = found.power
     if power is not None:
         if power.detectable is None:

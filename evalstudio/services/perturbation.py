@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 
 from evalstudio.assist.backend import GenerationParams
+from evalstudio.assist.prompts import ItemContext
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.model import LineRange, Severity
 from evalstudio.core.perturbation import changed_lines, similarity
@@ -38,12 +39,14 @@ def suggestion_schema() -> dict[str, object]:
     }
 
 
-def suggest_flaw(assistant: Assistant, item_id: str, max_tokens: int = 1024) -> FlawSuggestion:
-    """Ask the model for a flawed twin of the item's (correct) candidate.
+def suggest_flaw(
+    assistant: Assistant, context: ItemContext, max_tokens: int = 1024
+) -> FlawSuggestion:
+    """Ask the model for a flawed twin of a correct answer (`context.candidate`).
 
-    Raises EvalStudioError when the reply cannot be read or changes nothing: the owner asks
-    again, or writes the twin by hand."""
-    candidate, context = assistant.item_context(item_id)
+    Raises EvalStudioError when the reply cannot be read, changes nothing or rewrites the
+    answer: the owner asks again, or writes the twin by hand."""
+    correct = context.candidate
     messages = assistant.prompts.suggest_flaw(context)
     params = GenerationParams(
         max_tokens=max_tokens,
@@ -64,13 +67,13 @@ def suggest_flaw(assistant: Assistant, item_id: str, max_tokens: int = 1024) -> 
             "the model's suggestion was cut short or not readable; ask again, or allow a "
             "longer answer"
         ) from None
-    lines = changed_lines(candidate.text, flawed)
+    lines = changed_lines(correct, flawed)
     if lines is None:
         raise EvalStudioError("the model returned the answer unchanged; ask again")
-    kept = similarity(candidate.text, flawed)
+    kept = similarity(correct, flawed)
     if kept < MIN_SIMILARITY:
         raise EvalStudioError(
             f"the model rewrote the answer instead of planting one flaw (only {kept:.0%} of "
             "its lines kept); ask again, use a stronger model, or write the twin by hand"
         )
-    return FlawSuggestion(candidate.text, flawed, description, severity, lines)
+    return FlawSuggestion(correct, flawed, description, severity, lines)

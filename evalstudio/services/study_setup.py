@@ -13,10 +13,12 @@ from evalstudio.core.model import Evaluator, Study, Truth
 from evalstudio.core.plan import Design, PairUnit, make_plan, queues
 from evalstudio.core.power import PowerEstimate, estimate
 from evalstudio.core.study_definition import StudyDefinition, parse_definition
+from evalstudio.core.verification import PairVerdict
 from evalstudio.services.evaluators import add_evaluator, list_evaluators
 from evalstudio.services.importing import import_tasks
+from evalstudio.services.pair_checks import verify_study
 from evalstudio.services.workspace import Workspace, now
-from evalstudio.store import assignments, content, designs, studies
+from evalstudio.store import assignments, content, designs, pair_checks, studies
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class StudyOverview:
     queue_sizes: dict[str, int]  # evaluator name → items in their queue
     flawed_share: dict[str, float]  # evaluator name → share of their pair items that are flawed
     power: PowerEstimate | None
+    checks: dict[str, tuple[PairVerdict, str]]  # pair id → its test's verdict, explanation
+    untested_pairs: int
 
 
 def load_definition(path: Path) -> StudyDefinition:
@@ -85,6 +89,7 @@ def create_study(workspace: Workspace, path: Path) -> StudyOverview:
             assignments.insert_assignments(
                 db, study.id, evaluator_id, [(a.item, a.condition) for a in queue]
             )
+    verify_study(workspace, study.id)  # after the commit: a slow test holds no lock
     return overview(workspace, definition.name)
 
 
@@ -128,6 +133,7 @@ def overview(workspace: Workspace, study_name: str) -> StudyOverview:
         seen = truths[Truth.FLAWED] + truths[Truth.CORRECT]
         flawed[name] = truths[Truth.FLAWED] / seen if seen else 0.0
     pairs = len(pair_rows)
+    untested = sum(1 for p in pair_rows if not p.test)
     power = None
     if definition is not None:
         per_evaluator = (
@@ -149,6 +155,8 @@ def overview(workspace: Workspace, study_name: str) -> StudyOverview:
         queue_sizes=sizes,
         flawed_share=flawed,
         power=power,
+        checks=pair_checks.checks_of_study(db, study.id),
+        untested_pairs=untested,
     )
 
 

@@ -312,3 +312,20 @@ def m005_study_designs(db: Database) -> None:
             BEGIN SELECT RAISE(ABORT, 'a study design is fixed once labeling can start'); END;
         """,
     )
+
+
+@migrations()
+def m006_pair_checks(db: Database) -> None:
+    # The latest result of running a pair's test against both twins (derived, re-checkable:
+    # replaced by the next check). 'unverified' pairs are flagged to the owner.
+    _run(
+        db,
+        """
+        CREATE TABLE pair_checks (
+            pair_id TEXT PRIMARY KEY REFERENCES pairs(id),
+            verdict TEXT NOT NULL CHECK (verdict IN ('verified', 'unverified', 'broken')),
+            explanation TEXT NOT NULL,
+            checked_at TEXT NOT NULL
+        ) STRICT;
+        """,
+    )
