@@ -77,3 +77,16 @@ def suggest_flaw(
             "its lines kept); ask again, use a stronger model, or write the twin by hand"
         )
     return FlawSuggestion(correct, flawed, description, severity, lines)
+
+
+def suggest_for_answer(
+    assistant: Assistant,
+    prompt: str,
+    answer: str,
+    language: str,
+    reference: str | None = None,
+    max_tokens: int = 1024,
+) -> FlawSuggestion:
+    """`suggest_flaw` for an answer given as text (the pair editor's, not a study item's)."""
+    context = ItemContext(prompt, answer, language, reference)
+    return suggest_flaw(assistant, context, max_tokens=max_tokens)

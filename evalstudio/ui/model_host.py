@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal
@@ -15,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from evalstudio.core.assistance import AssistEvent, AssistKind
 from evalstudio.services.assistance import Assistant, AssistRun, Misleading
 from evalstudio.services.backends import Backend, Message, ModelSettings, open_backend
+from evalstudio.services.perturbation import FlawSuggestion, suggest_for_answer
 from evalstudio.services.workspace import Workspace
 from evalstudio.ui.jobs import Jobs, Lane
 
@@ -155,6 +157,27 @@ class ModelHost(QObject):
 
         self.jobs.run(Lane.MODEL, work, done=done, failed=failed)
         return live
+
+    def suggest_flaw(
+        self,
+        prompt: str,
+        answer: str,
+        language: str,
+        done: Callable[[FlawSuggestion], None],
+        failed: Callable[[BaseException], None],
+    ) -> bool:
+        """Queue a Suggest-a-flaw request for the study owner; False if no model is loaded."""
+        assistant = self._assistant
+        if assistant is None:
+            return False
+        max_tokens = max(self.settings.max_tokens, 2 * len(answer) // 3 + 200)  # whole answer
+        self.jobs.run(
+            Lane.MODEL,
+            lambda: suggest_for_answer(assistant, prompt, answer, language, max_tokens=max_tokens),
+            done=done,
+            failed=failed,
+        )
+        return True
 
     def shutdown_job(self) -> None:
         """Run on the MODEL lane as its last job: free the model and the lane's connection."""
