@@ -10,6 +10,7 @@ import click
 from evalstudio import __version__
 from evalstudio.cli.assist_commands import assist, pregen
 from evalstudio.cli.context import CliState, with_workspace
+from evalstudio.cli.owner_commands import owner_group
 from evalstudio.cli.pair_commands import pair
 from evalstudio.cli.study_commands import study
 from evalstudio.core.errors import EvalStudioError, ImportRejected
@@ -111,3 +112,4 @@ main.add_command(pregen)
 main.add_command(assist)
 main.add_command(study)
 main.add_command(pair)
+main.add_command(owner_group)

@@ -160,6 +160,6 @@ def _choices(r: _Reader, key: str, enum: type[E], default: tuple[E, ...]) -> tup
             r.problems.append(f"{key}: '{value}' is not one of {allowed}")
     if len(set(chosen)) != len(chosen):
         r.problems.append(f"{key}: an entry is listed twice")
-    if not chosen and not r.problems:
+    if not values:
         r.problems.append(f"{key}: list at least one")
     return tuple(chosen) or default

@@ -8,6 +8,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import tomli_w
+
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.model import Evaluator, Study, Truth
 from evalstudio.core.plan import Design, PairUnit, make_plan, queues
@@ -55,6 +57,18 @@ def load_definition(path: Path) -> StudyDefinition:
         if relative and not (path.parent / relative).is_file():
             raise EvalStudioError(f"{key}: no file {path.parent / relative}", where=source)
     return found
+
+
+def write_definition(path: Path, definition: StudyDefinition) -> None:
+    """Write a definition file (what study setup saves), replacing it in one step."""
+    text = tomli_w.dumps(definition.to_json())
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    except OSError as e:
+        temporary.unlink(missing_ok=True)
+        raise EvalStudioError(f"cannot be written: {e.strerror}", where=str(path)) from e
 
 
 def create_study(workspace: Workspace, path: Path) -> StudyOverview:
@@ -190,3 +204,54 @@ def _design(
         gold_rate=definition.gold_rate,
         judgments_per_pair=definition.judgments_per_pair,
     )
+
+
+def overview_text(found: StudyOverview) -> str:
+    """The overview as plain text (the CLI prints it; study setup shows it)."""
+    lines = [
+        f"Study: {found.study.name}",
+        f"  {found.items} items · {found.pairs} perturbation pairs · {found.gold} gold",
+    ]
+    d = found.definition
+    if d is None:
+        lines.append("  No definition: every evaluator sees every item, assisted.")
+        return "\n".join(lines)
+    lines += [
+        f"  Conditions: {', '.join(c.value for c in d.conditions)}"
+        + (f" (misleading p = {d.misleading_p:g})" if "misleading" in d.conditions else ""),
+        f"  Assistance: {', '.join(k.value for k in d.assist_kinds)}; "
+        + ("pre-generated" if d.pregenerated else "live")
+        + ("; first verdict before the assistance" if d.commit_before_reveal else ""),
+        f"  Judgments per pair: {d.judgments_per_pair or len(d.evaluators)} · "
+        f"gold rate {d.gold_rate:.0%} · seed {d.seed!r}",
+        "  Queues:",
+    ]
+    for name, size in found.queue_sizes.items():
+        share = found.flawed_share.get(name, 0.0)
+        lines.append(f"    {name}: {size} items, {share:.0%} of paired items flawed")
+    if found.pairs:
+        verdicts = Counter(verdict for verdict, _ in found.checks.values())
+        lines.append(
+            f"  Pairs checked by their tests: {verdicts[PairVerdict.VERIFIED]} verified, "
+            f"{verdicts[PairVerdict.UNVERIFIED]} unverified, {verdicts[PairVerdict.BROKEN]} "
+            f"broken; {found.untested_pairs} without a test"
+        )
+        for pair_id, (verdict, explanation) in found.checks.items():
+            if verdict is not PairVerdict.VERIFIED:
+                lines.append(f"    {pair_id}: {explanation}")
+    power = found.power
+    if power is not None:
+        if power.detectable is None:
+            lines.append(
+                f"  Power: too few judgments to detect any rise from a "
+                f"{power.baseline:.0%} detection rate with 80% power."
+            )
+        else:
+            target, chance = next(iter(power.power_at.items()))
+            lines.append(
+                f"  Power (normal approximation, {power.flawed_per_condition:.0f} flawed-twin "
+                f"judgments per condition): detects {power.baseline:.0%} → "
+                f"{power.detectable:.0%} with 80% power; {power.baseline:.0%} → {target:.0%} "
+                f"with {chance:.0%} power."
+            )
+    return "\n".join(lines)

@@ -329,3 +329,17 @@ def m006_pair_checks(db: Database) -> None:
         ) STRICT;
         """,
     )
+
+
+@migrations()
+def m007_workspace_settings(db: Database) -> None:
+    # Settings that belong to the workspace, not to a machine: the owner's passphrase hash.
+    _run(
+        db,
+        """
+        CREATE TABLE workspace_settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) STRICT;
+        """,
+    )

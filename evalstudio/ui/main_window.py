@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -23,10 +22,9 @@ from PySide6.QtWidgets import (
     QStackedWidget,
 )
 
-from evalstudio.core.assistance import AssistKind
 from evalstudio.core.errors import EvalStudioError
-from evalstudio.core.model import Evaluator, Study, Verdict
-from evalstudio.core.review import CONFIDENCE_RANGE, QUALITY_RANGE, PointMark, Stage
+from evalstudio.core.model import Evaluator, Study
+from evalstudio.core.review import Stage
 from evalstudio.services import studies
 from evalstudio.services.backends import Backend
 from evalstudio.services.importing import import_tasks
@@ -37,11 +35,14 @@ from evalstudio.ui.app_settings import AppSettings
 from evalstudio.ui.cheat_sheet import CheatSheet
 from evalstudio.ui.jobs import Jobs, Lane
 from evalstudio.ui.model_host import ModelHost
+from evalstudio.ui.owner_gate import OwnerGate
 from evalstudio.ui.palette import follow_color_scheme
 from evalstudio.ui.review.review_view import ReviewView
+from evalstudio.ui.review_actions import review_handlers
 from evalstudio.ui.settings_dialog import SettingsDialog
 from evalstudio.ui.shortcuts import ACTIONS, keys_of
 from evalstudio.ui.start_page import StartPage
+from evalstudio.ui.study_setup_dialog import StudySetupDialog
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
             self.jobs, workspace, self.settings.model_options().model_settings(), backend
         )
         self.review: ReviewView | None = None
+        self.gate = OwnerGate(self.jobs, workspace, self.show_message)
         self.setWindowTitle("EvalStudio")
         self.resize(1400, 860)
 
@@ -104,6 +106,10 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         _add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
+        owner_menu = self.menuBar().addMenu("&Owner")
+        _add(owner_menu, "&New study…", lambda: self.gate.then(self, self.open_study_setup))
+        _add(owner_menu, "Set the owner's &passphrase…", self._set_passphrase)
+
         self.review_menu = self.menuBar().addMenu("&Review")
         handlers = self._handlers()
         group = ""
@@ -133,34 +139,8 @@ class MainWindow(QMainWindow):
             self.addAction(qaction)
 
     def _handlers(self) -> dict[str, Callable[[], None]]:
-        def on_review(call: Callable[[ReviewView], None]) -> Callable[[], None]:
-            return lambda: call(self.review) if self.review is not None else None
-
-        handlers: dict[str, Callable[[], None]] = {
-            "next_item": on_review(lambda r: r.step(1)),
-            "previous_item": on_review(lambda r: r.step(-1)),
-            "next_undone": on_review(lambda r: r.next_not_done()),
-            "verdict_flawed": on_review(lambda r: r.set_verdict(Verdict.FLAWED)),
-            "verdict_acceptable": on_review(lambda r: r.set_verdict(Verdict.ACCEPTABLE)),
-            "add_flaw": on_review(lambda r: r.add_flaw_from_selection()),
-            "focus_rationale": on_review(lambda r: r.form.rationale.setFocus()),
-            "submit": on_review(lambda r: r.submit()),
-            "skip": on_review(lambda r: r.skip()),
-            "undo_submit": on_review(lambda r: r.undo_submit()),
-            "critique": on_review(lambda r: r.ask(AssistKind.CRITIQUE)),
-            "fact_check": on_review(lambda r: r.ask(AssistKind.FACT_CHECK)),
-            "explain": on_review(lambda r: r.ask(AssistKind.EXPLAIN)),
-            "focus_chat": on_review(_focus_chat),
-            "stop": on_review(lambda r: r.stop()),
-            "regenerate": on_review(lambda r: r.regenerate()),
-            "mark_valid": on_review(lambda r: r.panel.mark_current(PointMark.VALID)),
-            "mark_invalid": on_review(lambda r: r.panel.mark_current(PointMark.INVALID)),
-            "cheat_sheet": self.show_cheat_sheet,
-        }
-        for n in QUALITY_RANGE:
-            handlers[f"quality_{n}"] = on_review(partial(_set_quality, value=n))
-        for n in CONFIDENCE_RANGE:
-            handlers[f"confidence_{n}"] = on_review(partial(_set_confidence, value=n))
+        handlers = review_handlers(lambda: self.review)
+        handlers["cheat_sheet"] = self.show_cheat_sheet
         return handlers
 
     def _enable_review_actions(self, enabled: bool) -> None:
@@ -240,6 +220,20 @@ class MainWindow(QMainWindow):
         if dialog.model_options() != before:
             self.host.load(dialog.model_options().model_settings())
 
+    def open_study_setup(self) -> StudySetupDialog:
+        dialog = StudySetupDialog(self, self.workspace, self.jobs)
+        dialog.created.connect(self._study_created)
+        dialog.show()
+        return dialog
+
+    def _study_created(self, name: str) -> None:
+        self.show_start()
+        self.select_study(name)
+        self.show_message(f"Created the study '{name}'.")
+
+    def _set_passphrase(self) -> None:
+        self.gate.then(self, lambda: self.gate.change_passphrase(self))
+
     def show_cheat_sheet(self) -> None:
         CheatSheet(self, self.settings.shortcuts()).exec()
 
@@ -290,6 +284,8 @@ class MainWindow(QMainWindow):
         self.jobs.run(Lane.MODEL, old.close)
         old.close()
         self.workspace = self.start_page.workspace = self.host.workspace = workspace
+        self.gate.workspace = workspace
+        self.gate.lock()
         return True
 
     def _import_tasks(self) -> None:
@@ -376,19 +372,6 @@ class MainWindow(QMainWindow):
             )
             self.activity.stop()
         super().closeEvent(event)
-
-
-def _set_quality(review: ReviewView, value: int) -> None:
-    review.form.set_quality(value)
-
-
-def _set_confidence(review: ReviewView, value: int) -> None:
-    review.form.set_confidence(value)
-
-
-def _focus_chat(review: ReviewView) -> None:
-    if review.assistant_box.isVisible():
-        review.panel.chat.setFocus()
 
 
 def _add(

@@ -1,0 +1,30 @@
+"""`evalstudio owner passphrase`: protect the owner's tools in the app with a passphrase."""
+
+from __future__ import annotations
+
+import click
+
+from evalstudio.cli.context import with_workspace
+from evalstudio.services import owner
+from evalstudio.services.workspace import Workspace
+
+
+@click.group("owner")
+def owner_group() -> None:
+    """The study owner's role (see `owner passphrase --help`)."""
+
+
+@owner_group.command()
+@with_workspace
+def passphrase(workspace: Workspace) -> None:
+    """Set or change the passphrase the app asks before study setup and the pair editor.
+
+    It keeps evaluators on a shared machine out of the owner's tools; it does not encrypt the
+    workspace file.
+    """
+    current = None
+    if owner.is_protected(workspace):
+        current = click.prompt("Current passphrase", hide_input=True)
+    new = click.prompt("New passphrase", hide_input=True, confirmation_prompt=True)
+    owner.set_passphrase(workspace, new, current)
+    click.echo("The owner's tools now ask for this passphrase.")
