@@ -21,12 +21,14 @@ from evalstudio.core.assistance import AssistKind
 from evalstudio.core.model import Kind, Verdict
 from evalstudio.core.review import Condition
 from evalstudio.services import evaluators, studies
+from evalstudio.services.resources import demo_dir
 from evalstudio.services.workspace import open_workspace
 from evalstudio.store import assignments
 from evalstudio.store import studies as study_rows
 from evalstudio.ui.cheat_sheet import CheatSheet
 from evalstudio.ui.main_window import MainWindow
 from evalstudio.ui.settings_dialog import SettingsDialog
+from evalstudio.ui.study_setup_dialog import StudySetupDialog
 
 OUT = Path("screenshots")
 
@@ -136,6 +138,18 @@ def shoot(app: QApplication, scheme: str) -> None:
         ("8-cheat-sheet", CheatSheet(window, {})),
     ):
         _show_and_save(app, dialog, OUT / f"{scheme}-{name}.png")
+
+    setup = StudySetupDialog(window, workspace, window.jobs)
+    setup.name.setText("Code review pilot")
+    setup.tasks.setText(str(demo_dir() / "tasks.jsonl"))
+    setup.evaluators.setPlainText("Ada Lovelace\nGrace Hopper\nLinus Pauling\nBarbara Liskov")
+    setup.conditions[Condition.MISLEADING].setChecked(True)
+    setup.commit_first.setChecked(True)
+    setup.show()
+    setup.check()
+    until(lambda: bool(setup.report.toPlainText()))
+    save("9-study-setup", setup)
+    setup.reject()
     window.close()
     workspace.close()
 

@@ -81,7 +81,7 @@ class StudySetupDialog(QDialog):
         self.commit_first = QCheckBox(
             "Evaluators commit a first verdict before the assistant opens"
         )
-        self.pregenerated = QCheckBox("Show responses prepared with `evalstudio pregen`")
+        self.pregenerated = QCheckBox("Show responses prepared in advance (evalstudio pregen)")
         self.expected = _percent(27)
         self.description = QLineEdit()
 
