@@ -8,6 +8,7 @@ their database work on the calling thread (the UI calls them from its data worke
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from evalstudio.core.assistance import AssistKind
 from evalstudio.core.errors import EvalStudioError
@@ -211,27 +212,19 @@ class ReviewSession:
     def _position(self, item_id: str) -> int:
         return self.queue[self._index[item_id]].item.position
 
-    def _log(
-        self,
-        item_id: str,
-        kind: str,
-        *,
-        assist_event_id: str | None = None,
-        point_index: int | None = None,
-        mark: PointMark | None = None,
-    ) -> None:
-        db = self.workspace.db
-        with db.atomic():
-            self._insert_event(item_id, kind, assist_event_id, point_index, mark)
+    def _log(self, item_id: str, kind: str, **fields: Any) -> None:
+        """Append one review event in its own transaction (see `_insert_event`)."""
+        with self.workspace.db.atomic():
+            self._insert_event(item_id, kind, **fields)
 
     def _insert_event(
         self,
         item_id: str,
         kind: str,
+        *,
         assist_event_id: str | None = None,
         point_index: int | None = None,
         mark: PointMark | None = None,
-        *,
         at: str | None = None,
     ) -> None:
         review_log.insert_event(
