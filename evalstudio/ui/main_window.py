@@ -36,6 +36,7 @@ from evalstudio.ui.cheat_sheet import CheatSheet
 from evalstudio.ui.jobs import Jobs, Lane
 from evalstudio.ui.model_host import ModelHost
 from evalstudio.ui.owner_gate import OwnerGate
+from evalstudio.ui.pair_editor import PairEditor
 from evalstudio.ui.palette import follow_color_scheme
 from evalstudio.ui.review.review_view import ReviewView
 from evalstudio.ui.review_actions import review_handlers
@@ -108,6 +109,11 @@ class MainWindow(QMainWindow):
 
         owner_menu = self.menuBar().addMenu("&Owner")
         _add(owner_menu, "&New study…", lambda: self.gate.then(self, self.open_study_setup))
+        _add(
+            owner_menu,
+            "&Edit pairs in a task file…",
+            lambda: self.gate.then(self, self._edit_pairs),
+        )
         _add(owner_menu, "Set the owner's &passphrase…", self._set_passphrase)
 
         self.review_menu = self.menuBar().addMenu("&Review")
@@ -225,6 +231,18 @@ class MainWindow(QMainWindow):
         dialog.created.connect(self._study_created)
         dialog.show()
         return dialog
+
+    def _edit_pairs(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Edit pairs in a task file", "", "JSONL task files (*.jsonl);;All files (*)"
+        )
+        if path:
+            self.open_pair_editor(Path(path))
+
+    def open_pair_editor(self, path: Path) -> PairEditor:
+        editor = PairEditor(self, self.jobs, self.host, path)
+        editor.show()
+        return editor
 
     def _study_created(self, name: str) -> None:
         self.show_start()
