@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The app's settings (and the launch probes') go to a throwaway folder, not the user's.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="evalstudio-bench-config-")
 
 from perf_doc import write_section
 from PySide6.QtCore import QSettings, QTimer

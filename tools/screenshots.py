@@ -7,6 +7,7 @@ Runs offscreen on a fresh workspace with the demo study and the bundled model (r
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -34,6 +35,8 @@ OUT = Path("screenshots")
 
 
 def main() -> None:
+    # The app's settings go to a throwaway folder: the user's own stay as they were.
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="evalstudio-shots-config-")
     app = QApplication(sys.argv)
     app.setOrganizationName("EvalStudio")
     OUT.mkdir(exist_ok=True)
