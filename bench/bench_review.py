@@ -39,6 +39,7 @@ from evalstudio.services.pregen import pregenerate
 from evalstudio.services.review import ReviewSession
 from evalstudio.services.workspace import Workspace, open_workspace
 from evalstudio.ui.main_window import MainWindow
+from evalstudio.ui.model_host import LiveResponse
 from evalstudio.ui.review.review_view import ReviewView
 
 LAUNCHES = 5
@@ -95,7 +96,7 @@ def main() -> None:
     window = MainWindow(workspace)
     window.show()
     until(app, lambda: window.host.ready, 120)
-    gap_ms, idle_gap_ms, tokens, rate = measure_heartbeat(app, window, workspace)
+    gap_ms, idle_gap_ms, tokens, rate, responses = measure_heartbeat(app, window, workspace)
     pregen_ms = measure_pregenerated(app, window, workspace, demo.id)
     first_ms, later_ms = measure_submit(app, window, workspace, folder)
     window.close()
@@ -112,7 +113,8 @@ in the background) | < 1.5 s | {statistics.median(launch_ms) / 1000:.2f} s \
 (min {min(launch_ms) / 1000:.2f}, max {max(launch_ms) / 1000:.2f}) |
 | resident memory, demo study open, model loaded | < 300 MiB | {max(rss_mib)} MiB |
 | largest gap between 10 ms heartbeat ticks while {tokens} tokens stream into the panel \
-({rate:.0f} tokens/s) | < 50 ms | {gap_ms:.1f} ms (idle window: {idle_gap_ms:.1f} ms) |
+({responses} responses, {rate:.0f} tokens/s overall) | < 50 ms | {gap_ms:.1f} ms \
+(idle window: {idle_gap_ms:.1f} ms) |
 | open an item with a pre-generated critique until it is on screen (median of \
 {PREGEN_ITEMS}) | < 100 ms | {statistics.median(pregen_ms):.1f} ms (max {max(pregen_ms):.1f}) |
 | submit and show the next item, first judgments (median of {SUBMITS}) | < 30 ms | \
@@ -166,7 +168,7 @@ def _review(app: QApplication, window: MainWindow, workspace: Workspace, study: 
 
 def measure_heartbeat(
     app: QApplication, window: MainWindow, workspace: Workspace
-) -> tuple[float, float, int, float]:
+) -> tuple[float, float, int, float, int]:
     review = _review(app, window, workspace, studies.DEMO_STUDY)
     ticks: list[float] = []
     heartbeat = QTimer()
@@ -182,13 +184,29 @@ def measure_heartbeat(
 
     end = time.monotonic() + 2
     idle = largest_gap(lambda: time.monotonic() > end)
-    review.ask(AssistKind.EXPLAIN)
-    live = review.panel.streaming()
-    assert live is not None
-    streaming = largest_gap(lambda: live.finished)
-    assert live.event is not None and live.event.completion_tokens
-    seconds = time.monotonic() - (live.first_chunk_at or live.started)
-    return streaming, idle, live.event.completion_tokens, live.chunks / seconds
+    # The small model often stops before STREAM_TOKENS: Regenerate until that many streamed,
+    # all under one heartbeat.
+    streamed: list[LiveResponse] = []
+
+    def stream_more() -> bool:
+        live = review.panel.streaming()
+        if live is not None:
+            if not streamed or streamed[-1] is not live:
+                streamed.append(live)
+            return False
+        tokens = sum(s.chunks for s in streamed)
+        if tokens >= STREAM_TOKENS:
+            return True
+        if streamed:
+            review.regenerate()
+        else:
+            review.ask(AssistKind.EXPLAIN)
+        return False
+
+    started = time.monotonic()
+    streaming = largest_gap(stream_more)
+    tokens = sum(s.chunks for s in streamed)
+    return streaming, idle, tokens, tokens / (time.monotonic() - started), len(streamed)
 
 
 def pregenerate_critiques(workspace: Workspace, study_id: str) -> None:
