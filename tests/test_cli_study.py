@@ -48,3 +48,11 @@ def test_a_bad_file_is_an_error_message_with_its_key_not_a_traceback(tmp_path: P
     )
     assert result.exit_code != 0
     assert "seed: must be text" in result.output and "Traceback" not in result.output
+
+
+def test_simulate_reports_the_power_of_a_planned_design() -> None:
+    result = CliRunner().invoke(
+        main, ["simulate", "--evaluators", "12", "--pairs", "40", "--studies", "100"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "12 evaluators × 40 pairs, 27% → 45%: power" in result.output

@@ -147,8 +147,13 @@ def test_the_evaluator_s_session_carries_no_ground_truth(
     entry = session.queue[0]
     assert {f.name for f in dataclasses.fields(entry)} == {"item", "condition"}
     assert {f.name for f in dataclasses.fields(entry.item)} == {
-        "item_id", "position", "task_prompt", "kind", "language", "candidate"
-    }  # fmt: skip
+        "item_id",
+        "position",
+        "task_prompt",
+        "kind",
+        "language",
+        "candidate",
+    }
     # Nothing an evaluator is shown names a twin, a flaw or a gold item.
     planted = [
         c.flaw.description for c in content.candidates_of_study(workspace.db, study.id) if c.flaw

@@ -93,8 +93,11 @@ def test_the_owner_gate_asks_for_the_passphrase_once(
 
     def answer(text: str) -> None:
         def type_it() -> None:
-            (asked,) = [w for w in QApplication.topLevelWidgets()
-                        if isinstance(w, QInputDialog) and w.isVisible()]  # fmt: skip
+            (asked,) = [
+                w
+                for w in QApplication.topLevelWidgets()
+                if isinstance(w, QInputDialog) and w.isVisible()
+            ]
             asked.setTextValue(text)
             asked.accept()
 

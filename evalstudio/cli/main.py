@@ -12,6 +12,7 @@ from evalstudio.cli.assist_commands import assist, pregen
 from evalstudio.cli.context import CliState, with_workspace
 from evalstudio.cli.owner_commands import owner_group
 from evalstudio.cli.pair_commands import pair
+from evalstudio.cli.simulate_command import simulate
 from evalstudio.cli.study_commands import study
 from evalstudio.core.errors import EvalStudioError, ImportRejected
 from evalstudio.services import studies
@@ -113,3 +114,4 @@ main.add_command(assist)
 main.add_command(study)
 main.add_command(pair)
 main.add_command(owner_group)
+main.add_command(simulate)

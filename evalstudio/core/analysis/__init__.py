@@ -1,0 +1,2 @@
+"""The study report's numbers: effects of assistance with their intervals, and the
+simulator that checks them."""
