@@ -12,6 +12,7 @@ from evalstudio.cli.assist_commands import assist, pregen
 from evalstudio.cli.context import CliState, with_workspace
 from evalstudio.cli.owner_commands import owner_group
 from evalstudio.cli.pair_commands import pair
+from evalstudio.cli.report_command import report
 from evalstudio.cli.simulate_command import simulate
 from evalstudio.cli.study_commands import study
 from evalstudio.core.errors import EvalStudioError, ImportRejected
@@ -115,3 +116,4 @@ main.add_command(study)
 main.add_command(pair)
 main.add_command(owner_group)
 main.add_command(simulate)
+main.add_command(report)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from evalstudio.core.model import Truth
 from evalstudio.core.review import Judgment, Stage
 from evalstudio.core.scoring import Scored, score
 from evalstudio.services.workspace import Workspace
@@ -14,6 +15,9 @@ from evalstudio.store import assignments, content, judgments, people
 class ScoredJudgment:
     judgment: Judgment
     scored: Scored
+    first: Judgment | None  # the verdict committed before the assistance, if the study asked
+    truth: Truth | None
+    gold: bool
 
 
 def study_scores(workspace: Workspace, study_id: str) -> list[ScoredJudgment]:
@@ -27,10 +31,15 @@ def study_scores(workspace: Workspace, study_id: str) -> list[ScoredJudgment]:
     found = []
     for evaluator in people.evaluators(db):
         for item, _ in assignments.assigned(db, study_id, evaluator.id):
-            final = judgments.current_judgments(db, evaluator.id, item).get(Stage.FINAL)
+            current = judgments.current_judgments(db, evaluator.id, item)
+            final = current.get(Stage.FINAL)
             if final is None or final.skipped:
                 continue
             candidate = candidates[candidate_of[item]]
             scored = score(final.form.verdict, final.form.flaws, candidate.truth, candidate.flaw)
-            found.append(ScoredJudgment(final, scored))
+            found.append(
+                ScoredJudgment(
+                    final, scored, current.get(Stage.FIRST), candidate.truth, candidate.gold
+                )
+            )
     return found

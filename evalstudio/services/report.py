@@ -1,0 +1,164 @@
+"""The study report's numbers (first part): per-condition rates, the effect of each assisted
+condition against unassisted with its intervals, change after reveal, gold items apart.
+
+Rules: docs/scoring.md (what a catch is) and docs/report.md (what each number counts). Only
+current final judgments count; skips are left out; gold items are reported apart.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from evalstudio.core.analysis.effect import Effect, Outcomes, cluster_robust, permutation_p
+from evalstudio.core.model import Truth, Verdict
+from evalstudio.core.review import Condition
+from evalstudio.core.scoring import Score
+from evalstudio.services.studies import study_named
+from evalstudio.services.study_scores import ScoredJudgment, study_scores
+from evalstudio.services.workspace import Workspace
+
+FORMAT_VERSION = 1
+PERMUTATIONS = 2000
+
+
+@dataclass(frozen=True)
+class ConditionRates:
+    judgments: int
+    flawed_judged: int
+    catches: int
+    verdict_only: int
+    detection_rate: float | None  # catches / flawed twins judged
+    correct_judged: int
+    false_alarms: int
+    false_alarm_rate: float | None
+    accuracy: float | None  # right verdict (flawed on flawed twins, acceptable on correct)
+
+
+@dataclass(frozen=True)
+class EffectReport:
+    treated: str
+    control: str
+    effect: Effect
+    p_value: float
+
+
+@dataclass(frozen=True)
+class RevealChange:
+    judged_twice: int
+    changed: int
+    toward_truth: int
+    away_from_truth: int
+
+
+@dataclass(frozen=True)
+class StudyReport:
+    study: str
+    conditions: dict[str, ConditionRates]
+    effects: list[EffectReport]
+    reveal: RevealChange | None
+    gold: ConditionRates | None
+
+    def to_json(self) -> dict[str, Any]:
+        """Every number, with JSON's null where a rate or a ratio has no finite value."""
+        data: dict[str, Any] = _finite({"format_version": FORMAT_VERSION, **asdict(self)})
+        return data
+
+
+def build_report(workspace: Workspace, study_name: str, seed: int = 0) -> StudyReport:
+    study = study_named(workspace, study_name)
+    scored = study_scores(workspace, study.id)
+    main = [s for s in scored if not s.gold]
+    by_condition: dict[Condition, list[ScoredJudgment]] = {}
+    for s in main:
+        if s.judgment.condition is not None:
+            by_condition.setdefault(s.judgment.condition, []).append(s)
+    effects = []
+    control = by_condition.get(Condition.UNASSISTED, [])
+    for condition in (Condition.ASSISTED, Condition.MISLEADING):
+        treated = by_condition.get(condition, [])
+        outcomes = _outcomes(treated, control)
+        if outcomes is not None:
+            effects.append(
+                EffectReport(
+                    condition.value,
+                    Condition.UNASSISTED.value,
+                    cluster_robust(outcomes),
+                    permutation_p(outcomes, PERMUTATIONS, seed),
+                )
+            )
+    gold = [s for s in scored if s.gold]
+    return StudyReport(
+        study=study.name,
+        conditions={c.value: rates(items) for c, items in sorted(by_condition.items())},
+        effects=effects,
+        reveal=_reveal(main),
+        gold=rates(gold) if gold else None,
+    )
+
+
+def rates(judged: list[ScoredJudgment]) -> ConditionRates:
+    counts = Counter(s.scored.score for s in judged)
+    flawed = counts[Score.CATCH] + counts[Score.VERDICT_ONLY] + counts[Score.MISS]
+    correct = counts[Score.FALSE_ALARM] + counts[Score.CORRECT_PASS]
+    right = counts[Score.CATCH] + counts[Score.VERDICT_ONLY] + counts[Score.CORRECT_PASS]
+    return ConditionRates(
+        judgments=len(judged),
+        flawed_judged=flawed,
+        catches=counts[Score.CATCH],
+        verdict_only=counts[Score.VERDICT_ONLY],
+        detection_rate=counts[Score.CATCH] / flawed if flawed else None,
+        correct_judged=correct,
+        false_alarms=counts[Score.FALSE_ALARM],
+        false_alarm_rate=counts[Score.FALSE_ALARM] / correct if correct else None,
+        accuracy=right / (flawed + correct) if flawed + correct else None,
+    )
+
+
+def _outcomes(treated: list[ScoredJudgment], control: list[ScoredJudgment]) -> Outcomes | None:
+    """Flawed-twin judgments of the two conditions, or None if either has none."""
+    rows = [
+        (s.judgment.evaluator_id, s.judgment.study_item_id, is_treated, s.scored.score)
+        for group, is_treated in ((treated, True), (control, False))
+        for s in group
+        if s.truth is Truth.FLAWED
+    ]
+    if not any(r[2] for r in rows) or all(r[2] for r in rows):
+        return None
+    return Outcomes.of(
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
+        [r[3] is Score.CATCH for r in rows],
+    )
+
+
+def _reveal(judged: list[ScoredJudgment]) -> RevealChange | None:
+    """How often the final verdict differs from the one committed before the assistance."""
+    twice = [s for s in judged if s.first is not None and s.truth is not None]
+    if not twice:
+        return None
+    toward = away = 0
+    for s in twice:
+        assert s.first is not None
+        before, after = s.first.form.verdict, s.judgment.form.verdict
+        if before is after:
+            continue
+        right = Verdict.FLAWED if s.truth is Truth.FLAWED else Verdict.ACCEPTABLE
+        if after is right:
+            toward += 1
+        else:
+            away += 1
+    return RevealChange(len(twice), toward + away, toward, away)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value

@@ -1,0 +1,139 @@
+"""The report's numbers from a study run through the real store: scripted evaluators whose
+catches are known, then every rate and the effect checked against hand counts."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from builders import pair, write_jsonl
+from click.testing import CliRunner
+
+from evalstudio.cli.main import main
+from evalstudio.core.analysis.effect import Outcomes, cluster_robust
+from evalstudio.core.model import LineRange, Severity, Verdict
+from evalstudio.core.review import Condition, JudgmentForm, ReportedFlaw, Stage
+from evalstudio.services import evaluators, studies
+from evalstudio.services.report import build_report
+from evalstudio.services.review import ReviewSession
+from evalstudio.services.study_scores import study_scores
+from evalstudio.services.study_setup import create_study
+from evalstudio.services.workspace import Workspace
+from evalstudio.store import content
+
+NAMES = ["Ada", "Bob", "Cy", "Di", "Ed", "Flo"]
+AT_PLANT = ReportedFlaw(Severity.MAJOR, "subtracts", lines=LineRange(2, 2))
+
+
+def _run_study(
+    workspace: Workspace, tmp_path: Path, commit_first: bool = False
+) -> tuple[str, Counter[tuple[str, str, bool]]]:
+    """Six evaluators; assisted judgments catch every planted flaw, unassisted ones only on
+    pairs 0-3 (of 10); everyone calls a correct twin flawed on pair 9 only. Returns the study
+    and the hand count of (condition, twin, said flawed)."""
+    records = [r for n in range(10) for r in pair(f"p{n}", prompt=f"Write add{n}.")]
+    write_jsonl(tmp_path / "tasks.jsonl", records)
+    (tmp_path / "study.toml").write_text(
+        'name = "R"\ntasks = "tasks.jsonl"\nseed = 3\n'
+        f"evaluators = {json.dumps(NAMES)}\n"
+        f"commit_before_reveal = {'true' if commit_first else 'false'}\n",
+        encoding="utf-8",
+    )
+    create_study(workspace, tmp_path / "study.toml")
+    study = studies.study_named(workspace, "R")
+    truth = {c.id: c for c in content.candidates_of_study(workspace.db, study.id)}
+    items = content.item_ids_by_candidate(workspace.db, study.id)
+    item_to_candidate = {item: candidate for candidate, item in items.items()}
+    counts: Counter[tuple[str, str, bool]] = Counter()
+    for evaluator in evaluators.list_evaluators(workspace):
+        session = ReviewSession(workspace, study, evaluator)
+        for entry in session.queue:
+            candidate = truth[item_to_candidate[entry.item.item_id]]
+            pair_no = int(candidate.external_id[1:].split("-")[0])
+            assisted = entry.condition is Condition.ASSISTED
+            if candidate.truth.value == "flawed":
+                says_flawed = assisted or pair_no < 4
+            else:
+                says_flawed = pair_no == 9
+            verdict = Verdict.FLAWED if says_flawed else Verdict.ACCEPTABLE
+            flaws = (AT_PLANT,) if says_flawed else ()
+            item = entry.item.item_id
+            if session.first_verdict_needed(entry):
+                session.submit(item, Stage.FIRST, JudgmentForm(Verdict.ACCEPTABLE, None, 3))
+            session.submit(item, Stage.FINAL, JudgmentForm(verdict, 4, 3, flaws))
+            counts[(entry.condition.value, candidate.truth.value, says_flawed)] += 1
+    return study.id, counts
+
+
+def test_rates_and_the_effect_match_hand_counts(workspace: Workspace, tmp_path: Path) -> None:
+    _, counts = _run_study(workspace, tmp_path)
+    report = build_report(workspace, "R")
+    for condition in ("assisted", "unassisted"):
+        rates = report.conditions[condition]
+        caught, missed = counts[(condition, "flawed", True)], counts[(condition, "flawed", False)]
+        alarms, passes = counts[(condition, "correct", True)], counts[(condition, "correct", False)]
+        assert (rates.catches, rates.flawed_judged) == (caught, caught + missed)
+        assert rates.detection_rate == pytest.approx(caught / (caught + missed))
+        assert rates.false_alarm_rate == pytest.approx(alarms / (alarms + passes))
+        total = caught + missed + alarms + passes
+        assert rates.accuracy == pytest.approx((caught + passes) / total)
+        assert rates.judgments == total
+    assisted, unassisted = report.conditions["assisted"], report.conditions["unassisted"]
+    assert assisted.detection_rate == 1.0 and 0 < unassisted.detection_rate < 1
+    (effect,) = report.effects
+    assert effect.treated == "assisted" and effect.control == "unassisted"
+    assert effect.effect.difference == pytest.approx(1.0 - unassisted.detection_rate)
+    assert effect.effect.difference_ci is not None and effect.effect.difference_ci.low > 0
+    assert effect.p_value < 0.05
+    assert report.reveal is None and report.gold is None
+
+
+def test_the_effect_is_the_analysis_of_the_same_judgments(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    study_id, _ = _run_study(workspace, tmp_path)
+    rows = [s for s in study_scores(workspace, study_id) if s.truth and s.truth.value == "flawed"]
+    outcomes = Outcomes.of(
+        [s.judgment.evaluator_id for s in rows],
+        [s.judgment.study_item_id for s in rows],
+        [s.judgment.condition is Condition.ASSISTED for s in rows],
+        [s.scored.score.value == "catch" for s in rows],
+    )
+    found, expected = build_report(workspace, "R").effects[0].effect, cluster_robust(outcomes)
+    assert found.difference_ci is not None and expected.difference_ci is not None
+    assert (found.rate_treated, found.rate_control) == (
+        expected.rate_treated,
+        expected.rate_control,
+    )
+    assert found.difference_ci.low == pytest.approx(expected.difference_ci.low)
+    assert found.difference_ci.high == pytest.approx(expected.difference_ci.high)
+
+
+def test_change_after_reveal_counts_moves_toward_and_away_from_the_truth(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    _run_study(workspace, tmp_path, commit_first=True)
+    reveal = build_report(workspace, "R").reveal
+    assert reveal is not None
+    # First verdicts were all "acceptable": every final "flawed" on a flawed twin moved toward
+    # the truth, every final "flawed" on a correct twin (pair 9) away from it.
+    assert reveal.changed == reveal.toward_truth + reveal.away_from_truth
+    assert reveal.toward_truth > 0 and reveal.away_from_truth > 0
+
+
+def test_report_json_holds_every_number_with_a_format_version(
+    workspace: Workspace, workspace_path: Path, tmp_path: Path
+) -> None:
+    _run_study(workspace, tmp_path)
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        main, ["--db", str(workspace_path), "report", "--study", "R", "--json", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "assisted vs unassisted: detection 100% vs" in result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["format_version"] == 1
+    assert data["conditions"]["assisted"]["detection_rate"] == 1.0
+    assert data["effects"][0]["effect"]["difference_ci"]["low"] > 0
