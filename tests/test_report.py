@@ -137,3 +137,29 @@ def test_report_json_holds_every_number_with_a_format_version(
     assert data["format_version"] == 1
     assert data["conditions"]["assisted"]["detection_rate"] == 1.0
     assert data["effects"][0]["effect"]["difference_ci"]["low"] > 0
+
+
+def test_the_html_report_is_one_offline_file_with_the_json_s_numbers(
+    workspace: Workspace, workspace_path: Path, tmp_path: Path
+) -> None:
+    _run_study(workspace, tmp_path)
+    page, numbers = tmp_path / "report.html", tmp_path / "report.json"
+    args = ["--db", str(workspace_path), "report", "--study", "R"]
+    result = CliRunner().invoke(main, [*args, "--html", str(page), "--json", str(numbers)])
+    assert result.exit_code == 0, result.output
+    text = page.read_text(encoding="utf-8")
+    data = json.loads(numbers.read_text(encoding="utf-8"))
+    assert "data:image/png;base64," in text  # the figure is inside
+    assert "src='http" not in text and 'src="http' not in text and "<script" not in text
+    assert "default-src 'none'" in text  # and the page may fetch nothing
+    for name, rates in data["conditions"].items():
+        assert f"<td>{name}</td><td>{rates['judgments']}</td>" in text
+        assert f"<td>{rates['detection_rate']:.0%}</td>" in text
+    effect = data["effects"][0]["effect"]
+    assert f"<td>{effect['difference']:+.1%}</td>" in text
+    assert effect["difference_ci"]["high"] <= 1.0  # a difference of rates is at most 100%
+
+
+def test_the_command_needs_somewhere_to_write(workspace_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--db", str(workspace_path), "report", "--study", "R"])
+    assert result.exit_code != 0 and "--json FILE, --html FILE, or both" in result.output

@@ -16,6 +16,7 @@ from evalstudio.core.analysis.effect import Effect, Outcomes, cluster_robust, pe
 from evalstudio.core.model import Truth, Verdict
 from evalstudio.core.review import Condition
 from evalstudio.core.scoring import Score
+from evalstudio.render.report_html import report_html
 from evalstudio.services.studies import study_named
 from evalstudio.services.study_scores import ScoredJudgment, study_scores
 from evalstudio.services.workspace import Workspace
@@ -162,3 +163,12 @@ def _finite(value: Any) -> Any:
     if isinstance(value, list):
         return [_finite(v) for v in value]
     return value
+
+
+def report_page(found: StudyReport, generated_at: str) -> str:
+    """The report as one self-contained HTML page (figures drawn here, embedded)."""
+    from evalstudio.render.report_plots import detection_figure  # matplotlib: only when asked
+
+    data = found.to_json()
+    figure = detection_figure(data) if data["conditions"] else None
+    return report_html(data, figure, generated_at)

@@ -76,21 +76,31 @@ def cluster_robust(o: Outcomes, level: float = 0.95) -> Effect:
     """D and R with two-way cluster-robust (CGM) t intervals."""
     p1, p0 = rates(o)
     n1, n0 = int(o.treated.sum()), int((~o.treated).sum())
-    d_if = np.where(o.treated, (o.caught - p1) / n1, -(o.caught - p0) / n0)
     groups = min(_count(o.evaluator), _count(o.item))
     ratio = p1 / p0 if p0 > 0 else math.inf
     if groups < 2:
         return Effect(p1, p0, n1, n0, p1 - p0, ratio, None, None, "cluster-robust (CGM-t)")
     t = float(stats.t.ppf(0.5 + level / 2, df=groups - 1))
-    se_d = math.sqrt(_two_way_variance(d_if, o))
-    d_ci = Interval(p1 - p0 - t * se_d, p1 - p0 + t * se_d)
+    se_d, se_log_r = standard_errors(o)
+    # A difference of two rates lies in [-1, 1]: the interval is cut to what D can be.
+    d_ci = Interval(max(-1.0, p1 - p0 - t * se_d), min(1.0, p1 - p0 + t * se_d))
     r_ci = None
-    if p1 > 0 and p0 > 0:
-        r_if = np.where(o.treated, (o.caught - p1) / (n1 * p1), -(o.caught - p0) / (n0 * p0))
-        se_r = math.sqrt(_two_way_variance(r_if, o))
+    if se_log_r is not None:
         log_r = math.log(ratio)
-        r_ci = Interval(math.exp(log_r - t * se_r), math.exp(log_r + t * se_r))
+        r_ci = Interval(math.exp(log_r - t * se_log_r), math.exp(log_r + t * se_log_r))
     return Effect(p1, p0, n1, n0, p1 - p0, ratio, d_ci, r_ci, "cluster-robust (CGM-t)")
+
+
+def standard_errors(o: Outcomes) -> tuple[float, float | None]:
+    """Two-way cluster-robust standard errors of D and of log R (None when a rate is 0)."""
+    p1, p0 = rates(o)
+    n1, n0 = int(o.treated.sum()), int((~o.treated).sum())
+    d_if = np.where(o.treated, (o.caught - p1) / n1, -(o.caught - p0) / n0)
+    se_d = math.sqrt(_two_way_variance(d_if, o))
+    if p1 == 0 or p0 == 0:
+        return se_d, None
+    r_if = np.where(o.treated, (o.caught - p1) / (n1 * p1), -(o.caught - p0) / (n0 * p0))
+    return se_d, math.sqrt(_two_way_variance(r_if, o))
 
 
 def pigeonhole_bootstrap(

@@ -1,0 +1,121 @@
+"""The study report as one self-contained HTML file: tables, figures embedded, nothing fetched."""
+
+from __future__ import annotations
+
+import base64
+import html
+from typing import Any
+
+_CSS = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
+       color: #1d1d1f; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
+table { border-collapse: collapse; margin: 0.5rem 0; }
+th, td { padding: 0.3rem 0.8rem; border-bottom: 1px solid #ddd; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+.muted { color: #666; font-size: 0.9rem; } img { max-width: 100%; }
+.lead { font-size: 1.1rem; background: #f3f6fa; padding: 0.8rem 1rem; border-radius: 6px; }
+"""
+
+
+def report_html(report: dict[str, Any], figure_png: bytes | None, generated_at: str) -> str:
+    """The report; every text from the study (names) is escaped."""
+    esc = html.escape
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
+        "img-src data:; style-src 'unsafe-inline'\">",
+        f"<title>{esc(report['study'])} — EvalStudio report</title><style>{_CSS}</style>",
+        "</head><body>",
+        f"<h1>{esc(report['study'])}</h1>",
+        f"<p class='muted'>EvalStudio study report · {esc(generated_at)} · "
+        f"format {report['format_version']}</p>",
+    ]
+    parts += _headline(report)
+    if figure_png:
+        data = base64.b64encode(figure_png).decode("ascii")
+        parts.append(
+            f"<img alt='Rates per condition and effects' src='data:image/png;base64,{data}'>"
+        )
+    parts += _conditions(report["conditions"])
+    parts += _effects(report["effects"])
+    if report.get("reveal"):
+        r = report["reveal"]
+        parts.append("<h2>Change after reveal</h2>")
+        parts.append(
+            f"<p>Of {r['judged_twice']} judgments with a first verdict, {r['changed']} changed "
+            f"after the assistance: {r['toward_truth']} toward the truth, "
+            f"{r['away_from_truth']} away from it.</p>"
+        )
+    if report.get("gold"):
+        parts.append("<h2>Gold items (attention checks)</h2>")
+        parts += _conditions({"gold": report["gold"]})
+    parts.append(
+        "<p class='muted'>Catch: verdict “flawed” and a reported flaw at the planted lines or "
+        "passage. Intervals: two-way cluster-robust (Cameron–Gelbach–Miller) t intervals over "
+        "evaluators and items; p: condition labels permuted within evaluator.</p>"
+    )
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _headline(report: dict[str, Any]) -> list[str]:
+    lines = []
+    for effect in report["effects"]:
+        e, ci = effect["effect"], effect["effect"]["difference_ci"]
+        interval = f" (95% CI {ci['low']:+.0%} to {ci['high']:+.0%})" if ci else ""
+        ratio = e["ratio"]
+        more = f", ×{ratio:.2f}" if ratio is not None else ""
+        lines.append(
+            f"<p class='lead'>Under <b>{html.escape(effect['treated'])}</b>, evaluators caught "
+            f"{_pct(e['rate_treated'])} of planted flaws against {_pct(e['rate_control'])} "
+            f"{html.escape(effect['control'])}: a difference of {e['difference']:+.0%}"
+            f"{interval}{more}; p = {effect['p_value']:.3f}.</p>"
+        )
+    return lines
+
+
+def _conditions(conditions: dict[str, Any]) -> list[str]:
+    rows = [
+        "<h2>Rates per condition</h2><table><tr><th>condition</th><th>judgments</th>"
+        "<th>flawed twins</th><th>caught</th><th>verdict only</th><th>detection</th>"
+        "<th>correct twins</th><th>false alarms</th><th>accuracy</th></tr>"
+    ]
+    for name, c in conditions.items():
+        rows.append(
+            f"<tr><td>{html.escape(name)}</td><td>{c['judgments']}</td>"
+            f"<td>{c['flawed_judged']}</td><td>{c['catches']}</td><td>{c['verdict_only']}</td>"
+            f"<td>{_pct(c['detection_rate'])}</td><td>{c['correct_judged']}</td>"
+            f"<td>{_pct(c['false_alarm_rate'])}</td><td>{_pct(c['accuracy'])}</td></tr>"
+        )
+    rows.append("</table>")
+    return rows
+
+
+def _effects(effects: list[dict[str, Any]]) -> list[str]:
+    if not effects:
+        return [
+            "<p>No effect to estimate: the study needs flawed twins judged both with and "
+            "without assistance.</p>"
+        ]
+    rows = [
+        "<h2>Effect of assistance on detection</h2><table><tr><th>comparison</th>"
+        "<th>D</th><th>95% CI</th><th>R</th><th>95% CI</th><th>p</th></tr>"
+    ]
+    for effect in effects:
+        e = effect["effect"]
+        d_ci, r_ci = e["difference_ci"], e["ratio_ci"]
+        d_text = f"{d_ci['low']:+.1%} to {d_ci['high']:+.1%}" if d_ci else "—"
+        r_text = f"{r_ci['low']:.2f} to {r_ci['high']:.2f}" if r_ci else "—"
+        ratio = "—" if e["ratio"] is None else f"{e['ratio']:.2f}"
+        comparison = f"{html.escape(effect['treated'])} vs {html.escape(effect['control'])}"
+        rows.append(
+            f"<tr><td>{comparison}</td><td>{e['difference']:+.1%}</td><td>{d_text}</td>"
+            f"<td>{ratio}</td><td>{r_text}</td><td>{effect['p_value']:.3f}</td></tr>"
+        )
+    rows.append("</table>")
+    return rows
