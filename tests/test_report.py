@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 from builders import pair, write_jsonl
 from click.testing import CliRunner
+from PySide6.QtCore import QSettings, QUrl
+from PySide6.QtGui import QTextDocument
+from pytestqt.qtbot import QtBot
 
+from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.cli.main import main
 from evalstudio.core.analysis.effect import Outcomes, cluster_robust
 from evalstudio.core.model import LineRange, Severity, Verdict
@@ -22,6 +26,8 @@ from evalstudio.services.study_scores import study_scores
 from evalstudio.services.study_setup import create_study
 from evalstudio.services.workspace import Workspace
 from evalstudio.store import content
+from evalstudio.ui.main_window import MainWindow
+from evalstudio.ui.report_view import FIGURE
 
 NAMES = ["Ada", "Bob", "Cy", "Di", "Ed", "Flo"]
 AT_PLANT = ReportedFlaw(Severity.MAJOR, "subtracts", lines=LineRange(2, 2))
@@ -163,3 +169,25 @@ def test_the_html_report_is_one_offline_file_with_the_json_s_numbers(
 def test_the_command_needs_somewhere_to_write(workspace_path: Path) -> None:
     result = CliRunner().invoke(main, ["--db", str(workspace_path), "report", "--study", "R"])
     assert result.exit_code != 0 and "--json FILE, --html FILE, or both" in result.output
+
+
+def test_the_in_app_report_shows_the_json_s_numbers(
+    qtbot: QtBot, workspace: Workspace, tmp_path: Path, local_backend: LocalLlama
+) -> None:
+    _run_study(workspace, tmp_path)
+    data = build_report(workspace, "R").to_json()
+    QSettings("EvalStudio", "EvalStudio").clear()
+    window = MainWindow(workspace, backend=local_backend)
+    qtbot.addWidget(window)
+    window.owner_tools.open_report("R")
+    qtbot.waitUntil(lambda: window.owner_tools.report_view is not None, timeout=30_000)
+    view = window.owner_tools.report_view
+    assert view is not None
+    text = view.view.toPlainText()
+    for rates in data["conditions"].values():
+        assert f"{rates['detection_rate']:.0%}" in text
+        assert f"{rates['false_alarm_rate']:.0%}" in text
+    assert f"{data['effects'][0]['effect']['difference']:+.1%}" in text
+    image = view.view.document().resource(QTextDocument.ResourceType.ImageResource, QUrl(FIGURE))
+    assert image is not None and not image.isNull()  # the figure, given to the view
+    window.close()

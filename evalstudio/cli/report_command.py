@@ -50,5 +50,6 @@ def report(
         click.echo(f"Wrote {json_path}.")
     if html_path is not None:
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        html_path.write_text(report_page(found, stamp), encoding="utf-8")
+        page, _ = report_page(found, stamp)
+        html_path.write_text(page, encoding="utf-8")
         click.echo(f"Wrote {html_path}.")

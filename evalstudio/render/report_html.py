@@ -10,7 +10,7 @@ _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
        color: #1d1d1f; line-height: 1.45; }
 h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
-table { border-collapse: collapse; margin: 0.5rem 0; }
+table { margin: 0.5rem 0; }
 th, td { padding: 0.3rem 0.8rem; border-bottom: 1px solid #ddd; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 .muted { color: #666; font-size: 0.9rem; } img { max-width: 100%; }
@@ -18,8 +18,14 @@ th:first-child, td:first-child { text-align: left; }
 """
 
 
-def report_html(report: dict[str, Any], figure_png: bytes | None, generated_at: str) -> str:
-    """The report; every text from the study (names) is escaped."""
+def report_html(
+    report: dict[str, Any],
+    figure_png: bytes | None,
+    generated_at: str,
+    figure_src: str | None = None,
+) -> str:
+    """The report; every text from the study (names) is escaped. The figure is embedded as a
+    data: URI, or referred to as `figure_src` (a resource the app's view provides)."""
     esc = html.escape
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
@@ -34,9 +40,8 @@ def report_html(report: dict[str, Any], figure_png: bytes | None, generated_at: 
     parts += _headline(report)
     if figure_png:
         data = base64.b64encode(figure_png).decode("ascii")
-        parts.append(
-            f"<img alt='Rates per condition and effects' src='data:image/png;base64,{data}'>"
-        )
+        src = figure_src or f"data:image/png;base64,{data}"
+        parts.append(f"<p><img alt='Rates per condition and effects' src='{src}'></p>")
     parts += _conditions(report["conditions"])
     parts += _effects(report["effects"])
     if report.get("reveal"):
@@ -79,12 +84,22 @@ def _headline(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+_CONDITION_HEADERS = (
+    "condition",
+    "judgments",
+    "flawed twins",
+    "caught",
+    "verdict only",
+    "detection",
+    "correct twins",
+    "false alarms",
+    "accuracy",
+)
+
+
 def _conditions(conditions: dict[str, Any]) -> list[str]:
-    rows = [
-        "<h2>Rates per condition</h2><table><tr><th>condition</th><th>judgments</th>"
-        "<th>flawed twins</th><th>caught</th><th>verdict only</th><th>detection</th>"
-        "<th>correct twins</th><th>false alarms</th><th>accuracy</th></tr>"
-    ]
+    headers = "".join(f"<th>{h}</th>" for h in _CONDITION_HEADERS)
+    rows = [f"<h2>Rates per condition</h2><table cellpadding='6'><tr>{headers}</tr>"]
     for name, c in conditions.items():
         rows.append(
             f"<tr><td>{html.escape(name)}</td><td>{c['judgments']}</td>"
@@ -103,7 +118,7 @@ def _effects(effects: list[dict[str, Any]]) -> list[str]:
             "without assistance.</p>"
         ]
     rows = [
-        "<h2>Effect of assistance on detection</h2><table><tr><th>comparison</th>"
+        "<h2>Effect of assistance on detection</h2><table cellpadding='6'><tr><th>comparison</th>"
         "<th>D</th><th>95% CI</th><th>R</th><th>95% CI</th><th>p</th></tr>"
     ]
     for effect in effects:

@@ -165,10 +165,17 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def report_page(found: StudyReport, generated_at: str) -> str:
-    """The report as one self-contained HTML page (figures drawn here, embedded)."""
+def report_figure(found: StudyReport) -> bytes | None:
+    """The report's figure as PNG, or None for a study with nothing judged yet."""
     from evalstudio.render.report_plots import detection_figure  # matplotlib: only when asked
 
     data = found.to_json()
-    figure = detection_figure(data) if data["conditions"] else None
-    return report_html(data, figure, generated_at)
+    return detection_figure(data) if data["conditions"] else None
+
+
+def report_page(
+    found: StudyReport, generated_at: str, figure_src: str | None = None
+) -> tuple[str, bytes | None]:
+    """The report as one HTML page and its figure (embedded unless `figure_src` names it)."""
+    figure = report_figure(found)
+    return report_html(found.to_json(), figure, generated_at, figure_src), figure

@@ -84,5 +84,11 @@ class Jobs(QObject):
             return
         if is_error and not isinstance(value, Exception):
             log.error("background job ended by %r", value)
-        if callback is not None:
+        if callback is None:
+            return
+        try:
             callback(value)
+        except Exception as error:  # a callback's bug reaches the user, not only a log
+            log.exception("callback of a background job failed")
+            if callback is not self._on_error:
+                self._on_error(error)

@@ -36,14 +36,13 @@ from evalstudio.ui.cheat_sheet import CheatSheet
 from evalstudio.ui.jobs import Jobs, Lane
 from evalstudio.ui.model_host import ModelHost
 from evalstudio.ui.owner_gate import OwnerGate
-from evalstudio.ui.pair_editor import PairEditor
+from evalstudio.ui.owner_tools import OwnerTools
 from evalstudio.ui.palette import follow_color_scheme
 from evalstudio.ui.review.review_view import ReviewView
 from evalstudio.ui.review_actions import review_handlers
 from evalstudio.ui.settings_dialog import SettingsDialog
 from evalstudio.ui.shortcuts import ACTIONS, keys_of
 from evalstudio.ui.start_page import StartPage
-from evalstudio.ui.study_setup_dialog import StudySetupDialog
 
 log = logging.getLogger(__name__)
 
@@ -108,13 +107,9 @@ class MainWindow(QMainWindow):
         _add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
         owner_menu = self.menuBar().addMenu("&Owner")
-        _add(owner_menu, "&New study…", lambda: self.gate.then(self, self.open_study_setup))
-        _add(
-            owner_menu,
-            "&Edit pairs in a task file…",
-            lambda: self.gate.then(self, self._edit_pairs),
-        )
-        _add(owner_menu, "Set the owner's &passphrase…", self._set_passphrase)
+        self.owner_tools = OwnerTools(self)
+        for text, tool in self.owner_tools.menu():
+            _add(owner_menu, text, tool)
 
         self.review_menu = self.menuBar().addMenu("&Review")
         handlers = self._handlers()
@@ -225,32 +220,6 @@ class MainWindow(QMainWindow):
         self._apply_theme()
         if dialog.model_options() != before:
             self.host.load(dialog.model_options().model_settings())
-
-    def open_study_setup(self) -> StudySetupDialog:
-        dialog = StudySetupDialog(self, self.workspace, self.jobs)
-        dialog.created.connect(self._study_created)
-        dialog.show()
-        return dialog
-
-    def _edit_pairs(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Edit pairs in a task file", "", "JSONL task files (*.jsonl);;All files (*)"
-        )
-        if path:
-            self.open_pair_editor(Path(path))
-
-    def open_pair_editor(self, path: Path) -> PairEditor:
-        editor = PairEditor(self, self.jobs, self.host, path)
-        editor.show()
-        return editor
-
-    def _study_created(self, name: str) -> None:
-        self.show_start()
-        self.select_study(name)
-        self.show_message(f"Created the study '{name}'.")
-
-    def _set_passphrase(self) -> None:
-        self.gate.then(self, lambda: self.gate.change_passphrase(self))
 
     def show_cheat_sheet(self) -> None:
         CheatSheet(self, self.settings.shortcuts()).exec()
