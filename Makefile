@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_next_item.py
 	$(BIN)/python bench/bench_assist.py
 	$(BIN)/python bench/bench_review.py
+	$(BIN)/python bench/bench_report.py
 
 # Screenshots of every main state in light and dark, into screenshots/ (not committed).
 screenshots: $(STAMP)

@@ -12,7 +12,13 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from evalstudio.core.analysis.effect import Effect, Outcomes, cluster_robust, permutation_p
+from evalstudio.core.analysis.effect import (
+    Effect,
+    Outcomes,
+    cluster_robust,
+    permutation_p,
+    pigeonhole_bootstrap,
+)
 from evalstudio.core.model import Truth, Verdict
 from evalstudio.core.review import Condition
 from evalstudio.core.scoring import Score
@@ -23,6 +29,7 @@ from evalstudio.services.workspace import Workspace
 
 FORMAT_VERSION = 1
 PERMUTATIONS = 2000
+RESAMPLES = 2000
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,8 @@ class ConditionRates:
 class EffectReport:
     treated: str
     control: str
-    effect: Effect
+    effect: Effect  # the default: two-way cluster-robust (CGM-t) intervals
+    conservative: Effect  # the same D and R with two-way bootstrap intervals (wider)
     p_value: float
 
 
@@ -87,6 +95,7 @@ def build_report(workspace: Workspace, study_name: str, seed: int = 0) -> StudyR
                     condition.value,
                     Condition.UNASSISTED.value,
                     cluster_robust(outcomes),
+                    pigeonhole_bootstrap(outcomes, RESAMPLES, seed),
                     permutation_p(outcomes, PERMUTATIONS, seed),
                 )
             )
