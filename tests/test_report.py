@@ -141,6 +141,9 @@ def test_report_json_holds_every_number_with_a_format_version(
     assert "assisted vs unassisted: detection 100% vs" in result.output
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["format_version"] == 1
+    assert data["verdict_alpha"] is not None and -1 <= data["verdict_alpha"] <= 1
+    assert data["conditions"]["assisted"]["brier"] is not None
+    assert data["effects"][0]["conservative"]["method"] == "two-way bootstrap (conservative)"
     assert data["conditions"]["assisted"]["detection_rate"] == 1.0
     assert data["effects"][0]["effect"]["difference_ci"]["low"] > 0
 

@@ -52,6 +52,11 @@ def report_html(
             f"after the assistance: {r['toward_truth']} toward the truth, "
             f"{r['away_from_truth']} away from it.</p>"
         )
+    if report.get("verdict_alpha") is not None:
+        parts.append(
+            "<p>Agreement between evaluators on the items they share (Krippendorff's alpha, "
+            f"verdicts): {report['verdict_alpha']:.2f}.</p>"
+        )
     if report.get("gold"):
         parts.append("<h2>Gold items (attention checks)</h2>")
         parts += _conditions({"gold": report["gold"]})
@@ -96,6 +101,8 @@ _CONDITION_HEADERS = (
     "correct twins",
     "false alarms",
     "accuracy",
+    "Brier",
+    "active time (median)",
 )
 
 
@@ -103,11 +110,14 @@ def _conditions(conditions: dict[str, Any]) -> list[str]:
     headers = "".join(f"<th>{h}</th>" for h in _CONDITION_HEADERS)
     rows = [f"<h2>Rates per condition</h2><table cellpadding='6'><tr>{headers}</tr>"]
     for name, c in conditions.items():
+        brier = "—" if c["brier"] is None else f"{c['brier']:.3f}"
+        time = "—" if c["active_median_s"] is None else f"{c['active_median_s']:.0f} s"
         rows.append(
             f"<tr><td>{html.escape(name)}</td><td>{c['judgments']}</td>"
             f"<td>{c['flawed_judged']}</td><td>{c['catches']}</td><td>{c['verdict_only']}</td>"
             f"<td>{_pct(c['detection_rate'])}</td><td>{c['correct_judged']}</td>"
-            f"<td>{_pct(c['false_alarm_rate'])}</td><td>{_pct(c['accuracy'])}</td></tr>"
+            f"<td>{_pct(c['false_alarm_rate'])}</td><td>{_pct(c['accuracy'])}</td>"
+            f"<td>{brier}</td><td>{time}</td></tr>"
         )
     rows.append("</table>")
     return rows

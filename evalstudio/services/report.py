@@ -19,6 +19,7 @@ from evalstudio.core.analysis.effect import (
     permutation_p,
     pigeonhole_bootstrap,
 )
+from evalstudio.core.analysis.judgment_stats import brier, median_and_iqr, verdict_alpha
 from evalstudio.core.model import Truth, Verdict
 from evalstudio.core.review import Condition
 from evalstudio.core.scoring import Score
@@ -43,6 +44,9 @@ class ConditionRates:
     false_alarms: int
     false_alarm_rate: float | None
     accuracy: float | None  # right verdict (flawed on flawed twins, acceptable on correct)
+    brier: float | None  # confidence (1-5 as 0.5-1.0) against being right; 0 is perfect
+    active_median_s: float | None  # active time on the item (idle minutes not counted)
+    active_iqr_s: float | None
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class StudyReport:
     effects: list[EffectReport]
     reveal: RevealChange | None
     gold: ConditionRates | None
+    verdict_alpha: float | None  # Krippendorff's alpha (nominal) on items judged by several
 
     def to_json(self) -> dict[str, Any]:
         """Every number, with JSON's null where a rate or a ratio has no finite value."""
@@ -106,6 +111,9 @@ def build_report(workspace: Workspace, study_name: str, seed: int = 0) -> StudyR
         effects=effects,
         reveal=_reveal(main),
         gold=rates(gold) if gold else None,
+        verdict_alpha=verdict_alpha(
+            [(s.judgment.evaluator_id, s.judgment.study_item_id, _said_flawed(s)) for s in main]
+        ),
     )
 
 
@@ -114,6 +122,8 @@ def rates(judged: list[ScoredJudgment]) -> ConditionRates:
     flawed = counts[Score.CATCH] + counts[Score.VERDICT_ONLY] + counts[Score.MISS]
     correct = counts[Score.FALSE_ALARM] + counts[Score.CORRECT_PASS]
     right = counts[Score.CATCH] + counts[Score.VERDICT_ONLY] + counts[Score.CORRECT_PASS]
+    rated = [s for s in judged if s.truth is not None and s.judgment.form.confidence is not None]
+    spread = median_and_iqr([s.judgment.form.active_ms / 1000 for s in judged])
     return ConditionRates(
         judgments=len(judged),
         flawed_judged=flawed,
@@ -124,7 +134,17 @@ def rates(judged: list[ScoredJudgment]) -> ConditionRates:
         false_alarms=counts[Score.FALSE_ALARM],
         false_alarm_rate=counts[Score.FALSE_ALARM] / correct if correct else None,
         accuracy=right / (flawed + correct) if flawed + correct else None,
+        brier=brier(
+            [s.judgment.form.confidence for s in rated if s.judgment.form.confidence],
+            [_said_flawed(s) is (s.truth is Truth.FLAWED) for s in rated],
+        ),
+        active_median_s=spread[0] if spread else None,
+        active_iqr_s=spread[1] if spread else None,
     )
+
+
+def _said_flawed(s: ScoredJudgment) -> bool:
+    return s.judgment.form.verdict is Verdict.FLAWED
 
 
 def _outcomes(treated: list[ScoredJudgment], control: list[ScoredJudgment]) -> Outcomes | None:
