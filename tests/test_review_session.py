@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 
 import pytest
@@ -185,7 +186,7 @@ def test_a_flaw_from_a_critique_point_keeps_where_it_came_from(
     flaw = ReportedFlaw(
         Severity.CRITICAL, "claimed", LineRange(2, 2), None, FlawSource.ASSISTANT, event, 0
     )
-    session.submit(item, Stage.FINAL, FORM.with_flaw(flaw))
+    session.submit(item, Stage.FINAL, dataclasses.replace(FORM, flaws=(*FORM.flaws, flaw)))
     stored = session.state(item).item.final
     assert stored is not None and stored.form.flaws[-1] == flaw
 

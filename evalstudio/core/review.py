@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -93,9 +93,6 @@ class JudgmentForm:
     flaws: tuple[ReportedFlaw, ...] = ()
     rationale: str = ""
     active_ms: int = 0
-
-    def with_flaw(self, flaw: ReportedFlaw) -> JudgmentForm:
-        return replace(self, flaws=(*self.flaws, flaw))
 
     def to_json(self) -> dict[str, Any]:
         return {
