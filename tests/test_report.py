@@ -17,15 +17,15 @@ from pytestqt.qtbot import QtBot
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.cli.main import main
 from evalstudio.core.analysis.effect import Outcomes, cluster_robust
-from evalstudio.core.model import LineRange, Severity, Verdict
-from evalstudio.core.review import Condition, JudgmentForm, ReportedFlaw, Stage
+from evalstudio.core.model import LineRange, Severity, Truth, Verdict
+from evalstudio.core.review import Condition, JudgmentForm, PointMark, ReportedFlaw, Stage
 from evalstudio.services import evaluators, studies
 from evalstudio.services.report import build_report
 from evalstudio.services.review import ReviewSession
 from evalstudio.services.study_scores import study_scores
 from evalstudio.services.study_setup import create_study
 from evalstudio.services.workspace import Workspace
-from evalstudio.store import content
+from evalstudio.store import assist_log, content
 from evalstudio.ui.main_window import MainWindow
 from evalstudio.ui.report_view import FIGURE
 
@@ -194,3 +194,68 @@ def test_the_in_app_report_shows_the_json_s_numbers(
     image = view.view.document().resource(QTextDocument.ResourceType.ImageResource, QUrl(FIGURE))
     assert image is not None and not image.isNull()  # the figure, given to the view
     window.close()
+
+
+def _logged_critique(workspace: Workspace, evaluator: str, item: str, manipulated: bool) -> str:
+    """A finished critique row as the assistance service writes it (history for the report)."""
+    event_id = f"ev-{evaluator[:8]}-{item[:8]}"
+    with workspace.db.atomic():
+        assist_log.start_event(
+            workspace.db,
+            {
+                "id": event_id,
+                "study_item_id": item,
+                "evaluator_id": evaluator,
+                "kind": "critique",
+                "messages": [],
+                "params": {},
+                "backend": "local",
+                "model_id": "m",
+                "requested_at": "2026-11-23T00:00:00",
+                "manipulated": int(manipulated),
+            },
+        )
+        assist_log.update_running(workspace.db, event_id, {"outcome": "done"})
+    return event_id
+
+
+def test_the_misleading_condition_splits_accuracy_and_counts_accepted_manipulations(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    records = [r for n in range(4) for r in pair(f"p{n}", prompt=f"Write add{n}.")]
+    write_jsonl(tmp_path / "tasks.jsonl", records)
+    (tmp_path / "study.toml").write_text(
+        'name = "M"\ntasks = "tasks.jsonl"\nseed = 5\nevaluators = ["Ada", "Bob"]\n'
+        'conditions = ["misleading"]\nmisleading_p = 1.0\n',
+        encoding="utf-8",
+    )
+    create_study(workspace, tmp_path / "study.toml")
+    study = studies.study_named(workspace, "M")
+    truths = {c.id: c.truth for c in content.candidates_of_study(workspace.db, study.id)}
+    candidate_of = {i: c for c, i in content.item_ids_by_candidate(workspace.db, study.id).items()}
+    manipulated_right = honest_right = valid = 0
+    for evaluator in evaluators.list_evaluators(workspace):
+        session = ReviewSession(workspace, study, evaluator)
+        for n, entry in enumerate(session.queue):
+            item = entry.item.item_id
+            flawed = truths[candidate_of[item]] is Truth.FLAWED
+            manipulated = n % 2 == 0  # half the responses manipulated, half honest
+            event = _logged_critique(workspace, evaluator.id, item, manipulated)
+            if manipulated:
+                accepted = n % 4 == 0
+                mark = PointMark.VALID if accepted else PointMark.INVALID
+                session.mark_point(item, event, 0, mark)
+                valid += accepted
+            says_flawed = not flawed if manipulated else flawed  # misled vs right
+            right = says_flawed == flawed
+            manipulated_right += manipulated and right
+            honest_right += (not manipulated) and right
+            verdict = Verdict.FLAWED if says_flawed else Verdict.ACCEPTABLE
+            session.submit(item, Stage.FINAL, JudgmentForm(verdict, 4, 3))
+    found = build_report(workspace, "M").misleading
+    assert found is not None
+    assert (found.judged_after_manipulation, found.judged_after_honest) == (4, 4)
+    assert found.accuracy_after_manipulation == manipulated_right / 4 == 0.0
+    assert found.accuracy_after_honest == honest_right / 4 == 1.0
+    assert found.manipulated_points_marked_valid == valid
+    assert found.over_reliance == valid / 4

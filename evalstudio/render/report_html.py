@@ -52,6 +52,18 @@ def report_html(
             f"after the assistance: {r['toward_truth']} toward the truth, "
             f"{r['away_from_truth']} away from it.</p>"
         )
+    if report.get("misleading"):
+        m = report["misleading"]
+        parts.append("<h2>The misleading assistant</h2>")
+        parts.append(
+            f"<p>Right verdicts after a manipulated response: "
+            f"{_pct(m['accuracy_after_manipulation'])} of {m['judged_after_manipulation']}; "
+            f"after honest responses only: {_pct(m['accuracy_after_honest'])} of "
+            f"{m['judged_after_honest']}. Manipulated critique points marked valid: "
+            f"{m['manipulated_points_marked_valid']} of "
+            f"{m['manipulated_points_marked_valid'] + m['manipulated_points_marked_invalid']} "
+            f"marked (over-reliance {_pct(m['over_reliance'])}).</p>"
+        )
     if report.get("verdict_alpha") is not None:
         parts.append(
             "<p>Agreement between evaluators on the items they share (Krippendorff's alpha, "

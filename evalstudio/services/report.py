@@ -21,12 +21,13 @@ from evalstudio.core.analysis.effect import (
 )
 from evalstudio.core.analysis.judgment_stats import brier, median_and_iqr, verdict_alpha
 from evalstudio.core.model import Truth, Verdict
-from evalstudio.core.review import Condition
+from evalstudio.core.review import Condition, PointMark
 from evalstudio.core.scoring import Score
 from evalstudio.render.report_html import report_html
 from evalstudio.services.studies import study_named
 from evalstudio.services.study_scores import ScoredJudgment, study_scores
 from evalstudio.services.workspace import Workspace
+from evalstudio.store import assist_log, review_log
 
 FORMAT_VERSION = 1
 PERMUTATIONS = 2000
@@ -67,6 +68,25 @@ class RevealChange:
 
 
 @dataclass(frozen=True)
+class MisleadingReport:
+    """The misleading condition: right verdicts after a manipulated response vs after honest
+    ones only, and how the evaluators marked manipulated critique points (over-reliance)."""
+
+    judged_after_manipulation: int
+    accuracy_after_manipulation: float | None
+    judged_after_honest: int
+    accuracy_after_honest: float | None
+    manipulated_points_marked_valid: int
+    manipulated_points_marked_invalid: int
+
+    @property
+    def over_reliance(self) -> float | None:
+        """Share of marked manipulated points that the evaluators accepted as valid."""
+        marked = self.manipulated_points_marked_valid + self.manipulated_points_marked_invalid
+        return self.manipulated_points_marked_valid / marked if marked else None
+
+
+@dataclass(frozen=True)
 class StudyReport:
     study: str
     conditions: dict[str, ConditionRates]
@@ -74,11 +94,15 @@ class StudyReport:
     reveal: RevealChange | None
     gold: ConditionRates | None
     verdict_alpha: float | None  # Krippendorff's alpha (nominal) on items judged by several
+    misleading: MisleadingReport | None
 
     def to_json(self) -> dict[str, Any]:
         """Every number, with JSON's null where a rate or a ratio has no finite value."""
-        data: dict[str, Any] = _finite({"format_version": FORMAT_VERSION, **asdict(self)})
-        return data
+        data: dict[str, Any] = {"format_version": FORMAT_VERSION, **asdict(self)}
+        if self.misleading is not None:
+            data["misleading"]["over_reliance"] = self.misleading.over_reliance
+        finite: dict[str, Any] = _finite(data)
+        return finite
 
 
 def build_report(workspace: Workspace, study_name: str, seed: int = 0) -> StudyReport:
@@ -114,6 +138,7 @@ def build_report(workspace: Workspace, study_name: str, seed: int = 0) -> StudyR
         verdict_alpha=verdict_alpha(
             [(s.judgment.evaluator_id, s.judgment.study_item_id, _said_flawed(s)) for s in main]
         ),
+        misleading=_misleading(workspace, study.id, by_condition.get(Condition.MISLEADING, [])),
     )
 
 
@@ -140,6 +165,33 @@ def rates(judged: list[ScoredJudgment]) -> ConditionRates:
         ),
         active_median_s=spread[0] if spread else None,
         active_iqr_s=spread[1] if spread else None,
+    )
+
+
+def _misleading(
+    workspace: Workspace, study_id: str, judged: list[ScoredJudgment]
+) -> MisleadingReport | None:
+    if not judged:
+        return None
+    db = workspace.db
+    exposure = assist_log.manipulation_exposure(db, study_id)
+    after: dict[bool, list[bool]] = {True: [], False: []}
+    for s in judged:
+        seen = exposure.get((s.judgment.evaluator_id, s.judgment.study_item_id))
+        if seen is not None and s.truth is not None:
+            after[seen].append(_said_flawed(s) is (s.truth is Truth.FLAWED))
+    marks = review_log.marks_by_manipulation(db, study_id)[True]
+
+    def share(right: list[bool]) -> float | None:
+        return sum(right) / len(right) if right else None
+
+    return MisleadingReport(
+        judged_after_manipulation=len(after[True]),
+        accuracy_after_manipulation=share(after[True]),
+        judged_after_honest=len(after[False]),
+        accuracy_after_honest=share(after[False]),
+        manipulated_points_marked_valid=marks.get(PointMark.VALID, 0),
+        manipulated_points_marked_invalid=marks.get(PointMark.INVALID, 0),
     )
 
 

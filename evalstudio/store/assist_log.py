@@ -107,3 +107,16 @@ def cache_sha256(db: Database, path: str, size: int, mtime_ns: int, sha256: str)
     db.table("model_files").insert(
         {"path": path, "size": size, "mtime_ns": mtime_ns, "sha256": sha256}, replace=True
     )
+
+
+def manipulation_exposure(db: Database, study_id: str) -> dict[tuple[str, str], bool]:
+    """(evaluator, item) → whether any response the evaluator got on the item was manipulated,
+    for every pair with at least one finished response."""
+    rows = db.query(
+        "SELECT e.evaluator_id, e.study_item_id, max(e.manipulated) AS manipulated "
+        "FROM assist_events e JOIN study_items si ON si.id = e.study_item_id "
+        "WHERE si.study_id = ? AND e.evaluator_id IS NOT NULL AND e.outcome = 'done' "
+        "GROUP BY e.evaluator_id, e.study_item_id",
+        [study_id],
+    )
+    return {(r["evaluator_id"], r["study_item_id"]): bool(r["manipulated"]) for r in rows}

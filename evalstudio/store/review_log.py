@@ -46,3 +46,24 @@ def point_marks(db: Database, evaluator_id: str, item_id: str) -> dict[tuple[str
     )
     marks = {(r["assist_event_id"], r["point_index"]): PointMark(r["mark"]) for r in rows}
     return {key: mark for key, mark in marks.items() if mark is not PointMark.CLEARED}
+
+
+def marks_by_manipulation(db: Database, study_id: str) -> dict[bool, dict[PointMark, int]]:
+    """The evaluators' current marks on critique points, split by whether the critique was
+    manipulated: {manipulated: {mark: count}}."""
+    rows = db.query(
+        "SELECT r.evaluator_id, r.assist_event_id, r.point_index, r.mark, a.manipulated "
+        "FROM review_events r JOIN assist_events a ON a.id = r.assist_event_id "
+        "JOIN study_items si ON si.id = r.study_item_id "
+        "WHERE si.study_id = ? AND r.kind = 'mark_point' ORDER BY r.at, r.rowid",
+        [study_id],
+    )
+    newest: dict[tuple[str, str, int], tuple[PointMark, bool]] = {}
+    for r in rows:
+        key = (r["evaluator_id"], r["assist_event_id"], r["point_index"])
+        newest[key] = (PointMark(r["mark"]), bool(r["manipulated"]))
+    counts: dict[bool, dict[PointMark, int]] = {True: {}, False: {}}
+    for mark, manipulated in newest.values():
+        if mark is not PointMark.CLEARED:
+            counts[manipulated][mark] = counts[manipulated].get(mark, 0) + 1
+    return counts
