@@ -88,6 +88,15 @@ def test_rates_and_the_effect_match_hand_counts(workspace: Workspace, tmp_path: 
         assert rates.judgments == total
     assisted, unassisted = report.conditions["assisted"], report.conditions["unassisted"]
     assert assisted.detection_rate == 1.0 and 0 < unassisted.detection_rate < 1
+    # The splits add up to the conditions they split.
+    assert len(report.by_evaluator) == 2 * len(NAMES)
+    for condition, rates in report.conditions.items():
+        parts = [r for k, r in report.by_evaluator.items() if k.startswith(f"{condition} / ")]
+        assert sum(r.judgments for r in parts) == rates.judgments
+        assert sum(r.catches for r in parts) == rates.catches
+        assert report.by_kind[f"{condition} / code"] == rates  # every answer here is code
+        major = report.by_severity[f"{condition} / major"]  # every planted flaw is major
+        assert (major.flawed_judged, major.catches) == (rates.flawed_judged, rates.catches)
     (effect,) = report.effects
     assert effect.treated == "assisted" and effect.control == "unassisted"
     assert effect.effect.difference == pytest.approx(1.0 - unassisted.detection_rate)

@@ -44,6 +44,13 @@ def report_html(
         parts.append(f"<p><img alt='Rates per condition and effects' src='{src}'></p>")
     parts += _conditions(report["conditions"])
     parts += _effects(report["effects"])
+    for key, title in (
+        ("by_evaluator", "Per evaluator"),
+        ("by_kind", "Per kind of answer"),
+        ("by_severity", "Per severity of the planted flaw"),
+    ):
+        if report.get(key):
+            parts += _conditions(report[key], title)
     if report.get("reveal"):
         r = report["reveal"]
         parts.append("<h2>Change after reveal</h2>")
@@ -70,8 +77,7 @@ def report_html(
             f"verdicts): {report['verdict_alpha']:.2f}.</p>"
         )
     if report.get("gold"):
-        parts.append("<h2>Gold items (attention checks)</h2>")
-        parts += _conditions({"gold": report["gold"]})
+        parts += _conditions({"gold": report["gold"]}, "Gold items (attention checks)")
     parts.append(
         "<p class='muted'>Catch: verdict “flawed” and a reported flaw at the planted lines or "
         "passage. Intervals: two-way cluster-robust (Cameron–Gelbach–Miller) t intervals over "
@@ -118,9 +124,9 @@ _CONDITION_HEADERS = (
 )
 
 
-def _conditions(conditions: dict[str, Any]) -> list[str]:
+def _conditions(conditions: dict[str, Any], title: str = "Rates per condition") -> list[str]:
     headers = "".join(f"<th>{h}</th>" for h in _CONDITION_HEADERS)
-    rows = [f"<h2>Rates per condition</h2><table cellpadding='6'><tr>{headers}</tr>"]
+    rows = [f"<h2>{html.escape(title)}</h2><table cellpadding='6'><tr>{headers}</tr>"]
     for name, c in conditions.items():
         brier = "—" if c["brier"] is None else f"{c['brier']:.3f}"
         time = "—" if c["active_median_s"] is None else f"{c['active_median_s']:.0f} s"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from evalstudio.core.model import Truth, Verdict
 from evalstudio.core.review import Condition, PointMark
 from evalstudio.core.scoring import Score
 from evalstudio.render.report_html import report_html
+from evalstudio.services.evaluators import list_evaluators
 from evalstudio.services.studies import study_named
 from evalstudio.services.study_scores import ScoredJudgment, study_scores
 from evalstudio.services.workspace import Workspace
@@ -95,6 +97,10 @@ class StudyReport:
     gold: ConditionRates | None
     verdict_alpha: float | None  # Krippendorff's alpha (nominal) on items judged by several
     misleading: MisleadingReport | None
+    # The same rates split further: "<condition> / <evaluator name | code | text | severity>".
+    by_evaluator: dict[str, ConditionRates]
+    by_kind: dict[str, ConditionRates]
+    by_severity: dict[str, ConditionRates]
 
     def to_json(self) -> dict[str, Any]:
         """Every number, with JSON's null where a rate or a ratio has no finite value."""
@@ -129,6 +135,7 @@ def build_report(workspace: Workspace, study_name: str, seed: int = 0) -> StudyR
                 )
             )
     gold = [s for s in scored if s.gold]
+    names = {e.id: e.name for e in list_evaluators(workspace)}
     return StudyReport(
         study=study.name,
         conditions={c.value: rates(items) for c, items in sorted(by_condition.items())},
@@ -139,6 +146,12 @@ def build_report(workspace: Workspace, study_name: str, seed: int = 0) -> StudyR
             [(s.judgment.evaluator_id, s.judgment.study_item_id, _said_flawed(s)) for s in main]
         ),
         misleading=_misleading(workspace, study.id, by_condition.get(Condition.MISLEADING, [])),
+        by_evaluator=_split(main, lambda s: names.get(s.judgment.evaluator_id, "?")),
+        by_kind=_split(main, lambda s: s.kind.value),
+        by_severity=_split(
+            [s for s in main if s.severity is not None],
+            lambda s: s.severity.value if s.severity else "",
+        ),
     )
 
 
@@ -193,6 +206,17 @@ def _misleading(
         manipulated_points_marked_valid=marks.get(PointMark.VALID, 0),
         manipulated_points_marked_invalid=marks.get(PointMark.INVALID, 0),
     )
+
+
+def _split(
+    judged: list[ScoredJudgment], key: Callable[[ScoredJudgment], str]
+) -> dict[str, ConditionRates]:
+    """Rates per condition and `key`, as "<condition> / <key>"."""
+    groups: dict[str, list[ScoredJudgment]] = {}
+    for s in judged:
+        if s.judgment.condition is not None:
+            groups.setdefault(f"{s.judgment.condition.value} / {key(s)}", []).append(s)
+    return {name: rates(group) for name, group in sorted(groups.items())}
 
 
 def _said_flawed(s: ScoredJudgment) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evalstudio.core.model import Truth
+from evalstudio.core.model import Kind, Severity, Truth
 from evalstudio.core.review import Judgment, Stage
 from evalstudio.core.scoring import Scored, score
 from evalstudio.services.workspace import Workspace
@@ -18,6 +18,8 @@ class ScoredJudgment:
     first: Judgment | None  # the verdict committed before the assistance, if the study asked
     truth: Truth | None
     gold: bool
+    kind: Kind
+    severity: Severity | None  # of the planted flaw, on a flawed twin
 
 
 def study_scores(workspace: Workspace, study_id: str) -> list[ScoredJudgment]:
@@ -28,6 +30,7 @@ def study_scores(workspace: Workspace, study_id: str) -> list[ScoredJudgment]:
         item: cand for cand, item in content.item_ids_by_candidate(db, study_id).items()
     }
     candidates = {c.id: c for c in content.candidates_of_study(db, study_id)}
+    kinds = {t.id: t.kind for t in content.tasks_of_study(db, study_id).values()}
     found = []
     for evaluator in people.evaluators(db):
         for item, _ in assignments.assigned(db, study_id, evaluator.id):
@@ -39,7 +42,13 @@ def study_scores(workspace: Workspace, study_id: str) -> list[ScoredJudgment]:
             scored = score(final.form.verdict, final.form.flaws, candidate.truth, candidate.flaw)
             found.append(
                 ScoredJudgment(
-                    final, scored, current.get(Stage.FIRST), candidate.truth, candidate.gold
+                    final,
+                    scored,
+                    current.get(Stage.FIRST),
+                    candidate.truth,
+                    candidate.gold,
+                    kinds[candidate.task_id],
+                    candidate.flaw.severity if candidate.flaw else None,
                 )
             )
     return found
