@@ -205,7 +205,9 @@ def test_the_in_app_report_shows_the_json_s_numbers(
     window.close()
 
 
-def _logged_critique(workspace: Workspace, evaluator: str, item: str, manipulated: bool) -> str:
+def _logged_critique(
+    workspace: Workspace, evaluator: str, item: str, manipulated: bool, response: str = ""
+) -> str:
     """A finished critique row as the assistance service writes it (history for the report)."""
     event_id = f"ev-{evaluator[:8]}-{item[:8]}"
     with workspace.db.atomic():
@@ -224,7 +226,7 @@ def _logged_critique(workspace: Workspace, evaluator: str, item: str, manipulate
                 "manipulated": int(manipulated),
             },
         )
-        assist_log.update_running(workspace.db, event_id, {"outcome": "done"})
+        assist_log.update_running(workspace.db, event_id, {"outcome": "done", "response": response})
     return event_id
 
 
@@ -268,3 +270,52 @@ def test_the_misleading_condition_splits_accuracy_and_counts_accepted_manipulati
     assert found.accuracy_after_honest == honest_right / 4 == 1.0
     assert found.manipulated_points_marked_valid == valid
     assert found.over_reliance == valid / 4
+
+
+def test_appropriate_reliance_counts_switches_to_right_and_staying_right(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    records = [r for n in range(4) for r in pair(f"p{n}", prompt=f"Write add{n}.")]
+    write_jsonl(tmp_path / "tasks.jsonl", records)
+    (tmp_path / "study.toml").write_text(
+        'name = "A"\ntasks = "tasks.jsonl"\nseed = 2\nevaluators = ["Ada", "Bob"]\n'
+        'conditions = ["assisted"]\ncommit_before_reveal = true\n',
+        encoding="utf-8",
+    )
+    create_study(workspace, tmp_path / "study.toml")
+    study = studies.study_named(workspace, "A")
+    truths = {c.id: c.truth for c in content.candidates_of_study(workspace.db, study.id)}
+    candidate_of = {i: c for c, i in content.item_ids_by_candidate(workspace.db, study.id).items()}
+    expected = [0, 0, 0, 0]
+    for evaluator in evaluators.list_evaluators(workspace):
+        session = ReviewSession(workspace, study, evaluator)
+        for n, entry in enumerate(session.queue):
+            item = entry.item.item_id
+            truth = (
+                Verdict.FLAWED if truths[candidate_of[item]] is Truth.FLAWED else Verdict.ACCEPTABLE
+            )
+            wrong = Verdict.ACCEPTABLE if truth is Verdict.FLAWED else Verdict.FLAWED
+            honest = n % 2 == 0
+            said = truth if honest else wrong
+            critique = json.dumps({"points": [], "verdict": said.value})
+            _logged_critique(workspace, evaluator.id, item, not honest, critique)
+            first = Verdict.ACCEPTABLE  # right on correct twins, wrong on flawed ones
+            final = said  # follows the assistant
+            session.submit(item, Stage.FIRST, JudgmentForm(first, None, 3))
+            session.submit(item, Stage.FINAL, JudgmentForm(final, 4, 3))
+            if first is not truth and honest:
+                expected[0] += 1
+                expected[1] += final is truth
+            elif first is truth and not honest:
+                expected[2] += 1
+                expected[3] += final is truth
+    reliance = build_report(workspace, "A").reliance
+    assert reliance is not None
+    found = [
+        reliance.first_wrong_assistant_right,
+        reliance.switched_to_right,
+        reliance.first_right_assistant_wrong,
+        reliance.stayed_right,
+    ]
+    assert found == expected and expected[0] > 0 and expected[2] > 0
+    assert reliance.rair == 1.0 and reliance.rsr == 0.0  # followed the assistant every time

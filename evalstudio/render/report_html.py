@@ -71,6 +71,16 @@ def report_html(
             f"{m['manipulated_points_marked_valid'] + m['manipulated_points_marked_invalid']} "
             f"marked (over-reliance {_pct(m['over_reliance'])}).</p>"
         )
+    if report.get("reliance"):
+        r = report["reliance"]
+        parts.append("<h2>Appropriate reliance</h2>")
+        parts.append(
+            f"<p>When the first verdict was wrong and the assistant right, "
+            f"{_pct(r['rair'])} switched to the right verdict "
+            f"({r['switched_to_right']} of {r['first_wrong_assistant_right']}, RAIR). When the "
+            f"first verdict was right and the assistant wrong, {_pct(r['rsr'])} kept it "
+            f"({r['stayed_right']} of {r['first_right_assistant_wrong']}, RSR).</p>"
+        )
     if report.get("verdict_alpha") is not None:
         parts.append(
             "<p>Agreement between evaluators on the items they share (Krippendorff's alpha, "

@@ -25,6 +25,7 @@ from evalstudio.core.model import Truth, Verdict
 from evalstudio.core.review import Condition, PointMark
 from evalstudio.core.scoring import Score
 from evalstudio.render.report_html import report_html
+from evalstudio.services.assistance import critique_of
 from evalstudio.services.evaluators import list_evaluators
 from evalstudio.services.studies import study_named
 from evalstudio.services.study_scores import ScoredJudgment, study_scores
@@ -89,6 +90,29 @@ class MisleadingReport:
 
 
 @dataclass(frozen=True)
+class RelianceReport:
+    """Appropriate reliance (Schemmer et al.), on judgments with a first verdict and a critique
+    seen in between. RAIR: of the first verdicts that were wrong where the assistant was right,
+    the share that switched to right. RSR: of the first verdicts that were right where the
+    assistant was wrong, the share that stayed right."""
+
+    first_wrong_assistant_right: int
+    switched_to_right: int
+    first_right_assistant_wrong: int
+    stayed_right: int
+
+    @property
+    def rair(self) -> float | None:
+        n = self.first_wrong_assistant_right
+        return self.switched_to_right / n if n else None
+
+    @property
+    def rsr(self) -> float | None:
+        n = self.first_right_assistant_wrong
+        return self.stayed_right / n if n else None
+
+
+@dataclass(frozen=True)
 class StudyReport:
     study: str
     conditions: dict[str, ConditionRates]
@@ -97,6 +121,7 @@ class StudyReport:
     gold: ConditionRates | None
     verdict_alpha: float | None  # Krippendorff's alpha (nominal) on items judged by several
     misleading: MisleadingReport | None
+    reliance: RelianceReport | None
     # The same rates split further: "<condition> / <evaluator name | code | text | severity>".
     by_evaluator: dict[str, ConditionRates]
     by_kind: dict[str, ConditionRates]
@@ -107,6 +132,9 @@ class StudyReport:
         data: dict[str, Any] = {"format_version": FORMAT_VERSION, **asdict(self)}
         if self.misleading is not None:
             data["misleading"]["over_reliance"] = self.misleading.over_reliance
+        if self.reliance is not None:
+            data["reliance"]["rair"] = self.reliance.rair
+            data["reliance"]["rsr"] = self.reliance.rsr
         finite: dict[str, Any] = _finite(data)
         return finite
 
@@ -146,6 +174,7 @@ def build_report(workspace: Workspace, study_name: str, seed: int = 0) -> StudyR
             [(s.judgment.evaluator_id, s.judgment.study_item_id, _said_flawed(s)) for s in main]
         ),
         misleading=_misleading(workspace, study.id, by_condition.get(Condition.MISLEADING, [])),
+        reliance=_reliance(workspace, study.id, main),
         by_evaluator=_split(main, lambda s: names.get(s.judgment.evaluator_id, "?")),
         by_kind=_split(main, lambda s: s.kind.value),
         by_severity=_split(
@@ -206,6 +235,34 @@ def _misleading(
         manipulated_points_marked_valid=marks.get(PointMark.VALID, 0),
         manipulated_points_marked_invalid=marks.get(PointMark.INVALID, 0),
     )
+
+
+def _reliance(
+    workspace: Workspace, study_id: str, judged: list[ScoredJudgment]
+) -> RelianceReport | None:
+    """The assistant was right on an item when no critique the evaluator saw was manipulated
+    and the critiques' verdicts (the last one's, if several) match the truth."""
+    seen = assist_log.critiques_seen(workspace.db, study_id)
+    counts = [0, 0, 0, 0]
+    for s in judged:
+        critiques = seen.get((s.judgment.evaluator_id, s.judgment.study_item_id))
+        if s.first is None or s.truth is None or not critiques:
+            continue
+        truth_verdict = Verdict.FLAWED if s.truth is Truth.FLAWED else Verdict.ACCEPTABLE
+        manipulated = any(m for _, m in critiques)
+        verdict = critique_of(critiques[-1][0]).verdict
+        assistant_right = not manipulated and verdict is truth_verdict
+        first_right = s.first.form.verdict is truth_verdict
+        final_right = s.judgment.form.verdict is truth_verdict
+        if not first_right and assistant_right:
+            counts[0] += 1
+            counts[1] += final_right
+        elif first_right and not assistant_right:
+            counts[2] += 1
+            counts[3] += final_right
+    if not any(counts):
+        return None
+    return RelianceReport(*counts)
 
 
 def _split(
