@@ -103,6 +103,7 @@ def test_rates_and_the_effect_match_hand_counts(workspace: Workspace, tmp_path: 
     assert effect.effect.difference_ci is not None and effect.effect.difference_ci.low > 0
     assert effect.p_value < 0.05
     assert report.reveal is None and report.gold is None
+    assert report.usage["assisted"].items_with_help == 0  # nobody asked for help here
 
 
 def test_the_effect_is_the_analysis_of_the_same_judgments(
@@ -263,7 +264,11 @@ def test_the_misleading_condition_splits_accuracy_and_counts_accepted_manipulati
             honest_right += (not manipulated) and right
             verdict = Verdict.FLAWED if says_flawed else Verdict.ACCEPTABLE
             session.submit(item, Stage.FINAL, JudgmentForm(verdict, 4, 3))
-    found = build_report(workspace, "M").misleading
+    report = build_report(workspace, "M")
+    usage = report.usage["misleading"]
+    assert (usage.items, usage.items_with_help) == (8, 8)
+    assert usage.requests_per_item == {"critique": 1.0}
+    found = report.misleading
     assert found is not None
     assert (found.judged_after_manipulation, found.judged_after_honest) == (4, 4)
     assert found.accuracy_after_manipulation == manipulated_right / 4 == 0.0

@@ -81,6 +81,13 @@ def report_html(
             f"first verdict was right and the assistant wrong, {_pct(r['rsr'])} kept it "
             f"({r['stayed_right']} of {r['first_right_assistant_wrong']}, RSR).</p>"
         )
+    for condition, u in (report.get("usage") or {}).items():
+        kinds = ", ".join(f"{k}: {v:.1f}" for k, v in u["requests_per_item"].items()) or "none"
+        parts.append(
+            f"<p>Assistance used ({html.escape(condition)}): on {u['items_with_help']} of "
+            f"{u['items']} items; requests per item — {html.escape(kinds)}; "
+            f"{u['tokens_per_item']:.0f} tokens per item.</p>"
+        )
     if report.get("verdict_alpha") is not None:
         parts.append(
             "<p>Agreement between evaluators on the items they share (Krippendorff's alpha, "

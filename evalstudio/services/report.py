@@ -113,6 +113,16 @@ class RelianceReport:
 
 
 @dataclass(frozen=True)
+class UsageReport:
+    """How the assistance was used in one condition, per judged item."""
+
+    items: int
+    items_with_help: int  # at least one request, or a pre-generated response shown
+    requests_per_item: dict[str, float]  # by kind
+    tokens_per_item: float
+
+
+@dataclass(frozen=True)
 class StudyReport:
     study: str
     conditions: dict[str, ConditionRates]
@@ -122,6 +132,7 @@ class StudyReport:
     verdict_alpha: float | None  # Krippendorff's alpha (nominal) on items judged by several
     misleading: MisleadingReport | None
     reliance: RelianceReport | None
+    usage: dict[str, UsageReport]  # per assisted condition
     # The same rates split further: "<condition> / <evaluator name | code | text | severity>".
     by_evaluator: dict[str, ConditionRates]
     by_kind: dict[str, ConditionRates]
@@ -175,6 +186,7 @@ def build_report(workspace: Workspace, study_name: str, seed: int = 0) -> StudyR
         ),
         misleading=_misleading(workspace, study.id, by_condition.get(Condition.MISLEADING, [])),
         reliance=_reliance(workspace, study.id, main),
+        usage=_usage(workspace, study.id, by_condition),
         by_evaluator=_split(main, lambda s: names.get(s.judgment.evaluator_id, "?")),
         by_kind=_split(main, lambda s: s.kind.value),
         by_severity=_split(
@@ -263,6 +275,27 @@ def _reliance(
     if not any(counts):
         return None
     return RelianceReport(*counts)
+
+
+def _usage(
+    workspace: Workspace, study_id: str, by_condition: dict[Condition, list[ScoredJudgment]]
+) -> dict[str, UsageReport]:
+    used = assist_log.usage_of_study(workspace.db, study_id)
+    found = {}
+    for condition, judged in sorted(by_condition.items()):
+        if not condition.assisted or not judged:
+            continue
+        per_item = [
+            used.get((s.judgment.evaluator_id, s.judgment.study_item_id), {}) for s in judged
+        ]
+        kinds = sorted({k for u in per_item for k in u if k not in ("tokens", "shown")})
+        found[condition.value] = UsageReport(
+            items=len(judged),
+            items_with_help=sum(1 for u in per_item if u),
+            requests_per_item={k: sum(u.get(k, 0) for u in per_item) / len(judged) for k in kinds},
+            tokens_per_item=sum(u.get("tokens", 0) for u in per_item) / len(judged),
+        )
+    return found
 
 
 def _split(

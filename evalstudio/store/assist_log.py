@@ -142,3 +142,31 @@ def critiques_seen(db: Database, study_id: str) -> dict[tuple[str, str], list[tu
         key = (r["evaluator_id"], r["study_item_id"])
         seen.setdefault(key, []).append((r["response"], bool(r["manipulated"])))
     return seen
+
+
+def usage_of_study(db: Database, study_id: str) -> dict[tuple[str, str], dict[str, int]]:
+    """(evaluator, item) → requests per kind, "tokens" (completion tokens of those requests)
+    and "shown" (pre-generated responses shown), for every item the evaluator used help on."""
+    usage: dict[tuple[str, str], dict[str, int]] = {}
+    rows = db.query(
+        "SELECT e.evaluator_id, e.study_item_id, e.kind, count(*) AS n, "
+        "coalesce(sum(e.completion_tokens), 0) AS tokens "
+        "FROM assist_events e JOIN study_items si ON si.id = e.study_item_id "
+        "WHERE si.study_id = ? AND e.evaluator_id IS NOT NULL "
+        "GROUP BY e.evaluator_id, e.study_item_id, e.kind",
+        [study_id],
+    )
+    for r in rows:
+        entry = usage.setdefault((r["evaluator_id"], r["study_item_id"]), {})
+        entry[r["kind"]] = r["n"]
+        entry["tokens"] = entry.get("tokens", 0) + r["tokens"]
+    shown = db.query(
+        "SELECT r.evaluator_id, r.study_item_id, count(*) AS n FROM review_events r "
+        "JOIN study_items si ON si.id = r.study_item_id "
+        "WHERE si.study_id = ? AND r.kind = 'show_response' "
+        "GROUP BY r.evaluator_id, r.study_item_id",
+        [study_id],
+    )
+    for r in shown:
+        usage.setdefault((r["evaluator_id"], r["study_item_id"]), {})["shown"] = r["n"]
+    return usage
