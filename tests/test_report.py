@@ -324,3 +324,44 @@ def test_appropriate_reliance_counts_switches_to_right_and_staying_right(
     ]
     assert found == expected and expected[0] > 0 and expected[2] > 0
     assert reliance.rair == 1.0 and reliance.rsr == 0.0  # followed the assistant every time
+
+
+def test_critique_points_are_split_by_whether_they_point_at_the_planted_flaw(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    records = [r for n in range(3) for r in pair(f"p{n}", prompt=f"Write add{n}.")]
+    write_jsonl(tmp_path / "tasks.jsonl", records)
+    (tmp_path / "study.toml").write_text(
+        'name = "P"\ntasks = "tasks.jsonl"\nseed = 4\nevaluators = ["Ada", "Bob"]\n'
+        'conditions = ["assisted"]\n',
+        encoding="utf-8",
+    )
+    create_study(workspace, tmp_path / "study.toml")
+    study = studies.study_named(workspace, "P")
+    truths = {c.id: c.truth for c in content.candidates_of_study(workspace.db, study.id)}
+    candidate_of = {i: c for c, i in content.item_ids_by_candidate(workspace.db, study.id).items()}
+    point = {"line_start": 2, "line_end": 2, "severity": "major", "claim": "line 2 subtracts"}
+    flawed_items = correct_items = 0
+    for evaluator in evaluators.list_evaluators(workspace):
+        session = ReviewSession(workspace, study, evaluator)
+        for entry in session.queue:
+            item = entry.item.item_id
+            flawed = truths[candidate_of[item]] is Truth.FLAWED
+            critique = json.dumps({"points": [point], "verdict": "flawed"})
+            event = _logged_critique(workspace, evaluator.id, item, False, critique)
+            session.mark_point(item, event, 0, PointMark.VALID if flawed else PointMark.INVALID)
+            session.submit(item, Stage.FINAL, JudgmentForm(Verdict.FLAWED, 3, 3))
+            flawed_items += flawed
+            correct_items += not flawed
+    points = build_report(workspace, "P").points
+    assert points is not None
+    assert (points.at_plant, points.at_plant_valid, points.at_plant_invalid) == (
+        flawed_items,
+        flawed_items,
+        0,
+    )
+    assert (points.elsewhere, points.elsewhere_valid, points.elsewhere_invalid) == (
+        correct_items,
+        0,
+        correct_items,
+    )

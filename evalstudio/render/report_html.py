@@ -88,6 +88,15 @@ def report_html(
             f"{u['items']} items; requests per item — {html.escape(kinds)}; "
             f"{u['tokens_per_item']:.0f} tokens per item.</p>"
         )
+    if report.get("points"):
+        pt = report["points"]
+        parts.append("<h2>Critique points</h2>")
+        parts.append(
+            f"<p>Points at the planted flaw: {pt['at_plant']} (marked valid "
+            f"{pt['at_plant_valid']}, invalid {pt['at_plant_invalid']}). Points elsewhere: "
+            f"{pt['elsewhere']} (marked valid {pt['elsewhere_valid']}, invalid "
+            f"{pt['elsewhere_invalid']}) — on a flawed twin these may still be real flaws.</p>"
+        )
     if report.get("verdict_alpha") is not None:
         parts.append(
             "<p>Agreement between evaluators on the items they share (Krippendorff's alpha, "

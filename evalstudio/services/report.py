@@ -22,8 +22,8 @@ from evalstudio.core.analysis.effect import (
 )
 from evalstudio.core.analysis.judgment_stats import brier, median_and_iqr, verdict_alpha
 from evalstudio.core.model import Truth, Verdict
-from evalstudio.core.review import Condition, PointMark
-from evalstudio.core.scoring import Score
+from evalstudio.core.review import Condition, PointMark, ReportedFlaw
+from evalstudio.core.scoring import Score, matches
 from evalstudio.render.report_html import report_html
 from evalstudio.services.assistance import critique_of
 from evalstudio.services.evaluators import list_evaluators
@@ -123,6 +123,19 @@ class UsageReport:
 
 
 @dataclass(frozen=True)
+class PointValidity:
+    """The critique points evaluators saw, by whether they point at the planted flaw (on a
+    flawed twin, overlapping its lines or passage) or elsewhere, and how they were marked."""
+
+    at_plant: int
+    at_plant_valid: int
+    at_plant_invalid: int
+    elsewhere: int
+    elsewhere_valid: int
+    elsewhere_invalid: int
+
+
+@dataclass(frozen=True)
 class StudyReport:
     study: str
     conditions: dict[str, ConditionRates]
@@ -133,6 +146,7 @@ class StudyReport:
     misleading: MisleadingReport | None
     reliance: RelianceReport | None
     usage: dict[str, UsageReport]  # per assisted condition
+    points: PointValidity | None
     # The same rates split further: "<condition> / <evaluator name | code | text | severity>".
     by_evaluator: dict[str, ConditionRates]
     by_kind: dict[str, ConditionRates]
@@ -190,9 +204,10 @@ def build_report(workspace: Workspace, study_name: str, seed: int = 0) -> StudyR
         by_evaluator=_split(main, lambda s: names.get(s.judgment.evaluator_id, "?")),
         by_kind=_split(main, lambda s: s.kind.value),
         by_severity=_split(
-            [s for s in main if s.severity is not None],
-            lambda s: s.severity.value if s.severity else "",
+            [s for s in main if s.planted is not None],
+            lambda s: s.planted.severity.value if s.planted else "",
         ),
+        points=_point_validity(workspace, study.id, main),
     )
 
 
@@ -261,8 +276,8 @@ def _reliance(
         if s.first is None or s.truth is None or not critiques:
             continue
         truth_verdict = Verdict.FLAWED if s.truth is Truth.FLAWED else Verdict.ACCEPTABLE
-        manipulated = any(m for _, m in critiques)
-        verdict = critique_of(critiques[-1][0]).verdict
+        manipulated = any(m for _, _, m in critiques)
+        verdict = critique_of(critiques[-1][1]).verdict
         assistant_right = not manipulated and verdict is truth_verdict
         first_right = s.first.form.verdict is truth_verdict
         final_right = s.judgment.form.verdict is truth_verdict
@@ -296,6 +311,27 @@ def _usage(
             tokens_per_item=sum(u.get("tokens", 0) for u in per_item) / len(judged),
         )
     return found
+
+
+def _point_validity(
+    workspace: Workspace, study_id: str, judged: list[ScoredJudgment]
+) -> PointValidity | None:
+    seen = assist_log.critiques_seen(workspace.db, study_id)
+    marks = review_log.marks_of_study(workspace.db, study_id)
+    counts = Counter[str]()
+    for s in judged:
+        evaluator = s.judgment.evaluator_id
+        for event_id, response, _ in seen.get((evaluator, s.judgment.study_item_id), []):
+            for index, point in enumerate(critique_of(response).points):
+                claim = ReportedFlaw(point.severity, point.claim, lines=point.lines)
+                place = "at_plant" if s.planted and matches(claim, s.planted) else "elsewhere"
+                counts[place] += 1
+                mark = marks.get((evaluator, event_id, index))
+                if mark is not None:
+                    counts[f"{place}_{mark.value}"] += 1
+    if not counts:
+        return None
+    return PointValidity(**{f: counts[f] for f in PointValidity.__dataclass_fields__})
 
 
 def _split(

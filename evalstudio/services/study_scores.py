@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evalstudio.core.model import Kind, Severity, Truth
+from evalstudio.core.model import Kind, PlantedFlaw, Truth
 from evalstudio.core.review import Judgment, Stage
 from evalstudio.core.scoring import Scored, score
 from evalstudio.services.workspace import Workspace
@@ -19,7 +19,7 @@ class ScoredJudgment:
     truth: Truth | None
     gold: bool
     kind: Kind
-    severity: Severity | None  # of the planted flaw, on a flawed twin
+    planted: PlantedFlaw | None  # on a flawed twin
 
 
 def study_scores(workspace: Workspace, study_id: str) -> list[ScoredJudgment]:
@@ -48,7 +48,7 @@ def study_scores(workspace: Workspace, study_id: str) -> list[ScoredJudgment]:
                     candidate.truth,
                     candidate.gold,
                     kinds[candidate.task_id],
-                    candidate.flaw.severity if candidate.flaw else None,
+                    candidate.flaw,
                 )
             )
     return found

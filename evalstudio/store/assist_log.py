@@ -122,25 +122,27 @@ def manipulation_exposure(db: Database, study_id: str) -> dict[tuple[str, str], 
     return {(r["evaluator_id"], r["study_item_id"]): bool(r["manipulated"]) for r in rows}
 
 
-def critiques_seen(db: Database, study_id: str) -> dict[tuple[str, str], list[tuple[str, bool]]]:
-    """(evaluator, item) → (response, manipulated) of every finished critique the evaluator
-    got on the item: asked for, or pre-generated and shown to them."""
+def critiques_seen(
+    db: Database, study_id: str
+) -> dict[tuple[str, str], list[tuple[str, str, bool]]]:
+    """(evaluator, item) → (event id, response, manipulated) of every finished critique the
+    evaluator got on the item: asked for, or pre-generated and shown to them."""
     rows = db.query(
-        "SELECT e.evaluator_id, e.study_item_id, e.response, e.manipulated "
+        "SELECT e.id, e.evaluator_id, e.study_item_id, e.response, e.manipulated "
         "FROM assist_events e JOIN study_items si ON si.id = e.study_item_id "
         "WHERE si.study_id = ? AND e.kind = 'critique' AND e.outcome = 'done' "
         "AND e.evaluator_id IS NOT NULL "
         "UNION ALL "
-        "SELECT r.evaluator_id, r.study_item_id, e.response, e.manipulated "
+        "SELECT e.id, r.evaluator_id, r.study_item_id, e.response, e.manipulated "
         "FROM review_events r JOIN assist_events e ON e.id = r.assist_event_id "
         "JOIN study_items si ON si.id = r.study_item_id "
         "WHERE si.study_id = ? AND r.kind = 'show_response' AND e.kind = 'critique'",
         [study_id, study_id],
     )
-    seen: dict[tuple[str, str], list[tuple[str, bool]]] = {}
+    seen: dict[tuple[str, str], list[tuple[str, str, bool]]] = {}
     for r in rows:
         key = (r["evaluator_id"], r["study_item_id"])
-        seen.setdefault(key, []).append((r["response"], bool(r["manipulated"])))
+        seen.setdefault(key, []).append((r["id"], r["response"], bool(r["manipulated"])))
     return seen
 
 

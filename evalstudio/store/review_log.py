@@ -67,3 +67,18 @@ def marks_by_manipulation(db: Database, study_id: str) -> dict[bool, dict[PointM
         if mark is not PointMark.CLEARED:
             counts[manipulated][mark] = counts[manipulated].get(mark, 0) + 1
     return counts
+
+
+def marks_of_study(db: Database, study_id: str) -> dict[tuple[str, str, int], PointMark]:
+    """(evaluator, assist event, point index) → the evaluator's current mark on that point."""
+    rows = db.query(
+        "SELECT r.evaluator_id, r.assist_event_id, r.point_index, r.mark FROM review_events r "
+        "JOIN study_items si ON si.id = r.study_item_id "
+        "WHERE si.study_id = ? AND r.kind = 'mark_point' ORDER BY r.at, r.rowid",
+        [study_id],
+    )
+    marks = {
+        (r["evaluator_id"], r["assist_event_id"], r["point_index"]): PointMark(r["mark"])
+        for r in rows
+    }
+    return {key: mark for key, mark in marks.items() if mark is not PointMark.CLEARED}
