@@ -7,10 +7,10 @@ import html
 from typing import Any
 
 _CSS = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
+body { font-family: system-ui, sans-serif; max-width: 76rem; margin: 2rem auto; padding: 0 1rem;
        color: #1d1d1f; line-height: 1.45; }
 h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
-table { margin: 0.5rem 0; }
+table { margin: 0.5rem 0; font-size: 0.92rem; }
 th, td { padding: 0.3rem 0.8rem; border-bottom: 1px solid #ddd; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 .muted { color: #666; font-size: 0.9rem; } img { max-width: 100%; }
@@ -146,7 +146,7 @@ _CONDITION_HEADERS = (
     "false alarms",
     "accuracy",
     "Brier",
-    "active time (median)",
+    "time (median)",
 )
 
 
