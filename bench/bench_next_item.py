@@ -79,7 +79,7 @@ def main() -> None:
             *rows,
             "",
             "Target: under 20 ms. The query starts at the evaluator's judging frontier (every",
-            "item before it is judged; judgments are append-only, so it never moves back). An",
+            "item before it is judged; only an undo moves it back, to the undone item). An",
             "evaluator who judges in the app moves it with every item; the right-hand column is",
             "the one-off walk after judgments arrive in bulk without it (e.g. a merge).",
         ]
