@@ -21,6 +21,7 @@ from evalstudio.core.analysis.effect import (
     pigeonhole_bootstrap,
 )
 from evalstudio.core.analysis.judgment_stats import brier, median_and_iqr, verdict_alpha
+from evalstudio.core.assistance import Critique
 from evalstudio.core.model import Truth, Verdict
 from evalstudio.core.review import Condition, PointMark, ReportedFlaw
 from evalstudio.core.scoring import Score, matches
@@ -189,6 +190,7 @@ def build_report(workspace: Workspace, study_name: str, seed: int = 0) -> StudyR
             )
     gold = [s for s in scored if s.gold]
     names = {e.id: e.name for e in list_evaluators(workspace)}
+    seen = _parsed_critiques(workspace, study.id)  # read and parsed once for two sections
     return StudyReport(
         study=study.name,
         conditions={c.value: rates(items) for c, items in sorted(by_condition.items())},
@@ -199,7 +201,7 @@ def build_report(workspace: Workspace, study_name: str, seed: int = 0) -> StudyR
             [(s.judgment.evaluator_id, s.judgment.study_item_id, _said_flawed(s)) for s in main]
         ),
         misleading=_misleading(workspace, study.id, by_condition.get(Condition.MISLEADING, [])),
-        reliance=_reliance(workspace, study.id, main),
+        reliance=_reliance(seen, main),
         usage=_usage(workspace, study.id, by_condition),
         by_evaluator=_split(main, lambda s: names.get(s.judgment.evaluator_id, "?")),
         by_kind=_split(main, lambda s: s.kind.value),
@@ -207,7 +209,7 @@ def build_report(workspace: Workspace, study_name: str, seed: int = 0) -> StudyR
             [s for s in main if s.planted is not None],
             lambda s: s.planted.severity.value if s.planted else "",
         ),
-        points=_point_validity(workspace, study.id, main),
+        points=_point_validity(seen, review_log.marks_of_study(workspace.db, study.id), main),
     )
 
 
@@ -264,12 +266,20 @@ def _misleading(
     )
 
 
-def _reliance(
-    workspace: Workspace, study_id: str, judged: list[ScoredJudgment]
-) -> RelianceReport | None:
+Seen = dict[tuple[str, str], list[tuple[str, Critique, bool]]]
+
+
+def _parsed_critiques(workspace: Workspace, study_id: str) -> Seen:
+    """(evaluator, item) → (event id, parsed critique, manipulated) of the critiques seen."""
+    return {
+        key: [(event_id, critique_of(text), manipulated) for event_id, text, manipulated in rows]
+        for key, rows in assist_log.critiques_seen(workspace.db, study_id).items()
+    }
+
+
+def _reliance(seen: Seen, judged: list[ScoredJudgment]) -> RelianceReport | None:
     """The assistant was right on an item when no critique the evaluator saw was manipulated
     and the critiques' verdicts (the last one's, if several) match the truth."""
-    seen = assist_log.critiques_seen(workspace.db, study_id)
     counts = [0, 0, 0, 0]
     for s in judged:
         critiques = seen.get((s.judgment.evaluator_id, s.judgment.study_item_id))
@@ -277,7 +287,7 @@ def _reliance(
             continue
         truth_verdict = Verdict.FLAWED if s.truth is Truth.FLAWED else Verdict.ACCEPTABLE
         manipulated = any(m for _, _, m in critiques)
-        verdict = critique_of(critiques[-1][1]).verdict
+        verdict = critiques[-1][1].verdict
         assistant_right = not manipulated and verdict is truth_verdict
         first_right = s.first.form.verdict is truth_verdict
         final_right = s.judgment.form.verdict is truth_verdict
@@ -314,15 +324,13 @@ def _usage(
 
 
 def _point_validity(
-    workspace: Workspace, study_id: str, judged: list[ScoredJudgment]
+    seen: Seen, marks: dict[tuple[str, str, int], PointMark], judged: list[ScoredJudgment]
 ) -> PointValidity | None:
-    seen = assist_log.critiques_seen(workspace.db, study_id)
-    marks = review_log.marks_of_study(workspace.db, study_id)
     counts = Counter[str]()
     for s in judged:
         evaluator = s.judgment.evaluator_id
-        for event_id, response, _ in seen.get((evaluator, s.judgment.study_item_id), []):
-            for index, point in enumerate(critique_of(response).points):
+        for event_id, critique, _ in seen.get((evaluator, s.judgment.study_item_id), []):
+            for index, point in enumerate(critique.points):
                 claim = ReportedFlaw(point.severity, point.claim, lines=point.lines)
                 place = "at_plant" if s.planted and matches(claim, s.planted) else "elsewhere"
                 counts[place] += 1
