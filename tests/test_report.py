@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.cli.main import main
 from evalstudio.core.analysis.effect import Outcomes, cluster_robust
-from evalstudio.core.model import LineRange, Severity, Truth, Verdict
+from evalstudio.core.model import LineRange, Severity, Study, Truth, Verdict
 from evalstudio.core.review import Condition, JudgmentForm, PointMark, ReportedFlaw, Stage
 from evalstudio.services import evaluators, studies
 from evalstudio.services.report import build_report
@@ -231,26 +231,42 @@ def _logged_critique(
     return event_id
 
 
-def test_the_misleading_condition_splits_accuracy_and_counts_accepted_manipulations(
-    workspace: Workspace, tmp_path: Path
-) -> None:
-    records = [r for n in range(4) for r in pair(f"p{n}", prompt=f"Write add{n}.")]
+def _two_evaluator_study(
+    workspace: Workspace, tmp_path: Path, name: str, pairs: int, seed: int, options: str
+) -> tuple[Study, dict[str, bool]]:
+    """A study of `pairs` perturbation pairs for Ada and Bob, defined with the extra TOML
+    `options`; returns it and whether each of its items is the flawed twin."""
+    records = [r for n in range(pairs) for r in pair(f"p{n}", prompt=f"Write add{n}.")]
     write_jsonl(tmp_path / "tasks.jsonl", records)
     (tmp_path / "study.toml").write_text(
-        'name = "M"\ntasks = "tasks.jsonl"\nseed = 5\nevaluators = ["Ada", "Bob"]\n'
-        'conditions = ["misleading"]\nmisleading_p = 1.0\n',
+        f'name = "{name}"\ntasks = "tasks.jsonl"\nseed = {seed}\n'
+        f'evaluators = ["Ada", "Bob"]\n{options}',
         encoding="utf-8",
     )
     create_study(workspace, tmp_path / "study.toml")
-    study = studies.study_named(workspace, "M")
+    study = studies.study_named(workspace, name)
     truths = {c.id: c.truth for c in content.candidates_of_study(workspace.db, study.id)}
-    candidate_of = {i: c for c, i in content.item_ids_by_candidate(workspace.db, study.id).items()}
+    items = content.item_ids_by_candidate(workspace.db, study.id)
+    return study, {item: truths[candidate] is Truth.FLAWED for candidate, item in items.items()}
+
+
+def test_the_misleading_condition_splits_accuracy_and_counts_accepted_manipulations(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    study, flawed_item = _two_evaluator_study(
+        workspace,
+        tmp_path,
+        "M",
+        pairs=4,
+        seed=5,
+        options='conditions = ["misleading"]\nmisleading_p = 1.0\n',
+    )
     manipulated_right = honest_right = valid = 0
     for evaluator in evaluators.list_evaluators(workspace):
         session = ReviewSession(workspace, study, evaluator)
         for n, entry in enumerate(session.queue):
             item = entry.item.item_id
-            flawed = truths[candidate_of[item]] is Truth.FLAWED
+            flawed = flawed_item[item]
             manipulated = n % 2 == 0  # half the responses manipulated, half honest
             event = _logged_critique(workspace, evaluator.id, item, manipulated)
             if manipulated:
@@ -280,25 +296,20 @@ def test_the_misleading_condition_splits_accuracy_and_counts_accepted_manipulati
 def test_appropriate_reliance_counts_switches_to_right_and_staying_right(
     workspace: Workspace, tmp_path: Path
 ) -> None:
-    records = [r for n in range(4) for r in pair(f"p{n}", prompt=f"Write add{n}.")]
-    write_jsonl(tmp_path / "tasks.jsonl", records)
-    (tmp_path / "study.toml").write_text(
-        'name = "A"\ntasks = "tasks.jsonl"\nseed = 2\nevaluators = ["Ada", "Bob"]\n'
-        'conditions = ["assisted"]\ncommit_before_reveal = true\n',
-        encoding="utf-8",
+    study, flawed_item = _two_evaluator_study(
+        workspace,
+        tmp_path,
+        "A",
+        pairs=4,
+        seed=2,
+        options='conditions = ["assisted"]\ncommit_before_reveal = true\n',
     )
-    create_study(workspace, tmp_path / "study.toml")
-    study = studies.study_named(workspace, "A")
-    truths = {c.id: c.truth for c in content.candidates_of_study(workspace.db, study.id)}
-    candidate_of = {i: c for c, i in content.item_ids_by_candidate(workspace.db, study.id).items()}
     expected = [0, 0, 0, 0]
     for evaluator in evaluators.list_evaluators(workspace):
         session = ReviewSession(workspace, study, evaluator)
         for n, entry in enumerate(session.queue):
             item = entry.item.item_id
-            truth = (
-                Verdict.FLAWED if truths[candidate_of[item]] is Truth.FLAWED else Verdict.ACCEPTABLE
-            )
+            truth = Verdict.FLAWED if flawed_item[item] else Verdict.ACCEPTABLE
             wrong = Verdict.ACCEPTABLE if truth is Verdict.FLAWED else Verdict.FLAWED
             honest = n % 2 == 0
             said = truth if honest else wrong
@@ -329,24 +340,16 @@ def test_appropriate_reliance_counts_switches_to_right_and_staying_right(
 def test_critique_points_are_split_by_whether_they_point_at_the_planted_flaw(
     workspace: Workspace, tmp_path: Path
 ) -> None:
-    records = [r for n in range(3) for r in pair(f"p{n}", prompt=f"Write add{n}.")]
-    write_jsonl(tmp_path / "tasks.jsonl", records)
-    (tmp_path / "study.toml").write_text(
-        'name = "P"\ntasks = "tasks.jsonl"\nseed = 4\nevaluators = ["Ada", "Bob"]\n'
-        'conditions = ["assisted"]\n',
-        encoding="utf-8",
+    study, flawed_item = _two_evaluator_study(
+        workspace, tmp_path, "P", 3, 4, 'conditions = ["assisted"]\n'
     )
-    create_study(workspace, tmp_path / "study.toml")
-    study = studies.study_named(workspace, "P")
-    truths = {c.id: c.truth for c in content.candidates_of_study(workspace.db, study.id)}
-    candidate_of = {i: c for c, i in content.item_ids_by_candidate(workspace.db, study.id).items()}
     point = {"line_start": 2, "line_end": 2, "severity": "major", "claim": "line 2 subtracts"}
     flawed_items = correct_items = 0
     for evaluator in evaluators.list_evaluators(workspace):
         session = ReviewSession(workspace, study, evaluator)
         for entry in session.queue:
             item = entry.item.item_id
-            flawed = truths[candidate_of[item]] is Truth.FLAWED
+            flawed = flawed_item[item]
             critique = json.dumps({"points": [point], "verdict": "flawed"})
             event = _logged_critique(workspace, evaluator.id, item, False, critique)
             session.mark_point(item, event, 0, PointMark.VALID if flawed else PointMark.INVALID)
