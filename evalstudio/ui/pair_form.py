@@ -33,6 +33,7 @@ from evalstudio.render.safe_markdown import markdown_to_html
 from evalstudio.render.theme import Theme
 from evalstudio.services.perturbation import FlawSuggestion
 from evalstudio.ui.diff_view import DiffView
+from evalstudio.ui.labels import titled
 from evalstudio.ui.links import InertBrowser
 
 DIFF_DELAY_MS = 200  # the diff follows typing without recomputing it on every key
@@ -104,15 +105,15 @@ class PairForm(QWidget):
 
     def _layout(self) -> None:
         answers = QSplitter(Qt.Orientation.Horizontal)
-        answers.addWidget(_titled("Correct answer", self.correct))
+        answers.addWidget(titled("Correct answer", self.correct))
         self.flawed_title = QLabel()
-        answers.addWidget(_titled(self.flawed_title, self.flawed))
-        self.test_box = _titled("Pair test", self.test)
+        answers.addWidget(titled(self.flawed_title, self.flawed))
+        self.test_box = titled("Pair test", self.test)
         checks = QSplitter(Qt.Orientation.Horizontal)
-        checks.addWidget(_titled("Differences", self.diff))
+        checks.addWidget(titled("Differences", self.diff))
         checks.addWidget(self.test_box)
         parts = QSplitter(Qt.Orientation.Vertical)
-        parts.addWidget(_titled("Task", self.prompt))
+        parts.addWidget(titled("Task", self.prompt))
         parts.addWidget(answers)
         parts.addWidget(checks)
         parts.setStretchFactor(0, 1)
@@ -306,19 +307,6 @@ def _browser(name: str) -> InertBrowser:
     view.setAccessibleName(name)
     view.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # Tab goes to what the owner edits
     return view
-
-
-def _titled(title: str | QLabel, widget: QWidget) -> QWidget:
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(2)
-    label = title if isinstance(title, QLabel) else QLabel(title)
-    label.setStyleSheet("font-weight: bold;")
-    label.setBuddy(widget)
-    layout.addWidget(label)
-    layout.addWidget(widget, 1)
-    return box
 
 
 def _crlf_only(text: str) -> bool:

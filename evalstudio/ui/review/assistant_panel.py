@@ -28,6 +28,7 @@ from evalstudio.core.review import PointMark
 from evalstudio.render.safe_markdown import markdown_to_html
 from evalstudio.render.theme import LIGHT, Theme
 from evalstudio.services.assistance import critique_of
+from evalstudio.ui.labels import lines_text
 from evalstudio.ui.links import InertBrowser
 from evalstudio.ui.model_host import LiveResponse
 
@@ -353,11 +354,7 @@ def _question(event: AssistEvent) -> str | None:
 
 
 def _where(lines: LineRange | None) -> str:
-    if lines is None:
-        return "General"
-    if lines.start == lines.end:
-        return f"Line {lines.start}"
-    return f"Lines {lines.start}–{lines.end}"
+    return lines_text(lines).capitalize() if lines is not None else "General"
 
 
 def _critique_markdown(text: str, finished: bool) -> str:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from evalstudio.core.model import LineRange, Severity, Verdict
+from evalstudio.core.model import Severity, Verdict
 from evalstudio.core.review import (
     CONFIDENCE_RANGE,
     QUALITY_RANGE,
@@ -32,6 +32,7 @@ from evalstudio.core.review import (
     ReportedFlaw,
     Stage,
 )
+from evalstudio.ui.labels import lines_text
 
 # A chosen rating must stand out at a glance, in light and dark alike.
 _CHECKED = (
@@ -305,12 +306,8 @@ def _set_exclusive_checked(group: QButtonGroup, value: int | None) -> None:
 
 def _where(flaw: ReportedFlaw, source: str) -> str:
     if flaw.lines is not None:
-        return _lines(flaw.lines)
+        return lines_text(flaw.lines)
     if flaw.span is not None:
         quote = " ".join(source[flaw.span.start : flaw.span.end].split())
         return f"“{quote[:40]}…”" if len(quote) > 40 else f"“{quote}”"
     return "general"
-
-
-def _lines(lines: LineRange) -> str:
-    return f"line {lines.start}" if lines.start == lines.end else f"lines {lines.start}–{lines.end}"

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QInputDialog,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QSplitter,
@@ -38,6 +37,7 @@ from evalstudio.services.review import QueueEntry, ReviewSession, ReviewState
 from evalstudio.ui.activity import ActivityWatcher
 from evalstudio.ui.app_settings import AppSettings
 from evalstudio.ui.jobs import Jobs, Lane
+from evalstudio.ui.labels import titled
 from evalstudio.ui.links import InertBrowser
 from evalstudio.ui.model_host import LiveResponse, ModelHost
 from evalstudio.ui.review.assistant_panel import AssistantPanel
@@ -112,14 +112,14 @@ class ReviewView(QWidget):
 
         self.center = QSplitter(Qt.Orientation.Vertical)
         self.center.addWidget(self.task_tabs)
-        self.center.addWidget(_titled("Candidate answer", self.candidate))
+        self.center.addWidget(titled("Candidate answer", self.candidate, margin=2))
         self.center.setStretchFactor(1, 3)
         self.right = QSplitter(Qt.Orientation.Vertical)
-        self.assistant_box = _titled("Assistant", self.panel)
+        self.assistant_box = titled("Assistant", self.panel, margin=2)
         self.right.addWidget(self.assistant_box)
         self.right.addWidget(self.form)
         self.outer = QSplitter()
-        self.outer.addWidget(_titled("Your items", self.queue))
+        self.outer.addWidget(titled("Your items", self.queue, margin=2))
         self.outer.addWidget(self.center)
         self.outer.addWidget(self.right)
         self.outer.setStretchFactor(1, 3)
@@ -482,14 +482,3 @@ def _queue_label(row: int, entry: QueueEntry, done: bool) -> str:
     lines = entry.item.task_prompt.strip().splitlines()
     title = lines[0].lstrip("# ").replace("`", "").replace("**", "") if lines else ""
     return f"{'✓' if done else '  '} {row + 1:>3}. {title}"
-
-
-def _titled(title: str, widget: QWidget) -> QWidget:
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(2, 2, 2, 2)
-    label = QLabel(f"<b>{title}</b>")
-    label.setBuddy(widget)
-    layout.addWidget(label)
-    layout.addWidget(widget, 1)
-    return box

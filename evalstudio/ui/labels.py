@@ -1,0 +1,28 @@
+"""Small pieces of text and layout the windows share: a titled pane, a line range in words."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from evalstudio.core.model import LineRange
+
+
+def titled(title: str | QLabel, widget: QWidget, margin: int = 0) -> QWidget:
+    """`widget` under a bold title (a label that is also the widget's buddy)."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(margin, margin, margin, margin)
+    layout.setSpacing(2)
+    label = title if isinstance(title, QLabel) else QLabel(title)
+    label.setStyleSheet("font-weight: bold;")
+    label.setBuddy(widget)
+    layout.addWidget(label)
+    layout.addWidget(widget, 1)
+    return box
+
+
+def lines_text(lines: LineRange) -> str:
+    """ "line 3" or "lines 3–5"."""
+    if lines.start == lines.end:
+        return f"line {lines.start}"
+    return f"lines {lines.start}–{lines.end}"
