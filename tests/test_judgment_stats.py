@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from scipy.stats import norm
 
 from evalstudio.core.analysis.judgment_stats import (
     brier,
     confidence_probability,
+    d_prime,
     median_and_iqr,
+    rating_alpha,
+    reliability,
+    spread,
     verdict_alpha,
 )
 
@@ -44,3 +49,34 @@ def test_krippendorff_alpha_of_verdicts_matches_the_coincidence_matrix_by_hand()
 def test_alpha_is_undefined_without_shared_items_or_without_variation() -> None:
     assert verdict_alpha([("A", "i1", True), ("B", "i2", False)]) is None
     assert verdict_alpha([("A", "i1", True), ("B", "i1", True)]) is None
+
+
+def test_ordinal_alpha_of_ratings_weighs_near_disagreements_less_than_far_ones() -> None:
+    near = [("A", "i1", 6), ("B", "i1", 7), ("A", "i2", 2), ("B", "i2", 2), ("A", "i3", 4)]
+    far = [("A", "i1", 1), ("B", "i1", 7), ("A", "i2", 2), ("B", "i2", 2), ("A", "i3", 4)]
+    assert rating_alpha(near) is not None and rating_alpha(far) is not None
+    assert rating_alpha(near) > rating_alpha(far)  # type: ignore[operator]
+    # Two items rated (1, 1) and (2, 3): values 1 (n=2), 2 (n=1), 3 (n=1), n = 4. Ordinal
+    # distance δ²(c, k) = (n_c + … + n_k − (n_c + n_k) / 2)²: δ²(1,2) = 2.25, δ²(1,3) = 6.25,
+    # δ²(2,3) = 1. D_o = (o23 + o32) · 1 / n = 0.5; D_e = 2 (2·2.25 + 2·6.25 + 1) / (n (n − 1))
+    # = 3; alpha = 1 − D_o / D_e.
+    ratings = [("A", "x", 1), ("B", "x", 1), ("A", "y", 2), ("B", "y", 3)]
+    assert rating_alpha(ratings) == pytest.approx(1 - 0.5 / 3)
+
+
+def test_reliability_curve_is_the_share_right_at_each_confidence_level() -> None:
+    curve = reliability([5, 5, 5, 5, 3, 3, 1], [True, True, True, False, True, False, False])
+    assert curve == [(1, 1, 0.0), (3, 2, 0.5), (5, 4, 0.75)]
+
+
+def test_d_prime_with_the_log_linear_correction_by_hand() -> None:
+    # hits 8 of 10 → (8.5 / 11); false alarms 1 of 10 → (1.5 / 11).
+    expected = norm.ppf(8.5 / 11) - norm.ppf(1.5 / 11)
+    assert d_prime(8, 10, 1, 10) == pytest.approx(expected)
+    assert d_prime(10, 10, 0, 10) is not None  # perfect: still finite
+    assert d_prime(3, 0, 1, 4) is None
+
+
+def test_spread_is_the_box_plot_percentiles() -> None:
+    assert spread(list(range(101))) == (5.0, 25.0, 50.0, 75.0, 95.0)
+    assert spread([]) is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from statistics import NormalDist
 
 import pytest
 from builders import pair, write_jsonl
@@ -13,11 +14,12 @@ from click.testing import CliRunner
 from PySide6.QtCore import QSettings, QUrl
 from PySide6.QtGui import QTextDocument
 from pytestqt.qtbot import QtBot
+from study_builders import two_evaluator_study
 
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.cli.main import main
 from evalstudio.core.analysis.effect import Outcomes, cluster_robust
-from evalstudio.core.model import LineRange, Severity, Study, Truth, Verdict
+from evalstudio.core.model import LineRange, Severity, Verdict
 from evalstudio.core.review import Condition, JudgmentForm, PointMark, ReportedFlaw, Stage
 from evalstudio.services import evaluators, studies
 from evalstudio.services.report import build_report
@@ -27,7 +29,7 @@ from evalstudio.services.study_setup import create_study
 from evalstudio.services.workspace import Workspace
 from evalstudio.store import assist_log, content
 from evalstudio.ui.main_window import MainWindow
-from evalstudio.ui.report_view import FIGURE
+from evalstudio.ui.report_view import figure_resource
 
 NAMES = ["Ada", "Bob", "Cy", "Di", "Ed", "Flo"]
 AT_PLANT = ReportedFlaw(Severity.MAJOR, "subtracts", lines=LineRange(2, 2))
@@ -86,6 +88,20 @@ def test_rates_and_the_effect_match_hand_counts(workspace: Workspace, tmp_path: 
         total = caught + missed + alarms + passes
         assert rates.accuracy == pytest.approx((caught + passes) / total)
         assert rates.judgments == total
+        # Every "flawed" verdict named the plant, so sensitivity is the detection rate here.
+        assert rates.sensitivity == pytest.approx(caught / (caught + missed))
+        assert rates.specificity == pytest.approx(passes / (alarms + passes))
+        z = NormalDist().inv_cdf
+        hit, alarm = (caught + 0.5) / (caught + missed + 1), (alarms + 0.5) / (alarms + passes + 1)
+        assert rates.d_prime == pytest.approx(z(hit) - z(alarm))
+        # Every judgment said confidence 3 (75%): one point on the reliability curve.
+        (level,) = rates.calibration
+        assert (level.confidence, level.stated, level.judged) == (3, 0.75, total)
+        assert level.right_share == pytest.approx(rates.accuracy)
+        assert rates.brier == pytest.approx(
+            ((caught + passes) * 0.25**2 + (missed + alarms) * 0.75**2) / total
+        )
+        assert rates.unplanted_flaws == alarms  # the flaw reported on each false alarm
     assisted, unassisted = report.conditions["assisted"], report.conditions["unassisted"]
     assert assisted.detection_rate == 1.0 and 0 < unassisted.detection_rate < 1
     # The splits add up to the conditions they split.
@@ -102,7 +118,7 @@ def test_rates_and_the_effect_match_hand_counts(workspace: Workspace, tmp_path: 
     assert effect.effect.difference == pytest.approx(1.0 - unassisted.detection_rate)
     assert effect.effect.difference_ci is not None and effect.effect.difference_ci.low > 0
     assert effect.p_value < 0.05
-    assert report.reveal is None and report.gold is None
+    assert report.reveal == {} and report.gold is None
     assert report.usage["assisted"].items_with_help == 0  # nobody asked for help here
 
 
@@ -130,13 +146,17 @@ def test_the_effect_is_the_analysis_of_the_same_judgments(
 def test_change_after_reveal_counts_moves_toward_and_away_from_the_truth(
     workspace: Workspace, tmp_path: Path
 ) -> None:
-    _run_study(workspace, tmp_path, commit_first=True)
-    reveal = build_report(workspace, "R").reveal
-    assert reveal is not None
+    _, counts = _run_study(workspace, tmp_path, commit_first=True)
+    (condition, reveal), *others = build_report(workspace, "R").reveal.items()
+    assert condition == "assisted" and not others  # unassisted items take no first verdict
     # First verdicts were all "acceptable": every final "flawed" on a flawed twin moved toward
-    # the truth, every final "flawed" on a correct twin (pair 9) away from it.
-    assert reveal.changed == reveal.toward_truth + reveal.away_from_truth
-    assert reveal.toward_truth > 0 and reveal.away_from_truth > 0
+    # the truth, every final "flawed" on a correct twin (pair 9) away from it, the other
+    # correct twins kept a right verdict.
+    assert reveal.toward_truth == counts[("assisted", "flawed", True)] > 0
+    assert reveal.away_from_truth == counts[("assisted", "correct", True)] > 0
+    assert reveal.stayed_right == counts[("assisted", "correct", False)] > 0
+    assert reveal.stayed_wrong == 0
+    assert reveal.judged_twice == sum(n for key, n in counts.items() if key[0] == "assisted")
 
 
 def test_report_json_holds_every_number_with_a_format_version(
@@ -168,11 +188,11 @@ def test_the_html_report_is_one_offline_file_with_the_json_s_numbers(
     assert result.exit_code == 0, result.output
     text = page.read_text(encoding="utf-8")
     data = json.loads(numbers.read_text(encoding="utf-8"))
-    assert "data:image/png;base64," in text  # the figure is inside
+    assert text.count("data:image/png;base64,") == 3  # rates, time, per evaluator: inside
     assert "src='http" not in text and 'src="http' not in text and "<script" not in text
     assert "default-src 'none'" in text  # and the page may fetch nothing
     for name, rates in data["conditions"].items():
-        assert f"<td>{name}</td><td>{rates['judgments']}</td>" in text
+        assert f"<td class='name'>{name}</td><td>{rates['judgments']}</td>" in text
         assert f"<td>{rates['detection_rate']:.0%}</td>" in text
     effect = data["effects"][0]["effect"]
     assert f"<td>{effect['difference']:+.1%}</td>" in text
@@ -201,8 +221,12 @@ def test_the_in_app_report_shows_the_json_s_numbers(
         assert f"{rates['detection_rate']:.0%}" in text
         assert f"{rates['false_alarm_rate']:.0%}" in text
     assert f"{data['effects'][0]['effect']['difference']:+.1%}" in text
-    image = view.view.document().resource(QTextDocument.ResourceType.ImageResource, QUrl(FIGURE))
-    assert image is not None and not image.isNull()  # the figure, given to the view
+    document = view.view.document()
+    for name in ("detection", "time", "evaluators"):  # the figures, given to the view
+        image = document.resource(
+            QTextDocument.ResourceType.ImageResource, QUrl(figure_resource(name))
+        )
+        assert image is not None and not image.isNull(), name
     window.close()
 
 
@@ -231,29 +255,10 @@ def _logged_critique(
     return event_id
 
 
-def _two_evaluator_study(
-    workspace: Workspace, tmp_path: Path, name: str, pairs: int, seed: int, options: str
-) -> tuple[Study, dict[str, bool]]:
-    """A study of `pairs` perturbation pairs for Ada and Bob, defined with the extra TOML
-    `options`; returns it and whether each of its items is the flawed twin."""
-    records = [r for n in range(pairs) for r in pair(f"p{n}", prompt=f"Write add{n}.")]
-    write_jsonl(tmp_path / "tasks.jsonl", records)
-    (tmp_path / "study.toml").write_text(
-        f'name = "{name}"\ntasks = "tasks.jsonl"\nseed = {seed}\n'
-        f'evaluators = ["Ada", "Bob"]\n{options}',
-        encoding="utf-8",
-    )
-    create_study(workspace, tmp_path / "study.toml")
-    study = studies.study_named(workspace, name)
-    truths = {c.id: c.truth for c in content.candidates_of_study(workspace.db, study.id)}
-    items = content.item_ids_by_candidate(workspace.db, study.id)
-    return study, {item: truths[candidate] is Truth.FLAWED for candidate, item in items.items()}
-
-
 def test_the_misleading_condition_splits_accuracy_and_counts_accepted_manipulations(
     workspace: Workspace, tmp_path: Path
 ) -> None:
-    study, flawed_item = _two_evaluator_study(
+    study, flawed_item = two_evaluator_study(
         workspace,
         tmp_path,
         "M",
@@ -296,7 +301,7 @@ def test_the_misleading_condition_splits_accuracy_and_counts_accepted_manipulati
 def test_appropriate_reliance_counts_switches_to_right_and_staying_right(
     workspace: Workspace, tmp_path: Path
 ) -> None:
-    study, flawed_item = _two_evaluator_study(
+    study, flawed_item = two_evaluator_study(
         workspace,
         tmp_path,
         "A",
@@ -313,16 +318,22 @@ def test_appropriate_reliance_counts_switches_to_right_and_staying_right(
             wrong = Verdict.ACCEPTABLE if truth is Verdict.FLAWED else Verdict.FLAWED
             honest = n % 2 == 0
             said = truth if honest else wrong
-            critique = json.dumps({"points": [], "verdict": said.value})
+            # An honest "flawed" points at the planted line 2, or (every other time) at line
+            # 1: the right verdict for the wrong reason, which does not count as right.
+            line = 2 if n % 4 == 0 else 1
+            point = {"line_start": line, "line_end": line, "severity": "major", "claim": "x"}
+            points = [point] if said is Verdict.FLAWED else []
+            critique = json.dumps({"points": points, "verdict": said.value})
             _logged_critique(workspace, evaluator.id, item, not honest, critique)
             first = Verdict.ACCEPTABLE  # right on correct twins, wrong on flawed ones
             final = said  # follows the assistant
             session.submit(item, Stage.FIRST, JudgmentForm(first, None, 3))
             session.submit(item, Stage.FINAL, JudgmentForm(final, 4, 3))
-            if first is not truth and honest:
+            assistant_right = honest and (truth is Verdict.ACCEPTABLE or line == 2)
+            if first is not truth and assistant_right:
                 expected[0] += 1
                 expected[1] += final is truth
-            elif first is truth and not honest:
+            elif first is truth and not assistant_right:
                 expected[2] += 1
                 expected[3] += final is truth
     reliance = build_report(workspace, "A").reliance
@@ -340,7 +351,7 @@ def test_appropriate_reliance_counts_switches_to_right_and_staying_right(
 def test_critique_points_are_split_by_whether_they_point_at_the_planted_flaw(
     workspace: Workspace, tmp_path: Path
 ) -> None:
-    study, flawed_item = _two_evaluator_study(
+    study, flawed_item = two_evaluator_study(
         workspace, tmp_path, "P", 3, 4, 'conditions = ["assisted"]\n'
     )
     point = {"line_start": 2, "line_end": 2, "severity": "major", "claim": "line 2 subtracts"}

@@ -35,13 +35,19 @@ def test_touching_the_planted_range_at_one_end_counts_and_next_to_it_does_not() 
 def test_a_flawed_verdict_without_a_located_flaw_is_a_verdict_only_hit() -> None:
     general = ReportedFlaw(Severity.MAJOR, "something is off")
     scored = score(Verdict.FLAWED, (general,), Truth.FLAWED, PLANTED_CODE)
-    assert scored.score is Score.VERDICT_ONLY and scored.unplanted == (general,)
+    assert scored.score is Score.VERDICT_ONLY and scored.unplanted == (0,)
     assert score(Verdict.FLAWED, (), Truth.FLAWED, PLANTED_CODE).score is Score.VERDICT_ONLY
 
 
 def test_an_acceptable_verdict_on_a_flawed_twin_is_a_miss_even_with_the_right_flaw() -> None:
     scored = score(Verdict.ACCEPTABLE, (_flaw((4, 4)),), Truth.FLAWED, PLANTED_CODE)
     assert scored.score is Score.MISS
+
+
+def test_unplanted_names_the_positions_of_the_flaws_away_from_the_plant() -> None:
+    flaws = (_flaw((9, 9)), _flaw((5, 5)), _flaw((1, 2)))
+    scored = score(Verdict.FLAWED, flaws, Truth.FLAWED, PLANTED_CODE)
+    assert scored.score is Score.CATCH and scored.unplanted == (0, 2)
 
 
 def test_text_flaws_match_by_overlapping_characters() -> None:
@@ -55,7 +61,7 @@ def test_text_flaws_match_by_overlapping_characters() -> None:
 def test_on_a_correct_twin_a_flawed_verdict_is_a_false_alarm_and_every_flaw_unplanted() -> None:
     flaws = (_flaw((4, 5)),)
     alarm = score(Verdict.FLAWED, flaws, Truth.CORRECT, None)
-    assert alarm.score is Score.FALSE_ALARM and alarm.unplanted == flaws
+    assert alarm.score is Score.FALSE_ALARM and alarm.unplanted == (0,)
     assert score(Verdict.ACCEPTABLE, (), Truth.CORRECT, None).score is Score.CORRECT_PASS
 
 

@@ -10,6 +10,7 @@ import click
 from evalstudio import __version__
 from evalstudio.cli.assist_commands import assist, pregen
 from evalstudio.cli.context import CliState, with_workspace
+from evalstudio.cli.flaw_commands import flaws_group
 from evalstudio.cli.owner_commands import owner_group
 from evalstudio.cli.pair_commands import pair
 from evalstudio.cli.report_command import report
@@ -117,3 +118,4 @@ main.add_command(pair)
 main.add_command(owner_group)
 main.add_command(simulate)
 main.add_command(report)
+main.add_command(flaws_group)

@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
+from evalstudio.cli.assist_commands import model_options
 from evalstudio.cli.context import with_workspace
+from evalstudio.services import studies
+from evalstudio.services.assistance import Assistant
+from evalstudio.services.backends import model_settings
+from evalstudio.services.model_side import ModelSide, measure_model_side
 from evalstudio.services.report import build_report, report_page
 from evalstudio.services.workspace import Workspace
 
@@ -27,15 +33,31 @@ from evalstudio.services.workspace import Workspace
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report as one HTML file (figures inside; opens offline).",
 )
+@click.option(
+    "--model-side",
+    is_flag=True,
+    help="Also measure the model's side on the study's pairs: discrimination (yes/no "
+    "scores of both twins) against critique catch. Runs the model (the --model options).",
+)
+@model_options
 @with_workspace
 def report(
-    workspace: Workspace, study_name: str, json_path: Path | None, html_path: Path | None
+    workspace: Workspace,
+    study_name: str,
+    json_path: Path | None,
+    html_path: Path | None,
+    model_side: bool,
+    **model: Any,
 ) -> None:
     """Detection and false-alarm rates per condition, the effect of assistance (difference
-    and ratio with 95% two-way cluster-robust intervals, permutation p), change after reveal."""
+    and ratio with 95% two-way cluster-robust intervals, permutation p), change after reveal,
+    reliance, agreement, calibration, unplanted flaws; with --model-side, the model's own
+    discriminator–critique gap."""
     if json_path is None and html_path is None:
         raise click.UsageError("say where: --json FILE, --html FILE, or both")
     found = build_report(workspace, study_name)
+    if model_side:
+        found = found.with_model_side(_measure(workspace, study_name, model))
     for effect in found.effects:
         e = effect.effect
         ci = e.difference_ci
@@ -53,3 +75,28 @@ def report(
         page, _ = report_page(found, stamp)
         html_path.write_text(page, encoding="utf-8")
         click.echo(f"Wrote {html_path}.")
+
+
+def _measure(workspace: Workspace, study_name: str, model: dict[str, Any]) -> ModelSide:
+    study = studies.study_named(workspace, study_name)
+    assistant = Assistant.start(workspace, model_settings(**model))
+    try:
+        with click.progressbar(length=1, label="Measuring the model's side") as bar:
+
+            def progress(done: int, total: int) -> None:
+                bar.length = max(total, 1)
+                bar.update(done - bar.pos)
+
+            measured = measure_model_side(assistant, study.id, on_pair=progress)
+    finally:
+        assistant.close()
+    for failure in measured.failed:
+        click.echo(f"left out: {failure}", err=True)
+    side = measured.summary()
+    if side["gap"] is not None:
+        click.echo(
+            f"model side ({measured.model}, {len(measured.pairs)} pairs): discrimination "
+            f"{side['discrimination']:.0%}, critique catch {side['critique_catch']:.0%}, "
+            f"gap {side['gap']:+.0%}"
+        )
+    return measured

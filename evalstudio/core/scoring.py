@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from evalstudio.core.assistance import Critique, CritiquePoint
 from evalstudio.core.model import PlantedFlaw, Truth, Verdict
 from evalstudio.core.review import ReportedFlaw
 
@@ -23,7 +24,7 @@ class Score(StrEnum):
 @dataclass(frozen=True)
 class Scored:
     score: Score
-    unplanted: tuple[ReportedFlaw, ...]  # for the owner to review: real or not
+    unplanted: tuple[int, ...]  # positions of reported flaws away from the plant: real or not?
 
 
 def matches(flaw: ReportedFlaw, planted: PlantedFlaw) -> bool:
@@ -47,9 +48,28 @@ def score(
         return Scored(Score.UNSCORED, ())
     if truth is Truth.CORRECT:
         outcome = Score.FALSE_ALARM if verdict is Verdict.FLAWED else Score.CORRECT_PASS
-        return Scored(outcome, flaws)
-    at_plant = tuple(f for f in flaws if planted is not None and matches(f, planted))
-    unplanted = tuple(f for f in flaws if f not in at_plant)
+        return Scored(outcome, tuple(range(len(flaws))))
+    unplanted = tuple(i for i, f in enumerate(flaws) if planted is None or not matches(f, planted))
     if verdict is Verdict.ACCEPTABLE:
         return Scored(Score.MISS, unplanted)
-    return Scored(Score.CATCH if at_plant else Score.VERDICT_ONLY, unplanted)
+    caught = len(unplanted) < len(flaws)
+    return Scored(Score.CATCH if caught else Score.VERDICT_ONLY, unplanted)
+
+
+def point_at_plant(point: CritiquePoint, planted: PlantedFlaw) -> bool:
+    """A critique point is at the planted flaw when its lines overlap the planted lines (the
+    catch rule; critique points carry lines only, so a text passage is never pointed at)."""
+    return matches(ReportedFlaw(point.severity, point.claim, lines=point.lines), planted)
+
+
+def critique_right(critique: Critique, truth: Truth, planted: PlantedFlaw | None) -> bool:
+    """Whether a critique was right about the item: its verdict matches the truth and, on a
+    flawed twin whose plant has lines, one of its points is at them (a "flawed" said for the
+    wrong reason is not right). Text plants are judged by the verdict alone."""
+    if truth is Truth.CORRECT:
+        return critique.verdict is Verdict.ACCEPTABLE
+    if critique.verdict is not Verdict.FLAWED:
+        return False
+    if planted is None or planted.lines is None:
+        return True
+    return any(point_at_plant(p, planted) for p in critique.points)

@@ -4,29 +4,57 @@ from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 76rem; margin: 2rem auto; padding: 0 1rem;
        color: #1d1d1f; line-height: 1.45; }
-h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
-table { margin: 0.5rem 0; font-size: 0.92rem; }
-th, td { padding: 0.3rem 0.8rem; border-bottom: 1px solid #ddd; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-.muted { color: #666; font-size: 0.9rem; } img { max-width: 100%; }
+h1 { font-size: 1.6rem; margin-bottom: 4px; } h2 { font-size: 1.2rem; margin-top: 28px; }
+table { margin: 8px 0; font-size: 0.92rem; }
+th, td { padding: 5px 12px; border-bottom: 1px solid #ddd; text-align: right; }
+.name { text-align: left; white-space: nowrap; }
+.muted { color: #666; font-size: 0.9rem; } img { max-width: 100%; height: auto; }
+.figure { line-height: 100%; }  /* Qt would scale an image's line by the body's */
 .lead { font-size: 1.1rem; background: #f3f6fa; padding: 0.8rem 1rem; border-radius: 6px; }
 """
 
 
+_FIGURE_ALT = {
+    "detection": "Rates per condition and the effect of assistance",
+    "time": "Time per item and calibration per condition",
+    "evaluators": "Detection per evaluator with and without the assistant",
+    "reveal": "Verdicts before and after the assistance was revealed",
+}
+UNPLANTED_ROWS = 25  # the items with the most unplanted flaws; the JSON has every item
+
+
 def report_html(
     report: dict[str, Any],
-    figure_png: bytes | None,
+    figures: dict[str, bytes],
     generated_at: str,
-    figure_src: str | None = None,
+    figure_src: Callable[[str], str] | None = None,
 ) -> str:
-    """The report; every text from the study (names) is escaped. The figure is embedded as a
-    data: URI, or referred to as `figure_src` (a resource the app's view provides)."""
+    """The report; every text from the study (names) is escaped. Each figure is embedded as a
+    data: URI, or referred to as `figure_src(name)` (a resource the app's view provides)."""
     esc = html.escape
+
+    def figure(name: str) -> list[str]:
+        if name not in figures:
+            return []
+        src = (
+            figure_src(name)
+            if figure_src
+            else "data:image/png;base64," + base64.b64encode(figures[name]).decode("ascii")
+        )
+        # The PNG's own size (its IHDR header): Qt's view lays an image out by it, a browser
+        # keeps the aspect ratio when the page is narrower (height: auto).
+        width, height = (int.from_bytes(figures[name][at : at + 4], "big") for at in (16, 20))
+        return [
+            f"<p class='figure'><img alt='{_FIGURE_ALT[name]}' src='{src}' width='{width}' "
+            f"height='{height}'></p>"
+        ]
+
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
@@ -38,11 +66,10 @@ def report_html(
         f"format {report['format_version']}</p>",
     ]
     parts += _headline(report)
-    if figure_png:
-        data = base64.b64encode(figure_png).decode("ascii")
-        src = figure_src or f"data:image/png;base64,{data}"
-        parts.append(f"<p><img alt='Rates per condition and effects' src='{src}'></p>")
+    parts += figure("detection")
     parts += _conditions(report["conditions"])
+    parts += _signal_table(report["conditions"])
+    parts += figure("time")
     parts += _effects(report["effects"])
     for key, title in (
         ("by_evaluator", "Per evaluator"),
@@ -51,26 +78,44 @@ def report_html(
     ):
         if report.get(key):
             parts += _conditions(report[key], title)
-    if report.get("reveal"):
-        r = report["reveal"]
-        parts.append("<h2>Change after reveal</h2>")
+            if key == "by_evaluator":
+                parts += figure("evaluators")
+    parts += _reveal(report["reveal"])
+    parts += figure("reveal")
+    parts += _assistance(report)
+    parts += _agreement(report)
+    parts += _unplanted(report["unplanted"])
+    if report.get("model_side"):
+        parts += _model_side(report["model_side"])
+    if report.get("gold"):
+        parts += _conditions({"gold": report["gold"]}, "Gold items (attention checks)")
+    parts.append(
+        "<p class='muted'>Catch: verdict “flawed” and a reported flaw at the planted lines or "
+        "passage. Intervals: two-way cluster-robust (Cameron–Gelbach–Miller) t intervals over "
+        "evaluators and items; the conservative two-way bootstrap (evaluators and items "
+        "resampled, 2,000 times) in the rows marked “bootstrap”; p: condition labels permuted "
+        "within evaluator. docs/report.md says what every number counts.</p>"
+    )
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _reveal(reveal: dict[str, Any]) -> list[str]:
+    if not reveal:
+        return []
+    parts = ["<h2>Change after reveal</h2>"]
+    for condition, r in reveal.items():
         parts.append(
-            f"<p>Of {r['judged_twice']} judgments with a first verdict, {r['changed']} changed "
-            f"after the assistance: {r['toward_truth']} toward the truth, "
-            f"{r['away_from_truth']} away from it.</p>"
+            f"<p>{html.escape(condition).capitalize()}: of {r['judged_twice']} judgments with a "
+            f"first verdict, {r['changed']} changed after the assistance — "
+            f"{r['toward_truth']} toward the truth, {r['away_from_truth']} away from it; "
+            f"{r['stayed_right']} kept a right verdict, {r['stayed_wrong']} a wrong one.</p>"
         )
-    if report.get("misleading"):
-        m = report["misleading"]
-        parts.append("<h2>The misleading assistant</h2>")
-        parts.append(
-            f"<p>Right verdicts after a manipulated response: "
-            f"{_pct(m['accuracy_after_manipulation'])} of {m['judged_after_manipulation']}; "
-            f"after honest responses only: {_pct(m['accuracy_after_honest'])} of "
-            f"{m['judged_after_honest']}. Manipulated critique points marked valid: "
-            f"{m['manipulated_points_marked_valid']} of "
-            f"{m['manipulated_points_marked_valid'] + m['manipulated_points_marked_invalid']} "
-            f"marked (over-reliance {_pct(m['over_reliance'])}).</p>"
-        )
+    return parts
+
+
+def _assistance(report: dict[str, Any]) -> list[str]:
+    parts = _misleading(report["misleading"]) if report.get("misleading") else []
     if report.get("reliance"):
         r = report["reliance"]
         parts.append("<h2>Appropriate reliance</h2>")
@@ -81,10 +126,12 @@ def report_html(
             f"first verdict was right and the assistant wrong, {_pct(r['rsr'])} kept it "
             f"({r['stayed_right']} of {r['first_right_assistant_wrong']}, RSR).</p>"
         )
+    if report.get("usage"):
+        parts.append("<h2>Use of the assistant</h2>")
     for condition, u in (report.get("usage") or {}).items():
         kinds = ", ".join(f"{k}: {v:.1f}" for k, v in u["requests_per_item"].items()) or "none"
         parts.append(
-            f"<p>Assistance used ({html.escape(condition)}): on {u['items_with_help']} of "
+            f"<p>{html.escape(condition).capitalize()}: help on {u['items_with_help']} of "
             f"{u['items']} items; requests per item — {html.escape(kinds)}; "
             f"{u['tokens_per_item']:.0f} tokens per item.</p>"
         )
@@ -97,22 +144,88 @@ def report_html(
             f"{pt['elsewhere']} (marked valid {pt['elsewhere_valid']}, invalid "
             f"{pt['elsewhere_invalid']}) — on a flawed twin these may still be real flaws.</p>"
         )
-    if report.get("verdict_alpha") is not None:
-        parts.append(
-            "<p>Agreement between evaluators on the items they share (Krippendorff's alpha, "
-            f"verdicts): {report['verdict_alpha']:.2f}.</p>"
-        )
-    if report.get("gold"):
-        parts += _conditions({"gold": report["gold"]}, "Gold items (attention checks)")
+    return parts
+
+
+def _misleading(m: dict[str, Any]) -> list[str]:
+    parts = ["<h2>The misleading assistant</h2>"]
+    if not (m["judged_after_manipulation"] or m["judged_after_honest"]):
+        parts.append("<p>No judgment in this condition followed a response of the assistant.</p>")
+        return parts
+    marked = m["manipulated_points_marked_valid"] + m["manipulated_points_marked_invalid"]
     parts.append(
-        "<p class='muted'>Catch: verdict “flawed” and a reported flaw at the planted lines or "
-        "passage. Intervals: two-way cluster-robust (Cameron–Gelbach–Miller) t intervals over "
-        "evaluators and items; the conservative two-way bootstrap (evaluators and items "
-        "resampled, 2,000 times) in the rows marked “bootstrap”; p: condition labels permuted "
-        "within evaluator.</p>"
+        f"<p>Right verdicts after a manipulated response: "
+        f"{_pct(m['accuracy_after_manipulation'])} of {m['judged_after_manipulation']}; "
+        f"after honest responses only: {_pct(m['accuracy_after_honest'])} of "
+        f"{m['judged_after_honest']}. Manipulated critique points marked valid: "
+        f"{m['manipulated_points_marked_valid']} of {marked} marked "
+        f"(over-reliance {_pct(m['over_reliance'])}).</p>"
     )
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    return parts
+
+
+def _agreement(report: dict[str, Any]) -> list[str]:
+    said = [
+        f"{what} {report[key]:.2f}"
+        for key, what in (("verdict_alpha", "verdicts"), ("rating_alpha", "quality ratings"))
+        if report.get(key) is not None
+    ]
+    if not said:
+        return []
+    return [
+        "<h2>Agreement</h2><p>Between evaluators on the items they share (Krippendorff's "
+        f"alpha; nominal for verdicts, ordinal for ratings): {', '.join(said)}.</p>"
+    ]
+
+
+def _unplanted(items: list[dict[str, Any]]) -> list[str]:
+    if not items:
+        return []
+    reported = sum(i["reported"] for i in items)
+    real = sum(i["real"] for i in items)
+    reviewed = sum(i["reviewed"] for i in items)
+    rows = [
+        "<h2>Unplanted flaws</h2>",
+        f"<p>Evaluators reported {reported} flaws that match nothing planted, on {len(items)} "
+        f"items; the owner reviewed {reviewed} and marked {real} real "
+        "(Owner › Unplanted flaws, or <code>evalstudio flaws</code>).</p>",
+        _table(
+            ("item", "twin", "reported", "reviewed", "real"),
+            (
+                (
+                    html.escape(i["item"]),
+                    html.escape(i["truth"]),
+                    i["reported"],
+                    i["reviewed"],
+                    i["real"],
+                )
+                for i in items[:UNPLANTED_ROWS]
+            ),
+        ),
+    ]
+    if len(items) > UNPLANTED_ROWS:
+        rows.append(f"<p class='muted'>…and {len(items) - UNPLANTED_ROWS} more (JSON).</p>")
+    return rows
+
+
+def _model_side(side: dict[str, Any]) -> list[str]:
+    ci = side["gap_ci"]
+    interval = f" (95% CI {ci['low']:+.0%} to {ci['high']:+.0%})" if ci else ""
+    gap = "—" if side["gap"] is None else f"{side['gap']:+.0%}"
+    rows = [
+        "<h2>The model's side</h2>",
+        f"<p>On {len(side['pairs'])} of the study's pairs, <b>{html.escape(side['model'])}</b> "
+        f"scored the flawed twin as more likely flawed than its correct twin "
+        f"{_pct(side['discrimination'])} of the time (discrimination); its critique of the "
+        f"flawed twin said “flawed” at the planted lines {_pct(side['critique_catch'])} of the "
+        f"time (critique catch). Gap: {gap}{interval} — what the model tells apart but does "
+        "not say.</p>",
+    ]
+    if side["failed"]:
+        rows.append(
+            f"<p class='muted'>Left out: {len(side['failed'])} pairs whose requests failed.</p>"
+        )
+    return rows
 
 
 def _pct(value: float | None) -> str:
@@ -145,26 +258,60 @@ _CONDITION_HEADERS = (
     "correct twins",
     "false alarms",
     "accuracy",
-    "Brier",
-    "time (median)",
 )
 
 
 def _conditions(conditions: dict[str, Any], title: str = "Rates per condition") -> list[str]:
-    headers = "".join(f"<th>{h}</th>" for h in _CONDITION_HEADERS)
-    rows = [f"<h2>{html.escape(title)}</h2><table cellpadding='6'><tr>{headers}</tr>"]
-    for name, c in conditions.items():
-        brier = "—" if c["brier"] is None else f"{c['brier']:.3f}"
-        time = "—" if c["active_median_s"] is None else f"{c['active_median_s']:.0f} s"
-        rows.append(
-            f"<tr><td>{html.escape(name)}</td><td>{c['judgments']}</td>"
-            f"<td>{c['flawed_judged']}</td><td>{c['catches']}</td><td>{c['verdict_only']}</td>"
-            f"<td>{_pct(c['detection_rate'])}</td><td>{c['correct_judged']}</td>"
-            f"<td>{_pct(c['false_alarm_rate'])}</td><td>{_pct(c['accuracy'])}</td>"
-            f"<td>{brier}</td><td>{time}</td></tr>"
+    rows = (
+        (
+            html.escape(name),
+            c["judgments"],
+            c["flawed_judged"],
+            c["catches"],
+            c["verdict_only"],
+            _pct(c["detection_rate"]),
+            c["correct_judged"],
+            _pct(c["false_alarm_rate"]),
+            _pct(c["accuracy"]),
         )
-    rows.append("</table>")
-    return rows
+        for name, c in conditions.items()
+    )
+    return [f"<h2>{html.escape(title)}</h2>", _table(_CONDITION_HEADERS, rows)]
+
+
+_SIGNAL_HEADERS = (
+    "condition",
+    "sensitivity",
+    "specificity",
+    "d′",
+    "Brier",
+    "time (median)",
+    "time (IQR)",
+    "unplanted flaws",
+    "marked real",
+)
+
+
+def _signal_table(conditions: dict[str, Any]) -> list[str]:
+    rows = (
+        (
+            html.escape(name),
+            _pct(c["sensitivity"]),
+            _pct(c["specificity"]),
+            _num(c["d_prime"], ".2f"),
+            _num(c["brier"], ".3f"),
+            _num(c["active_median_s"], ".0f", " s"),
+            _num(c["active_iqr_s"], ".0f", " s"),
+            c["unplanted_flaws"],
+            f"{c['unplanted_real']} of {c['unplanted_reviewed']} reviewed",
+        )
+        for name, c in conditions.items()
+    )
+    return ["<h2>Verdicts, confidence and time</h2>", _table(_SIGNAL_HEADERS, rows)]
+
+
+def _num(value: float | None, spec: str, unit: str = "") -> str:
+    return "—" if value is None else f"{value:{spec}}{unit}"
 
 
 def _effects(effects: list[dict[str, Any]]) -> list[str]:
@@ -173,10 +320,7 @@ def _effects(effects: list[dict[str, Any]]) -> list[str]:
             "<p>No effect to estimate: the study needs flawed twins judged both with and "
             "without assistance.</p>"
         ]
-    rows = [
-        "<h2>Effect of assistance on detection</h2><table cellpadding='6'><tr><th>comparison</th>"
-        "<th>D</th><th>95% CI</th><th>R</th><th>95% CI</th><th>p</th></tr>"
-    ]
+    rows = []
     for effect in effects:
         comparison = f"{html.escape(effect['treated'])} vs {html.escape(effect['control'])}"
         for label, e in (("", effect["effect"]), (" (bootstrap)", effect["conservative"])):
@@ -185,9 +329,22 @@ def _effects(effects: list[dict[str, Any]]) -> list[str]:
             r_text = f"{r_ci['low']:.2f} to {r_ci['high']:.2f}" if r_ci else "—"
             ratio = "—" if e["ratio"] is None else f"{e['ratio']:.2f}"
             p = f"{effect['p_value']:.3f}" if not label else ""
-            rows.append(
-                f"<tr><td>{comparison}{label}</td><td>{e['difference']:+.1%}</td>"
-                f"<td>{d_text}</td><td>{ratio}</td><td>{r_text}</td><td>{p}</td></tr>"
-            )
-    rows.append("</table>")
-    return rows
+            rows.append((comparison + label, f"{e['difference']:+.1%}", d_text, ratio, r_text, p))
+    headers = ("comparison", "D", "95% CI", "R", "95% CI", "p")
+    return ["<h2>Effect of assistance on detection</h2>", _table(headers, rows)]
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A table whose first column names the row (left) and the rest are numbers (right).
+    Cells are HTML already: the caller escapes study text."""
+    head = "".join(f"<th{_NAME if i == 0 else ''}>{h}</th>" for i, h in enumerate(headers))
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td{_NAME if i == 0 else ''}>{c}</td>" for i, c in enumerate(row))
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table cellpadding='6'><tr>{head}</tr>{body}</table>"
+
+
+_NAME = " class='name'"  # Qt's rich text has no :first-child

@@ -13,7 +13,23 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # after choosing the backend
+from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+_COLORS = {"unassisted": "#7f7f7f", "assisted": "#1f77b4", "misleading": "#d62728"}
+
+
+def figures(report: dict[str, Any]) -> dict[str, bytes]:
+    """Every figure the report's data supports, as PNG by name (the HTML page places each)."""
+    if not report["conditions"]:
+        return {}
+    drawn = {"detection": detection_figure(report), "time": time_and_calibration_figure(report)}
+    if report["reveal"]:
+        drawn["reveal"] = reveal_figure(report["reveal"])
+    scatter = evaluator_figure(report["by_evaluator"])
+    if scatter is not None:
+        drawn["evaluators"] = scatter
+    return drawn
 
 
 def detection_figure(report: dict[str, Any]) -> bytes:
@@ -53,6 +69,108 @@ def detection_figure(report: dict[str, Any]) -> bytes:
     right.xaxis.set_major_locator(MaxNLocator(4))
     right.xaxis.set_major_formatter(lambda v, _: f"{v:+.0%}")
     right.set_title("Difference in detection, 95% CI")
+    return _png(figure)
+
+
+def time_and_calibration_figure(report: dict[str, Any]) -> bytes:
+    """Active time per item per condition (box: quartiles, whiskers: 5th-95th percentile) and
+    the reliability curve of stated confidence against the share of right verdicts."""
+    conditions = report["conditions"]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), dpi=110)
+    boxes = [
+        {"label": name, "whislo": s[0], "q1": s[1], "med": s[2], "q3": s[3], "whishi": s[4]}
+        for name, c in conditions.items()
+        if (s := c["active_spread_s"]) is not None
+    ]
+    drawn = left.bxp(boxes, showfliers=False, orientation="horizontal", patch_artist=True)
+    for box, stats in zip(drawn["boxes"], boxes, strict=True):
+        box.set_facecolor(_COLORS.get(stats["label"], "#1f77b4"))
+        box.set_alpha(0.75)
+    left.set_xlabel("active seconds on the item")
+    left.set_title("Time per item")
+    right.plot([0.5, 1.0], [0.5, 1.0], color="#888888", linewidth=1, linestyle="--")
+    for name, c in conditions.items():
+        levels = c["calibration"]
+        if levels:
+            right.plot(
+                [lv["stated"] for lv in levels],
+                [lv["right_share"] for lv in levels],
+                marker="o",
+                color=_COLORS.get(name),
+                label=name,
+            )
+    right.set_xlim(0.45, 1.05)
+    right.set_ylim(-0.05, 1.05)
+    right.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    right.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    right.set_xlabel("stated confidence")
+    right.set_ylabel("verdicts right")
+    right.set_title("Calibration (dashed: perfect)")
+    right.legend(fontsize=8, frameon=False, loc="lower right")
+    return _png(figure)
+
+
+_FLOWS = (
+    ("stayed_right", "kept a right verdict", "#9ecae1"),
+    ("toward_truth", "changed to right", "#2ca02c"),
+    ("away_from_truth", "changed to wrong", "#d62728"),
+    ("stayed_wrong", "kept a wrong verdict", "#fdae6b"),
+)
+
+
+def reveal_figure(reveal: dict[str, Any]) -> bytes:
+    """First verdict to final verdict per condition, as shares of the judgments."""
+    names = list(reveal)
+    figure, axes = plt.subplots(figsize=(9, 0.9 + 0.55 * len(names)), dpi=110)
+    left = [0.0] * len(names)
+    for key, label, color in _FLOWS:
+        shares = [reveal[n][key] / reveal[n]["judged_twice"] for n in names]
+        axes.barh(names, shares, left=left, color=color, label=label)
+        left = [a + b for a, b in zip(left, shares, strict=True)]
+    axes.set_xlim(0, 1)
+    axes.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    axes.set_title("After the assistance was revealed")
+    axes.legend(ncol=4, fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.3))
+    return _png(figure)
+
+
+def evaluator_figure(by_evaluator: dict[str, Any]) -> bytes | None:
+    """Each evaluator's detection without assistance (x) against with it (y); above the
+    diagonal, assistance helped that evaluator. None unless someone has both."""
+    rates: dict[str, dict[str, float]] = {}
+    for key, c in by_evaluator.items():
+        condition, evaluator = key.split(" / ", 1)
+        if c["detection_rate"] is not None:
+            rates.setdefault(evaluator, {})[condition] = c["detection_rate"]
+    figure, axes = plt.subplots(figsize=(4.6, 4.2), dpi=110)
+    drawn = False
+    for condition in ("assisted", "misleading"):
+        pairs = [
+            (r["unassisted"], r[condition])
+            for r in rates.values()
+            if {"unassisted", condition} <= set(r)
+        ]
+        if pairs:
+            drawn = True
+            axes.scatter(
+                *zip(*pairs, strict=True), color=_COLORS[condition], label=condition, alpha=0.8
+            )
+    if not drawn:
+        plt.close(figure)
+        return None
+    axes.plot([0, 1], [0, 1], color="#888888", linewidth=1, linestyle="--")
+    axes.set_xlim(-0.05, 1.05)
+    axes.set_ylim(-0.05, 1.05)
+    axes.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    axes.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    axes.set_xlabel("detection, unassisted")
+    axes.set_ylabel("detection, with the assistant")
+    axes.set_title("Per evaluator")
+    axes.legend(fontsize=8, frameon=False, loc="lower right")
+    return _png(figure)
+
+
+def _png(figure: Figure) -> bytes:
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

@@ -20,6 +20,7 @@ class ScoredJudgment:
     gold: bool
     kind: Kind
     planted: PlantedFlaw | None  # on a flawed twin
+    item_name: str  # the candidate's external id, as the owner's files name it
 
 
 def study_scores(workspace: Workspace, study_id: str) -> list[ScoredJudgment]:
@@ -49,6 +50,7 @@ def study_scores(workspace: Workspace, study_id: str) -> list[ScoredJudgment]:
                     candidate.gold,
                     kinds[candidate.task_id],
                     candidate.flaw,
+                    candidate.external_id,
                 )
             )
     return found

@@ -343,3 +343,27 @@ def m007_workspace_settings(db: Database) -> None:
         ) STRICT;
         """,
     )
+
+
+@migrations()
+def m008_flaw_reviews(db: Database) -> None:
+    # The owner's review of flaws evaluators reported away from the planted one: real or not.
+    # Append-only; the newest review of a flaw is the current one.
+    _run(
+        db,
+        """
+        CREATE TABLE flaw_reviews (
+            id TEXT PRIMARY KEY,
+            judgment_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            real INTEGER NOT NULL CHECK (real IN (0, 1)),
+            reviewed_at TEXT NOT NULL,
+            FOREIGN KEY (judgment_id, position) REFERENCES judgment_flaws(judgment_id, position)
+        ) STRICT;
+        CREATE INDEX flaw_reviews_flaw ON flaw_reviews(judgment_id, position);
+        CREATE TRIGGER flaw_reviews_append_only_update BEFORE UPDATE ON flaw_reviews
+            BEGIN SELECT RAISE(ABORT, 'flaw reviews are append-only'); END;
+        CREATE TRIGGER flaw_reviews_append_only_delete BEFORE DELETE ON flaw_reviews
+            BEGIN SELECT RAISE(ABORT, 'flaw reviews are append-only'); END;
+        """,
+    )

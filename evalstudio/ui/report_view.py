@@ -1,5 +1,5 @@
 """The study report in the app (owner only): the same page `evalstudio report --html` writes,
-with the figure given to the view as a resource (the view fetches nothing)."""
+with the figures given to the view as resources (the view fetches nothing)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,23 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
 
 from evalstudio.ui.links import InertBrowser
 
-FIGURE = "evalstudio-figure.png"
+
+def figure_resource(name: str) -> str:
+    """The resource name under which the view holds the report's figure `name`."""
+    return f"evalstudio-figure-{name}.png"
 
 
 class ReportView(QDialog):
-    def __init__(self, parent: QWidget, title: str, page: str, figure: bytes | None) -> None:
+    def __init__(self, parent: QWidget, title: str, page: str, figures: dict[str, bytes]) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Report — {title}")
         self.resize(1120, 820)
         self.view = InertBrowser()
         self.view.setAccessibleName("Study report")
-        if figure is not None:
-            image = QImage.fromData(figure)  # PNG, recognised by its header
+        for name, png in figures.items():
+            image = QImage.fromData(png)  # PNG, recognised by its header
             self.view.document().addResource(
-                QTextDocument.ResourceType.ImageResource, QUrl(FIGURE), image
+                QTextDocument.ResourceType.ImageResource, QUrl(figure_resource(name)), image
             )
         self.view.setHtml(page)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
