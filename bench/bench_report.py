@@ -104,7 +104,7 @@ resamples and 2,000 within-evaluator permutations.
 | step | median of {RUNS} | target |
 |---|---|---|
 | numbers (`evalstudio report --json`) | {statistics.median(times):.2f} s | < 5 s |
-| HTML page with its figure, from those numbers | {statistics.median(page_times):.2f} s | |
+| HTML page with its four figures, from those numbers | {statistics.median(page_times):.2f} s | |
 
 Planted 27% → 45%: measured {effect.effect.rate_control:.0%} → {effect.effect.rate_treated:.0%},
 D = {effect.effect.difference:+.1%}.

@@ -17,7 +17,8 @@ from evalstudio.core.analysis.effect import (
     pigeonhole_bootstrap,
     standard_errors,
 )
-from evalstudio.core.analysis.simulate import Scenario, intercept, simulate
+from evalstudio.core.analysis.simulate import Scenario, intercept, simulate, simulated_power
+from evalstudio.core.review import Condition
 
 # 3 evaluators × 4 items; each evaluator judges every item, items 0-1 treated for e0, ...
 EVALUATORS = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]
@@ -109,3 +110,18 @@ def test_the_permutation_p_value_is_small_for_a_clear_effect_and_large_for_none(
     assert permutation_p(clear, 500, seed=1) < 0.01
     none = Outcomes.of(evaluators, items, treated, [i % 2 == 0 for _, i in pairs])
     assert permutation_p(none, 500, seed=1) > 0.5
+
+
+def test_the_simulator_simulates_the_plan_it_is_given() -> None:
+    """Fewer judgments per pair or a third condition leave fewer judgments to compare, so less
+    power than the full two-condition plan of the same evaluators and pairs."""
+    full = simulated_power(Scenario(12, 40), studies=200, seed=5)
+    fewer = simulated_power(Scenario(12, 40, judgments_per_pair=4), studies=200, seed=5)
+    three = simulated_power(
+        Scenario(
+            12, 40, conditions=(Condition.UNASSISTED, Condition.ASSISTED, Condition.MISLEADING)
+        ),
+        studies=200,
+        seed=5,
+    )
+    assert fewer.power < full.power - 0.2 and three.power < full.power - 0.1

@@ -16,7 +16,12 @@ from evalstudio.core.review import Condition
 from evalstudio.services import evaluators, studies
 from evalstudio.services.resources import demo_dir
 from evalstudio.services.review import ReviewSession
-from evalstudio.services.study_setup import check_study_file, create_study, overview
+from evalstudio.services.study_setup import (
+    check_study_file,
+    create_study,
+    overview,
+    overview_text,
+)
 from evalstudio.services.workspace import Workspace, open_workspace
 from evalstudio.store import assignments, content
 
@@ -61,6 +66,10 @@ def test_create_makes_the_study_its_evaluators_and_their_queues(
         conditions = Counter(condition for _, condition in queue)
         assert abs(conditions[Condition.UNASSISTED] - conditions[Condition.ASSISTED]) <= 1
     assert found.power is not None and found.power.flawed_per_condition == 20.0
+    # The same plan simulated (4 evaluators × 20 pairs): power at 27% → 40.5% is low.
+    assert found.simulated is not None and found.simulated.studies == 400
+    assert 0.0 < found.simulated.power < 0.5 and found.target == pytest.approx(0.405)
+    assert "Power by simulation of this plan (400 simulated studies" in overview_text(found)
 
 
 def test_validate_shows_the_plan_and_writes_nothing(workspace: Workspace, tmp_path: Path) -> None:

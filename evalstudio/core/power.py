@@ -5,7 +5,8 @@ judgments of flawed twins per condition, baseline detection p0, two-sided alpha 
 0.8, the minimum detectable rate p1 solves |p1 - p0| = (z_a + z_b) · sqrt(v(p0)/n + v(p1)/n).
 It ignores clustering by evaluator and item; on the designs STUDY.md simulated it lands within
 a few points of the simulated power (6 × 20 pairs, 27% → 45%: 32% vs ~24%; 12 × 40: 84% vs
-~82%). Once the report's simulator exists, study setup should use it instead.
+~82%). Study setup shows it next to the power of that very plan by simulation
+(core/analysis/simulate.py), which accounts for both.
 """
 
 from __future__ import annotations

@@ -28,6 +28,10 @@ class Scenario:
     treated_rate: float = 0.45
     evaluator_sd: float = 0.5
     item_sd: float = 1.0
+    # The plan's shape: which conditions it deals out (only unassisted and assisted judgments
+    # enter the comparison) and how many evaluators judge each pair (None: all).
+    conditions: tuple[Condition, ...] = (Condition.UNASSISTED, Condition.ASSISTED)
+    judgments_per_pair: int | None = None
 
     @property
     def true_difference(self) -> float:
@@ -49,7 +53,7 @@ def intercept(marginal: float, sd: float) -> float:
 
 
 def simulate(scenario: Scenario, seed: int) -> Outcomes:
-    """One study: the flawed-twin judgments of a counterbalanced unassisted/assisted plan."""
+    """One study: the flawed-twin judgments, unassisted and assisted, of the real plan."""
     rng = np.random.default_rng(seed)
     total_sd = math.hypot(scenario.evaluator_sd, scenario.item_sd)
     b0 = intercept(scenario.control_rate, total_sd)
@@ -57,12 +61,14 @@ def simulate(scenario: Scenario, seed: int) -> Outcomes:
     design = Design(
         evaluators=tuple(f"e{i}" for i in range(scenario.evaluators)),
         pairs=tuple(PairUnit(f"p{i}", f"c{i}", f"f{i}") for i in range(scenario.pairs)),
-        conditions=(Condition.UNASSISTED, Condition.ASSISTED),
+        conditions=scenario.conditions,
         seed=str(seed),
+        judgments_per_pair=scenario.judgments_per_pair,
     )
     u = rng.normal(0, scenario.evaluator_sd, scenario.evaluators)
     v = rng.normal(0, scenario.item_sd, scenario.pairs)
-    flawed = [a for a in make_plan(design) if a.twin_flawed]
+    compared = (Condition.UNASSISTED, Condition.ASSISTED)
+    flawed = [a for a in make_plan(design) if a.twin_flawed and a.condition in compared]
     evaluator = np.array([int(a.evaluator[1:]) for a in flawed])
     item = np.array([int(a.item[1:]) for a in flawed])
     treated = np.array([a.condition is Condition.ASSISTED for a in flawed])
