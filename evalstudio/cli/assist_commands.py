@@ -100,7 +100,9 @@ def _kinds(value: str) -> list[AssistKind]:
 def pregen(workspace: Workspace, study_name: str, kinds: str, **model: Any) -> None:
     """Generate the assistance of every item of a study ahead of the evaluators.
 
-    Resumes where it stopped: responses already stored for this model are skipped.
+    Resumes where it stopped: responses already stored for this model are skipped. Items an
+    evaluator gets under the misleading condition also get responses prepared for that
+    evaluator (what a session package of a misleading study needs).
     """
     wanted = _kinds(kinds)
     study = studies.study_named(workspace, study_name)
@@ -116,6 +118,7 @@ def pregen(workspace: Workspace, study_name: str, kinds: str, **model: Any) -> N
         ) as bar:
 
             def progress(p: PregenProgress) -> None:
+                bar.length = p.total  # with responses prepared per evaluator (misleading)
                 bar.update(p.done - bar.pos, f"{p.tokens_per_second:.0f} tok/s")
 
             report = pregenerate(assistant, study.id, wanted, on_progress=progress)

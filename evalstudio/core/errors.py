@@ -18,6 +18,11 @@ class WorkspaceError(EvalStudioError):
     """The workspace file cannot be opened as it is (not ours, newer schema, unreadable)."""
 
 
+class SessionError(EvalStudioError):
+    """A session package cannot be written, or a file cannot be merged: `where` names the file,
+    the message says what is wrong; nothing was written."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One bad row or field of an input file: the line it starts on, the field, what is wrong."""

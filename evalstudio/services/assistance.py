@@ -156,16 +156,18 @@ class Assistant:
         regenerates: str | None = None,
         misleading: Misleading | None = None,
         pregenerated: bool = False,
+        prepared_for: str | None = None,
         max_tokens: int | None = None,
     ) -> AssistRun:
-        """Start a request; its log row is written before the model sees it."""
+        """Start a request; its log row is written before the model sees it. `prepared_for`:
+        pre-generated for that evaluator (and manipulated as their draw says), not asked."""
         candidate, item = self.item_context(item_id)
         plan = MisleadingPlan(None, None)
         if misleading is not None:
             plan = plan_manipulation(
                 p=misleading.p,
                 seed=misleading.seed,
-                evaluator_id=evaluator_id or "",
+                evaluator_id=evaluator_id or prepared_for or "",
                 item_id=item_id,
                 kind=kind,
                 truth=candidate.truth,
@@ -190,7 +192,8 @@ class Assistant:
             "params": asdict(params),
             "manipulated": int(plan.manipulation is not None),
             "manipulation": plan.manipulation.value if plan.manipulation else None,
-            "pregenerated": int(pregenerated),
+            "pregenerated": int(pregenerated or prepared_for is not None),
+            "prepared_for": prepared_for,
         }
         try:
             info = self.backend.info()
@@ -257,9 +260,13 @@ class Assistant:
             max_tokens=row["params"]["max_tokens"],
         )
 
-    def stored(self, item_id: str, kind: AssistKind) -> AssistEvent | None:
-        """The pre-generated response of this kind for the item, by the current model."""
-        return stored_response(self.workspace, item_id, kind, self.backend.info().model_id)
+    def stored(
+        self, item_id: str, kind: AssistKind, prepared_for: str | None = None
+    ) -> AssistEvent | None:
+        """The pre-generated response of this kind for the item, by the current model: the
+        shared one, or the one prepared for the evaluator `prepared_for`."""
+        model_id = self.backend.info().model_id
+        return stored_response(self.workspace, item_id, kind, model_id, prepared_for)
 
     def score_flawed(self, item_id: str) -> dict[str, float]:
         """Log-probabilities of "Yes" and "No" to: does the answer contain a flaw?"""
@@ -269,10 +276,15 @@ class Assistant:
 
 
 def stored_response(
-    workspace: Workspace, item_id: str, kind: AssistKind, model_id: str
+    workspace: Workspace,
+    item_id: str,
+    kind: AssistKind,
+    model_id: str | None,
+    prepared_for: str | None = None,
 ) -> AssistEvent | None:
-    """The pre-generated response of this kind for the item by `model_id` (no model needed)."""
-    return assist_log.pregenerated(workspace.db, item_id, kind, model_id)
+    """The pre-generated response of this kind for the item by `model_id` (any model if None;
+    no model needed): the shared one, or the one prepared for the evaluator `prepared_for`."""
+    return assist_log.pregenerated(workspace.db, item_id, kind, model_id, prepared_for)
 
 
 def responses(workspace: Workspace, item_id: str, evaluator_id: str) -> list[AssistEvent]:

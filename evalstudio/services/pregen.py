@@ -1,5 +1,10 @@
 """Pre-generation: the assistance of a whole study computed ahead, so every evaluator sees the
-same response instantly. Resumable: what is already stored for the model is skipped."""
+same response instantly. Resumable: what is already stored for the model is skipped.
+
+An item an evaluator gets under the misleading condition also gets responses prepared for that
+evaluator, manipulated as their draw says (the draw is per evaluator × item): a session
+package carries no truth to manipulate with, and a prepared response is as fast as the
+shared ones beside it (docs/session-packages.md)."""
 
 from __future__ import annotations
 
@@ -8,8 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from evalstudio.core.assistance import AssistKind, Outcome
-from evalstudio.services.assistance import Assistant
+from evalstudio.services.assistance import Assistant, Misleading
 from evalstudio.services.studies import study_items
+from evalstudio.store import assignments, studies
 
 
 @dataclass(frozen=True)
@@ -44,8 +50,13 @@ def pregenerate(
     An interrupt (KeyboardInterrupt) cancels the request in flight, which is logged as
     cancelled; running again resumes with the first response still missing.
     """
-    items = study_items(assistant.workspace, study_id)
-    total = len(items) * len(kinds)
+    workspace = assistant.workspace
+    items = study_items(workspace, study_id)
+    study = studies.study_by_id(workspace.db, study_id)
+    assert study is not None
+    misleading = Misleading(study.misleading_p, seed=study.id)  # as the review session's
+    prepared_for = assignments.misleading_by_item(workspace.db, study_id)
+    total = sum(1 + len(prepared_for.get(item.item_id, ())) for item in items) * len(kinds)
     generated = skipped = tokens = 0
     seconds = 0.0
     failed: list[str] = []
@@ -56,23 +67,30 @@ def pregenerate(
             on_progress(PregenProgress(done, total, tokens, seconds))
 
     for item in items:
-        missing = [k for k in kinds if assistant.stored(item.item_id, k) is None]
-        skipped += len(kinds) - len(missing)
+        wanted = [(k, e) for e in (None, *prepared_for.get(item.item_id, ())) for k in kinds]
+        missing = [(k, e) for k, e in wanted if assistant.stored(item.item_id, k, e) is None]
+        skipped += len(wanted) - len(missing)
         if not missing:
             report()
             continue
         assistant.open_item(item.item_id)
-        for kind in missing:
+        for kind, evaluator in missing:
             start = time.monotonic()
             # An interrupt inside wait() cancels the request and logs it as cancelled.
             event = assistant.request(
-                item.item_id, kind, pregenerated=True, max_tokens=max_tokens
+                item.item_id,
+                kind,
+                pregenerated=True,
+                prepared_for=evaluator,
+                misleading=misleading if evaluator else None,
+                max_tokens=max_tokens,
             ).wait()
             seconds += time.monotonic() - start
             tokens += event.completion_tokens or 0
             if event.outcome is Outcome.DONE:
                 generated += 1
             else:
-                failed.append(f"item {item.position + 1} {kind.value}: {event.error}")
+                whose = f" (prepared for evaluator {evaluator})" if evaluator else ""
+                failed.append(f"item {item.position + 1} {kind.value}{whose}: {event.error}")
             report()
     return PregenReport(generated, skipped, failed)

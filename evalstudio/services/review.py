@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from evalstudio.core.assistance import AssistKind
+from evalstudio.core.assistance import AssistEvent, AssistKind
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.ids import new_id
 from evalstudio.core.model import Evaluator, ItemView, Study
@@ -25,9 +25,9 @@ from evalstudio.core.review import (
     next_undone,
 )
 from evalstudio.core.study_definition import ALL_KINDS
-from evalstudio.services.assistance import Misleading
+from evalstudio.services.assistance import Misleading, stored_response
 from evalstudio.services.workspace import Workspace, now
-from evalstudio.store import assignments, content, designs, judgments, review_log
+from evalstudio.store import assignments, content, designs, judgments, package_info, review_log
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ class ReviewSession:
         self._index = {item_id: i for i, item_id in enumerate(self._ids)}
         self.done = judgments.done_items(db, study.id, evaluator.id) & set(self._index)
         self.design = designs.design_of(db, study.id)
+        self.in_package = package_info.is_package(db)
 
     @property
     def allowed_kinds(self) -> tuple[AssistKind, ...]:
@@ -103,6 +104,24 @@ class ReviewSession:
         if entry.condition is not Condition.MISLEADING:
             return None
         return Misleading(self.study.misleading_p, seed=self.study.id)
+
+    def stored_response(
+        self, entry: QueueEntry, kind: AssistKind, model_id: str
+    ) -> AssistEvent | None:
+        """The pre-generated response of `kind` the evaluator is shown on the entry, if any.
+
+        In a session package, the one it holds, whatever model is loaded: the package was
+        written with exactly the responses its evaluator is to see. In a workspace, by the
+        model in use: on a misleading item the response prepared for this evaluator (none:
+        the item goes live, manipulated as drawn), else the shared one.
+        """
+        if not (entry.condition.assisted and self.uses_stored):
+            return None
+        item_id = entry.item.item_id
+        if self.in_package:
+            return stored_response(self.workspace, item_id, kind, None)
+        mine = self.evaluator.id if entry.condition is Condition.MISLEADING else None
+        return stored_response(self.workspace, item_id, kind, model_id, mine)
 
     # -- reads -------------------------------------------------------------------------------
 

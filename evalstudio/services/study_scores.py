@@ -24,8 +24,9 @@ class ScoredJudgment:
 
 
 def study_scores(workspace: Workspace, study_id: str) -> list[ScoredJudgment]:
-    """The current final judgment of each evaluator on each assigned item, scored; skips and
-    items without a judgment are left out."""
+    """The current final judgment of each evaluator on each item of their queue, scored; skips
+    and items without a judgment are left out. An evaluator the study assigns nothing reviews
+    every item (services/review.py): their judged items count."""
     db = workspace.db
     candidate_of = {
         item: cand for cand, item in content.item_ids_by_candidate(db, study_id).items()
@@ -34,7 +35,8 @@ def study_scores(workspace: Workspace, study_id: str) -> list[ScoredJudgment]:
     kinds = {t.id: t.kind for t in content.tasks_of_study(db, study_id).values()}
     found = []
     for evaluator in people.evaluators(db):
-        for item, _ in assignments.assigned(db, study_id, evaluator.id):
+        queue = [item for item, _ in assignments.assigned(db, study_id, evaluator.id)]
+        for item in queue or judgments.judged_items(db, study_id, evaluator.id):
             current = judgments.current_judgments(db, evaluator.id, item)
             final = current.get(Stage.FINAL)
             if final is None or final.skipped:

@@ -32,3 +32,16 @@ def assigned(db: Database, study_id: str, evaluator_id: str) -> list[tuple[str, 
         [evaluator_id, study_id],
     )
     return [(r["study_item_id"], Condition(r["condition"])) for r in rows]
+
+
+def misleading_by_item(db: Database, study_id: str) -> dict[str, list[str]]:
+    """Item id → the evaluators it is assigned to under the misleading condition."""
+    rows = db.query(
+        "SELECT study_item_id, evaluator_id FROM assignments "
+        "WHERE study_id = ? AND condition = 'misleading' ORDER BY evaluator_id",
+        [study_id],
+    )
+    found: dict[str, list[str]] = {}
+    for r in rows:
+        found.setdefault(r["study_item_id"], []).append(r["evaluator_id"])
+    return found

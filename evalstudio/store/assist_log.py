@@ -69,13 +69,22 @@ def event_row(db: Database, event_id: str) -> dict[str, Any] | None:
     return row
 
 
-def pregenerated(db: Database, item_id: str, kind: AssistKind, model_id: str) -> AssistEvent | None:
-    """The newest finished pre-generated response of this kind for the item, by this model."""
+def pregenerated(
+    db: Database,
+    item_id: str,
+    kind: AssistKind,
+    model_id: str | None,
+    prepared_for: str | None = None,
+) -> AssistEvent | None:
+    """The newest finished pre-generated response of this kind for the item, by this model
+    (any, if None): the shared one, or the one prepared for the evaluator `prepared_for`."""
     rows = list(
         db.query(
-            "SELECT * FROM assist_events WHERE study_item_id = ? AND kind = ? AND model_id = ? "
-            "AND pregenerated = 1 AND outcome = 'done' ORDER BY requested_at DESC LIMIT 1",
-            [item_id, kind.value, model_id],
+            "SELECT * FROM assist_events WHERE study_item_id = ? AND kind = ? "
+            "AND coalesce(?, model_id) = model_id AND prepared_for IS ? "
+            "AND pregenerated = 1 AND outcome = 'done' "
+            "ORDER BY requested_at DESC, rowid DESC LIMIT 1",
+            [item_id, kind.value, model_id, prepared_for],
         )
     )
     return _event(rows[0]) if rows else None
@@ -111,13 +120,20 @@ def cache_sha256(db: Database, path: str, size: int, mtime_ns: int, sha256: str)
 
 def manipulation_exposure(db: Database, study_id: str) -> dict[tuple[str, str], bool]:
     """(evaluator, item) → whether any response the evaluator got on the item was manipulated,
-    for every pair with at least one finished response."""
+    for every pair with at least one finished response: asked for, or pre-generated and shown
+    (the misleading condition's prepared responses are)."""
     rows = db.query(
-        "SELECT e.evaluator_id, e.study_item_id, max(e.manipulated) AS manipulated "
+        "SELECT evaluator_id, study_item_id, max(manipulated) AS manipulated FROM ("
+        "SELECT e.evaluator_id, e.study_item_id, e.manipulated "
         "FROM assist_events e JOIN study_items si ON si.id = e.study_item_id "
         "WHERE si.study_id = ? AND e.evaluator_id IS NOT NULL AND e.outcome = 'done' "
-        "GROUP BY e.evaluator_id, e.study_item_id",
-        [study_id],
+        "UNION ALL "
+        "SELECT r.evaluator_id, r.study_item_id, e.manipulated FROM review_events r "
+        "JOIN assist_events e ON e.id = r.assist_event_id "
+        "JOIN study_items si ON si.id = r.study_item_id "
+        "WHERE si.study_id = ? AND r.kind = 'show_response') "
+        "GROUP BY evaluator_id, study_item_id",
+        [study_id, study_id],
     )
     return {(r["evaluator_id"], r["study_item_id"]): bool(r["manipulated"]) for r in rows}
 

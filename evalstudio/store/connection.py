@@ -2,16 +2,46 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
 
 from evalstudio.core.errors import WorkspaceError
 from evalstudio.store.migrations import known_names, migrations
+from evalstudio.store.package_info import is_package
 
 BUSY_TIMEOUT_MS = 5000
+
+
+class _Database(Database):
+    """sqlite-utils' Database whose transactions take the write lock as they begin.
+
+    A plain BEGIN starts reading; when it then writes while another thread (the model's, the
+    data lane's) has committed since its read began, SQLite fails at once with "database is
+    locked" — the busy timeout does not apply to that upgrade. BEGIN IMMEDIATE waits for the
+    lock up to the busy timeout instead, so a save is delayed, never refused."""
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Database]:
+        if self.conn.in_transaction:  # nested: sqlite-utils' savepoint
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.rollback()  # a no-op if the error already ended the transaction
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.rollback()
+            raise
 
 
 class Workspace:
@@ -20,10 +50,15 @@ class Workspace:
     SQLite connections must not cross threads, and `foreign_keys` / `busy_timeout` are
     per-connection settings that SQLite does not keep, so each thread's connection is made
     here and nowhere else.
+
+    A session package is kept in one file (`single_file`): rollback journal instead of WAL,
+    so that copying the file alone, as an evaluator sending it back does, copies every
+    commit; and synchronous FULL, which that journal needs to survive a power cut.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.single_file = False
         self._local = threading.local()
 
     @classmethod
@@ -40,18 +75,28 @@ class Workspace:
         workspace = cls(path)
         db = workspace.db
         try:
-            db.execute("PRAGMA journal_mode=WAL")
             migrations.apply(db)
+            if is_package(db):
+                workspace.use_single_file()
+            else:
+                db.execute("PRAGMA journal_mode=WAL")
         except sqlite3.DatabaseError as e:
             workspace.close()
             raise WorkspaceError(f"cannot be opened as a workspace: {e}", where=str(path)) from e
         return workspace
 
+    def use_single_file(self) -> None:
+        """Keep every commit in the file itself (a session package); the calling thread's
+        connection must be the only one open."""
+        self.single_file = True
+        self.db.execute("PRAGMA journal_mode=DELETE")
+        self.db.execute("PRAGMA synchronous=FULL")
+
     @property
     def db(self) -> Database:
         db: Database | None = getattr(self._local, "db", None)
         if db is None:
-            db = Database(_connect(self.path))
+            db = _Database(_connect(self.path, self.single_file))
             self._local.db = db
         return db
 
@@ -71,12 +116,13 @@ class Workspace:
             self._local.db = None
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, single_file: bool) -> sqlite3.Connection:
     # check_same_thread stays on: a connection used from another thread is a bug to catch.
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no commit
+    # NORMAL is safe with WAL (a crash loses no commit); the rollback journal needs FULL.
+    conn.execute(f"PRAGMA synchronous = {'FULL' if single_file else 'NORMAL'}")
     return conn
 
 

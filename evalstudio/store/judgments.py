@@ -71,6 +71,17 @@ def retract(db: Database, retraction_id: str, judgment_id: str, created_at: str)
     )
 
 
+def judged_items(db: Database, study_id: str, evaluator_id: str) -> list[str]:
+    """The study's items the evaluator has a judgment on (retracted or not), in study order."""
+    rows = db.query(
+        "SELECT DISTINCT si.id, si.position FROM judgments j "
+        "JOIN study_items si ON si.id = j.study_item_id "
+        "WHERE j.evaluator_id = ? AND si.study_id = ? ORDER BY si.position",
+        [evaluator_id, study_id],
+    )
+    return [r["id"] for r in rows]
+
+
 def current_judgments(db: Database, evaluator_id: str, item_id: str) -> dict[Stage, Judgment]:
     """The evaluator's current judgment on the item at each stage that has one."""
     rows = db.query(

@@ -367,3 +367,46 @@ def m008_flaw_reviews(db: Database) -> None:
             BEGIN SELECT RAISE(ABORT, 'flaw reviews are append-only'); END;
         """,
     )
+
+
+@migrations()
+def m009_session_packages(db: Database) -> None:
+    # Offline sessions. `package_info` has its one row only in a session package (a workspace
+    # file holding one evaluator's share of a study, docs/session-packages.md); it is empty in
+    # a workspace. `merge_conflicts` keeps every incoming row a merge found under an id the
+    # workspace holds with other content: reported and kept, never written over the
+    # workspace's row. `assist_events.prepared_for` names the evaluator a response was
+    # pre-generated for (the misleading condition's responses are made per evaluator);
+    # `evaluator_id` still names who asked, so a prepared response counts only once shown.
+    _run(
+        db,
+        """
+        CREATE TABLE package_info (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            format_version INTEGER NOT NULL CHECK (format_version >= 1),
+            study_id TEXT NOT NULL REFERENCES studies(id),
+            evaluator_id TEXT NOT NULL REFERENCES evaluators(id),
+            source TEXT NOT NULL,
+            model TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE merge_conflicts (
+            id TEXT PRIMARY KEY,
+            table_name TEXT NOT NULL,
+            row_key TEXT NOT NULL,
+            columns TEXT NOT NULL,
+            row TEXT NOT NULL,
+            row_sha256 TEXT NOT NULL,
+            source TEXT NOT NULL,
+            merged_at TEXT NOT NULL,
+            UNIQUE (table_name, row_key, row_sha256)
+        ) STRICT;
+        CREATE TRIGGER merge_conflicts_append_only_update BEFORE UPDATE ON merge_conflicts
+            BEGIN SELECT RAISE(ABORT, 'merge conflicts are append-only'); END;
+        CREATE TRIGGER merge_conflicts_append_only_delete BEFORE DELETE ON merge_conflicts
+            BEGIN SELECT RAISE(ABORT, 'merge conflicts are append-only'); END;
+
+        ALTER TABLE assist_events ADD COLUMN prepared_for TEXT REFERENCES evaluators(id);
+        """,
+    )

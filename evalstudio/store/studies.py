@@ -47,6 +47,11 @@ def study_by_name(db: Database, name: str) -> Study | None:
     return _study(rows[0]) if rows else None
 
 
+def study_by_id(db: Database, study_id: str) -> Study | None:
+    rows = list(db["studies"].rows_where("id = ?", [study_id], limit=1))
+    return _study(rows[0]) if rows else None
+
+
 def study_summaries(db: Database) -> list[StudySummary]:
     """Every study, oldest first, with its item, pair and judgment counts."""
     sql = """

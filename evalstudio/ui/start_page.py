@@ -41,7 +41,7 @@ class StartPage(QWidget):
         self.evaluator_box = QComboBox()
         self.evaluator_box.setAccessibleName("Evaluator")
         self.evaluator_box.setMinimumContentsLength(20)
-        new_evaluator = QPushButton("New evaluator…")
+        new_evaluator = self.new_evaluator_button = QPushButton("New evaluator…")
         new_evaluator.clicked.connect(lambda: self._new_evaluator())
         self.start_button = QPushButton("Start reviewing")
         self.start_button.setDefault(True)
@@ -69,6 +69,14 @@ class StartPage(QWidget):
         outer.addWidget(box, 4)
         outer.addStretch()
         self.refresh()
+
+    def set_package(self, package: bool) -> None:
+        """In a session package, the evaluator is the package's: nobody else's work belongs in
+        it (a merge would refuse it)."""
+        self.new_evaluator_button.setEnabled(not package)
+        self.new_evaluator_button.setToolTip(
+            "A session package is one evaluator's session." if package else ""
+        )
 
     def refresh(self, select_evaluator: str = "", select_study: str = "") -> None:
         """Reload the studies and evaluators (on the DATA lane)."""

@@ -32,7 +32,7 @@ from evalstudio.core.review import (
 )
 from evalstudio.render.safe_markdown import markdown_to_html
 from evalstudio.render.theme import Theme
-from evalstudio.services.assistance import responses, stored_response
+from evalstudio.services.assistance import responses
 from evalstudio.services.review import QueueEntry, ReviewSession, ReviewState
 from evalstudio.ui.activity import ActivityWatcher
 from evalstudio.ui.app_settings import AppSettings
@@ -178,17 +178,14 @@ class ReviewView(QWidget):
 
         session, evaluator, model_id = self.session, self.session.evaluator.id, self.host.model_id
         assisted = entry.condition.assisted
-        # A misleading response is made for its evaluator; a live study shows none stored.
-        use_stored = assisted and session.uses_stored and session.misleading(entry) is None
 
         def read() -> _Opened:
             session.opened(item.item_id)
             stored = {}
-            if use_stored:
-                for kind in STORED_KINDS:
-                    found = stored_response(session.workspace, item.item_id, kind, model_id)
-                    if found is not None:
-                        stored[kind] = found
+            for kind in STORED_KINDS:
+                found = session.stored_response(entry, kind, model_id)
+                if found is not None:
+                    stored[kind] = found
             events = responses(session.workspace, item.item_id, evaluator) if assisted else []
             return _Opened(session.state(item.item_id), events, stored)
 

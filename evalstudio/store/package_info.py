@@ -1,0 +1,44 @@
+"""The row that makes a workspace file a session package (table `package_info`, migration m009)."""
+
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+
+from evalstudio.core.session_package import PackageInfo, PackageModel
+
+
+def is_package(db: Database) -> bool:
+    return any(True for _ in db.query("SELECT 1 FROM package_info LIMIT 1"))
+
+
+def write(db: Database, info: PackageInfo) -> None:
+    db.table("package_info").insert(
+        {
+            "id": 1,
+            "format_version": info.format_version,
+            "study_id": info.study_id,
+            "evaluator_id": info.evaluator_id,
+            "source": info.source,
+            "model": json.dumps(info.model.to_json()),
+            "created_at": info.created_at,
+        }
+    )
+
+
+def read(db: Database) -> PackageInfo | None:
+    """The package's row, or None in a workspace. Raises ValueError (or KeyError) when the row
+    was edited into something unreadable."""
+    rows = list(db.query("SELECT * FROM package_info"))
+    if not rows:
+        return None
+    row = rows[0]
+    return PackageInfo(
+        study_id=row["study_id"],
+        evaluator_id=row["evaluator_id"],
+        source=row["source"],
+        model=PackageModel.from_json(json.loads(row["model"])),
+        created_at=row["created_at"],
+        format_version=row["format_version"],
+    )
