@@ -13,7 +13,7 @@ LLAMA_CPP_VERSION := 0.3.36
 WHEELHOUSE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/evalstudio/wheels
 LLAMA_STAMP := $(WHEELHOUSE)/llama-cpp-python-$(LLAMA_CPP_VERSION).portable
 
-.PHONY: run test lint bench screenshots clean-venv
+.PHONY: run test lint bench binary screenshots clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,14 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_assist.py
 	$(BIN)/python bench/bench_review.py
 	$(BIN)/python bench/bench_report.py
+	$(BIN)/python bench/bench_merge.py
+	$(BIN)/python bench/bench_export.py
+	$(BIN)/python bench/bench_binary.py
+
+# The binary: dist/evalstudio/ (run dist/evalstudio/evalstudio) and the archive to hand out,
+# dist/evalstudio-<version>-linux-x86_64.tar.xz (packaging/README.md).
+binary: $(STAMP)
+	PYTHON=$(BIN)/python packaging/build.sh
 
 # Screenshots of every main state in light and dark, into screenshots/ (not committed).
 screenshots: $(STAMP)

@@ -38,3 +38,10 @@ def with_workspace(f: Callable[..., Any]) -> Callable[..., Any]:
         return f(state.workspace(), *args, **kwargs)
 
     return wrapper
+
+
+screenshot_option = click.option(
+    "--screenshot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the window as a PNG once it is drawn, then quit (to check an install).",
+)

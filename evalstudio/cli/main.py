@@ -9,11 +9,14 @@ import click
 
 from evalstudio import __version__
 from evalstudio.cli.assist_commands import assist, pregen
-from evalstudio.cli.context import CliState, with_workspace
+from evalstudio.cli.context import CliState, screenshot_option, with_workspace
+from evalstudio.cli.export_command import export
 from evalstudio.cli.flaw_commands import flaws_group
 from evalstudio.cli.owner_commands import owner_group
 from evalstudio.cli.pair_commands import pair
 from evalstudio.cli.report_command import report
+from evalstudio.cli.self_test_command import self_test_option
+from evalstudio.cli.session_commands import merge_command, open_command, session
 from evalstudio.cli.simulate_command import simulate
 from evalstudio.cli.study_commands import study
 from evalstudio.core.errors import EvalStudioError, ImportRejected
@@ -34,6 +37,7 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, invoke_without_command=True)
 @click.version_option(__version__, prog_name="evalstudio")
+@self_test_option
 @click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -54,12 +58,13 @@ def main(ctx: click.Context, db: Path | None) -> None:
 
 @main.command()
 @click.option("--study", "study_name", help="Study to open (default: the demo study).")
+@screenshot_option
 @click.pass_obj
-def app(state: CliState, study_name: str | None) -> None:
+def app(state: CliState, study_name: str | None, screenshot: Path | None) -> None:
     """Open the app (the demo study is added to a workspace that has no studies)."""
     from evalstudio.ui.app import run_app  # Qt loads only when the app is wanted
 
-    raise SystemExit(run_app(resolve_workspace_path(state.db), study_name))
+    raise SystemExit(run_app(resolve_workspace_path(state.db), study_name, screenshot))
 
 
 @main.command("import")
@@ -118,4 +123,8 @@ main.add_command(pair)
 main.add_command(owner_group)
 main.add_command(simulate)
 main.add_command(report)
+main.add_command(session)
+main.add_command(open_command)
+main.add_command(merge_command)
+main.add_command(export)
 main.add_command(flaws_group)

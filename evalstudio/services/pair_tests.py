@@ -56,6 +56,8 @@ from typing import BinaryIO
 from evalstudio.core.verification import PairVerification, TestOutcome, TestStatus, verify_pair
 
 _CHILD_SCRIPT = Path(__file__).with_name("pair_tests_child.py")
+# How the one-file binary (packaging/launcher.py) is told to be a child: it has no `python -I`.
+CHILD_FLAG = "--pair-test-child"
 MEMORY_LIMIT_BYTES = 1 << 30
 FILE_SIZE_LIMIT_BYTES = 10 << 20
 OPEN_FILES_LIMIT = 64
@@ -123,6 +125,8 @@ def _run_child(job: Path, output: BinaryIO, timeout_s: float) -> int | None:
     # -B: importing a module without cached bytecode must not try to write a .pyc beside it
     # (the hook would call that a write outside). -u: output printed before a kill is kept.
     command = [sys.executable, "-I", "-B", "-u", str(_CHILD_SCRIPT), str(job)]
+    if getattr(sys, "frozen", False):
+        command = [sys.executable, CHILD_FLAG, str(job)]
     process = subprocess.Popen(
         command,
         cwd=work,

@@ -29,10 +29,12 @@ from evalstudio.services import studies
 from evalstudio.services.backends import Backend
 from evalstudio.services.importing import import_tasks
 from evalstudio.services.review import ReviewSession
+from evalstudio.services.session_package import OpenPackage, package_of
 from evalstudio.services.workspace import Workspace
 from evalstudio.ui.activity import ActivityWatcher
 from evalstudio.ui.app_settings import AppSettings
 from evalstudio.ui.cheat_sheet import CheatSheet
+from evalstudio.ui.export_dialog import open_export
 from evalstudio.ui.jobs import Jobs, Lane
 from evalstudio.ui.model_host import ModelHost
 from evalstudio.ui.owner_gate import OwnerGate
@@ -40,26 +42,42 @@ from evalstudio.ui.owner_tools import OwnerTools
 from evalstudio.ui.palette import follow_color_scheme
 from evalstudio.ui.review.review_view import ReviewView
 from evalstudio.ui.review_actions import review_handlers
+from evalstudio.ui.session_actions import SessionActions
 from evalstudio.ui.settings_dialog import SettingsDialog
 from evalstudio.ui.shortcuts import ACTIONS, keys_of
 from evalstudio.ui.start_page import StartPage
+from evalstudio.ui.workspace_lock import WorkspaceLock
 
 log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, workspace: Workspace, backend: Backend | None = None) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        backend: Backend | None = None,
+        package: OpenPackage | None = None,
+        lock: WorkspaceLock | None = None,
+    ) -> None:
         """`backend`: a model already loaded by the caller (tests share one); None loads the
-        one the settings name, in the background."""
+        one the settings name, in the background. `package`: the workspace is this session
+        package, and the window opens on its evaluator's review. `lock`: the workspace's lock,
+        moved along when File > Open switches workspaces."""
         super().__init__()
         self.workspace = workspace
+        self.lock = lock
         self.settings = AppSettings()
         self.jobs = Jobs(on_error=self.show_error)
         app = QApplication.instance()
         assert isinstance(app, QApplication)
         self.activity = ActivityWatcher(app)
+        self.sessions = SessionActions(self)
+        self.sessions.package = package  # the model starts with the package's settings
         self.host = ModelHost(
-            self.jobs, workspace, self.settings.model_options().model_settings(), backend
+            self.jobs,
+            workspace,
+            self.sessions.model_settings(self.settings.model_options().model_settings()),
+            backend,
         )
         self.review: ReviewView | None = None
         self.gate = OwnerGate(self.jobs, workspace, self.show_message)
@@ -91,13 +109,19 @@ class MainWindow(QMainWindow):
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _: self._apply_theme())
         self.theme = follow_color_scheme(app, self.settings.appearance())
         self.host.load()
+        if package is not None:
+            self.sessions.enter(package)
 
     # -- menus and keys -----------------------------------------------------------------------
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        _add(file_menu, "&Open workspace…", self._open_workspace, QKeySequence.StandardKey.Open)
-        _add(file_menu, "&Import tasks…", self._import_tasks)
+        _add(file_menu, "&Open…", self._open_workspace, QKeySequence.StandardKey.Open)
+        self.import_action = _add(file_menu, "&Import tasks…", self._import_tasks)
+        _add(file_menu, "&Export…", lambda: open_export(self))
+        self.merge_action = _add(
+            file_menu, "&Merge returned sessions…", self.sessions.choose_and_merge
+        )
         self.recent_menu = file_menu.addMenu("&Recent studies")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self.back_action = _add(file_menu, "&Back to the studies", self.show_start)
@@ -106,10 +130,10 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         _add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
-        owner_menu = self.menuBar().addMenu("&Owner")
+        self.owner_menu = self.menuBar().addMenu("&Owner")
         self.owner_tools = OwnerTools(self)
         for text, tool in self.owner_tools.menu():
-            _add(owner_menu, text, tool)
+            _add(self.owner_menu, text, tool)
 
         self.review_menu = self.menuBar().addMenu("&Review")
         handlers = self._handlers()
@@ -219,7 +243,7 @@ class MainWindow(QMainWindow):
         self.apply_shortcuts()
         self._apply_theme()
         if dialog.model_options() != before:
-            self.host.load(dialog.model_options().model_settings())
+            self.host.load(self.sessions.model_settings(dialog.model_options().model_settings()))
 
     def show_cheat_sheet(self) -> None:
         CheatSheet(self, self.settings.shortcuts()).exec()
@@ -245,25 +269,32 @@ class MainWindow(QMainWindow):
     def _open_recent(self, path: str, name: str) -> None:
         if Path(path) != self.workspace.path and not self._switch_workspace(Path(path)):
             return
-        self.show_start()
-        self.select_study(name)
+        if self.sessions.package is None:  # a package has opened on its review
+            self.show_start()
+            self.select_study(name)
 
     def _open_workspace(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
             self,
-            "Open or create a workspace",
+            "Open a workspace or session package, or create a workspace",
             str(self.workspace.path.parent),
-            "EvalStudio workspaces (*.sqlite);;All files (*)",
+            "EvalStudio workspaces and session packages (*.sqlite *.evs);;All files (*)",
             options=QFileDialog.Option.DontConfirmOverwrite,
         )
-        if path and self._switch_workspace(Path(path)):
+        if path and self._switch_workspace(Path(path)) and self.sessions.package is None:
             self.show_start()
 
     def _switch_workspace(self, path: Path) -> bool:
+        """Open `path` as the workspace; a session package starts its evaluator's review."""
         try:
             workspace = Workspace.open(path)
+            package = package_of(workspace)
         except EvalStudioError as e:
             self.show_error(e)
+            return False
+        if self.lock is not None and (held := self.lock.take(path)) is not None:
+            workspace.close()
+            self.show_error(EvalStudioError(held))
             return False
         self.close_review()
         old = self.workspace
@@ -273,6 +304,10 @@ class MainWindow(QMainWindow):
         self.workspace = self.start_page.workspace = self.host.workspace = workspace
         self.gate.workspace = workspace
         self.gate.lock()
+        if package is None:
+            self.sessions.leave()
+        else:
+            self.sessions.enter(package)
         return True
 
     def _import_tasks(self) -> None:
@@ -358,6 +393,8 @@ class MainWindow(QMainWindow):
                 {Lane.DATA: self.workspace.close, Lane.MODEL: self.host.shutdown_job}
             )
             self.activity.stop()
+            if self.lock is not None:
+                self.lock.release()
         super().closeEvent(event)
 
 

@@ -67,6 +67,7 @@ class ModelHost(QObject):
         self._given_backend = backend  # owned by the caller (tests share one model)
         self._assistant: Assistant | None = None
         self.ready = False
+        self.failed = False  # the last load failed (the status bar says why)
 
     @property
     def model_id(self) -> str:
@@ -76,7 +77,7 @@ class ModelHost(QObject):
         """(Re)load the model in the background; the window stays usable meanwhile."""
         if settings is not None:
             self.settings = settings
-        self.ready = False
+        self.ready = self.failed = False
         self.ready_changed.emit(False)
         self.state_changed.emit(f"Model: loading {self.model_id}…")
         settings_now = self.settings
@@ -98,6 +99,7 @@ class ModelHost(QObject):
         self.state_changed.emit(f"Model: {self.model_id} ready")
 
     def _load_failed(self, error: BaseException) -> None:
+        self.failed = True
         self.state_changed.emit(f"Model: not available — {error}")
 
     def warm(self, item_id: str) -> None:

@@ -1,0 +1,47 @@
+"""`evalstudio --self-test`: check an install (or a built binary) in seconds."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+
+from evalstudio import __version__
+from evalstudio.services.self_test import Check, self_test
+
+
+def run_self_test(ctx: click.Context, _: Any, wanted: bool) -> None:
+    """The eager option's callback: run every check, print each, exit 0 only if all passed."""
+    if not wanted or ctx.resilient_parsing:
+        return
+    started = time.perf_counter()
+    click.echo(f"EvalStudio {__version__} self-test")
+    checks = [*self_test(), _qt()]
+    for check in checks:
+        mark = "ok  " if check.ok else "FAIL"
+        click.echo(f"  {mark} {check.name} ({check.seconds:.1f} s): {check.detail}")
+    passed = all(c.ok for c in checks)
+    click.echo(f"{'Passed' if passed else 'Failed'} in {time.perf_counter() - started:.1f} s.")
+    ctx.exit(0 if passed else 1)
+
+
+def _qt() -> Check:
+    started = time.perf_counter()
+    try:
+        from evalstudio.ui.self_check import qt_check  # Qt loads only for this check
+
+        detail = qt_check()
+    except Exception as e:  # a missing library or plugin is a failed check, not a crash
+        return Check("qt", False, f"{type(e).__name__}: {e}", time.perf_counter() - started)
+    return Check("qt", True, detail, time.perf_counter() - started)
+
+
+self_test_option = click.option(
+    "--self-test",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=run_self_test,
+    help="Check this install: workspace, bundled model, report, Qt; exit 0 if all work.",
+)
