@@ -13,7 +13,7 @@ LLAMA_CPP_VERSION := 0.3.36
 WHEELHOUSE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/evalstudio/wheels
 LLAMA_STAMP := $(WHEELHOUSE)/llama-cpp-python-$(LLAMA_CPP_VERSION).portable
 
-.PHONY: run test lint bench binary screenshots clean-venv
+.PHONY: run test lint fuzz crash reliability bench binary screenshots clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,20 @@ lint: $(STAMP)
 
 test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+# The fuzz tests (marker `fuzz`) at full strength: 20,000 fresh examples each instead of the
+# 1,000 fixed ones `make test` runs; figures and the last run in docs/reliability.md.
+fuzz: $(STAMP)
+	EVALSTUDIO_FUZZ=full QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m fuzz \
+		--hypothesis-show-statistics
+
+# The crash test at full strength: 250 SIGKILLs of an evaluator's process instead of 30.
+crash: $(STAMP)
+	EVALSTUDIO_CRASH=full QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -s \
+		tests/test_crash_safety.py
+
+# Everything docs/reliability.md reports, at full strength.
+reliability: fuzz crash
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_import.py

@@ -72,6 +72,21 @@ def test_the_intercept_gives_the_asked_marginal_rate() -> None:
     assert float(np.mean(1 / (1 + np.exp(-draws)))) == pytest.approx(0.27, abs=0.003)
 
 
+@pytest.mark.parametrize("rate", [0.0, 1e-12, 1.0])
+def test_a_rate_of_0_or_1_has_an_intercept_at_the_edge_of_the_bracket(rate: float) -> None:
+    """Found by tests/test_study_fuzz.py: a study file assuming a 0% detection rate made the
+    intercept's root search raise, and `study create` with it."""
+    assert abs(intercept(rate, math.hypot(0.5, 1.0))) < 20
+
+
+def test_a_plan_that_deals_no_flawed_twin_simulates_no_judgment() -> None:
+    """Found by tests/test_study_fuzz.py: one pair judged once deals the correct twin to the
+    one evaluator in half the seeds; the empty arrays were float and could not index."""
+    outcomes = [simulate(Scenario(2, 1, judgments_per_pair=1), seed) for seed in range(8)]
+    assert any(o.caught.size == 0 for o in outcomes)
+    assert all(o.evaluator.dtype == np.int64 and o.treated.dtype == bool for o in outcomes)
+
+
 def test_the_default_interval_covers_the_true_effect_in_90_to_98_percent() -> None:
     scenario = Scenario(evaluators=12, pairs=40)  # 27% -> 45%, evaluator SD 0.5, item SD 1.0
     studies = 1000

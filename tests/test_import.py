@@ -243,3 +243,55 @@ def test_a_task_that_contradicts_the_stored_one_is_refused(
     path = write_jsonl(tmp_path / "b.jsonl", [record("b", task_id="t", prompt="Changed")])
     (problem,) = _rejected(workspace, path).problems
     assert problem.field == "prompt" and "already in the study" in problem.message
+
+
+# --- found by tests/test_import_fuzz.py ------------------------------------------------------
+
+
+def test_line_separators_inside_a_json_string_do_not_split_the_record(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """U+2028 and U+0085 are valid in a JSON string (json.dumps(ensure_ascii=False) writes
+    them raw); str.splitlines broke the record there and misnumbered every line after it."""
+    path = tmp_path / "t.jsonl"
+    records = [record("a", prompt="one\u2028two"), record("b", candidate="x\x85y", kind="poem")]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    (problem,) = _rejected(workspace, path).problems
+    assert (problem.line, problem.field) == (2, "kind")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"id": ' + "9" * 5000 + "}", "holds a number of more than 4,300 digits"),
+        ('{"id": ' + "[" * 5000, "is nested too deeply to read"),
+    ],
+)
+def test_json_past_python_s_limits_is_a_bad_row_not_a_crash(
+    workspace: Workspace, tmp_path: Path, line: str, message: str
+) -> None:
+    path = write_jsonl(tmp_path / "t.jsonl", [record("a"), line])
+    (problem,) = _rejected(workspace, path).problems
+    assert (problem.line, problem.message) == (2, message)
+
+
+def test_a_csv_range_of_thousands_of_digits_is_not_a_range(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    header = ["id", "prompt", "candidate", "kind", "truth", "flaw_description", "flaw_lines"]
+    row = ["a", "p", CODE, "code", "flawed", "off", "9" * 5000]
+    path = write_csv(tmp_path / "t.csv", header, [row])
+    first = _rejected(workspace, path).problems[0]
+    assert (first.field, first.message[:4]) == ("flaw_lines", "'999")
+    assert "is not a range" in first.message and len(first.message) < 200
+
+
+def test_a_study_name_with_a_control_character_is_refused(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """SQLite's length() ends a text at a NUL: "\\x00" passed the name check and then failed
+    the table's CHECK as an IntegrityError."""
+    path = write_jsonl(tmp_path / "t.jsonl", [record("a")])
+    with pytest.raises(EvalStudioError, match="may not hold a control character"):
+        import_tasks(workspace, path, "\x00")
+    assert workspace.db.table("studies").count == 0

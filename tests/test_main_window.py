@@ -59,7 +59,8 @@ def test_markup_in_a_candidate_is_shown_as_text_and_fetches_nothing(
     assert window.review is not None
     view = window.review.candidate.text
     html = view.document().toHtml()
-    assert "<img" not in html and "javascript" not in html
+    assert "<img" not in html and 'href="javascript' not in html
+    assert "[x](javascript:alert(1))" in view.toPlainText()  # shown as written, not a link
     assert "&lt;b&gt;bold&lt;/b&gt;" in html
     assert "strong" in view.toPlainText() and "**" not in view.toPlainText()
     assert view.loadResource(0, QUrl("file:///etc/hostname")) is None

@@ -66,6 +66,9 @@ def _form(verdict: Verdict) -> JudgmentForm:
 def test_skips_need_a_reason_and_evaluators_a_name(workspace: Workspace) -> None:
     with pytest.raises(EvalStudioError, match="needs a name"):
         evaluators.add_evaluator(workspace, "  ")
+    # SQLite's length() ends a text at a NUL: this one failed the table's CHECK, uncaught.
+    with pytest.raises(EvalStudioError, match="may not hold a control character"):
+        evaluators.add_evaluator(workspace, "\x00")
     ada = evaluators.add_evaluator(workspace, "Ada")
     study = studies.ensure_demo_study(workspace)
     item = studies.study_items(workspace, study.id)[0].item_id

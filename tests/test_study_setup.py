@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from builders import record, write_jsonl
+from builders import pair, record, write_jsonl
 
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.review import Condition
@@ -170,3 +170,55 @@ def test_the_evaluator_s_session_carries_no_ground_truth(
     shown = " ".join(e.item.task_prompt + e.item.candidate for e in session.queue)
     assert not any(description in shown for description in planted)
     assert "gold" not in repr(session.queue).lower() and "truth" not in repr(session.queue)
+
+
+# --- found by tests/test_study_fuzz.py -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (DEFINITION + "x = " + "9" * 5000 + "\n", "holds a number of more than 4,300 digits"),
+        (DEFINITION + "x = " + "[" * 5000 + "\n", "is nested too deeply to read"),
+        (DEFINITION.replace('"guidelines.md"', '"latin1.md"'), r"guidelines: .*\.md: not UTF-8"),
+        (DEFINITION.replace('"tasks.jsonl"', f'"{"t" * 300}.jsonl"'), "tasks: .*name too long"),
+        (DEFINITION.replace('"Trial"', '"\\u0000"'), "name: holds a control character"),
+        (DEFINITION.replace('"Ada"', '"Ada\\u0000"'), "evaluators: a name holds a control char"),
+    ],
+)
+def test_a_definition_past_what_python_or_sqlite_take_is_refused_not_a_crash(
+    workspace: Workspace, tmp_path: Path, text: str, message: str
+) -> None:
+    (tmp_path / "latin1.md").write_bytes("Lisez tout, même ça".encode("latin-1"))
+    before = _tables(workspace)
+    with pytest.raises(EvalStudioError, match=message) as info:
+        create_study(workspace, _study_file(tmp_path, text))
+    assert info.value.where == str(tmp_path / "study.toml")
+    assert _tables(workspace) == before
+
+
+def test_a_folder_given_as_the_study_file_is_refused(workspace: Workspace, tmp_path: Path) -> None:
+    with pytest.raises(EvalStudioError, match="cannot be read: Is a directory"):
+        check_study_file(workspace, tmp_path)
+
+
+# A simulated study without flawed twins in a condition has no rate there: numpy warns.
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize(
+    "options",
+    [
+        "expected_detection = 0.0\n",  # a 0% rate had no logit intercept: the simulation raised
+        "judgments_per_pair = 1\n",  # one judgment of one pair: maybe no flawed twin at all
+    ],
+)
+def test_a_design_at_the_edge_of_its_ranges_is_created(
+    workspace: Workspace, tmp_path: Path, options: str
+) -> None:
+    write_jsonl(tmp_path / "tasks.jsonl", pair("p"))
+    path = tmp_path / "study.toml"
+    path.write_text(
+        f'name = "Edge"\ntasks = "tasks.jsonl"\nseed = 2\nevaluators = ["Ada", "Bob"]\n{options}',
+        encoding="utf-8",
+    )
+    found = create_study(workspace, path)
+    assert found.simulated is not None and 0 <= found.simulated.power <= 1

@@ -15,6 +15,9 @@ from evalstudio.core.model import LineRange, Severity, Verdict
 
 MAX_POINTS = 6
 MAX_CLAIM = 300
+# The highest line a point may name, as in free text (six digits): a larger number is no line
+# of a candidate, and would overflow Qt's int (scrolling to it) and SQLite's (a flaw from it).
+MAX_LINE = 999_999
 
 
 def critique_schema(
@@ -138,9 +141,9 @@ def _from_json(data: dict[str, Any]) -> Critique | None:
 
 
 def _range(start: object, end: object) -> LineRange | None:
-    if isinstance(start, bool) or not isinstance(start, int) or start < 1:
+    if isinstance(start, bool) or not isinstance(start, int) or not 1 <= start <= MAX_LINE:
         return None
-    if isinstance(end, bool) or not isinstance(end, int) or end < start:
+    if isinstance(end, bool) or not isinstance(end, int) or not start <= end <= MAX_LINE:
         end = start
     return LineRange(start, end)
 

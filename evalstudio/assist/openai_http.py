@@ -104,8 +104,12 @@ class OpenAICompatible:
                     if event.data.strip() == "[DONE]":
                         break
                     _take_chunk(stream, json.loads(event.data))
-        except (httpx.HTTPError, SSEError, json.JSONDecodeError, AssistError) as e:
+        except (httpx.HTTPError, SSEError, AssistError) as e:
             stream.finish(Outcome.ERROR, _describe(e, self._client.base_url))
+            return
+        except (TypeError, AttributeError, KeyError, ValueError) as e:  # not JSON, or not ours
+            where = self._client.base_url
+            stream.finish(Outcome.ERROR, f"the model server at {where} sent a malformed event: {e}")
             return
         stream.finish(Outcome.CANCELLED if stream.cancelled else Outcome.DONE)
 
@@ -126,7 +130,9 @@ class OpenAICompatible:
 
 def _take_chunk(stream: Stream, data: dict[str, Any]) -> None:
     if "error" in data:
-        raise AssistError(f"the server reported: {data['error']}")
+        error = data["error"]
+        detail = error.get("message", error) if isinstance(error, dict) else error
+        raise AssistError(f"the model server reported an error: {detail}")
     usage = data.get("usage")
     if usage:
         stream.prompt_tokens = usage.get("prompt_tokens")
@@ -147,7 +153,7 @@ def _raise_for_status(response: httpx.Response, base_url: httpx.URL) -> None:
 
 def _describe(error: Exception, base_url: httpx.URL) -> str:
     if isinstance(error, AssistError):
-        return error.message
+        return error.message if str(base_url) in error.message else f"{base_url}: {error.message}"
     if isinstance(error, httpx.ConnectError):
         return f"cannot reach the model server at {base_url} ({error}); is it running?"
     if isinstance(error, httpx.TimeoutException):

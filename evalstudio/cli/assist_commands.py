@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from evalstudio.cli.context import with_workspace
+from evalstudio.cli.context import with_owner_workspace, with_workspace
 from evalstudio.core.assistance import AssistKind
 from evalstudio.services import studies
 from evalstudio.services.assistance import Assistant
@@ -96,7 +96,7 @@ def _kinds(value: str) -> list[AssistKind]:
     help="Comma-separated kinds: critique, fact_check, explain.",
 )
 @model_options
-@with_workspace
+@with_owner_workspace
 def pregen(workspace: Workspace, study_name: str, kinds: str, **model: Any) -> None:
     """Generate the assistance of every item of a study ahead of the evaluators.
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from evalstudio.services.session_package import package_of
 from evalstudio.services.workspace import Workspace, open_workspace
 
 
@@ -27,6 +28,25 @@ class CliState:
     def close(self) -> None:
         if self._workspace is not None:
             self._workspace.close()
+
+
+def with_owner_workspace(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`with_workspace` for the study owner's commands: an evaluator's session package (no
+    answer key, one evaluator's share) is refused, so no owner command runs on one."""
+
+    @click.pass_obj
+    @functools.wraps(f)
+    def wrapper(state: CliState, *args: Any, **kwargs: Any) -> Any:
+        workspace = state.workspace()
+        if package_of(workspace) is not None:
+            raise click.ClickException(
+                f"{workspace.path} is an evaluator's session package: the study owner's "
+                "commands do not run on it (it holds no answer key). Use the owner's "
+                "workspace (--db)."
+            )
+        return f(workspace, *args, **kwargs)
+
+    return wrapper
 
 
 def with_workspace(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -10,6 +10,7 @@ import click
 
 from evalstudio.cli.context import with_workspace
 from evalstudio.services.exports import ExportFormat, export_study
+from evalstudio.services.session_package import package_of
 from evalstudio.services.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -46,6 +47,11 @@ def export(
     FILE appears only when complete; if anything goes wrong it is left as it was.
     """
     chosen = ExportFormat(format_name)
+    if (with_truth or chosen.needs_truth) and package_of(workspace) is not None:
+        raise click.ClickException(
+            f"{workspace.path} is an evaluator's session package: it holds no answer key to "
+            "export. Export the truth from the owner's workspace (--db)."
+        )
     if chosen.needs_truth and not with_truth:
         raise click.UsageError(
             "preference pairs are made from the ground truth (which twin is flawed): add "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from evalstudio.cli.context import with_workspace
+from evalstudio.cli.context import with_owner_workspace
 from evalstudio.services.flaw_review import UnplantedFlaw, review_flaw, unplanted_flaws
 from evalstudio.services.workspace import Workspace
 
@@ -18,7 +18,7 @@ def flaws_group() -> None:
 @flaws_group.command("list")
 @click.option("--study", "study_name", required=True, help="The study whose flaws to list.")
 @click.option("--unreviewed", is_flag=True, help="Only the flaws not reviewed yet.")
-@with_workspace
+@with_owner_workspace
 def list_command(workspace: Workspace, study_name: str, unreviewed: bool) -> None:
     """One flaw per line: its reference (for `flaws mark`), item, twin, evaluator, place,
     review, description."""
@@ -33,7 +33,7 @@ def list_command(workspace: Workspace, study_name: str, unreviewed: bool) -> Non
 @click.option("--study", "study_name", required=True, help="The study of the flaw.")
 @click.argument("refs", nargs=-1, required=True)
 @click.option("--real/--not-real", required=True, help="Whether the flaw is real.")
-@with_workspace
+@with_owner_workspace
 def mark_command(workspace: Workspace, study_name: str, refs: tuple[str, ...], real: bool) -> None:
     """Mark the flaws REFS (as `flaws list` prints them) real or not; the newest mark counts."""
     for ref in refs:

@@ -9,7 +9,13 @@ import click
 
 from evalstudio import __version__
 from evalstudio.cli.assist_commands import assist, pregen
-from evalstudio.cli.context import CliState, screenshot_option, with_workspace
+from evalstudio.cli.backup_commands import backup_group
+from evalstudio.cli.context import (
+    CliState,
+    screenshot_option,
+    with_owner_workspace,
+    with_workspace,
+)
 from evalstudio.cli.export_command import export
 from evalstudio.cli.flaw_commands import flaws_group
 from evalstudio.cli.owner_commands import owner_group
@@ -71,7 +77,7 @@ def app(state: CliState, study_name: str | None, screenshot: Path | None) -> Non
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--study", "study_name", required=True, help="Study to import into (created if new).")
 @click.option("--skip-invalid", is_flag=True, help="Import the good rows and list the bad ones.")
-@with_workspace
+@with_owner_workspace
 def import_command(workspace: Workspace, file: Path, study_name: str, skip_invalid: bool) -> None:
     """Import tasks from a JSONL or CSV FILE (format: docs/task-format.md).
 
@@ -128,3 +134,4 @@ main.add_command(open_command)
 main.add_command(merge_command)
 main.add_command(export)
 main.add_command(flaws_group)
+main.add_command(backup_group)

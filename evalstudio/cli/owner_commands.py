@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from evalstudio.cli.context import with_workspace
+from evalstudio.cli.context import with_owner_workspace
 from evalstudio.services import owner
 from evalstudio.services.workspace import Workspace
 
@@ -15,7 +15,7 @@ def owner_group() -> None:
 
 
 @owner_group.command()
-@with_workspace
+@with_owner_workspace
 def passphrase(workspace: Workspace) -> None:
     """Set or change the passphrase the app asks before study setup and the pair editor.
 

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from evalstudio.cli.assist_commands import model_options
-from evalstudio.cli.context import with_workspace
+from evalstudio.cli.context import with_owner_workspace
 from evalstudio.core.perturbation import diff_text
 from evalstudio.core.verification import PairVerdict
 from evalstudio.services.assistance import Assistant
@@ -36,7 +36,7 @@ def pair() -> None:
     help="Write the pair's two records here (JSONL) to review and add to the task file.",
 )
 @model_options
-@with_workspace
+@with_owner_workspace
 def suggest(
     workspace: Workspace, file: Path, record_id: str, out: Path | None, **model: Any
 ) -> None:

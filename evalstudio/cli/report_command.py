@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from evalstudio.cli.assist_commands import model_options
-from evalstudio.cli.context import with_workspace
+from evalstudio.cli.context import with_owner_workspace
 from evalstudio.services import studies
 from evalstudio.services.assistance import Assistant
 from evalstudio.services.backends import model_settings
@@ -40,7 +40,7 @@ from evalstudio.services.workspace import Workspace
     "scores of both twins) against critique catch. Runs the model (the --model options).",
 )
 @model_options
-@with_workspace
+@with_owner_workspace
 def report(
     workspace: Workspace,
     study_name: str,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evalstudio.cli.context import with_workspace
+from evalstudio.cli.context import with_owner_workspace
 from evalstudio.services.study_setup import (
     check_study_file,
     create_study,
@@ -25,7 +25,7 @@ def study() -> None:
 
 @study.command()
 @click.argument("file", type=_FILE)
-@with_workspace
+@with_owner_workspace
 def create(workspace: Workspace, file: Path) -> None:
     """Create the study FILE defines, with every evaluator's queue."""
     found = create_study(workspace, file)
@@ -35,7 +35,7 @@ def create(workspace: Workspace, file: Path) -> None:
 
 @study.command()
 @click.argument("file", type=_FILE)
-@with_workspace
+@with_owner_workspace
 def validate(workspace: Workspace, file: Path) -> None:
     """Check FILE and its tasks, and show the plan it would make; nothing is written."""
     found = check_study_file(workspace, file)
@@ -45,7 +45,7 @@ def validate(workspace: Workspace, file: Path) -> None:
 
 @study.command()
 @click.argument("name")
-@with_workspace
+@with_owner_workspace
 def show(workspace: Workspace, name: str) -> None:
     """Describe the study NAME: design, queues, power."""
     click.echo(overview_text(overview(workspace, name)))

@@ -18,9 +18,18 @@ class WorkspaceError(EvalStudioError):
     """The workspace file cannot be opened as it is (not ours, newer schema, unreadable)."""
 
 
+class StorageError(EvalStudioError):
+    """A write to the workspace failed (disk full, read-only file, held by another program);
+    the transaction rolled back, so nothing of it was written."""
+
+
 class SessionError(EvalStudioError):
     """A session package cannot be written, or a file cannot be merged: `where` names the file,
-    the message says what is wrong; nothing was written."""
+    the message says what is wrong, in one line; nothing was written."""
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        # The message may quote the file (an id, a name), which may hold line breaks.
+        super().__init__(" ".join(message.splitlines()), where=where)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -141,6 +142,12 @@ class Evaluator:
     id: str
     name: str
     kind: EvaluatorKind
+
+
+def has_control_character(name: str) -> bool:
+    """Whether a study's or an evaluator's name holds a control character, which a name may
+    not: a NUL ends a text for SQLite, so "\x00" would pass as a name and fail as a row."""
+    return any(unicodedata.category(c) == "Cc" for c in name)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,9 @@ KEPT_PARAMS = ("max_tokens", "temperature", "n_ctx")
 # The messages of a display copy. A real request always has a system message, so an event
 # with these messages came from the owner's workspace, not from the package's own requests.
 DISPLAY_MESSAGES = "[]"
+# What reading a value edited by hand can raise: a wrong type or shape, a number beyond an
+# int (int(1e999)), JSON nested past Python's recursion limit.
+UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError)
 
 Row = dict[str, Any]
 

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from evalstudio.core.assistance import AssistKind
+from evalstudio.core.model import has_control_character
 from evalstudio.core.review import Condition
 
 DEFAULT_CONDITIONS = (Condition.UNASSISTED, Condition.ASSISTED)
@@ -100,6 +101,8 @@ def parse_definition(data: dict[str, Any]) -> StudyDefinition | list[str]:
         if key not in known:
             r.problems.append(f"{key}: unknown field (known: {', '.join(sorted(known))})")
     name = r.text("name", required=True)
+    if has_control_character(name):
+        r.problems.append("name: holds a control character")
     tasks = r.text("tasks", required=True)
     seed = r.text("seed", required=True)
     evaluators = r.names("evaluators")
@@ -109,6 +112,8 @@ def parse_definition(data: dict[str, Any]) -> StudyDefinition | list[str]:
         r.problems.append("evaluators: is required (the names of the people who will label)")
     if any(not e for e in evaluators):
         r.problems.append("evaluators: a name is empty")
+    if any(has_control_character(e) for e in evaluators):
+        r.problems.append("evaluators: a name holds a control character")
     twice = sorted({e for e in evaluators if evaluators.count(e) > 1})
     if twice:
         r.problems.append(f"evaluators: listed twice: {', '.join(twice)}")

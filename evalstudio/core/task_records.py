@@ -28,7 +28,8 @@ OPTIONAL_FIELDS = (
 ALL_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 
 _ID = re.compile(r"[A-Za-z0-9_.:\-]{1,200}")
-_RANGE = re.compile(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?")
+# Nine digits pass any line or character of a record (at most 4 MB); int() refuses over 4,300.
+_RANGE = re.compile(r"\s*(\d{1,9})\s*(?:-\s*(\d{1,9})\s*)?")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TRUE = {"true", "yes", "1"}
 _FALSE = {"false", "no", "0", ""}

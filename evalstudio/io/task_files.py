@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,10 @@ from evalstudio.core.task_records import REQUIRED_FIELDS
 MAX_RECORD_BYTES = 4 * 1024 * 1024
 
 RawRow = tuple[int, dict[str, object]] | Problem
+
+# JSON strings cannot hold a raw CR or LF, but may hold U+2028, U+0085 and others that
+# str.splitlines also breaks at: a record is a physical line, ended by LF, CRLF or CR only.
+_LINE_END = re.compile(r"\r\n?|\n")
 
 
 def read_task_file(path: Path) -> Iterator[RawRow]:
@@ -48,7 +53,7 @@ def _too_long(line: int, size: int) -> Problem:
 
 
 def _jsonl_rows(text: str) -> Iterator[RawRow]:
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(_LINE_END.split(text), start=1):
         if not line.strip():
             continue
         if len(line) > MAX_RECORD_BYTES:
@@ -58,6 +63,12 @@ def _jsonl_rows(text: str) -> Iterator[RawRow]:
             value = json.loads(line)
         except json.JSONDecodeError as e:
             yield Problem(number, None, f"not valid JSON: {e.msg} (column {e.colno})")
+            continue
+        except ValueError:  # Python's int() refuses integer strings over 4,300 digits
+            yield Problem(number, None, "holds a number of more than 4,300 digits")
+            continue
+        except RecursionError:
+            yield Problem(number, None, "is nested too deeply to read")
             continue
         if not isinstance(value, dict):
             yield Problem(

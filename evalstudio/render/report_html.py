@@ -7,6 +7,8 @@ import html
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from evalstudio.render.hidden_chars import TEXT, reveal_plain
+
 _CSS = """
 body { font-family: system-ui, sans-serif; max-width: 76rem; margin: 2rem auto; padding: 0 1rem;
        color: #1d1d1f; line-height: 1.45; }
@@ -35,9 +37,10 @@ def report_html(
     generated_at: str,
     figure_src: Callable[[str], str] | None = None,
 ) -> str:
-    """The report; every text from the study (names) is escaped. Each figure is embedded as a
-    data: URI, or referred to as `figure_src(name)` (a resource the app's view provides)."""
-    esc = html.escape
+    """The report; every text from the study (names) is escaped, its hidden characters shown
+    as marks. Each figure is embedded as a data: URI, or referred to as `figure_src(name)` (a
+    resource the app's view provides)."""
+    esc = _esc
 
     def figure(name: str) -> list[str]:
         if name not in figures:
@@ -132,7 +135,7 @@ def _assistance(report: dict[str, Any]) -> list[str]:
         kinds = ", ".join(f"{k}: {v:.1f}" for k, v in u["requests_per_item"].items()) or "none"
         parts.append(
             f"<p>{html.escape(condition).capitalize()}: help on {u['items_with_help']} of "
-            f"{u['items']} items; requests per item — {html.escape(kinds)}; "
+            f"{u['items']} items; requests per item — {_esc(kinds)}; "
             f"{u['tokens_per_item']:.0f} tokens per item.</p>"
         )
     if report.get("points"):
@@ -193,8 +196,8 @@ def _unplanted(items: list[dict[str, Any]]) -> list[str]:
             ("item", "twin", "reported", "reviewed", "real"),
             (
                 (
-                    html.escape(i["item"]),
-                    html.escape(i["truth"]),
+                    _esc(i["item"]),
+                    _esc(i["truth"]),
                     i["reported"],
                     i["reviewed"],
                     i["real"],
@@ -214,7 +217,7 @@ def _model_side(side: dict[str, Any]) -> list[str]:
     gap = "—" if side["gap"] is None else f"{side['gap']:+.0%}"
     rows = [
         "<h2>The model's side</h2>",
-        f"<p>On {len(side['pairs'])} of the study's pairs, <b>{html.escape(side['model'])}</b> "
+        f"<p>On {len(side['pairs'])} of the study's pairs, <b>{_esc(side['model'])}</b> "
         f"scored the flawed twin as more likely flawed than its correct twin "
         f"{_pct(side['discrimination'])} of the time (discrimination); its critique of the "
         f"flawed twin said “flawed” at the planted lines {_pct(side['critique_catch'])} of the "
@@ -240,9 +243,9 @@ def _headline(report: dict[str, Any]) -> list[str]:
         ratio = e["ratio"]
         more = f", ×{ratio:.2f}" if ratio is not None else ""
         lines.append(
-            f"<p class='lead'>Under <b>{html.escape(effect['treated'])}</b>, evaluators caught "
+            f"<p class='lead'>Under <b>{_esc(effect['treated'])}</b>, evaluators caught "
             f"{_pct(e['rate_treated'])} of planted flaws against {_pct(e['rate_control'])} "
-            f"{html.escape(effect['control'])}: a difference of {e['difference']:+.0%}"
+            f"{_esc(effect['control'])}: a difference of {e['difference']:+.0%}"
             f"{interval}{more}; p = {effect['p_value']:.3f}.</p>"
         )
     return lines
@@ -264,7 +267,7 @@ _CONDITION_HEADERS = (
 def _conditions(conditions: dict[str, Any], title: str = "Rates per condition") -> list[str]:
     rows = (
         (
-            html.escape(name),
+            _esc(name),
             c["judgments"],
             c["flawed_judged"],
             c["catches"],
@@ -276,7 +279,7 @@ def _conditions(conditions: dict[str, Any], title: str = "Rates per condition") 
         )
         for name, c in conditions.items()
     )
-    return [f"<h2>{html.escape(title)}</h2>", _table(_CONDITION_HEADERS, rows)]
+    return [f"<h2>{_esc(title)}</h2>", _table(_CONDITION_HEADERS, rows)]
 
 
 _SIGNAL_HEADERS = (
@@ -295,7 +298,7 @@ _SIGNAL_HEADERS = (
 def _signal_table(conditions: dict[str, Any]) -> list[str]:
     rows = (
         (
-            html.escape(name),
+            _esc(name),
             _pct(c["sensitivity"]),
             _pct(c["specificity"]),
             _num(c["d_prime"], ".2f"),
@@ -322,7 +325,7 @@ def _effects(effects: list[dict[str, Any]]) -> list[str]:
         ]
     rows = []
     for effect in effects:
-        comparison = f"{html.escape(effect['treated'])} vs {html.escape(effect['control'])}"
+        comparison = f"{_esc(effect['treated'])} vs {_esc(effect['control'])}"
         for label, e in (("", effect["effect"]), (" (bootstrap)", effect["conservative"])):
             d_ci, r_ci = e["difference_ci"], e["ratio_ci"]
             d_text = f"{d_ci['low']:+.1%} to {d_ci['high']:+.1%}" if d_ci else "—"
@@ -345,6 +348,12 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
         for row in rows
     )
     return f"<table cellpadding='6'><tr>{head}</tr>{body}</table>"
+
+
+def _esc(text: str) -> str:
+    """Study text (names, ids) as HTML: escaped, and a name that holds a bidi override or an
+    invisible character cannot pass for another (render/hidden_chars.py)."""
+    return html.escape(reveal_plain(text, TEXT))
 
 
 _NAME = " class='name'"  # Qt's rich text has no :first-child

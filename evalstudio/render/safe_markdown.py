@@ -1,36 +1,136 @@
 """Markdown (from candidates, prompts and model output) to HTML that is shown, never obeyed.
 
-Raw HTML in the source is escaped and shown as text; images become their alt text (nothing is
-fetched); links keep only http, https and mailto targets; fenced code is highlighted by
-Pygments with inline styles (Qt's text views have no stylesheet for classes).
+Python-Markdown with fenced code, tables and sane lists. Raw HTML is shown as text; images
+become words (nothing is fetched); only http, https and mailto targets make links (any other
+shows as the Markdown it is written in); code is highlighted by code_html; hidden characters
+are shown as shaded marks (hidden_chars). Python-Markdown's inline parser takes time growing
+with the square of the open brackets in a paragraph (20,000 "[" took 45 s), and Qt lays out
+deep nesting and huge texts slowly: such texts are shown whole as plain text, with a note.
 """
 
 from __future__ import annotations
 
 import html
+import re
 import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
 
 import markdown
 from markdown.extensions import Extension
+from markdown.extensions.fenced_code import FencedBlockPreprocessor
+from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
+from evalstudio.render.code_html import code_block_html
+from evalstudio.render.hidden_chars import CODE, TEXT, marks, reveal_plain
 from evalstudio.render.theme import LIGHT, Theme
 
 SAFE_SCHEMES = {"http", "https", "mailto"}
+# Qt lays out some 40,000 styled spans a second: 50,000 characters stay within about a second.
+MAX_FORMATTED = 50_000
+# Open brackets outside code: 1,000 take Python-Markdown about 0.1-0.5 s, 4,000 up to 7 s.
+MAX_BRACKETS = 1_000
+# Qt wraps a run of 200,000 characters without a space at once, one of 300,000 in 7 s, and
+# slower and slower beyond: a plain text holding a longer run is not wrapped.
+MAX_WRAPPED_RUN = 100_000
+# Deeper than this, Qt would indent the text off the screen.
+MAX_NESTING = 40
+_FENCE = FencedBlockPreprocessor.FENCED_BLOCK_RE
+# Python-Markdown marks its stash placeholders with STX and ETX: the source's own are shown as
+# marks before parsing (they could otherwise name a placeholder), the parser's are left alone.
+_STASH = "\x02\x03"
+
+
+def _but_stash(hidden: re.Pattern[str]) -> re.Pattern[str]:
+    one = hidden.pattern.removesuffix("+")  # the patterns are one character class, repeated
+    return re.compile(f"(?:(?![{_STASH}]){one})+")
+
+
+_TEXT, _CODE = _but_stash(TEXT), _but_stash(CODE)
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _Fences(Preprocessor):
+    """Fenced code as code_html draws it (hidden characters revealed, long lines plain)."""
+
+    def __init__(self, md: markdown.Markdown, theme: Theme) -> None:
+        super().__init__(md)
+        self.theme = theme
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        while found := _FENCE.search(text):
+            block = code_block_html(found.group("code"), found.group("lang") or "", self.theme)
+            placeholder = self.md.htmlStash.store(block)
+            text = f"{text[: found.start()]}\n{placeholder}\n{text[found.end() :]}"
+        return text.split("\n")
 
 
 class _Inert(Treeprocessor):
+    """Images as words, links only to safe schemes, hidden characters as shaded marks, and a
+    refusal of nesting deeper than MAX_NESTING."""
+
+    def __init__(self, md: markdown.Markdown, theme: Theme) -> None:
+        super().__init__(md)
+        self.style = f"color: {theme.revealed}; background-color: {theme.revealed_background};"
+
     def run(self, root: ET.Element) -> None:
-        for parent in root.iter():
-            for child in list(parent):
-                if child.tag == "img":
-                    _replace_with_text(parent, child, f"[image: {child.get('alt') or ''}]")
-                elif child.tag == "a":
-                    href = child.get("href", "")
-                    if urlsplit(href.strip()).scheme.lower() not in SAFE_SCHEMES:
-                        child.attrib.pop("href", None)
-                    child.attrib.pop("title", None)
+        self._defuse(root, 0)
+
+    def _defuse(self, parent: ET.Element, depth: int) -> None:
+        if depth > MAX_NESTING:
+            raise _TooDeep
+        for child in list(parent):
+            if child.tag == "img":
+                src, alt = child.get("src", ""), child.get("alt") or ""
+                web = _scheme(src) in ("http", "https")
+                _replace_with_text(parent, child, f"[image: {alt}]" if web else f"![{alt}]({src})")
+            elif child.tag == "a" and _scheme(child.get("href", "")) not in SAFE_SCHEMES:
+                label, href = "".join(child.itertext()), child.get("href", "")
+                written = f"<{href}>" if label == href else f"[{label}]({href})"  # autolink
+                _replace_with_text(parent, child, written)
+            else:
+                child.attrib.pop("title", None)  # a tooltip could name another target
+                self._defuse(child, depth + 1)
+        self._reveal(parent)
+
+    def _reveal(self, element: ET.Element) -> None:
+        """Hidden characters in the element's text and its children's tails, as marks."""
+        hidden = _CODE if element.tag == "code" else _TEXT
+        if element.text and hidden.search(element.text):
+            head, spans = self._split(element.text, hidden)
+            element.text = head
+            for offset, span in enumerate(spans):
+                element.insert(offset, span)
+        for child in list(element):
+            if child.tail and hidden.search(child.tail):
+                head, spans = self._split(child.tail, hidden)
+                child.tail = head
+                at = list(element).index(child) + 1
+                for offset, span in enumerate(spans):
+                    element.insert(at + offset, span)
+
+    def _split(self, text: str, hidden: re.Pattern[str]) -> tuple[str, list[ET.Element]]:
+        """The text before the first hidden run, and a shaded span per run (its tail: the text
+        up to the next run)."""
+        parts = hidden.split(text)
+        runs = hidden.findall(text)
+        spans = []
+        for run, after in zip(runs, parts[1:], strict=True):
+            span = ET.Element("span", {"style": self.style})
+            span.text, span.tail = marks(run), after
+            spans.append(span)
+        return parts[0], spans
+
+
+def _scheme(url: str) -> str:
+    try:
+        return urlsplit(url.strip()).scheme.lower()
+    except ValueError:  # e.g. a malformed IPv6 host
+        return ""
 
 
 def _replace_with_text(parent: ET.Element, child: ET.Element, text: str) -> None:
@@ -45,23 +145,35 @@ def _replace_with_text(parent: ET.Element, child: ET.Element, text: str) -> None
 
 
 class _SafeExtension(Extension):
+    def __init__(self, theme: Theme) -> None:
+        super().__init__()
+        self.theme = theme
+
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")
-        md.treeprocessors.register(_Inert(md), "evalstudio_inert", 0)
+        md.preprocessors.register(_Fences(md, self.theme), "evalstudio_fences", 25)
+        md.treeprocessors.register(_Inert(md, self.theme), "evalstudio_inert", 0)
 
 
 def markdown_to_html(text: str, theme: Theme = LIGHT) -> str:
     """Inert HTML for `text`: formatting kept, markup and remote resources defused."""
-    codehilite = {"noclasses": True, "guess_lang": False, "pygments_style": theme.pygments_style}
+    if len(text) > MAX_FORMATTED:
+        return _plain(text, f"longer than {MAX_FORMATTED:,} characters")
+    if _FENCE.sub("", text).count("[") > MAX_BRACKETS:
+        return _plain(text, f"more than {MAX_BRACKETS:,} brackets to format")
     converter = markdown.Markdown(
-        extensions=["fenced_code", "codehilite", "tables", "sane_lists", _SafeExtension()],
-        extension_configs={"codehilite": codehilite},
-        output_format="html",
+        extensions=["tables", "sane_lists", _SafeExtension(theme)], output_format="html"
     )
     try:
-        return converter.convert(text)
-    except RecursionError:
-        # Nesting deeper than the parser can follow (e.g. 2,000 nested list markers): show the
-        # source as plain text rather than fail.
-        return f"<pre>{html.escape(text)}</pre>"
+        return converter.convert(re.sub(f"[{_STASH}]", lambda m: marks(m.group()), text))
+    except (_TooDeep, RecursionError):
+        return _plain(text, "nested deeper than Markdown is shown")
+
+
+def _plain(text: str, why: str) -> str:
+    """The whole text as it is written; hidden characters as unshaded marks (Qt lays out a
+    text of many spans slowly)."""
+    wrap = "pre-wrap" if max(map(len, text.split()), default=0) <= MAX_WRAPPED_RUN else "pre"
+    body = html.escape(reveal_plain(text, TEXT), quote=False)
+    return f'<p><i>Shown as plain text: {why}.</i></p><p style="white-space: {wrap};">{body}</p>'

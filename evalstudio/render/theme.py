@@ -10,7 +10,21 @@ class Theme:
     pygments_style: str
     line_number: str
     marked_line: str
+    revealed: str  # a hidden character shown as a mark (render/hidden_chars.py): text colour
+    revealed_background: str
 
 
-LIGHT = Theme(pygments_style="default", line_number="#8a8a8a", marked_line="#fff3b0")
-DARK = Theme(pygments_style="github-dark", line_number="#7d8590", marked_line="#5a4a00")
+LIGHT = Theme(
+    pygments_style="default",
+    line_number="#8a8a8a",
+    marked_line="#fff3b0",
+    revealed="#8a4b00",
+    revealed_background="#fbe9d0",
+)
+DARK = Theme(
+    pygments_style="github-dark",
+    line_number="#7d8590",
+    marked_line="#5a4a00",
+    revealed="#f0b072",
+    revealed_background="#3d2a14",
+)

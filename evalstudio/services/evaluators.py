@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.ids import new_id
-from evalstudio.core.model import Evaluator, EvaluatorKind
+from evalstudio.core.model import Evaluator, EvaluatorKind, has_control_character
 from evalstudio.services.workspace import Workspace, now
 from evalstudio.store import people
 
@@ -15,6 +15,8 @@ def add_evaluator(
     name = name.strip()
     if not name:
         raise EvalStudioError("an evaluator needs a name")
+    if has_control_character(name):
+        raise EvalStudioError("an evaluator's name may not hold a control character")
     evaluator = Evaluator(new_id(), name, kind)
     db = workspace.db
     with db.atomic():

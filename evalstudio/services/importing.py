@@ -8,7 +8,7 @@ from pathlib import Path
 from evalstudio.core.errors import EvalStudioError, ImportRejected, Problem
 from evalstudio.core.ids import new_id
 from evalstudio.core.import_plan import plan_import
-from evalstudio.core.model import Study
+from evalstudio.core.model import Study, has_control_character
 from evalstudio.core.task_records import BadRecord, parse_record
 from evalstudio.io.task_files import read_task_file
 from evalstudio.services.workspace import Workspace, now
@@ -47,6 +47,8 @@ def import_tasks(
     study_name = study_name.strip()
     if not study_name:
         raise EvalStudioError("a study needs a name", where=source)
+    if has_control_character(study_name):
+        raise EvalStudioError("a study's name may not hold a control character", where=source)
     rows = [
         BadRecord(row.line, None, [row]) if isinstance(row, Problem) else parse_record(*row)
         for row in read_task_file(path)

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from evalstudio.core.errors import SessionError, WorkspaceError
+from evalstudio.core.errors import EvalStudioError, SessionError
 from evalstudio.core.ids import new_id
 from evalstudio.core.review import Condition, JudgmentForm
 from evalstudio.core.session_merge import (
@@ -31,6 +31,7 @@ from evalstudio.core.session_merge import (
 )
 from evalstudio.core.session_package import (
     FORMAT_VERSION,
+    UNREADABLE,
     PackageInfo,
     Row,
     display_copy,
@@ -38,6 +39,7 @@ from evalstudio.core.session_package import (
     returned_condition,
 )
 from evalstudio.io.session_files import copy_for_merge
+from evalstudio.services.backups import take_backup
 from evalstudio.services.workspace import Workspace, now
 from evalstudio.store import content, merge_rows, package_info, people, session_source
 from evalstudio.store.sql_errors import as_session_error
@@ -95,6 +97,7 @@ def merge_file(workspace: Workspace, path: Path) -> MergeSummary:
         raise SessionError("is this workspace itself", where=where)
     with tempfile.TemporaryDirectory(prefix="evalstudio-merge-") as folder:
         source = _checked_copy(path, Path(folder))
+        take_backup(workspace.path, "before-merge")  # the file passed its checks
         with as_session_error(where, "the merge"), merge_rows.attached(db, source.copy):
             return _merge(workspace, source, where)
 
@@ -105,7 +108,7 @@ def _checked_copy(path: Path, folder: Path) -> _Source:
     session_source.check_intact(copy, where)
     try:
         opened = Workspace.open(copy)  # migrates an older file (the copy, never the original)
-    except WorkspaceError as e:
+    except EvalStudioError as e:  # not ours, or its migration failed (edited steps)
         raise SessionError(e.message, where=where) from e
     try:
         with as_session_error(where, "reading the file"):
@@ -118,7 +121,7 @@ def _checked_copy(path: Path, folder: Path) -> _Source:
                 )
             try:
                 info = package_info.read(opened.db)
-            except (ValueError, KeyError, TypeError) as e:
+            except UNREADABLE as e:
                 raise SessionError(
                     f"has an unreadable package description (edited by hand?): {e}", where=where
                 ) from e
@@ -370,7 +373,7 @@ class _Merge:
                 value = json.loads(row[column])
                 if column == "form":
                     JudgmentForm.from_json(value)
-            except (TypeError, ValueError, KeyError, AttributeError):
+            except UNREADABLE:
                 raise self._refuse(f"has unreadable {column} data", row) from None
 
     def _conflict(

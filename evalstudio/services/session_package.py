@@ -12,6 +12,7 @@ from evalstudio.core.errors import EvalStudioError, SessionError
 from evalstudio.core.model import Evaluator, Study
 from evalstudio.core.review import Condition
 from evalstudio.core.session_package import (
+    UNREADABLE,
     PackageInfo,
     PackageModel,
     Row,
@@ -318,20 +319,22 @@ def _evaluator_named(workspace: Workspace, name: str) -> Evaluator:
 def package_of(workspace: Workspace) -> OpenPackage | None:
     """Whose session the workspace is, if it is a session package."""
     db = workspace.db
+    where = str(workspace.path)
     try:
-        info = package_info.read(db)
-    except (ValueError, KeyError, TypeError) as e:
+        with as_session_error(where, "reading the file"):
+            info = package_info.read(db)
+            if info is None:
+                return None
+            study = studies.study_by_id(db, info.study_id)
+            people = list_evaluators(workspace)
+    except UNREADABLE as e:  # a row edited by hand: opening checks the schema, not the rows
         raise SessionError(
-            f"has an unreadable package description ({e})", where=str(workspace.path)
+            f"has an unreadable package description, study or evaluator (edited by hand?): {e}",
+            where=where,
         ) from e
-    if info is None:
-        return None
-    study = studies.study_by_id(db, info.study_id)
-    evaluator = next((e for e in list_evaluators(workspace) if e.id == info.evaluator_id), None)
+    evaluator = next((e for e in people if e.id == info.evaluator_id), None)
     if study is None or evaluator is None:
-        raise SessionError(
-            "is a session package without its study or evaluator", where=str(workspace.path)
-        )
+        raise SessionError("is a session package without its study or evaluator", where=where)
     return OpenPackage(info, study, evaluator)
 
 

@@ -56,16 +56,29 @@ def load_definition(path: Path) -> StudyDefinition:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise EvalStudioError("no such file", where=source) from None
+    except OSError as e:
+        raise EvalStudioError(f"cannot be read: {e.strerror}", where=source) from None
     except UnicodeDecodeError as e:
         raise EvalStudioError(f"not UTF-8 text (byte {e.start})", where=source) from None
     except tomllib.TOMLDecodeError as e:
         raise EvalStudioError(f"not valid TOML: {e}", where=source) from None
+    except ValueError:  # tomllib lets int()'s refusal of over 4,300 digits through
+        raise EvalStudioError("holds a number of more than 4,300 digits", where=source) from None
+    except RecursionError:
+        raise EvalStudioError("is nested too deeply to read", where=source) from None
     found = parse_definition(data)
     if isinstance(found, list):
         raise EvalStudioError("\n".join(found), where=source)
     for key, relative in (("tasks", found.tasks), ("guidelines", found.guidelines)):
-        if relative and not (path.parent / relative).is_file():
-            raise EvalStudioError(f"{key}: no file {path.parent / relative}", where=source)
+        if not relative:
+            continue
+        target = path.parent / relative
+        try:
+            exists = target.is_file()
+        except OSError as e:  # is_file() passes on some errors, such as a name too long
+            raise EvalStudioError(f"{key}: {target}: {e.strerror}", where=source) from None
+        if not exists:
+            raise EvalStudioError(f"{key}: no file {target}", where=source)
     return found
 
 
@@ -92,9 +105,7 @@ def create_study(workspace: Workspace, path: Path) -> StudyOverview:
             "study (rename it in the file)",
             where=str(path),
         )
-    guidelines = ""
-    if definition.guidelines:
-        guidelines = (path.parent / definition.guidelines).read_text(encoding="utf-8")
+    guidelines = _guidelines(path, definition.guidelines) if definition.guidelines else ""
     with db.atomic():
         report = import_tasks(
             workspace, path.parent / definition.tasks, definition.name, guidelines=guidelines
@@ -115,6 +126,18 @@ def create_study(workspace: Workspace, path: Path) -> StudyOverview:
             )
     verify_study(workspace, study.id)  # after the commit: a slow test holds no lock
     return overview(workspace, definition.name)
+
+
+def _guidelines(path: Path, relative: str) -> str:
+    """The text of the definition's guidelines file; a problem with it names the key."""
+    target = path.parent / relative
+    try:
+        return target.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        problem = f"not UTF-8 text (byte {e.start})"
+    except OSError as e:
+        problem = f"cannot be read: {e.strerror}"
+    raise EvalStudioError(f"guidelines: {target}: {problem}", where=str(path))
 
 
 def check_study_file(workspace: Workspace, path: Path) -> StudyOverview:

@@ -6,8 +6,8 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-import platformdirs
-
+from evalstudio.services.backups import take_backup
+from evalstudio.services.paths import data_dir
 from evalstudio.store.connection import Workspace
 
 __all__ = ["Workspace", "default_workspace_path", "now", "open_workspace", "resolve_workspace_path"]
@@ -16,7 +16,7 @@ ENV_VAR = "EVALSTUDIO_DB"
 
 
 def default_workspace_path() -> Path:
-    return Path(platformdirs.user_data_dir("EvalStudio", appauthor=False)) / "workspace.sqlite"
+    return data_dir() / "workspace.sqlite"
 
 
 def resolve_workspace_path(explicit: Path | None = None) -> Path:
@@ -27,8 +27,11 @@ def resolve_workspace_path(explicit: Path | None = None) -> Path:
 
 
 def open_workspace(explicit: Path | None = None) -> Workspace:
-    """Open (and create or migrate) the workspace the user asked for."""
-    return Workspace.open(resolve_workspace_path(explicit))
+    """Open (and create or migrate) the workspace the user asked for; a workspace about to be
+    migrated is backed up first."""
+    return Workspace.open(
+        resolve_workspace_path(explicit), lambda path: take_backup(path, "before-migration")
+    )
 
 
 def now() -> str:

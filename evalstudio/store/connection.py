@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
 
-from evalstudio.core.errors import WorkspaceError
+from evalstudio.core.errors import StorageError, WorkspaceError
 from evalstudio.store.migrations import known_names, migrations
 from evalstudio.store.package_info import is_package
 
@@ -18,12 +19,24 @@ BUSY_TIMEOUT_MS = 5000
 
 
 class _Database(Database):
-    """sqlite-utils' Database whose transactions take the write lock as they begin.
+    """sqlite-utils' Database whose transactions take the write lock as they begin, and whose
+    failures to write say what happened.
 
     A plain BEGIN starts reading; when it then writes while another thread (the model's, the
     data lane's) has committed since its read began, SQLite fails at once with "database is
     locked" — the busy timeout does not apply to that upgrade. BEGIN IMMEDIATE waits for the
     lock up to the busy timeout instead, so a save is delayed, never refused."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        super().__init__(conn)
+        self.path = path
+        # sqlite-utils learns these by trying a CREATE TABLE in a transaction the first time
+        # an upsert needs them; if that write fails (a full disk) it concludes "unsupported"
+        # for good and its fallback upsert then dropped a draft without a word. They depend
+        # only on the SQLite library's version, so they are set from it here.
+        version = sqlite3.sqlite_version_info
+        self._supports_on_conflict = version >= (3, 24, 0)
+        self._supports_strict = version >= (3, 37, 0)
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[Database]:
@@ -31,17 +44,37 @@ class _Database(Database):
             with super().atomic():
                 yield self
             return
-        self.conn.execute("BEGIN IMMEDIATE")
         try:
-            yield self
-        except BaseException:
-            self.rollback()  # a no-op if the error already ended the transaction
-            raise
-        try:
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.rollback()
-            raise
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self
+            except BaseException:
+                self.rollback()  # a no-op if the error already ended the transaction
+                raise
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.rollback()
+                raise
+        except sqlite3.OperationalError as e:
+            raise StorageError(_storage_problem(e), where=str(self.path)) from e
+
+
+def _storage_problem(error: sqlite3.OperationalError) -> str:
+    """What a failed write means for the user; the transaction has rolled back."""
+    text = str(error).lower()
+    if "full" in text:
+        return "the disk is full; nothing of this change was written. Free some space"
+    if "readonly" in text or "read-only" in text:
+        return "the workspace file is read-only. Open a copy you can write to (File › Open)"
+    if "locked" in text or "busy" in text:
+        return (
+            f"another program has held the workspace for over {BUSY_TIMEOUT_MS // 1000} s; "
+            "nothing was written. Try again"
+        )
+    if "i/o" in text:
+        return "the disk reported an error; nothing of this change was written"
+    return f"the workspace could not be written ({error}); nothing of this change was written"
 
 
 class Workspace:
@@ -62,12 +95,24 @@ class Workspace:
         self._local = threading.local()
 
     @classmethod
-    def open(cls, path: Path) -> Workspace:
-        """Open (creating if needed) and migrate the workspace at `path`."""
+    def open(
+        cls, path: Path, before_migrating: Callable[[Path], object] | None = None
+    ) -> Workspace:
+        """Open (creating if needed) and migrate the workspace at `path`; `before_migrating`
+        is called with the path first when an existing workspace is about to be migrated."""
         path = path.expanduser()
         if path.is_dir():
             raise WorkspaceError("is a folder, not a workspace file", where=str(path))
-        _refuse_newer_schema(path)
+        if path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+            raise WorkspaceError(
+                "is read-only (the file or its folder). EvalStudio saves every change as it is "
+                "made, so it cannot work on it there: copy it to a folder you can write to and "
+                "open the copy",
+                where=str(path),
+            )
+        applied = _refuse_newer_schema(path)
+        if applied and before_migrating is not None and set(applied) != known_names():
+            before_migrating(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -96,7 +141,7 @@ class Workspace:
     def db(self) -> Database:
         db: Database | None = getattr(self._local, "db", None)
         if db is None:
-            db = _Database(_connect(self.path, self.single_file))
+            db = _Database(_connect(self.path, self.single_file), self.path)
             self._local.db = db
         return db
 
@@ -126,10 +171,11 @@ def _connect(path: Path, single_file: bool) -> sqlite3.Connection:
     return conn
 
 
-def _refuse_newer_schema(path: Path) -> None:
-    """Refuse, without writing a byte, a file that is not ours or that a newer version wrote."""
+def _refuse_newer_schema(path: Path) -> list[str]:
+    """Refuse, without writing a byte, a file that is not ours or that a newer version wrote;
+    the names of the migrations it has applied (none for a new file)."""
     if not path.exists() or path.stat().st_size == 0:
-        return
+        return []
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as e:
@@ -141,14 +187,14 @@ def _refuse_newer_schema(path: Path) -> None:
                 "is an SQLite file but not an EvalStudio workspace", where=str(path)
             )
         if not tables:
-            return
+            return []
         applied = [
             r[0]
             for r in conn.execute(
                 "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [migrations.name]
             )
         ]
-    except sqlite3.DatabaseError as e:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as e:  # also damaged text of the schema
         raise WorkspaceError(f"is not an EvalStudio workspace ({e})", where=str(path)) from e
     finally:
         conn.close()
@@ -160,3 +206,4 @@ def _refuse_newer_schema(path: Path) -> None:
             "version); upgrade EvalStudio to open it. The file was not changed.",
             where=str(path),
         )
+    return applied

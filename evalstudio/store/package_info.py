@@ -28,8 +28,8 @@ def write(db: Database, info: PackageInfo) -> None:
 
 
 def read(db: Database) -> PackageInfo | None:
-    """The package's row, or None in a workspace. Raises ValueError (or KeyError) when the row
-    was edited into something unreadable."""
+    """The package's row, or None in a workspace. Raises one of core/session_package.py's
+    UNREADABLE when the row was edited into something unreadable."""
     rows = list(db.query("SELECT * FROM package_info"))
     if not rows:
         return None

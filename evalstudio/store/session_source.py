@@ -36,7 +36,7 @@ def check_intact(copy: Path, where: str) -> None:
                 ]
         finally:
             conn.close()
-    except sqlite3.DatabaseError as e:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as e:  # text of the schema, damaged
         raise SessionError(
             f"is damaged (truncated or corrupted: {e}); ask for the file again", where=where
         ) from e

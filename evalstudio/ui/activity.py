@@ -23,6 +23,7 @@ class ActivityWatcher(QObject):
     def __init__(self, app: QApplication) -> None:
         super().__init__()
         self.clock = ActiveClock(time.monotonic(), focused=_focused(app))
+        self.inputs = 0  # key presses, clicks, scrolls since the app started
         app.installEventFilter(self)
         app.applicationStateChanged.connect(self._state_changed)
         self._app = app
@@ -43,6 +44,7 @@ class ActivityWatcher(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in _INPUT:
+            self.inputs += 1
             self.clock.input(time.monotonic())
         return False
 

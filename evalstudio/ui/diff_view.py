@@ -1,5 +1,6 @@
 """A unified diff of a correct answer and its flawed twin, coloured: what a planted flaw
-changed, as the pair editor shows it."""
+changed, as the pair editor shows it. Hidden characters are shown as marks: a change to an
+invisible or reordering character must not look like no change."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from PySide6.QtGui import QColor, QFontDatabase, QSyntaxHighlighter, QTextCharFo
 from PySide6.QtWidgets import QPlainTextEdit
 
 from evalstudio.core.perturbation import diff_text
+from evalstudio.render.hidden_chars import CODE, reveal_plain
 from evalstudio.render.theme import DARK, Theme
 
 NO_CHANGE = "No change yet: edit the flawed twin to plant one flaw."
@@ -29,7 +31,7 @@ class DiffView(QPlainTextEdit):
         # with a line end and spares two "No newline at end of file" markers.
         if not correct.endswith("\n") and not flawed.endswith("\n"):
             correct, flawed = correct + "\n", flawed + "\n"
-        self.setPlainText(diff_text(correct, flawed) or NO_CHANGE)
+        self.setPlainText(reveal_plain(diff_text(correct, flawed), CODE) or NO_CHANGE)
 
 
 class _DiffColours(QSyntaxHighlighter):

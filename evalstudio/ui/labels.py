@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from evalstudio.core.model import LineRange
 
 
-def titled(title: str | QLabel, widget: QWidget, margin: int = 0) -> QWidget:
-    """`widget` under a bold title (a label that is also the widget's buddy)."""
+def titled(
+    title: str | QLabel, widget: QWidget, margin: int = 0, note: QLabel | None = None
+) -> QWidget:
+    """`widget` under a bold title (a label that is also the widget's buddy), and a `note`
+    beside the title if given."""
     box = QWidget()
     layout = QVBoxLayout(box)
     layout.setContentsMargins(margin, margin, margin, margin)
@@ -16,7 +19,13 @@ def titled(title: str | QLabel, widget: QWidget, margin: int = 0) -> QWidget:
     label = title if isinstance(title, QLabel) else QLabel(title)
     label.setStyleSheet("font-weight: bold;")
     label.setBuddy(widget)
-    layout.addWidget(label)
+    if note is None:
+        layout.addWidget(label)
+    else:
+        row = QHBoxLayout()
+        row.addWidget(label)
+        row.addWidget(note, 1)
+        layout.addLayout(row)
     layout.addWidget(widget, 1)
     return box
 

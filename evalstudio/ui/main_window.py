@@ -30,9 +30,10 @@ from evalstudio.services.backends import Backend
 from evalstudio.services.importing import import_tasks
 from evalstudio.services.review import ReviewSession
 from evalstudio.services.session_package import OpenPackage, package_of
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.workspace import Workspace, open_workspace
 from evalstudio.ui.activity import ActivityWatcher
 from evalstudio.ui.app_settings import AppSettings
+from evalstudio.ui.backup_actions import BackupActions
 from evalstudio.ui.cheat_sheet import CheatSheet
 from evalstudio.ui.export_dialog import open_export
 from evalstudio.ui.jobs import Jobs, Lane
@@ -72,6 +73,7 @@ class MainWindow(QMainWindow):
         assert isinstance(app, QApplication)
         self.activity = ActivityWatcher(app)
         self.sessions = SessionActions(self)
+        self.backups = BackupActions(self)
         self.sessions.package = package  # the model starts with the package's settings
         self.host = ModelHost(
             self.jobs,
@@ -109,6 +111,7 @@ class MainWindow(QMainWindow):
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _: self._apply_theme())
         self.theme = follow_color_scheme(app, self.settings.appearance())
         self.host.load()
+        self.backups.opened()
         if package is not None:
             self.sessions.enter(package)
 
@@ -122,6 +125,7 @@ class MainWindow(QMainWindow):
         self.merge_action = _add(
             file_menu, "&Merge returned sessions…", self.sessions.choose_and_merge
         )
+        _add(file_menu, "Restore from a &backup…", self.backups.choose_and_restore)
         self.recent_menu = file_menu.addMenu("&Recent studies")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self.back_action = _add(file_menu, "&Back to the studies", self.show_start)
@@ -287,7 +291,7 @@ class MainWindow(QMainWindow):
     def _switch_workspace(self, path: Path) -> bool:
         """Open `path` as the workspace; a session package starts its evaluator's review."""
         try:
-            workspace = Workspace.open(path)
+            workspace = open_workspace(path)
             package = package_of(workspace)
         except EvalStudioError as e:
             self.show_error(e)
@@ -304,6 +308,7 @@ class MainWindow(QMainWindow):
         self.workspace = self.start_page.workspace = self.host.workspace = workspace
         self.gate.workspace = workspace
         self.gate.lock()
+        self.backups.opened()
         if package is None:
             self.sessions.leave()
         else:

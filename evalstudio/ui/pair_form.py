@@ -29,6 +29,7 @@ from evalstudio.core.model import Kind, LineRange, Severity, Span
 from evalstudio.core.perturbation import changed_lines, changed_span
 from evalstudio.core.task_records import TaskRecord
 from evalstudio.render.code_html import code_to_html
+from evalstudio.render.hidden_chars import TEXT, reveal_plain
 from evalstudio.render.safe_markdown import markdown_to_html
 from evalstudio.render.theme import Theme
 from evalstudio.services.perturbation import FlawSuggestion
@@ -200,8 +201,8 @@ class PairForm(QWidget):
         self.prompt.setHtml(markdown_to_html(record.prompt, self.theme))
         if code:
             self.correct.setHtml(code_to_html(record.candidate, record.language, None, self.theme))
-        else:  # the Markdown source: flaw spans count its characters
-            self.correct.setPlainText(record.candidate)
+        else:  # the Markdown source (flaw spans count its characters), hidden ones as marks
+            self.correct.setPlainText(reveal_plain(record.candidate, TEXT))
         # Code keeps its lines and columns; a paragraph of text is one long line, so it wraps.
         self.correct.setLineWrapMode(
             QTextBrowser.LineWrapMode.NoWrap if code else QTextBrowser.LineWrapMode.WidgetWidth

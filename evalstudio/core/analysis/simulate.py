@@ -44,6 +44,9 @@ class Scenario:
 
 def intercept(marginal: float, sd: float) -> float:
     """The logit intercept whose marginal rate over N(0, sd²) random effects is `marginal`."""
+    # 0 and 1 have no finite intercept (a study file may assume a 0% detection rate); a rate
+    # within 1e-6 of them has one inside the bracket for any sd below 3.5.
+    marginal = min(max(marginal, 1e-6), 1 - 1e-6)
 
     def gap(b: float) -> float:
         mean = float(np.sum(_WEIGHTS * special.expit(b + sd * _NODES)) / math.sqrt(2 * math.pi))
@@ -69,9 +72,10 @@ def simulate(scenario: Scenario, seed: int) -> Outcomes:
     v = rng.normal(0, scenario.item_sd, scenario.pairs)
     compared = (Condition.UNASSISTED, Condition.ASSISTED)
     flawed = [a for a in make_plan(design) if a.twin_flawed and a.condition in compared]
-    evaluator = np.array([int(a.evaluator[1:]) for a in flawed])
-    item = np.array([int(a.item[1:]) for a in flawed])
-    treated = np.array([a.condition is Condition.ASSISTED for a in flawed])
+    # Typed: a plan may deal no flawed twin in the compared conditions (1 pair, 1 judgment).
+    evaluator = np.array([int(a.evaluator[1:]) for a in flawed], dtype=np.int64)
+    item = np.array([int(a.item[1:]) for a in flawed], dtype=np.int64)
+    treated = np.array([a.condition is Condition.ASSISTED for a in flawed], dtype=bool)
     logit = np.where(treated, b1, b0) + u[evaluator] + v[item]
     caught = rng.random(len(flawed)) < special.expit(logit)
     return Outcomes(evaluator, item, treated, caught)

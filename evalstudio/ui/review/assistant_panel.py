@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from evalstudio.core.assistance import AssistEvent, AssistKind, CritiquePoint, Outcome
+from evalstudio.core.fences import fenced
 from evalstudio.core.model import LineRange
 from evalstudio.core.review import PointMark
 from evalstudio.render.safe_markdown import markdown_to_html
@@ -76,7 +77,7 @@ class AssistantPanel(QWidget):
         self._marks: dict[tuple[str, int], PointMark] = {}
         self._points: list[CritiquePoint] = []
         self._points_event: str | None = None
-        self._shown_text = ""
+        self._shown: list[str] = []
         self.model_ready = False
 
         self.buttons: dict[AssistKind, QPushButton] = {}
@@ -100,6 +101,8 @@ class AssistantPanel(QWidget):
 
         self.status = QLabel()
         self.status.setWordWrap(True)
+        # It quotes errors a model server sent: shown as text, never read as HTML.
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.response_view = InertBrowser()
         self.response_view.setAccessibleName("Assistant responses")
         self.response_view.setPlaceholderText(
@@ -199,7 +202,7 @@ class AssistantPanel(QWidget):
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
-        self._shown_text = ""
+        self._shown = []
         self._refresh()
 
     def allow(self, kinds: tuple[AssistKind, ...]) -> None:
@@ -281,18 +284,22 @@ class AssistantPanel(QWidget):
         self._refresh()
 
     def _refresh(self) -> None:
-        text = self._transcript()
-        if text != self._shown_text:
+        parts = self._transcript()
+        if parts != self._shown:
             bar = self.response_view.verticalScrollBar()
             at_bottom = bar.value() >= bar.maximum() - 4
-            self.response_view.setHtml(markdown_to_html(text, self.theme))
+            # Part by part: a long chat stays formatted (markdown_to_html shows a very long
+            # text plain), and one odd response cannot unformat the others.
+            html = "<hr>".join(markdown_to_html(part, self.theme) for part in parts)
+            self.response_view.setHtml(html)
             if at_bottom or self.streaming() is not None:
                 bar.setValue(bar.maximum())
-            self._shown_text = text
+            self._shown = parts
         self._fill_points()
         self._update_controls()
 
-    def _transcript(self) -> str:
+    def _transcript(self) -> list[str]:
+        """The item's responses as Markdown, one part per question and per response."""
         parts = []
         for entry in self._entries:
             heading = f"#### {TITLES[entry.kind]}"
@@ -310,7 +317,7 @@ class AssistantPanel(QWidget):
             elif entry.streaming and not body:
                 body = "*…*"
             parts.append(f"{heading}\n\n{body}")
-        return "\n\n---\n\n".join(parts)
+        return parts
 
     def _fill_points(self, keep_row: int | None = None) -> None:
         critiques = [e for e in self._entries if e.kind is AssistKind.CRITIQUE and e.text]
@@ -364,7 +371,7 @@ def _critique_markdown(text: str, finished: bool) -> str:
     if not critique.structured and not critique.points:
         return text
     if finished and not critique.points and critique.verdict is None:
-        return f"*The critique ended before any point could be read:*\n\n```\n{text}\n```"
+        return f"*The critique ended before any point could be read:*\n\n{fenced(text)}"
     lines = []
     if critique.verdict is not None:
         verdict = "contains a flaw" if critique.verdict.value == "flawed" else "acceptable"
@@ -372,5 +379,5 @@ def _critique_markdown(text: str, finished: bool) -> str:
     for point in critique.points:
         lines.append(f"- **{_where(point.lines)}** ({point.severity.value}): {point.claim}")
     if not finished:  # the point being written is not parsed yet: show the words arriving
-        lines.append(f"\n*writing…*\n\n```\n{text[-600:]}\n```")
+        lines.append(f"\n*writing…*\n\n{fenced(text[-600:])}")
     return "\n".join(lines)

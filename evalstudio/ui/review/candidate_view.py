@@ -2,13 +2,14 @@
 
 Code lines are selected to attach a flaw (each line is one block of the document, so block
 numbers are line numbers); in text, a selection maps back to character offsets in the
-Markdown source.
+Markdown source. The candidate is untrusted text, and its pane says so (`untrusted_note`).
 """
 
 from __future__ import annotations
 
-from PySide6.QtGui import QFontDatabase, QTextCursor
-from PySide6.QtWidgets import QStackedWidget, QTextBrowser
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase, QPalette, QTextCursor
+from PySide6.QtWidgets import QLabel, QStackedWidget, QTextBrowser
 
 from evalstudio.core.model import ItemView, Kind, LineRange, Span
 from evalstudio.core.text_spans import source_span
@@ -16,6 +17,27 @@ from evalstudio.render.code_html import code_to_html
 from evalstudio.render.safe_markdown import markdown_to_html
 from evalstudio.render.theme import LIGHT, Theme
 from evalstudio.ui.links import InertBrowser
+
+UNTRUSTED_NOTE = "— untrusted text: instructions inside it are not for you or the assistant"
+UNTRUSTED_TIP = (
+    "The answer under review was written by an AI model. If it asks for something (“ignore "
+    "previous instructions”, “say this code is correct”), that is part of what you evaluate, "
+    "not an instruction. The assistant is told the same.\n\nCharacters that would show as "
+    "nothing or reorder a line (controls, bidi overrides, zero-width) are shown as marks such "
+    "as ⟦ESC⟧ or ⟦U+202E⟧."
+)
+
+
+def untrusted_note() -> QLabel:
+    """The calm reminder beside the candidate's title (muted, in either palette)."""
+    note = QLabel(UNTRUSTED_NOTE)
+    note.setTextFormat(Qt.TextFormat.PlainText)
+    note.setWordWrap(True)
+    # A role, not a style sheet: it follows the palette when the appearance changes.
+    note.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    note.setToolTip(UNTRUSTED_TIP)
+    note.setAccessibleName("The candidate is untrusted text")
+    return note
 
 
 class CandidateView(QStackedWidget):

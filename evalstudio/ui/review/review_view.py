@@ -30,6 +30,7 @@ from evalstudio.core.review import (
     form_problems,
     next_undone,
 )
+from evalstudio.render.hidden_chars import TEXT, reveal_plain
 from evalstudio.render.safe_markdown import markdown_to_html
 from evalstudio.render.theme import Theme
 from evalstudio.services.assistance import responses
@@ -41,10 +42,11 @@ from evalstudio.ui.labels import titled
 from evalstudio.ui.links import InertBrowser
 from evalstudio.ui.model_host import LiveResponse, ModelHost
 from evalstudio.ui.review.assistant_panel import AssistantPanel
-from evalstudio.ui.review.candidate_view import CandidateView
+from evalstudio.ui.review.candidate_view import CandidateView, untrusted_note
 from evalstudio.ui.review.judgment_form import JudgmentFormView
 
 DRAFT_DELAY_MS = 500  # a draft is saved at most this long after the last change
+DRAFT_RETRY_MS = 5000  # after a failed save (disk full, workspace held elsewhere)
 STORED_KINDS = (AssistKind.CRITIQUE, AssistKind.FACT_CHECK, AssistKind.EXPLAIN)
 
 
@@ -112,7 +114,10 @@ class ReviewView(QWidget):
 
         self.center = QSplitter(Qt.Orientation.Vertical)
         self.center.addWidget(self.task_tabs)
-        self.center.addWidget(titled("Candidate answer", self.candidate, margin=2))
+        self.untrusted_note = untrusted_note()
+        self.center.addWidget(
+            titled("Candidate answer", self.candidate, margin=2, note=self.untrusted_note)
+        )
         self.center.setStretchFactor(1, 3)
         self.right = QSplitter(Qt.Orientation.Vertical)
         self.assistant_box = titled("Assistant", self.panel, margin=2)
@@ -260,7 +265,16 @@ class ReviewView(QWidget):
         item_id, stage = self.entry.item.item_id, self.stage
         form = self.form.form(self.activity.active_ms())
         session = self.session
-        self.jobs.run(Lane.DATA, lambda: session.save_draft(item_id, stage, form))
+        self.jobs.run(
+            Lane.DATA, lambda: session.save_draft(item_id, stage, form), failed=self._draft_failed
+        )
+
+    def _draft_failed(self, error: BaseException) -> None:
+        """The form keeps what was typed; it is saved again in a few seconds or at the next
+        change. Said in the status bar only: a dialog at every keystroke would stop the work."""
+        self._dirty = True
+        QTimer.singleShot(DRAFT_RETRY_MS, self.save_draft)
+        self.problem.emit(f"Draft not saved yet (trying again): {error}")
 
     def submit(self) -> None:
         if not self.loaded:
@@ -478,4 +492,5 @@ def _queue_label(row: int, entry: QueueEntry, done: bool) -> str:
     """The evaluator's own numbering: the study's positions would hint at which items pair."""
     lines = entry.item.task_prompt.strip().splitlines()
     title = lines[0].lstrip("# ").replace("`", "").replace("**", "") if lines else ""
+    title = reveal_plain(title, TEXT)  # a bidi override must not reorder the row
     return f"{'✓' if done else '  '} {row + 1:>3}. {title}"

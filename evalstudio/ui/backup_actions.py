@@ -1,0 +1,127 @@
+"""Backups while the app runs — when a workspace opens and every 30 minutes of use (input
+since the last one) — and File › Restore from a backup…. The work runs on the data lane."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from evalstudio.services.backups import PERIOD_MINUTES, Backup, list_backups, restore_backup
+from evalstudio.services.backups import take_backup as take
+from evalstudio.ui.jobs import Lane
+
+if TYPE_CHECKING:
+    from evalstudio.ui.main_window import MainWindow
+
+
+class BackupActions(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self._inputs_seen = -1
+        self.timer = QTimer(self)
+        self.timer.setInterval(PERIOD_MINUTES * 60 * 1000)
+        self.timer.timeout.connect(self._periodic)
+        self.timer.start()
+
+    def opened(self) -> None:
+        """A workspace was opened: back it up (a failure is said in the status bar)."""
+        self._take("open")
+        self._inputs_seen = self.window.activity.inputs
+
+    def _periodic(self) -> None:
+        if self.window.activity.inputs != self._inputs_seen:  # in use since the last one
+            self._inputs_seen = self.window.activity.inputs
+            self._take("periodic")
+
+    def _take(self, reason: str) -> None:
+        path = self.window.workspace.path
+        self.window.jobs.run(
+            Lane.DATA,
+            lambda: take(path, reason),
+            failed=lambda e: self.window.show_message(f"Backup failed: {e}"),
+        )
+
+    def choose_and_restore(self) -> None:
+        w = self.window
+        path = w.workspace.path
+        dialog = RestoreDialog(w, list_backups(path))
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.chosen is None:
+            return
+        chosen = dialog.chosen
+        sure = QMessageBox.question(
+            w,
+            "Restore a backup",
+            f"Replace everything in {path.name} with the backup of "
+            f"{chosen.taken_at:%Y-%m-%d %H:%M} UTC?\n\nWhat it holds now is backed up first, "
+            "so this can be undone by restoring that backup.",
+        )
+        if sure != QMessageBox.StandardButton.Yes:
+            return
+        w.close_review()
+
+        def restored(before: Backup | None) -> None:
+            w.show_start()
+            kept = f"; what it replaced is kept as a backup ({before.path.name})" if before else ""
+            w.show_message(f"Restored the backup of {chosen.taken_at:%Y-%m-%d %H:%M} UTC{kept}.")
+
+        w.jobs.run(Lane.DATA, lambda: restore_backup(path, chosen), done=restored)
+
+
+class RestoreDialog(QDialog):
+    """The workspace's backups, newest first; the chosen one is `chosen`."""
+
+    def __init__(self, parent: QWidget, backups: list[Backup]) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Restore from a backup")
+        self.resize(520, 420)
+        self.backups = backups
+        self.chosen: Backup | None = None
+        self.list = QListWidget()
+        self.list.setAccessibleName("Backups")
+        for backup in backups:
+            text = (
+                f"{backup.taken_at.astimezone():%Y-%m-%d %H:%M:%S}  ·  "
+                f"{backup.reason.replace('-', ' ')}  ·  {backup.size / 1e6:.1f} MB"
+            )
+            self.list.addItem(QListWidgetItem(text))
+        if backups:
+            self.list.setCurrentRow(0)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Cancel | QDialogButtonBox.StandardButton.Ok
+        )
+        self.restore_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.restore_button.setText("Restore…")
+        self.restore_button.setEnabled(bool(backups))
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        self.list.itemDoubleClicked.connect(lambda _: self._accept())
+        layout = QVBoxLayout(self)
+        note = (
+            "Backups are taken when the app opens the workspace, every 30 minutes of use, and "
+            "before every merge, schema upgrade and restore (local time below)."
+            if backups
+            else "No backups of this workspace yet."
+        )
+        self.note = QLabel(note)
+        self.note.setWordWrap(True)
+        layout.addWidget(self.note)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(buttons)
+
+    def _accept(self) -> None:
+        row = self.list.currentRow()
+        if 0 <= row < len(self.backups):
+            self.chosen = self.backups[row]
+            self.accept()
