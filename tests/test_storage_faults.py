@@ -4,6 +4,7 @@ what was saved before stays; once the cause is gone the next write works."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -85,8 +86,9 @@ def test_a_workspace_held_by_another_program_is_said_and_the_next_try_works(
 
 @pytest.fixture
 def read_only(workspace_path: Path, workspace: Workspace) -> Iterator[Path]:
-    """The workspace file made immutable (chattr +i: read-only even for root, as on a
-    write-protected stick), after the demo study and a judgment were saved."""
+    """The workspace file and its folder made read-only after the demo study and a judgment
+    were saved: by permissions, or for root (whom permissions do not stop) by chattr +i, as on
+    a write-protected stick."""
     session = ReviewSession(
         workspace,
         studies.ensure_demo_study(workspace),
@@ -97,11 +99,18 @@ def read_only(workspace_path: Path, workspace: Workspace) -> Iterator[Path]:
     workspace.close()
     for leftover in workspace_path.parent.glob(workspace_path.name + "-*"):
         leftover.unlink()
-    subprocess.run(["chattr", "+i", str(workspace_path)], check=True)
-    subprocess.run(["chattr", "+i", str(workspace_path.parent)], check=True)
+    targets = [str(workspace_path), str(workspace_path.parent)]
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i", *targets], check=True)
+    else:
+        workspace_path.chmod(0o444)
+        workspace_path.parent.chmod(0o555)
     yield workspace_path
-    subprocess.run(["chattr", "-i", str(workspace_path.parent)], check=True)
-    subprocess.run(["chattr", "-i", str(workspace_path)], check=True)
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", *targets], check=True)
+    else:
+        workspace_path.parent.chmod(0o755)
+        workspace_path.chmod(0o644)
 
 
 def test_a_read_only_workspace_is_refused_in_words_and_left_as_it_was(read_only: Path) -> None:
