@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -18,6 +20,7 @@ from evalstudio.services.assistance import Assistant
 from evalstudio.services.backends import ModelSettings
 from evalstudio.services.resources import bundled_model
 from evalstudio.services.workspace import Workspace, open_workspace
+from evalstudio.ui.jobs import Jobs, Lane
 
 
 @pytest.fixture(autouse=True)
@@ -86,6 +89,24 @@ def offline_owner(offline_template: Path, workspace_path: Path) -> Iterator[Work
     copy = open_workspace(workspace_path)
     yield copy
     copy.close()
+
+
+@pytest.fixture
+def jobs(workspace: Workspace) -> Iterator[Jobs]:
+    """The app's job runner for a widget under test; no job may fail."""
+    errors: list[BaseException] = []
+    helper = Jobs(on_error=errors.append)
+    yield helper
+    helper.shutdown({Lane.DATA: workspace.close})
+    assert errors == []
+
+
+@pytest.fixture
+def parent(qtbot: QtBot) -> QWidget:
+    """A window for a dialog under test to belong to."""
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    return widget
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ their tools are open, with it and the preference pairs; the bar follows the rows
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -20,24 +19,8 @@ from evalstudio.core.model import Study
 from evalstudio.services import studies
 from evalstudio.services.workspace import Workspace
 from evalstudio.ui.export_dialog import ExportDialog, open_export
-from evalstudio.ui.jobs import Jobs, Lane
+from evalstudio.ui.jobs import Jobs
 from evalstudio.ui.owner_gate import OwnerGate
-
-
-@pytest.fixture
-def jobs(workspace: Workspace) -> Iterator[Jobs]:
-    errors: list[BaseException] = []
-    helper = Jobs(on_error=errors.append)
-    yield helper
-    helper.shutdown({Lane.DATA: workspace.close})
-    assert errors == []
-
-
-@pytest.fixture
-def parent(qtbot: QtBot) -> QWidget:
-    widget = QWidget()
-    qtbot.addWidget(widget)
-    return widget
 
 
 def open_dialog(

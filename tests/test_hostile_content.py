@@ -41,7 +41,7 @@ from evalstudio.services.study_setup import create_study
 from evalstudio.services.workspace import Workspace
 from evalstudio.ui.activity import ActivityWatcher
 from evalstudio.ui.app_settings import AppSettings
-from evalstudio.ui.jobs import Jobs, Lane
+from evalstudio.ui.jobs import Jobs
 from evalstudio.ui.links import InertBrowser
 from evalstudio.ui.model_host import LiveResponse, ModelHost
 from evalstudio.ui.pair_form import PairForm
@@ -454,15 +454,6 @@ def _anchor_point(view: QTextBrowser, text: str) -> QPoint:
 
 
 # --- the review view: task, candidate, the untrusted note ---------------------------------------
-
-
-@pytest.fixture
-def jobs(workspace: Workspace) -> Iterator[Jobs]:
-    errors: list[BaseException] = []
-    helper = Jobs(on_error=errors.append)
-    yield helper
-    helper.shutdown({Lane.DATA: workspace.close})
-    assert errors == []
 
 
 @pytest.fixture

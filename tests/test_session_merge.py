@@ -439,36 +439,11 @@ def test_the_cli_prints_what_each_file_added_and_names_each_refused_one(
 
 def test_the_cli_writes_a_package(workspace: Workspace, study: Study, tmp_path: Path) -> None:
     out = tmp_path / "bob.evs"
-    result = CliRunner().invoke(
-        main,
-        [
-            "--db",
-            str(workspace.path),
-            "session",
-            "export",
-            "--study",
-            study.name,
-            "--evaluator",
-            "Bob",
-            str(out),
-        ],
-    )
+    args = ["--db", str(workspace.path), "session", "export", "--study", study.name]
+    result = CliRunner().invoke(main, [*args, "--evaluator", "Bob", str(out)])
     assert result.exit_code == 0, result.output
     assert f"Wrote {out}: Bob's" in result.output and out.exists()
-    again = CliRunner().invoke(
-        main,
-        [
-            "--db",
-            str(workspace.path),
-            "session",
-            "export",
-            "--study",
-            study.name,
-            "--evaluator",
-            "Bob",
-            str(out),
-        ],
-    )
+    again = CliRunner().invoke(main, [*args, "--evaluator", "Bob", str(out)])
     assert again.exit_code == 1 and "exists already" in again.output
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,25 +15,9 @@ from pytestqt.qtbot import QtBot
 from evalstudio.services import owner, studies
 from evalstudio.services.resources import demo_dir
 from evalstudio.services.workspace import Workspace
-from evalstudio.ui.jobs import Jobs, Lane
+from evalstudio.ui.jobs import Jobs
 from evalstudio.ui.owner_gate import OwnerGate
 from evalstudio.ui.study_setup_dialog import StudySetupDialog
-
-
-@pytest.fixture
-def jobs(workspace: Workspace) -> Iterator[Jobs]:
-    errors: list[BaseException] = []
-    helper = Jobs(on_error=errors.append)
-    yield helper
-    helper.shutdown({Lane.DATA: workspace.close})
-    assert errors == []
-
-
-@pytest.fixture
-def parent(qtbot: QtBot) -> QWidget:
-    widget = QWidget()
-    qtbot.addWidget(widget)
-    return widget
 
 
 @pytest.fixture
