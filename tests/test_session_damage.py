@@ -121,3 +121,17 @@ def test_the_package_as_written_merges_and_opens(workspace: Workspace, package: 
     copy = package.with_name("copy.evs")
     shutil.copyfile(package, copy)
     assert _open(copy) is not None
+
+
+def test_a_package_of_a_newer_format_is_refused_on_opening_as_on_merging(
+    workspace: Workspace, package: Path
+) -> None:
+    _edit(package, "UPDATE package_info SET format_version = 99")
+    opened = open_workspace(package)
+    try:
+        with pytest.raises(SessionError, match=r"newer format \(99\); upgrade EvalStudio to open"):
+            package_of(opened)
+    finally:
+        opened.close()
+    with pytest.raises(SessionError, match="newer format"):
+        merge_file(workspace, package)

@@ -12,6 +12,7 @@ from evalstudio.core.errors import EvalStudioError, SessionError
 from evalstudio.core.model import Evaluator, Study
 from evalstudio.core.review import Condition
 from evalstudio.core.session_package import (
+    FORMAT_VERSION,
     UNREADABLE,
     PackageInfo,
     PackageModel,
@@ -332,6 +333,12 @@ def package_of(workspace: Workspace) -> OpenPackage | None:
             f"has an unreadable package description, study or evaluator (edited by hand?): {e}",
             where=where,
         ) from e
+    if info.format_version > FORMAT_VERSION:
+        raise SessionError(
+            f"is a session package of a newer format ({info.format_version}); upgrade "
+            "EvalStudio to open it",
+            where=where,
+        )
     evaluator = next((e for e in people if e.id == info.evaluator_id), None)
     if study is None or evaluator is None:
         raise SessionError("is a session package without its study or evaluator", where=where)
