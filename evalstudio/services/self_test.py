@@ -46,13 +46,13 @@ def self_test() -> Iterator[Check]:
             items = studies.study_items(workspace[0], study.id)
             return f"demo study imported: {len(items)} items"
 
-        first = _timed("workspace", open_demo)
+        first = timed("workspace", open_demo)
         yield first
         if not first.ok:
             return
         try:
-            yield _timed("model", lambda: _critique(workspace[0]))
-            yield _timed("review and report", lambda: _judge_and_report(workspace[0]))
+            yield timed("model", lambda: _critique(workspace[0]))
+            yield timed("review and report", lambda: _judge_and_report(workspace[0]))
         finally:
             workspace[0].close()
 
@@ -89,7 +89,8 @@ def _judge_and_report(workspace: Workspace) -> str:
     return f"a judgment stored; report page with {len(figures)} figures; Markdown rendered"
 
 
-def _timed(name: str, check: Callable[[], str]) -> Check:
+def timed(name: str, check: Callable[[], str]) -> Check:
+    """Run one check: what it found, or (whatever went wrong) a failed check saying what."""
     started = time.perf_counter()
     try:
         detail = check()

@@ -17,8 +17,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from evalstudio.services.backups import PERIOD_MINUTES, Backup, list_backups, restore_backup
-from evalstudio.services.backups import take_backup as take
+from evalstudio.services.backups import (
+    PERIOD_MINUTES,
+    Backup,
+    list_backups,
+    restore_backup,
+    take_backup,
+)
 from evalstudio.ui.jobs import Lane
 
 if TYPE_CHECKING:
@@ -49,7 +54,7 @@ class BackupActions(QObject):
         path = self.window.workspace.path
         self.window.jobs.run(
             Lane.DATA,
-            lambda: take(path, reason),
+            lambda: take_backup(path, reason),
             failed=lambda e: self.window.show_message(f"Backup failed: {e}"),
         )
 
