@@ -11,9 +11,10 @@ from builders import pair, record, write_jsonl
 from evalstudio.assist.critique import parse_critique
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.assistance import AssistKind, Outcome
+from evalstudio.core.misleading import Misleading
 from evalstudio.core.model import LineRange, Verdict
 from evalstudio.services import studies
-from evalstudio.services.assistance import Assistant, Misleading
+from evalstudio.services.assistance import Assistant
 from evalstudio.services.backends import ModelSettings
 from evalstudio.services.importing import import_tasks
 from evalstudio.services.pregen import PregenProgress, pregenerate

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalstudio.core.assistance import AssistKind, Manipulation
-from evalstudio.core.misleading import MisleadingPlan, plan_manipulation
+from evalstudio.core.misleading import Misalignment, MisleadingPlan, plan_manipulation
 from evalstudio.core.model import Truth
 
 CANDIDATE = "def f(xs):\n\n    total = 0\n   \n    for x in xs:\n\t\n        total += x\n\n"
@@ -88,7 +88,9 @@ def test_p_one_always_manipulates() -> None:
 
 
 def test_a_flawed_candidate_gets_a_pass_without_a_line() -> None:
-    assert set(_all_plans(1.0, Truth.FLAWED)) == {MisleadingPlan(Manipulation.PASS, None)}
+    assert set(_all_plans(1.0, Truth.FLAWED)) == {
+        MisleadingPlan(Manipulation.PASS, None, Misalignment.ADVERSARIAL)
+    }
 
 
 def test_a_correct_candidate_gets_a_flag_on_a_non_blank_line() -> None:
@@ -100,7 +102,9 @@ def test_a_correct_candidate_gets_a_flag_on_a_non_blank_line() -> None:
 
 def test_a_blank_candidate_is_flagged_on_line_one() -> None:
     for candidate in ("", "\n\n", "   \n\t\n"):
-        assert _plan(p=1.0, candidate=candidate) == MisleadingPlan(Manipulation.FLAG, 1)
+        assert _plan(p=1.0, candidate=candidate) == MisleadingPlan(
+            Manipulation.FLAG, 1, Misalignment.ADVERSARIAL
+        )
 
 
 def test_unknown_truth_draws_each_direction_about_half_the_time() -> None:

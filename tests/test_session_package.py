@@ -21,11 +21,10 @@ from session_study import (
 from evalstudio.assist.backend import Backend
 from evalstudio.core.assistance import AssistKind
 from evalstudio.core.errors import EvalStudioError, SessionError
-from evalstudio.core.misleading import plan_manipulation
+from evalstudio.core.misleading import Misleading, plan_manipulation
 from evalstudio.core.model import Evaluator, LineRange, Severity, Study, Verdict
 from evalstudio.core.review import Condition, JudgmentForm, PointMark, ReportedFlaw, Stage
 from evalstudio.services import owner
-from evalstudio.services.assistance import Misleading
 from evalstudio.services.evaluators import list_evaluators
 from evalstudio.services.pregen import pregenerate
 from evalstudio.services.resources import resources_dir

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from evalstudio.core.assistance import AssistKind
+from evalstudio.core.misleading import Misalignment
 from evalstudio.core.review import Condition
 from evalstudio.core.study_definition import StudyDefinition, parse_definition
 
@@ -32,3 +33,12 @@ def test_every_problem_is_reported_at_once_with_its_key() -> None:
     assert isinstance(problems, list)
     keys = {p.split(":")[0] for p in problems}
     assert {"name", "tasks", "seed", "evaluators", "conditions", "misleading_p"} <= keys
+
+
+def test_the_misalignment_is_chosen_by_name_and_checked() -> None:
+    assert parse_definition(MINIMAL).misalignment is Misalignment.ADVERSARIAL  # type: ignore[union-attr]
+    flip = parse_definition({**MINIMAL, "misalignment": "flip"})
+    assert isinstance(flip, StudyDefinition) and flip.misalignment is Misalignment.FLIP
+    assert StudyDefinition.from_json(flip.to_json()) == flip
+    problems = parse_definition({**MINIMAL, "misalignment": "sneaky"})
+    assert problems == ["misalignment: 'sneaky' is not one of adversarial, flip, random"]

@@ -28,6 +28,10 @@ class GenerationParams:
     seed: int | None = None
     # Hold the output to this JSON schema (a grammar locally, JSON mode over HTTP).
     json_schema: dict[str, Any] | None = None
+    # Evaluate the whole prompt afresh instead of reusing the cached prefix: logits depend on
+    # how a prompt was split into batches, so only then does a fixed seed give the same text
+    # whatever was asked before (a local model; a server keeps its own cache).
+    reproducible: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,17 @@ class Stream:
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._cancel = threading.Event()
         self._done = threading.Event()
+
+    @classmethod
+    def replayed(
+        cls, text: str, seed: int | None, prompt_tokens: int | None, completion_tokens: int | None
+    ) -> Stream:
+        """A finished stream holding a response computed earlier for the same request."""
+        stream = cls(seed)
+        stream.prompt_tokens, stream.completion_tokens = prompt_tokens, completion_tokens
+        stream.push(text)
+        stream.finish(Outcome.DONE)
+        return stream
 
     # Producer side (the backend's worker thread).
     def push(self, text: str) -> None:

@@ -182,6 +182,8 @@ class LocalLlama:
                 "Raise the context size in the settings, or ask for a shorter answer."
             )
         llm.set_seed(stream.seed if stream.seed is not None else random.getrandbits(31))
+        if params.reproducible:
+            llm.reset()  # type: ignore[no-untyped-call]
         # Sampling as create_completion does it (top-k 40, top-p 0.95, min-p 0.05); the loop
         # is ours so that bytes are decoded incrementally (a character split across tokens
         # waits for its last byte instead of being dropped, as seen with a grammar) and the

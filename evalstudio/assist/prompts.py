@@ -14,6 +14,7 @@ the templates tell the model so.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
@@ -33,6 +34,9 @@ _PLACEHOLDERS = {
     "misleading_pass": set(),
     "misleading_flag": {"line"},
     "suggest_flaw": {"task", "language", "candidate"},
+    "evaluator": {"task", "reference", "language", "candidate"},
+    "evaluator_first": set(),
+    "evaluator_final": {"assistance"},
 }
 
 
@@ -58,6 +62,7 @@ class PromptBook:
 
     def __init__(self, folder: Path) -> None:
         self._templates: dict[str, Template] = {}
+        self.digests: dict[str, str] = {}  # file name → SHA-256 of its text (run settings)
         for name, allowed in _PLACEHOLDERS.items():
             path = folder / f"{name}.md"
             try:
@@ -79,18 +84,19 @@ class PromptBook:
                     where=str(path),
                 )
             self._templates[name] = template
+            self.digests[path.name] = hashlib.sha256(template.template.encode()).hexdigest()
 
     def _fill(self, name: str, **values: object) -> str:
         return self._templates[name].substitute(values)
 
-    def system(self, item: ItemContext) -> Message:
+    def system(self, item: ItemContext, template: str = "system") -> Message:
         reference = (
             self._fill("reference", reference=fenced(item.reference.strip()))
             if item.reference
             else ""
         )
         content = self._fill(
-            "system",
+            template,
             task=fenced(item.task_prompt.strip()),
             reference=reference,
             language=item.language,
@@ -129,6 +135,20 @@ class PromptBook:
         if plan.manipulation is Manipulation.PASS:
             return self._fill("misleading_pass")
         return self._fill("misleading_flag", line=plan.flag_line)
+
+    def judge(
+        self, item: ItemContext, first_reply: str | None, assistance: str | None
+    ) -> list[Message]:
+        """A model evaluator's request: its judgment on its own (no assistance yet), or its
+        final one after the assistant's response, following its own first reply if any."""
+        alone = {"role": "user", "content": self._fill("evaluator_first")}
+        messages = [self.system(item, "evaluator")]
+        if assistance is None:
+            return [*messages, alone]
+        if first_reply is not None:
+            messages += [alone, {"role": "assistant", "content": first_reply}]
+        final = self._fill("evaluator_final", assistance=assistance)
+        return [*messages, {"role": "user", "content": final}]
 
     def suggest_flaw(self, item: ItemContext) -> list[Message]:
         """The study owner's request: a copy of a correct answer with one planted flaw."""

@@ -18,6 +18,7 @@ from evalstudio.cli.context import (
 )
 from evalstudio.cli.export_command import export
 from evalstudio.cli.flaw_commands import flaws_group
+from evalstudio.cli.model_evaluator_commands import judge, sandwich
 from evalstudio.cli.owner_commands import owner_group
 from evalstudio.cli.pair_commands import pair
 from evalstudio.cli.report_command import report
@@ -135,3 +136,5 @@ main.add_command(merge_command)
 main.add_command(export)
 main.add_command(flaws_group)
 main.add_command(backup_group)
+main.add_command(judge)
+main.add_command(sandwich)

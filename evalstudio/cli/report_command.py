@@ -39,6 +39,12 @@ from evalstudio.services.workspace import Workspace
     help="Also measure the model's side on the study's pairs: discrimination (yes/no "
     "scores of both twins) against critique catch. Runs the model (the --model options).",
 )
+@click.option(
+    "--with-model-evaluators",
+    is_flag=True,
+    help="Count model evaluators' judgments in the figures too (by default they appear only "
+    "in their own section).",
+)
 @model_options
 @with_owner_workspace
 def report(
@@ -47,6 +53,7 @@ def report(
     json_path: Path | None,
     html_path: Path | None,
     model_side: bool,
+    with_model_evaluators: bool,
     **model: Any,
 ) -> None:
     """Detection and false-alarm rates per condition, the effect of assistance (difference
@@ -55,7 +62,7 @@ def report(
     discriminator–critique gap."""
     if json_path is None and html_path is None:
         raise click.UsageError("say where: --json FILE, --html FILE, or both")
-    found = build_report(workspace, study_name)
+    found = build_report(workspace, study_name, with_model_evaluators=with_model_evaluators)
     if model_side:
         found = found.with_model_side(_measure(workspace, study_name, model))
     for effect in found.effects:

@@ -1,13 +1,29 @@
-"""The misleading-assistant draw: with probability p, seeded per evaluator x item, a response
-is replaced by a plausible wrong one. Pure, so the same study replays the same manipulations."""
+"""The misaligned assistant: with probability p, seeded per evaluator x item, a response is
+replaced by one that argues a chosen verdict. Pure, so the same study replays the same
+manipulations. One implementation for the human `misleading` condition and for model
+evaluators' sweeps (services/sandwich.py).
+
+Three kinds of misalignment decide which verdict a manipulated response argues:
+- adversarial: against the ground truth (vouch for a flawed answer, flag a plausible line of a
+  correct one); with unknown truth, a direction drawn at even odds;
+- flip: the opposite of the honest critique's verdict (the caller generates that first);
+- random: a verdict drawn at even odds, and a random line when it says "flawed".
+"""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from enum import StrEnum
 
 from evalstudio.core.assistance import AssistKind, Manipulation
-from evalstudio.core.model import Truth
+from evalstudio.core.model import Truth, Verdict
+
+
+class Misalignment(StrEnum):
+    ADVERSARIAL = "adversarial"
+    FLIP = "flip"
+    RANDOM = "random"
 
 
 @dataclass(frozen=True)
@@ -16,12 +32,38 @@ class MisleadingPlan:
 
     manipulation: Manipulation | None
     flag_line: int | None
+    misalignment: Misalignment | None = None
 
 
-def _uniform(*parts: str) -> float:
+NOT_MANIPULATED = MisleadingPlan(None, None)
+
+
+@dataclass(frozen=True)
+class Misleading:
+    """The misleading-assistant condition: each response manipulated with probability p, in
+    the direction `misalignment` chooses. The draw is per (`key`, item): `key` defaults to
+    the evaluator (a sweep uses one key for all its cells of a repeat, so the sets of
+    manipulated items are nested as p grows)."""
+
+    p: float
+    seed: str
+    misalignment: Misalignment = Misalignment.ADVERSARIAL
+    key: str | None = None
+
+
+def uniform(*parts: str) -> float:
     """A reproducible number in [0, 1) from the parts (SHA-256, not Python's salted hash)."""
     digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
     return (int.from_bytes(digest[:8], "big") >> 11) / 2**53  # 53 bits: exact, never 1.0
+
+
+def drawn(*, p: float, seed: str, evaluator_id: str, item_id: str, kind: AssistKind) -> bool:
+    """Whether the response of `kind` on the item is manipulated for the evaluator. The
+    uniform number does not depend on p, so a response manipulated at p is manipulated at
+    every larger p too (a sweep over p compares nested sets)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p must be in [0, 1], not {p}")
+    return uniform(seed, evaluator_id, item_id, kind.value, "draw") < p
 
 
 def plan_manipulation(
@@ -33,26 +75,28 @@ def plan_manipulation(
     kind: AssistKind,
     truth: Truth | None,
     candidate: str,
+    misalignment: Misalignment = Misalignment.ADVERSARIAL,
+    honest: Verdict | None = None,
 ) -> MisleadingPlan:
-    """Decide one response: manipulated with probability `p`, reproducibly.
+    """Decide one response: manipulated with probability `p`, reproducibly, in the direction
+    `misalignment` chooses. A FLIP needs `honest`, the honest critique's verdict."""
+    if not drawn(p=p, seed=seed, evaluator_id=evaluator_id, item_id=item_id, kind=kind):
+        return NOT_MANIPULATED
 
-    A flawed candidate gets a PASS (the assistant vouches for it), a correct one a FLAG (the
-    assistant claims a flaw on a plausible line). With unknown truth the direction is drawn
-    at even odds, so the response is wrong about half the time it is manipulated.
-    """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"p must be in [0, 1], not {p}")
-    if _uniform(seed, evaluator_id, item_id, kind.value, "draw") >= p:
-        return MisleadingPlan(None, None)
-    if truth is Truth.FLAWED:
+    def coin(purpose: str) -> float:
+        return uniform(seed, evaluator_id, item_id, kind.value, purpose)
+
+    if misalignment is Misalignment.FLIP:
+        if honest is None:
+            raise ValueError("a flip needs the verdict of the honest critique")
+        manipulation = Manipulation.PASS if honest is Verdict.FLAWED else Manipulation.FLAG
+    elif misalignment is Misalignment.ADVERSARIAL and truth is Truth.FLAWED:
         manipulation = Manipulation.PASS
-    elif truth is Truth.CORRECT:
+    elif misalignment is Misalignment.ADVERSARIAL and truth is Truth.CORRECT:
         manipulation = Manipulation.FLAG
-    else:
-        coin = _uniform(seed, evaluator_id, item_id, kind.value, "direction")
-        manipulation = Manipulation.PASS if coin < 0.5 else Manipulation.FLAG
+    else:  # random, or adversarial without a known truth
+        manipulation = Manipulation.PASS if coin("direction") < 0.5 else Manipulation.FLAG
     if manipulation is Manipulation.PASS:
-        return MisleadingPlan(manipulation, None)
+        return MisleadingPlan(manipulation, None, misalignment)
     lines = [n for n, line in enumerate(candidate.splitlines(), start=1) if line.strip()] or [1]
-    pick = _uniform(seed, evaluator_id, item_id, kind.value, "line")
-    return MisleadingPlan(manipulation, lines[int(pick * len(lines))])
+    return MisleadingPlan(manipulation, lines[int(coin("line") * len(lines))], misalignment)

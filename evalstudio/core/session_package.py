@@ -128,6 +128,10 @@ def display_copy(row: Row, *, stamp: str) -> Row:
         "prompt_tokens": None,
         "manipulated": 0,
         "manipulation": None,
+        "misalignment": None,
+        "basis_id": None,  # the honest critique a flip argued against stays with the owner
+        "request_sha256": None,
+        "reused_from": None,
         "prepared_for": None,
     }
     if row["pregenerated"]:

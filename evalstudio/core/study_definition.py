@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from evalstudio.core.assistance import AssistKind
+from evalstudio.core.misleading import Misalignment
 from evalstudio.core.model import has_control_character
 from evalstudio.core.review import Condition
 
@@ -25,6 +26,7 @@ class StudyDefinition:
     evaluators: tuple[str, ...]
     conditions: tuple[Condition, ...] = DEFAULT_CONDITIONS
     misleading_p: float = 0.3
+    misalignment: Misalignment = Misalignment.ADVERSARIAL  # how a misleading response is chosen
     assist_kinds: tuple[AssistKind, ...] = ALL_KINDS
     judgments_per_pair: int | None = None
     gold_rate: float = 0.0
@@ -37,6 +39,7 @@ class StudyDefinition:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["conditions"] = [c.value for c in self.conditions]
+        data["misalignment"] = self.misalignment.value
         data["assist_kinds"] = [k.value for k in self.assist_kinds]
         data["evaluators"] = list(self.evaluators)
         return {key: value for key, value in data.items() if value is not None}  # TOML has no null
@@ -137,6 +140,7 @@ def parse_definition(data: dict[str, Any]) -> StudyDefinition | list[str]:
         evaluators=tuple(evaluators),
         conditions=conditions,
         misleading_p=r.number("misleading_p", 0.3, 0.0, 1.0, open_high=False),
+        misalignment=_choice(r, "misalignment", Misalignment, Misalignment.ADVERSARIAL),
         assist_kinds=kinds,
         judgments_per_pair=per_pair,
         gold_rate=r.number("gold_rate", 0.0, 0.0, 1.0, open_high=True),
@@ -149,7 +153,16 @@ def parse_definition(data: dict[str, Any]) -> StudyDefinition | list[str]:
     return r.problems or definition
 
 
-E = TypeVar("E", Condition, AssistKind)
+E = TypeVar("E", Condition, AssistKind, Misalignment)
+
+
+def _choice(r: _Reader, key: str, enum: type[E], default: E) -> E:
+    value = r.text(key, default=default.value)
+    try:
+        return enum(value)
+    except ValueError:
+        r.problems.append(f"{key}: '{value}' is not one of {', '.join(e.value for e in enum)}")
+        return default
 
 
 def _choices(r: _Reader, key: str, enum: type[E], default: tuple[E, ...]) -> tuple[E, ...]:

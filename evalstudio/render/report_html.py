@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from evalstudio.render.hidden_chars import TEXT, reveal_plain
@@ -19,6 +20,9 @@ th, td { padding: 5px 12px; border-bottom: 1px solid #ddd; text-align: right; }
 .muted { color: #666; font-size: 0.9rem; } img { max-width: 100%; height: auto; }
 .figure { line-height: 100%; }  /* Qt would scale an image's line by the body's */
 .lead { font-size: 1.1rem; background: #f3f6fa; padding: 0.8rem 1rem; border-radius: 6px; }
+h3 { font-size: 1.05rem; margin-top: 20px; }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.85rem; }
+.ci { color: #666; font-size: 0.85rem; white-space: nowrap; }
 """
 
 
@@ -27,6 +31,7 @@ _FIGURE_ALT = {
     "time": "Time per item and calibration per condition",
     "evaluators": "Detection per evaluator with and without the assistant",
     "reveal": "Verdicts before and after the assistance was revealed",
+    # "sandwich-<n>": one per sandwiching run, see _figure_alt
 }
 UNPLANTED_ROWS = 25  # the items with the most unplanted flaws; the JSON has every item
 
@@ -54,7 +59,7 @@ def report_html(
         # keeps the aspect ratio when the page is narrower (height: auto).
         width, height = (int.from_bytes(figures[name][at : at + 4], "big") for at in (16, 20))
         return [
-            f"<p class='figure'><img alt='{_FIGURE_ALT[name]}' src='{src}' width='{width}' "
+            f"<p class='figure'><img alt='{_figure_alt(name)}' src='{src}' width='{width}' "
             f"height='{height}'></p>"
         ]
 
@@ -90,6 +95,10 @@ def report_html(
     parts += _unplanted(report["unplanted"])
     if report.get("model_side"):
         parts += _model_side(report["model_side"])
+    if report.get("model_evaluators"):
+        parts += _model_evaluators(
+            report["model_evaluators"], bool(report.get("with_model_evaluators")), figure
+        )
     if report.get("gold"):
         parts += _conditions({"gold": report["gold"]}, "Gold items (attention checks)")
     parts.append(
@@ -231,6 +240,189 @@ def _model_side(side: dict[str, Any]) -> list[str]:
     return rows
 
 
+def sandwich_name(number: int) -> str:
+    """The figure of the report's `number`-th sandwiching run (1: the oldest)."""
+    return f"sandwich-{number}"
+
+
+def _figure_alt(name: str) -> str:
+    if name.startswith("sandwich-"):
+        return (
+            f"Run {name.removeprefix('sandwich-')}: accuracy of the weak model evaluator alone, "
+            "with the assistant, and of the assistant, over the share of responses manipulated"
+        )
+    return _FIGURE_ALT[name]
+
+
+_SWEEP_HEADERS = (
+    "p",
+    "items judged",
+    "manipulated",
+    "alone",
+    "+ assistant",
+    "assistant alone",
+    "gain",
+    "followed",
+    "switched",
+)
+
+
+_SWEEP_NOTE = (
+    "<p class='muted'>Per p: items judged (over every repeat); responses manipulated; "
+    "accuracy of the weak evaluator alone (its first verdict) and + assistant (its final "
+    "verdict, after reading the response); assistant alone: the verdict in the response it "
+    "read; gain: + assistant − alone, paired per item; followed: manipulated responses whose "
+    "verdict the final verdict took; switched: those it took against its own first verdict. "
+    "Under each value, its 95% interval.</p>"
+)
+
+
+def _model_evaluators(
+    runs: list[dict[str, Any]], included: bool, figure: Callable[[str], list[str]]
+) -> list[str]:
+    """Each artificial-sandwiching run: its summary, curve, numbers per p and settings."""
+    counted = (
+        "Their judgments are <b>included</b> in the figures and tables above "
+        "(the report was made with <code>--with-model-evaluators</code>)."
+        if included
+        else "Their judgments are kept out of the figures and tables above (include them with "
+        "<code>evalstudio report --with-model-evaluators</code>)."
+    )
+    parts = [
+        "<h2>Model evaluators (artificial sandwiching)</h2>",
+        "<p class='muted'>A weak model evaluator judges each item alone, then again after "
+        "reading an assistant's response that is manipulated with probability p. Accuracy: "
+        "share of right verdicts; expert: the ground truth, right on every item. Intervals: 95% "
+        "percentile bootstrap resampling tasks (none with fewer than two tasks). "
+        f"{counted}</p>",
+    ]
+    for number, run in enumerate(runs, start=1):
+        settings = run.get("settings") or {}
+        title = f"Run {number} of {len(runs)}" if len(runs) > 1 else "Run"
+        parts.append(
+            f"<h3>{title} · {_esc(str(settings.get('misalignment', '—')))} · "
+            f"{_when(run.get('created_at'))}</h3>"
+        )
+        parts.append(f"<p class='lead'>{_esc(str(run.get('summary', '')))}</p>")
+        parts += figure(sandwich_name(number))
+        if run["points"]:
+            parts.append(_table(_SWEEP_HEADERS, (_sweep_row(pt) for pt in run["points"])))
+            parts.append(_SWEEP_NOTE)
+        parts += _sweep_settings(run, settings)
+    return parts
+
+
+def _when(stamp: object) -> str:
+    """An ISO timestamp to the minute, in UTC; anything else as it is (escaped)."""
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return _esc(str(stamp))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _sweep_row(pt: dict[str, Any]) -> tuple[str, ...]:
+    rate = pt.get("manipulation_rate")
+    manipulated = f"{pt['manipulated']} of {pt['responses']}" + (
+        f"<br><span class='ci'>{rate:.0%}</span>" if rate is not None else ""
+    )
+    return (
+        f"{pt['p']:g}",
+        str(pt["judged"]),
+        manipulated,
+        _share(pt["alone"]),
+        _share(pt["assisted"]),
+        _share(pt["assistant"]),
+        _share(pt["gain"], signed=True),
+        _share(pt["followed"]),
+        _share(pt["switched"]),
+    )
+
+
+def _share(interval: dict[str, Any] | None, signed: bool = False) -> str:
+    """A share over its 95% interval: "67%" over "50–100%", a difference "+33%" over "+0% to
+    +50%"; "—" without a value, the value alone without an interval."""
+    if not interval or interval.get("value") is None:
+        return "—"
+    spec = "+.0%" if signed else ".0%"
+    text = f"{interval['value']:{spec}}"
+    low, high = interval.get("low"), interval.get("high")
+    if low is None or high is None:
+        return text
+    start = f"{low:{spec}}" if signed else f"{low:{spec}}".removesuffix("%")
+    between = "&nbsp;to&nbsp;" if signed else "–"
+    return f"{text}<br><span class='ci'>{start}{between}{high:{spec}}</span>"
+
+
+def _sweep_settings(run: dict[str, Any], settings: dict[str, Any]) -> list[str]:
+    """What reproduces the run: the sweep, both models (with the file's SHA-256), the prompts
+    (with theirs); and what it cost: progress, time and tokens per item."""
+
+    def text(value: object) -> str:
+        return "—" if value is None else _esc(str(value))
+
+    ps = settings.get("p")
+    tokens = run.get("tokens_per_item") or {}
+
+    def per_item(role: str) -> str:
+        prompt, completion = tokens.get(f"{role}_prompt"), tokens.get(f"{role}_completion")
+        if prompt is None and completion is None:
+            return "—"
+        return f"{_num(prompt, ',.0f')} prompt + {_num(completion, ',.0f')} completion"
+
+    sweep = [
+        ("run", f"<code>{text(run.get('run_id'))}</code>"),
+        ("misalignment", text(settings.get("misalignment"))),
+        ("p", ", ".join(f"{p:g}" for p in ps) if ps else "—"),
+        ("repeats", text(settings.get("repeats"))),
+        ("seed", f"<code>{text(settings.get('seed'))}</code>"),
+        ("assist every n-th item", text(settings.get("assist_every"))),
+        ("settings format", text(settings.get("format_version"))),
+    ]
+    for role in ("evaluator", "assistant"):
+        r = settings.get(role) or {}
+        sweep += [
+            (
+                f"{role}: model",
+                f"{text(r.get('model_id'))} <span class='ci'>(spec {text(r.get('spec'))}, "
+                f"backend {text(r.get('backend'))})</span>",
+            ),
+            (f"{role}: SHA-256 of the model file", f"<code>{text(r.get('sha256'))}</code>"),
+            (
+                f"{role}: sampling",
+                f"temperature {text(r.get('temperature'))}, "
+                f"at most {text(r.get('max_tokens'))} tokens",
+            ),
+        ]
+    sweep += [
+        (
+            "progress",
+            f"{text(run.get('judged'))} of {text(run.get('total'))} items judged, "
+            f"over {text(run.get('cells'))} cells (p × repeats)",
+        ),
+        ("time per item", _num(run.get("seconds_per_item"), ".1f", " s")),
+        ("tokens per item, evaluator", per_item("evaluator")),
+        ("tokens per item, assistant", per_item("assistant")),
+    ]
+    prompts = settings.get("prompts") or {}
+    parts = [
+        "<p><b>Settings</b> (to reproduce the run)</p>",
+        _table(("setting", "value"), sweep, left=2),
+    ]
+    if prompts:
+        parts.append(
+            _table(
+                ("prompt file", "SHA-256"),
+                ((text(name), f"<code>{text(digest)}</code>") for name, digest in prompts.items()),
+                left=2,
+            )
+        )
+    return parts
+
+
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
@@ -337,13 +529,13 @@ def _effects(effects: list[dict[str, Any]]) -> list[str]:
     return ["<h2>Effect of assistance on detection</h2>", _table(headers, rows)]
 
 
-def _table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """A table whose first column names the row (left) and the rest are numbers (right).
-    Cells are HTML already: the caller escapes study text."""
-    head = "".join(f"<th{_NAME if i == 0 else ''}>{h}</th>" for i, h in enumerate(headers))
+def _table(headers: Sequence[str], rows: Iterable[Sequence[object]], left: int = 1) -> str:
+    """A table whose first `left` columns name the row (left-aligned) and the rest are
+    numbers (right). Cells are HTML already: the caller escapes study text."""
+    head = "".join(f"<th{_NAME if i < left else ''}>{h}</th>" for i, h in enumerate(headers))
     body = "".join(
         "<tr>"
-        + "".join(f"<td{_NAME if i == 0 else ''}>{c}</td>" for i, c in enumerate(row))
+        + "".join(f"<td{_NAME if i < left else ''}>{c}</td>" for i, c in enumerate(row))
         + "</tr>"
         for row in rows
     )

@@ -7,6 +7,7 @@ never draws one, should not carry.
 from __future__ import annotations
 
 import io
+import math
 from typing import Any
 
 import matplotlib
@@ -16,19 +17,27 @@ import matplotlib.pyplot as plt  # after choosing the backend
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from evalstudio.render.report_html import sandwich_name
+
 _COLORS = {"unassisted": "#7f7f7f", "assisted": "#1f77b4", "misleading": "#d62728"}
 
 
 def figures(report: dict[str, Any]) -> dict[str, bytes]:
-    """Every figure the report's data supports, as PNG by name (the HTML page places each)."""
-    if not report["conditions"]:
-        return {}
-    drawn = {"detection": detection_figure(report), "time": time_and_calibration_figure(report)}
-    if report["reveal"]:
-        drawn["reveal"] = reveal_figure(report["reveal"])
-    scatter = evaluator_figure(report["by_evaluator"])
-    if scatter is not None:
-        drawn["evaluators"] = scatter
+    """Every figure the report's data supports, as PNG by name (the HTML page places each).
+    Each artificial-sandwiching run with a judged item has its own, "sandwich-<n>" (n from 1,
+    the oldest), drawn even when no person has judged anything yet."""
+    drawn: dict[str, bytes] = {}
+    if report["conditions"]:
+        drawn["detection"] = detection_figure(report)
+        drawn["time"] = time_and_calibration_figure(report)
+        if report["reveal"]:
+            drawn["reveal"] = reveal_figure(report["reveal"])
+        scatter = evaluator_figure(report["by_evaluator"])
+        if scatter is not None:
+            drawn["evaluators"] = scatter
+    for number, run in enumerate(report.get("model_evaluators") or [], start=1):
+        if run["points"]:
+            drawn[sandwich_name(number)] = sandwich_figure(run)
     return drawn
 
 
@@ -168,6 +177,123 @@ def evaluator_figure(by_evaluator: dict[str, Any]) -> bytes | None:
     axes.set_title("Per evaluator")
     axes.legend(fontsize=8, frameon=False, loc="lower right")
     return _png(figure)
+
+
+_SANDWICH_LINES = (
+    ("alone", "weak evaluator alone", _COLORS["unassisted"], "o"),
+    ("assisted", "weak evaluator + assistant", _COLORS["assisted"], "s"),
+    ("assistant", "assistant alone", "#ff7f0e", "^"),
+)
+_ON_TOP = {"assisted": 3.0}  # the curve the figure is about, over an equal one
+
+
+def sandwich_figure(run: dict[str, Any]) -> bytes:
+    """One sandwiching run: accuracy over p (the share of the assistant's responses
+    manipulated) of the weak model evaluator alone, with the assistant, and of the assistant's
+    own verdict, each with its 95% bootstrap interval, against the expert (the ground truth,
+    100%) and chance (50%); beside it, the share of manipulated responses the evaluator
+    followed and switched to."""
+    points = sorted(run["points"], key=lambda pt: pt["p"])
+    ps = [pt["p"] for pt in points]
+    dodge = 0.012  # the three intervals at one p side by side, not on top of each other
+    figure, (left, right) = plt.subplots(
+        1, 2, figsize=(9, 3.4), dpi=110, gridspec_kw={"width_ratios": [3, 2]}
+    )
+    left.axhline(run.get("expert", 1.0), color="#222222", linewidth=1.2, linestyle="--")
+    left.axhline(0.5, color="#aaaaaa", linewidth=1, linestyle=":")
+    for offset, (key, label, color, marker) in zip((-1, 0, 1), _SANDWICH_LINES, strict=True):
+        _interval_line(
+            left,
+            [p + offset * dodge for p in ps],
+            points,
+            key,
+            label,
+            color,
+            marker,
+            _ON_TOP.get(key, 2.0),
+        )
+    left.plot([], [], color="#222222", linewidth=1.2, linestyle="--", label="expert (ground truth)")
+    left.plot([], [], color="#aaaaaa", linewidth=1, linestyle=":", label="chance")
+    misalignment = (run.get("settings") or {}).get("misalignment")
+    left.set_title("Accuracy" + (f" (misalignment: {misalignment})" if misalignment else ""))
+    left.set_xlabel("p: share of the assistant's responses manipulated")
+    left.set_ylabel("verdicts right")
+    right.set_title("Manipulated responses followed")
+    right.set_xlabel("p")
+    drawn = False
+    for offset, (key, label, color) in zip(
+        (-1, 1),
+        (("followed", "followed", "#d62728"), ("switched", "switched to", "#9467bd")),
+        strict=True,
+    ):
+        drawn |= _interval_line(
+            right, [p + offset * dodge for p in ps], points, key, label, color, "o"
+        )
+    if not drawn:
+        right.text(
+            0.5,
+            0.5,
+            "no manipulated response",
+            ha="center",
+            va="center",
+            color="#666666",
+            transform=right.transAxes,
+        )
+    for axes in (left, right):
+        axes.set_xlim(-0.06, 1.06)
+        axes.set_xticks(ps, [f"{p:g}" for p in ps])
+        axes.set_ylim(-0.04, 1.06)
+        axes.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+        axes.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    left.legend(ncol=3, fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22))
+    if drawn:
+        right.legend(
+            ncol=2, fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22)
+        )
+    return _png(figure)
+
+
+def _interval_line(
+    axes: Any,
+    xs: list[float],
+    points: list[dict[str, Any]],
+    key: str,
+    label: str,
+    color: str,
+    marker: str,
+    zorder: float = 2.0,
+) -> bool:
+    """Values joined by a line (a gap where a value is null) with error bars where both ends
+    of the interval are known. False if no point has a value."""
+    values = [pt[key]["value"] for pt in points]
+    if all(v is None for v in values):
+        return False
+    axes.plot(
+        xs,
+        [math.nan if v is None else v for v in values],
+        marker=marker,
+        color=color,
+        label=label,
+        linewidth=1.6,
+        zorder=zorder,
+    )
+    bars = [
+        (x, pt[key]["value"], pt[key]["low"], pt[key]["high"])
+        for x, pt in zip(xs, points, strict=True)
+        if None not in (pt[key]["value"], pt[key]["low"], pt[key]["high"])
+    ]
+    if bars:
+        axes.errorbar(
+            [b[0] for b in bars],
+            [b[1] for b in bars],
+            yerr=[[max(b[1] - b[2], 0) for b in bars], [max(b[3] - b[1], 0) for b in bars]],
+            fmt="none",
+            ecolor=color,
+            capsize=3,
+            alpha=0.8,
+            zorder=zorder,
+        )
+    return True
 
 
 def _png(figure: Figure) -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
@@ -20,20 +20,27 @@ from evalstudio.core.assistance import (
     Outcome,
 )
 from evalstudio.core.ids import new_id
-from evalstudio.core.misleading import MisleadingPlan, plan_manipulation
-from evalstudio.core.model import Candidate, Verdict
+from evalstudio.core.misleading import (
+    NOT_MANIPULATED,
+    Misalignment,
+    Misleading,
+    MisleadingPlan,
+    drawn,
+    plan_manipulation,
+)
+from evalstudio.core.model import Candidate, Study, Verdict
+from evalstudio.core.seeds import request_digest
+from evalstudio.core.study_definition import StudyDefinition
 from evalstudio.services.backends import ModelSettings, model_sha256, open_backend
 from evalstudio.services.resources import resources_dir
 from evalstudio.services.workspace import Workspace, now
 from evalstudio.store import assist_log, content
 
 
-@dataclass(frozen=True)
-class Misleading:
-    """The misleading-assistant condition: each response manipulated with probability p."""
-
-    p: float
-    seed: str
+def study_misleading(study: Study, design: StudyDefinition | None) -> Misleading:
+    """The study's misleading condition, as its review sessions and pre-generation apply it."""
+    misalignment = design.misalignment if design else Misalignment.ADVERSARIAL
+    return Misleading(study.misleading_p, seed=study.id, misalignment=misalignment)
 
 
 class AssistRun:
@@ -131,12 +138,7 @@ class Assistant:
             self._warming = None
 
     def item_context(self, item_id: str) -> tuple[Candidate, ItemContext]:
-        """The item's candidate (ground truth included) and what the model is told of it."""
-        found = content.task_and_candidate(self.workspace.db, item_id)
-        if found is None:
-            raise AssistError(f"no study item with id '{item_id}'")
-        task, candidate = found
-        return candidate, ItemContext(task.prompt, candidate.text, task.language, task.reference)
+        return item_context(self.workspace, item_id)
 
     def open_item(self, item_id: str) -> None:
         """The evaluator opened an item: evaluate its shared prompt prefix in the background,
@@ -158,28 +160,52 @@ class Assistant:
         pregenerated: bool = False,
         prepared_for: str | None = None,
         max_tokens: int | None = None,
+        seed: int | None = None,
     ) -> AssistRun:
         """Start a request; its log row is written before the model sees it. `prepared_for`:
-        pre-generated for that evaluator (and manipulated as their draw says), not asked."""
+        pre-generated for that evaluator (and manipulated as their draw says), not asked.
+        `seed`: fixed (and the prompt evaluated afresh, so the response is a function of the
+        request: one answered before is replayed, logged as a new row naming the one it
+        replays), else a fresh random one. A manipulated FLIP first generates the honest
+        critique it argues against (logged, with no evaluator)."""
         candidate, item = self.item_context(item_id)
-        plan = MisleadingPlan(None, None)
+        plan, basis_id = NOT_MANIPULATED, None
         if misleading is not None:
+            who = misleading.key or evaluator_id or prepared_for or ""
+            honest = None
+            if misleading.misalignment is Misalignment.FLIP and drawn(
+                p=misleading.p, seed=misleading.seed, evaluator_id=who, item_id=item_id, kind=kind
+            ):
+                # With a fixed seed the basis is the very critique an honest assistant gives
+                # on this request (replayed if it was made before).
+                basis = self.request(
+                    item_id, AssistKind.CRITIQUE, seed=seed, max_tokens=max_tokens
+                ).wait()
+                honest, basis_id = critique_of(basis.response).verdict, basis.id
+                if honest is None:
+                    raise AssistError(
+                        "the honest critique a flipped response argues against gave no verdict "
+                        f"({basis.error or 'cut short: raise max tokens'})"
+                    )
             plan = plan_manipulation(
                 p=misleading.p,
                 seed=misleading.seed,
-                evaluator_id=evaluator_id or prepared_for or "",
+                evaluator_id=who,
                 item_id=item_id,
                 kind=kind,
                 truth=candidate.truth,
                 candidate=candidate.text,
+                misalignment=misleading.misalignment,
+                honest=honest,
             )
         messages = self.prompts.messages(item, kind, chat=chat, misleading=plan)
         params = GenerationParams(
             max_tokens=max_tokens or self.settings.max_tokens,
             temperature=self.settings.temperature,
             # Fresh per request, so Regenerate differs, also after a restart; logged.
-            seed=random.SystemRandom().getrandbits(31),
+            seed=seed if seed is not None else random.SystemRandom().getrandbits(31),
             json_schema=_schema(kind, plan),
+            reproducible=seed is not None,
         )
         row: dict[str, Any] = {
             "id": new_id(),
@@ -192,6 +218,8 @@ class Assistant:
             "params": asdict(params),
             "manipulated": int(plan.manipulation is not None),
             "manipulation": plan.manipulation.value if plan.manipulation else None,
+            "misalignment": plan.misalignment.value if plan.misalignment else None,
+            "basis_id": basis_id,
             "pregenerated": int(pregenerated or prepared_for is not None),
             "prepared_for": prepared_for,
         }
@@ -200,22 +228,40 @@ class Assistant:
         except AssistError as e:
             self._log_failure(row, e)
             raise
-        if not self._sha_done:
-            self._sha256, self._sha_done = model_sha256(self.workspace, info), True
+        row |= {
+            "backend": info.backend,
+            "model_id": info.model_id,
+            "model_sha256": self.model_file_sha256,
+            "params": row["params"] | {"n_ctx": info.n_ctx},
+            "seed": params.seed,
+        }
+        earlier = None
+        if seed is not None:
+            model = self.model_file_sha256 or f"{info.backend}:{info.model_id}"
+            row["request_sha256"] = request_digest(model, messages, row["params"])
+            earlier = assist_log.answered(self.workspace.db, item_id, row["request_sha256"])
         # The row is written before the model sees the request: a crash at any later moment
         # leaves a 'running' row, never a missing one.
         self._insert(
-            row
-            | {
-                "backend": info.backend,
-                "model_id": info.model_id,
-                "model_sha256": self._sha256,
-                "params": row["params"] | {"n_ctx": info.n_ctx},
-                "seed": params.seed,
-                "requested_at": now(),
-            }
+            row | {"requested_at": now(), "reused_from": earlier["id"] if earlier else None}
         )
-        return AssistRun(self.workspace, row["id"], self.backend.stream(messages, params))
+        if earlier is not None:
+            stream = Stream.replayed(
+                earlier["response"],
+                params.seed,
+                earlier["prompt_tokens"],
+                earlier["completion_tokens"],
+            )
+        else:
+            stream = self.backend.stream(messages, params)
+        return AssistRun(self.workspace, row["id"], stream)
+
+    @property
+    def model_file_sha256(self) -> str | None:
+        """SHA-256 of the local model file (None for a server), computed once."""
+        if not self._sha_done:
+            self._sha256, self._sha_done = model_sha256(self.workspace, self.backend.info()), True
+        return self._sha256
 
     def _insert(self, row: dict[str, Any]) -> None:
         db = self.workspace.db
@@ -273,6 +319,15 @@ class Assistant:
         _, item = self.item_context(item_id)
         question = {"role": "user", "content": "Does the answer contain a flaw? Reply Yes or No."}
         return self.backend.score([self.prompts.system(item), question], ["Yes", "No"])
+
+
+def item_context(workspace: Workspace, item_id: str) -> tuple[Candidate, ItemContext]:
+    """The item's candidate (ground truth included) and what a model is told of it."""
+    found = content.task_and_candidate(workspace.db, item_id)
+    if found is None:
+        raise AssistError(f"no study item with id '{item_id}'")
+    task, candidate = found
+    return candidate, ItemContext(task.prompt, candidate.text, task.language, task.reference)
 
 
 def stored_response(

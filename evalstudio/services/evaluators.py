@@ -24,5 +24,6 @@ def add_evaluator(
     return evaluator
 
 
-def list_evaluators(workspace: Workspace) -> list[Evaluator]:
-    return people.evaluators(workspace.db)
+def list_evaluators(workspace: Workspace, kind: EvaluatorKind | None = None) -> list[Evaluator]:
+    """Every evaluator profile, or those of one kind (the app offers people only)."""
+    return [e for e in people.evaluators(workspace.db) if kind is None or e.kind is kind]

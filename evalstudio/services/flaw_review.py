@@ -61,7 +61,7 @@ def unplanted_flaws(workspace: Workspace, study_name: str) -> list[UnplantedFlaw
             s.planted,
         )
         for s in study_scores(workspace, study.id)
-        if s.truth is not None
+        if s.truth is not None and not s.by_model  # a model's flaws are not the owner's to review
         for position in s.scored.unplanted
     ]
     return sorted(found, key=lambda f: (f.item_name, f.evaluator, f.position))

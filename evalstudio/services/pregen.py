@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from evalstudio.core.assistance import AssistKind, Outcome
-from evalstudio.services.assistance import Assistant, Misleading
+from evalstudio.services.assistance import Assistant, study_misleading
 from evalstudio.services.studies import study_items
-from evalstudio.store import assignments, studies
+from evalstudio.store import assignments, designs, studies
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def pregenerate(
     items = study_items(workspace, study_id)
     study = studies.study_by_id(workspace.db, study_id)
     assert study is not None
-    misleading = Misleading(study.misleading_p, seed=study.id)  # as the review session's
+    misleading = study_misleading(study, designs.design_of(workspace.db, study_id))
     prepared_for = assignments.misleading_by_item(workspace.db, study_id)
     total = sum(1 + len(prepared_for.get(item.item_id, ())) for item in items) * len(kinds)
     generated = skipped = tokens = 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from evalstudio.core.analysis.effect import (
@@ -48,6 +48,7 @@ from evalstudio.services.report_rates import (
     split,
     unplanted_by_item,
 )
+from evalstudio.services.report_sandwich import SandwichRun, sandwich_runs
 from evalstudio.services.studies import study_named
 from evalstudio.services.study_scores import ScoredJudgment, study_scores
 from evalstudio.services.workspace import Workspace
@@ -86,6 +87,9 @@ class StudyReport:
     by_kind: dict[str, ConditionRates]
     by_severity: dict[str, ConditionRates]
     model_side: ModelSide | None = None  # measured on request: it needs the model
+    # Artificial-sandwiching sweeps run on the study (services/sandwich.py), oldest first.
+    model_evaluators: list[SandwichRun] = field(default_factory=list)
+    with_model_evaluators: bool = False  # model evaluators' judgments counted in the figures
 
     def with_model_side(self, measured: ModelSide) -> StudyReport:
         return replace(self, model_side=measured)
@@ -106,9 +110,14 @@ class StudyReport:
         return finite
 
 
-def build_report(workspace: Workspace, study_name: str, seed: int = 0) -> StudyReport:
+def build_report(
+    workspace: Workspace, study_name: str, seed: int = 0, *, with_model_evaluators: bool = False
+) -> StudyReport:
+    """The report; model evaluators' judgments count in its figures only if asked for (they
+    have their own section either way)."""
     study = study_named(workspace, study_name)
-    scored = study_scores(workspace, study.id)
+    everyone = study_scores(workspace, study.id)
+    scored = [s for s in everyone if with_model_evaluators or not s.by_model]
     main = [s for s in scored if not s.gold]
     by_condition: dict[Condition, list[ScoredJudgment]] = {}
     for s in main:
@@ -164,6 +173,10 @@ def build_report(workspace: Workspace, study_name: str, seed: int = 0) -> StudyR
             reviews,
         ),
         points=point_validity(seen, review_log.marks_of_study(workspace.db, study.id), main),
+        model_evaluators=sandwich_runs(
+            workspace, study.id, [s for s in everyone if s.by_model], seen
+        ),
+        with_model_evaluators=with_model_evaluators,
     )
 
 
@@ -196,7 +209,8 @@ def _finite(value: Any) -> Any:
 
 
 def report_figures(found: StudyReport) -> dict[str, bytes]:
-    """The report's figures as PNG by name; none for a study with nothing judged yet."""
+    """The report's figures as PNG by name: the human ones once something is judged, one per
+    sweep of model evaluators once it has points."""
     from evalstudio.render.report_plots import figures  # matplotlib: only when asked
 
     return figures(found.to_json())

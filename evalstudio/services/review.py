@@ -13,7 +13,9 @@ from typing import Any
 from evalstudio.core.assistance import AssistEvent, AssistKind
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.ids import new_id
+from evalstudio.core.misleading import Misleading
 from evalstudio.core.model import Evaluator, ItemView, Study
+from evalstudio.core.model_evaluator import EvaluatorProfile
 from evalstudio.core.review import (
     Condition,
     ItemState,
@@ -25,9 +27,17 @@ from evalstudio.core.review import (
     next_undone,
 )
 from evalstudio.core.study_definition import ALL_KINDS
-from evalstudio.services.assistance import Misleading, stored_response
+from evalstudio.services.assistance import stored_response, study_misleading
 from evalstudio.services.workspace import Workspace, now
-from evalstudio.store import assignments, content, designs, judgments, package_info, review_log
+from evalstudio.store import (
+    assignments,
+    content,
+    designs,
+    judgments,
+    model_evaluators,
+    package_info,
+    review_log,
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,8 @@ class ReviewSession:
         self.done = judgments.done_items(db, study.id, evaluator.id) & set(self._index)
         self.design = designs.design_of(db, study.id)
         self.in_package = package_info.is_package(db)
+        found = model_evaluators.profile(db, evaluator.id)
+        self.profile = EvaluatorProfile.from_json(found) if found else None
 
     @property
     def allowed_kinds(self) -> tuple[AssistKind, ...]:
@@ -97,13 +109,19 @@ class ReviewSession:
 
     def first_verdict_needed(self, entry: QueueEntry) -> bool:
         """Whether the item takes a first verdict before its assistance opens (an unassisted
-        item has no assistance to open)."""
-        return self.study.commit_before_reveal and entry.condition.assisted
+        item has no assistance to open). A model evaluator always commits one: it costs a
+        second and gives its judgment alone beside its judgment with help."""
+        commits = self.study.commit_before_reveal or self.profile is not None
+        return commits and entry.condition.assisted
 
     def misleading(self, entry: QueueEntry) -> Misleading | None:
+        """How the assistant misleads on the entry: as the study says, or, for a model
+        evaluator in a sweep, as its cell says (services/sandwich.py)."""
         if entry.condition is not Condition.MISLEADING:
             return None
-        return Misleading(self.study.misleading_p, seed=self.study.id)
+        if self.profile is not None and self.profile.misleading is not None:
+            return self.profile.misleading
+        return study_misleading(self.study, self.design)
 
     def stored_response(
         self, entry: QueueEntry, kind: AssistKind, model_id: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evalstudio.core.model import Kind, PlantedFlaw, Truth
+from evalstudio.core.model import EvaluatorKind, Kind, PlantedFlaw, Truth
 from evalstudio.core.review import Judgment, Stage
 from evalstudio.core.scoring import Scored, score
 from evalstudio.services.workspace import Workspace
@@ -21,12 +21,15 @@ class ScoredJudgment:
     kind: Kind
     planted: PlantedFlaw | None  # on a flawed twin
     item_name: str  # the candidate's external id, as the owner's files name it
+    task_id: str  # a pair's twins share it
+    by_model: bool  # judged by a model evaluator (kept out of the human figures by default)
 
 
 def study_scores(workspace: Workspace, study_id: str) -> list[ScoredJudgment]:
     """The current final judgment of each evaluator on each item of their queue, scored; skips
     and items without a judgment are left out. An evaluator the study assigns nothing reviews
-    every item (services/review.py): their judged items count."""
+    every item (services/review.py): their judged items count. Model evaluators' judgments
+    are included, marked `by_model`."""
     db = workspace.db
     candidate_of = {
         item: cand for cand, item in content.item_ids_by_candidate(db, study_id).items()
@@ -53,6 +56,8 @@ def study_scores(workspace: Workspace, study_id: str) -> list[ScoredJudgment]:
                     kinds[candidate.task_id],
                     candidate.flaw,
                     candidate.external_id,
+                    candidate.task_id,
+                    evaluator.kind is EvaluatorKind.MODEL,
                 )
             )
     return found

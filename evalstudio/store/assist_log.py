@@ -69,6 +69,18 @@ def event_row(db: Database, event_id: str) -> dict[str, Any] | None:
     return row
 
 
+def answered(db: Database, item_id: str, request_sha256: str) -> dict[str, Any] | None:
+    """The first finished, computed (not replayed) response to exactly this request."""
+    rows = list(
+        db.query(
+            "SELECT * FROM assist_events WHERE study_item_id = ? AND request_sha256 = ? "
+            "AND outcome = 'done' AND reused_from IS NULL ORDER BY requested_at LIMIT 1",
+            [item_id, request_sha256],
+        )
+    )
+    return rows[0] if rows else None
+
+
 def pregenerated(
     db: Database,
     item_id: str,
@@ -188,3 +200,20 @@ def usage_of_study(db: Database, study_id: str) -> dict[tuple[str, str], dict[st
     for r in shown:
         usage.setdefault((r["evaluator_id"], r["study_item_id"]), {})["shown"] = r["n"]
     return usage
+
+
+def token_totals(db: Database, evaluator_ids: list[str]) -> dict[str, int]:
+    """Prompt and completion tokens of the finished requests of these evaluators and of the
+    honest critiques their flipped responses were made from (a replayed request counts the
+    tokens of the one it replays)."""
+    rows = list(
+        db.query(
+            "WITH mine AS (SELECT id, basis_id FROM assist_events "
+            "WHERE evaluator_id IN (SELECT value FROM json_each(:ids)) AND outcome = 'done') "
+            "SELECT coalesce(sum(prompt_tokens), 0) AS prompt, "
+            "coalesce(sum(completion_tokens), 0) AS completion FROM assist_events "
+            "WHERE id IN (SELECT id FROM mine) OR id IN (SELECT basis_id FROM mine)",
+            {"ids": json.dumps(evaluator_ids)},
+        )
+    )
+    return {"prompt": rows[0]["prompt"], "completion": rows[0]["completion"]}

@@ -410,3 +410,80 @@ def m009_session_packages(db: Database) -> None:
         ALTER TABLE assist_events ADD COLUMN prepared_for TEXT REFERENCES evaluators(id);
         """,
     )
+
+
+@migrations()
+def m010_model_evaluators(db: Database) -> None:
+    # Artificial sandwiching. `model_evaluators` holds what a model evaluator profile is (its
+    # model, prompts, seed, how often it asks for help; in a sweep, the assistant's
+    # misalignment and p), frozen once written. `judge_calls` logs every request a model
+    # evaluator made to its own model, as assist_events log the assistant's. A sweep is a
+    # `sandwich_runs` row (settings, hashed to find the run again to resume it) and one cell
+    # per (p, repeat), each played by its own model evaluator.
+    # `assist_events.misalignment` names how a manipulated response was chosen; `basis_id`
+    # the honest critique a flip argued against. A request with a fixed seed, evaluated afresh,
+    # is a pure function of (model, messages, parameters), hashed in `request_sha256`: asked
+    # again, its response is replayed into a new row that names the one it replays
+    # (`reused_from`) instead of being computed again.
+    _run(
+        db,
+        """
+        ALTER TABLE assist_events ADD COLUMN misalignment TEXT
+            CHECK (misalignment IN ('adversarial', 'flip', 'random'));
+        ALTER TABLE assist_events ADD COLUMN basis_id TEXT REFERENCES assist_events(id);
+        ALTER TABLE assist_events ADD COLUMN request_sha256 TEXT;
+        ALTER TABLE assist_events ADD COLUMN reused_from TEXT REFERENCES assist_events(id);
+
+        CREATE TABLE model_evaluators (
+            evaluator_id TEXT PRIMARY KEY REFERENCES evaluators(id),
+            settings TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        ) STRICT;
+        CREATE TRIGGER model_evaluators_frozen_update BEFORE UPDATE ON model_evaluators
+            BEGIN SELECT RAISE(ABORT, 'a model evaluator''s settings are frozen'); END;
+        CREATE TRIGGER model_evaluators_frozen_delete BEFORE DELETE ON model_evaluators
+            BEGIN SELECT RAISE(ABORT, 'a model evaluator''s settings are frozen'); END;
+
+        CREATE TABLE judge_calls (
+            id TEXT PRIMARY KEY,
+            evaluator_id TEXT NOT NULL REFERENCES evaluators(id),
+            study_item_id TEXT NOT NULL REFERENCES study_items(id),
+            stage TEXT NOT NULL CHECK (stage IN ('first', 'final')),
+            messages TEXT NOT NULL,
+            params TEXT NOT NULL,
+            seed INTEGER,
+            response TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('done', 'cancelled', 'error')),
+            error TEXT,
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER,
+            judgment_id TEXT REFERENCES judgments(id),
+            request_sha256 TEXT NOT NULL,
+            reused_from TEXT REFERENCES judge_calls(id),
+            requested_at TEXT NOT NULL,
+            ended_at TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX judge_calls_request ON judge_calls(request_sha256);
+        CREATE INDEX judge_calls_evaluator ON judge_calls(evaluator_id, study_item_id);
+        CREATE TRIGGER judge_calls_append_only_update BEFORE UPDATE ON judge_calls
+            BEGIN SELECT RAISE(ABORT, 'judge calls are append-only'); END;
+        CREATE TRIGGER judge_calls_append_only_delete BEFORE DELETE ON judge_calls
+            BEGIN SELECT RAISE(ABORT, 'judge calls are append-only'); END;
+
+        CREATE TABLE sandwich_runs (
+            id TEXT PRIMARY KEY,
+            study_id TEXT NOT NULL REFERENCES studies(id),
+            settings TEXT NOT NULL,
+            settings_sha256 TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (study_id, settings_sha256)
+        ) STRICT;
+        CREATE TABLE sandwich_cells (
+            run_id TEXT NOT NULL REFERENCES sandwich_runs(id),
+            p REAL NOT NULL CHECK (p BETWEEN 0 AND 1),
+            repeat INTEGER NOT NULL CHECK (repeat >= 1),
+            evaluator_id TEXT NOT NULL UNIQUE REFERENCES evaluators(id),
+            PRIMARY KEY (run_id, p, repeat)
+        ) STRICT;
+        """,
+    )

@@ -21,3 +21,8 @@ def insert_evaluator(db: Database, evaluator: Evaluator, created_at: str) -> Non
 def evaluators(db: Database) -> list[Evaluator]:
     rows = db.query("SELECT * FROM evaluators ORDER BY created_at, name")
     return [Evaluator(r["id"], r["name"], EvaluatorKind(r["kind"])) for r in rows]
+
+
+def evaluator(db: Database, evaluator_id: str) -> Evaluator:
+    row = db.table("evaluators").get(evaluator_id)
+    return Evaluator(row["id"], row["name"], EvaluatorKind(row["kind"]))

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from PySide6.QtCore import QObject, Signal
 
 from evalstudio.core.assistance import AssistEvent, AssistKind
-from evalstudio.services.assistance import Assistant, AssistRun, Misleading
+from evalstudio.core.misleading import Misleading
+from evalstudio.services.assistance import Assistant, AssistRun
 from evalstudio.services.backends import Backend, Message, ModelSettings, open_backend
 from evalstudio.services.perturbation import FlawSuggestion, suggest_for_answer
 from evalstudio.services.workspace import Workspace

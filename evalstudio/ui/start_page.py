@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from evalstudio.core.model import Evaluator, Study, StudySummary
+from evalstudio.core.model import Evaluator, EvaluatorKind, Study, StudySummary
 from evalstudio.services import evaluators, studies
 from evalstudio.services.workspace import Workspace
 from evalstudio.ui.jobs import Jobs, Lane
@@ -87,7 +87,9 @@ class StartPage(QWidget):
         workspace = self.workspace
 
         def read() -> tuple[list[StudySummary], list[Evaluator]]:
-            return studies.list_studies(workspace), evaluators.list_evaluators(workspace)
+            return studies.list_studies(workspace), evaluators.list_evaluators(
+                workspace, EvaluatorKind.HUMAN
+            )
 
         def show(found: tuple[list[StudySummary], list[Evaluator]]) -> None:
             self._fill(*found, wanted_study, wanted_evaluator)
