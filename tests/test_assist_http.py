@@ -9,21 +9,28 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
+from builders import record, write_jsonl
 
 from evalstudio.assist.backend import GenerationParams
 from evalstudio.assist.critique import critique_schema, parse_critique
 from evalstudio.assist.openai_http import OpenAICompatible, ServerSettings
 from evalstudio.core.assistance import AssistKind, Outcome
-from evalstudio.core.model import Study
+from evalstudio.core.model import EvaluatorKind, Study
+from evalstudio.core.review import Condition
 from evalstudio.services import studies
 from evalstudio.services.assistance import Assistant
 from evalstudio.services.backends import ModelSettings
+from evalstudio.services.evaluators import list_evaluators
+from evalstudio.services.importing import import_tasks
+from evalstudio.services.model_evaluator import judge_study
+from evalstudio.services.model_roles import role
 from evalstudio.services.resources import bundled_model
 from evalstudio.services.workspace import Workspace
-from evalstudio.store import assist_log
+from evalstudio.store import assist_log, model_evaluators
 
 
 def _free_port() -> int:
@@ -165,3 +172,31 @@ def test_the_assistant_logs_http_requests_like_local_ones(
     assert row is not None
     assert row["backend"] == "openai" and row["model_sha256"] is None
     assert row["first_token_at"] is not None and row["seed"] is not None
+
+
+def test_a_model_evaluator_can_judge_through_a_server(
+    workspace: Workspace, server_url: str, tmp_path: Path
+) -> None:
+    """Any backend plays the evaluator: here its judgments come from the server (held to the
+    judgment schema by the server's JSON mode), logged as judge calls like local ones."""
+    records = [record("a", truth="correct"), record("b", truth="correct", prompt="Again.")]
+    study = import_tasks(workspace, write_jsonl(tmp_path / "t.jsonl", records), "S").study
+    over_http = role(f"{server_url}#bundled", max_tokens=256, temperature=0.7)
+    local = role("bundled", max_tokens=64, temperature=0.7, threads=2)
+    result = judge_study(
+        workspace,
+        study,
+        "served",
+        over_http,
+        local,
+        condition=Condition.UNASSISTED,
+        assist_every=1,
+        seed="http",
+    )
+    assert result.judged == 2 and result.failed == []
+    calls = list(workspace.db.query("SELECT params, response, outcome FROM judge_calls"))
+    assert len(calls) == 2 and {c["outcome"] for c in calls} == {"done"}
+    (evaluator,) = list_evaluators(workspace, EvaluatorKind.MODEL)
+    profile = model_evaluators.profile(workspace.db, evaluator.id)
+    assert profile is not None and profile["judge"]["backend"] == "openai"
+    assert profile["judge"]["sha256"] is None  # a server's model file is not ours to hash
