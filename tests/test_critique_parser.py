@@ -53,6 +53,14 @@ def test_valid_json_with_no_points_and_acceptable_verdict() -> None:
     assert critique == Critique((), Verdict.ACCEPTABLE, structured=True)
 
 
+def test_a_raw_newline_inside_a_claim_keeps_the_json() -> None:
+    """The grammar lets the model write a raw newline inside a string; the JSON still counts."""
+    text = '{"points": [{"line_start": 2, "line_end": 2, "severity": "major", "claim": "a\nb"}], '
+    critique = parse_critique(text + '"verdict": "flawed"}')
+    assert critique.structured and critique.points[0].claim == "a\nb"
+    assert critique.verdict is Verdict.FLAWED
+
+
 def test_json_embedded_in_prose_parses() -> None:
     critique = parse_critique(f"Here is my review: {VALID} Hope it helps")
     assert critique == Critique(EXPECTED_POINTS, Verdict.FLAWED, structured=True)

@@ -199,3 +199,13 @@ def test_the_summary_says_when_nothing_can_be_told() -> None:
         "Assistance raised the weak evaluator's accuracy at p = 0"
     )
     assert summary([]) == "No model evaluator has judged an item of this sweep yet."
+
+
+def test_a_raw_newline_inside_a_reason_does_not_lose_the_judgment() -> None:
+    """Seen on the demo sweep: the grammar let the model put a newline inside "why"."""
+    reply = (
+        '{ "confidence": 1, "flaws": [{"line": 1, "severity": "minor", "why": "a\nb"}], '
+        '"verdict": "flawed"}'
+    )
+    form = form_from_reply(reply, "x = 1\n", Kind.CODE, Stage.FIRST, 0)
+    assert form is not None and form.flaws[0].description == "a\nb"

@@ -63,17 +63,6 @@ class Stream:
         self._cancel = threading.Event()
         self._done = threading.Event()
 
-    @classmethod
-    def replayed(
-        cls, text: str, seed: int | None, prompt_tokens: int | None, completion_tokens: int | None
-    ) -> Stream:
-        """A finished stream holding a response computed earlier for the same request."""
-        stream = cls(seed)
-        stream.prompt_tokens, stream.completion_tokens = prompt_tokens, completion_tokens
-        stream.push(text)
-        stream.finish(Outcome.DONE)
-        return stream
-
     # Producer side (the backend's worker thread).
     def push(self, text: str) -> None:
         if self.first_chunk_at is None:
@@ -132,3 +121,21 @@ class Backend(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def answer(
+    backend: Backend,
+    messages: list[Message],
+    params: GenerationParams,
+    earlier: dict[str, Any] | None,
+) -> Stream:
+    """The stream of a request: `earlier`, a logged answer to the very same seeded request
+    (its `response` and token counts), replayed as a finished stream; else the backend's."""
+    if earlier is None:
+        return backend.stream(messages, params)
+    stream = Stream(params.seed)
+    stream.prompt_tokens = earlier["prompt_tokens"]
+    stream.completion_tokens = earlier["completion_tokens"]
+    stream.push(earlier["response"])
+    stream.finish(Outcome.DONE)
+    return stream

@@ -78,11 +78,16 @@ def parse_critique(text: str) -> Critique:
     return _from_free_text(text)
 
 
+# strict=False: a raw newline or tab inside a string is kept, not a reason to give up the JSON
+# (llama-cpp-python's grammar for a JSON string lets the model write control characters).
+_DECODER = json.JSONDecoder(strict=False)
+
+
 def _json_object(text: str) -> dict[str, Any] | None:
     start = text.find("{")
     while start != -1:
         try:
-            value, _ = json.JSONDecoder().raw_decode(text, start)
+            value, _ = _DECODER.raw_decode(text, start)
         except (ValueError, RecursionError):  # ValueError: also over-long integers
             start = text.find("{", start + 1)
             continue
@@ -101,7 +106,7 @@ def _truncated_json(text: str) -> dict[str, Any] | None:
     match = _POINTS.search(text)
     if match is None:
         return None
-    decoder = json.JSONDecoder()
+    decoder = _DECODER
     points: list[Any] = []
     position = match.end()
     while True:

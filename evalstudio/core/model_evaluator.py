@@ -113,7 +113,8 @@ def form_from_reply(
     A flaw names a line; on a text candidate it becomes that line's character span. Flaws
     count only with the verdict "flawed", as the form a person fills has them."""
     try:
-        data = json.loads(reply)
+        # strict=False: the grammar lets a string hold a raw newline (seen in a "why").
+        data = json.loads(reply, strict=False)
         verdict = Verdict(data["verdict"])
         confidence = int(data["confidence"])
         quality = int(data["quality"]) if stage is Stage.FINAL else None

@@ -28,6 +28,7 @@ JUDGMENT_FIELDS = (
     "judgment_id",
     "evaluator_id",
     "evaluator",
+    "evaluator_kind",
     "item_id",
     "task_id",
     "kind",
@@ -69,6 +70,7 @@ EVENT_FIELDS = (
     "event_id",
     "evaluator_id",
     "evaluator",
+    "evaluator_kind",
     "item_id",
     "kind",
     "pregenerated",
@@ -89,10 +91,19 @@ EVENT_FIELDS = (
     "outcome",
     "error",
     "response",
+    "reused_from",
 )
 # The prompt of a manipulated request carries the steering instruction, and its schema the
 # forced verdict: both are ground truth, like the item's place in the study.
-EVENT_TRUTH_FIELDS = ("item_number", "messages", "json_schema", "manipulated", "manipulation")
+EVENT_TRUTH_FIELDS = (
+    "item_number",
+    "messages",
+    "json_schema",
+    "manipulated",
+    "manipulation",
+    "misalignment",
+    "basis_id",
+)
 
 PAIR_FIELDS = (
     "prompt",
@@ -122,6 +133,7 @@ def judgment_record(row: Row, study: str, with_truth: bool) -> Record:
         "judgment_id": judgment["id"],
         "evaluator_id": judgment["evaluator_id"],
         "evaluator": row["evaluator"],
+        "evaluator_kind": row["evaluator_kind"],
         "item_id": item["item_id"],
         "task_id": item["task_id"],
         "kind": item["kind"],
@@ -243,6 +255,7 @@ def event_record(row: Row, study: str, with_truth: bool) -> Record:
         "event_id": row["id"],
         "evaluator_id": row["evaluator_id"],
         "evaluator": row["evaluator"],
+        "evaluator_kind": row["evaluator_kind"],
         "item_id": row["study_item_id"],
         "kind": row["kind"],
         "pregenerated": bool(row["pregenerated"]),
@@ -263,6 +276,7 @@ def event_record(row: Row, study: str, with_truth: bool) -> Record:
         "outcome": row["outcome"],
         "error": row["error"],
         "response": row["response"],
+        "reused_from": row["reused_from"],
     }
     if with_truth:
         record |= {
@@ -271,6 +285,8 @@ def event_record(row: Row, study: str, with_truth: bool) -> Record:
             "json_schema": schema,
             "manipulated": bool(row["manipulated"]),
             "manipulation": row["manipulation"],
+            "misalignment": row["misalignment"],
+            "basis_id": row["basis_id"],
         }
     return record
 

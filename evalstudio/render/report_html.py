@@ -75,8 +75,11 @@ def report_html(
     ]
     parts += _headline(report)
     parts += figure("detection")
-    parts += _conditions(report["conditions"])
-    parts += _signal_table(report["conditions"])
+    if report["conditions"]:
+        parts += _conditions(report["conditions"])
+        parts += _signal_table(report["conditions"])
+    else:  # e.g. a study swept by model evaluators before anyone labels
+        parts.append("<h2>Rates per condition</h2><p>No person has judged an item yet.</p>")
     parts += figure("time")
     parts += _effects(report["effects"])
     for key, title in (

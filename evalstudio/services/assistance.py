@@ -9,7 +9,14 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
-from evalstudio.assist.backend import AssistError, Backend, GenerationParams, Message, Stream
+from evalstudio.assist.backend import (
+    AssistError,
+    Backend,
+    GenerationParams,
+    Message,
+    Stream,
+    answer,
+)
 from evalstudio.assist.critique import critique_schema, parse_critique
 from evalstudio.assist.prompts import ItemContext, PromptBook
 from evalstudio.core.assistance import (
@@ -245,15 +252,7 @@ class Assistant:
         self._insert(
             row | {"requested_at": now(), "reused_from": earlier["id"] if earlier else None}
         )
-        if earlier is not None:
-            stream = Stream.replayed(
-                earlier["response"],
-                params.seed,
-                earlier["prompt_tokens"],
-                earlier["completion_tokens"],
-            )
-        else:
-            stream = self.backend.stream(messages, params)
+        stream = answer(self.backend, messages, params, earlier)
         return AssistRun(self.workspace, row["id"], stream)
 
     @property

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from evalstudio.assist.backend import AssistError, Backend, GenerationParams, Stream
+from evalstudio.assist.backend import AssistError, Backend, GenerationParams, Stream, answer
 from evalstudio.assist.prompts import ItemContext, PromptBook
 from evalstudio.core.assistance import AssistEvent, AssistKind, Outcome
 from evalstudio.core.errors import EvalStudioError
@@ -46,11 +46,10 @@ class ModelEvaluatorError(EvalStudioError):
 
 @dataclass(frozen=True)
 class ItemDone:
-    """One item judged: how long it took and how many tokens its model and the assistant made."""
+    """One item judged, and how long it took."""
 
     item_id: str
     seconds: float
-    tokens: int
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,7 @@ class ModelEvaluator:
         """Judge one item to the end, resuming what an interrupted run left: a committed first
         verdict is kept, a finished response of the assistant is read again, not re-asked."""
         item_id = entry.item.item_id
-        started, tokens = time.monotonic(), 0
+        started = time.monotonic()
         self.session.opened(item_id)
         _, context = item_context(self.workspace, item_id)
         position = self.session.index_of(item_id)
@@ -117,7 +116,7 @@ class ModelEvaluator:
         if helped and self.session.first_verdict_needed(entry):
             state = self.session.state(item_id)
             if state.item.first is None:
-                tokens += self._submit(entry, context, Stage.FIRST, None, None, started)
+                self._submit(entry, context, Stage.FIRST, None, None, started)
             db = self.workspace.db
             first_reply = model_evaluators.last_reply(
                 db, self.session.evaluator.id, item_id, "first"
@@ -125,10 +124,9 @@ class ModelEvaluator:
         assistance = None
         if helped:
             event = self._assistance(entry)
-            tokens += event.completion_tokens or 0
             assistance = assistance_text(critique_of(event.response), event.response)
-        tokens += self._submit(entry, context, Stage.FINAL, first_reply, assistance, started)
-        return ItemDone(item_id, time.monotonic() - started, tokens)
+        self._submit(entry, context, Stage.FINAL, first_reply, assistance, started)
+        return ItemDone(item_id, time.monotonic() - started)
 
     # -- the assistance ---------------------------------------------------------------------
 
@@ -171,8 +169,9 @@ class ModelEvaluator:
         first_reply: str | None,
         assistance: str | None,
         started: float,
-    ) -> int:
-        """Ask the judge for a judgment at `stage` and submit it; returns the tokens made."""
+    ) -> None:
+        """Ask the judge for a judgment at `stage` (or replay the same request's reply) and
+        submit it, with the call that made it, in one transaction."""
         item = entry.item
         messages = self.prompts.judge(context, first_reply, assistance)
         params = GenerationParams(
@@ -195,16 +194,8 @@ class ModelEvaluator:
             "requested_at": now(),
         }
         earlier = model_evaluators.answered_call(self.workspace.db, digest)
-        if earlier is not None:  # the same request answered before: its reply, replayed
-            row["reused_from"] = earlier["id"]
-            stream = Stream.replayed(
-                earlier["response"],
-                params.seed,
-                earlier["prompt_tokens"],
-                earlier["completion_tokens"],
-            )
-        else:
-            stream = self.judge.stream(messages, params)
+        row["reused_from"] = earlier["id"] if earlier else None
+        stream = answer(self.judge, messages, params, earlier)
         try:
             stream.wait()
         except BaseException:  # an interrupt: stop the model, log the call, let it through
@@ -215,13 +206,15 @@ class ModelEvaluator:
         active_ms = int((time.monotonic() - started) * 1000)
         form = form_from_reply(stream.text, item.candidate, item.kind, stage, active_ms)
         if stream.outcome is not Outcome.DONE or form is None:
-            error = stream.error or "the reply is not a complete judgment (raise max tokens)"
+            error = stream.error or (
+                f"the reply is not a complete judgment ({stream.completion_tokens} tokens; "
+                "cut short by --evaluator-max-tokens?)"
+            )
             self._log_call(row, stream.text, Outcome.ERROR, error, stream)
             raise ModelEvaluatorError(error)
         with self.workspace.db.atomic():  # the judgment and the call that made it, or neither
             judgment = self.session.submit(item.item_id, stage, form)
             self._log_call(row, stream.text, Outcome.DONE, None, stream, judgment.id)
-        return 0 if earlier is not None else stream.completion_tokens or 0
 
     def _log_call(
         self,

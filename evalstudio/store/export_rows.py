@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
+from evalstudio.core.model import Evaluator
 from evalstudio.store.judgments import _CURRENT  # the one definition of unretracted judgments
 from evalstudio.store.people import evaluators
 
@@ -64,11 +65,12 @@ def judgment_chunks(db: Database, study_id: str) -> Iterator[list[Row]]:
 
     A row: `judgment` and `first` (the current first verdict, or None) as judgment columns,
     `revision` (how many final versions the evaluator submitted on the item up to this one,
-    undone ones included), `evaluator` (name), `item` (item, task and candidate columns, the
-    ground truth included), `flaws` (rows of judgment_flaws) and `assistance` (the responses
-    the evaluator requested or was shown on the item, each with its point `marks`).
+    undone ones included), `evaluator` (name) and `evaluator_kind`, `item` (item, task and
+    candidate columns, the ground truth included), `flaws` (rows of judgment_flaws) and
+    `assistance` (the responses the evaluator requested or was shown on the item, each with
+    its point `marks`).
     """
-    names = {e.id: e.name for e in evaluators(db)}
+    people = {e.id: e for e in evaluators(db)}
     # By item first: a chunk then holds all the judgments of a few items, whose content and
     # assistance are read once for all of them. By item id, not study order: that follows the
     # task file, where twins often come correct-first, so it would tell them apart.
@@ -84,11 +86,11 @@ def judgment_chunks(db: Database, study_id: str) -> Iterator[list[Row]]:
         if "final" in stages
     )
     for chunk in _chunked(judged):
-        yield _complete(db, names, chunk)
+        yield _complete(db, people, chunk)
 
 
 def _complete(
-    db: Database, names: dict[str, str], chunk: list[tuple[Row, Row | None]]
+    db: Database, people: dict[str, Evaluator], chunk: list[tuple[Row, Row | None]]
 ) -> list[Row]:
     items = list({final["study_item_id"]: None for final, _ in chunk})
     finals = [final["id"] for final, _ in chunk]
@@ -121,7 +123,8 @@ def _complete(
             "judgment": final,
             "first": first,
             "revision": revisions.get(final["id"], 1),
-            "evaluator": names.get(final["evaluator_id"]),
+            "evaluator": people[final["evaluator_id"]].name,
+            "evaluator_kind": people[final["evaluator_id"]].kind.value,
             "item": content[final["study_item_id"]],
             "flaws": flaws.get(final["id"], []),
             "assistance": used.get((final["evaluator_id"], final["study_item_id"]), []),
@@ -185,11 +188,12 @@ def count_events(db: Database, study_id: str) -> int:
 def event_chunks(db: Database, study_id: str) -> Iterator[list[Row]]:
     """Every assistance request on the study's items, by item id, then oldest first: the
     assist_events columns (messages, params and chat as stored JSON text), `evaluator` (name,
-    None for pre-generated responses) and the item's `position`."""
+    None for pre-generated responses), `evaluator_kind` and the item's `position`."""
     # Not in time order across items: pre-generation runs in the study's order, which follows
     # the task file, where twins often come correct-first.
     cursor = db.execute(
-        "SELECT e.*, ev.name AS evaluator, si.position FROM assist_events e "
+        "SELECT e.*, ev.name AS evaluator, ev.kind AS evaluator_kind, si.position "
+        "FROM assist_events e "
         "JOIN study_items si ON si.id = e.study_item_id "
         "LEFT JOIN evaluators ev ON ev.id = e.evaluator_id "
         "WHERE si.study_id = ? ORDER BY e.study_item_id, e.requested_at, e.rowid",
@@ -237,7 +241,9 @@ def pair_chunks(db: Database, study_id: str) -> Iterator[list[Row]]:
 def _votes(db: Database, items: list[str]) -> dict[str, dict[str, int]]:
     rows = _query(
         db,
+        # People's votes only: a model evaluator's verdict is no human preference.
         f"{_CURRENT} AND j.stage = 'final' AND j.study_item_id IN ({{marks}}) "
+        "AND j.evaluator_id IN (SELECT id FROM evaluators WHERE kind = 'human') "
         "ORDER BY j.study_item_id, j.evaluator_id, j.created_at, j.rowid",
         items,
     )

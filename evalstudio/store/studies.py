@@ -53,7 +53,8 @@ def study_by_id(db: Database, study_id: str) -> Study | None:
 
 
 def study_summaries(db: Database) -> list[StudySummary]:
-    """Every study, oldest first, with its item, pair and judgment counts."""
+    """Every study, oldest first, with its item, pair and judgment counts (people's judgments:
+    a sweep of model evaluators makes hundreds, docs/sandwich.md)."""
     sql = """
         SELECT s.*,
           (SELECT count(*) FROM study_items si WHERE si.study_id = s.id) AS items,
@@ -63,7 +64,8 @@ def study_summaries(db: Database) -> list[StudySummary]:
              JOIN tasks t ON t.id = c.task_id
              WHERE si.study_id = s.id AND t.kind = 'code') AS code_items,
           (SELECT count(*) FROM judgments j JOIN study_items si ON si.id = j.study_item_id
-             WHERE si.study_id = s.id) AS judgments
+             JOIN evaluators e ON e.id = j.evaluator_id
+             WHERE si.study_id = s.id AND e.kind = 'human') AS judgments
         FROM studies s ORDER BY s.created_at, s.name
     """
     return [
