@@ -20,12 +20,19 @@ from bulk_study import bulk_study
 from scripted_study import NAMES, Scripted, log_request, scripted_study
 
 from evalstudio.core.errors import EvalStudioError
+from evalstudio.core.model import Truth, Verdict
+from evalstudio.core.model_evaluator import EvaluatorProfile, ModelRole
 from evalstudio.core.preference_pairs import TwinVotes, separates
+from evalstudio.core.review import JudgmentForm, Stage
 from evalstudio.io import export_files, export_records
 from evalstudio.services import evaluators
 from evalstudio.services.exports import ExportFormat, export_study
+from evalstudio.services.model_evaluator import add_model_evaluator
+from evalstudio.services.review import ReviewSession
 from evalstudio.services.study_scores import study_scores
 from evalstudio.services.workspace import Workspace
+from evalstudio.store import content
+from evalstudio.store import studies as study_rows
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "export-format.md"
 
@@ -486,3 +493,36 @@ def test_large_exports_have_one_record_per_judgment_in_item_order(
     numbers = [r["item_number"] for r in found]
     assert numbers != sorted(numbers)  # the study's order does not show through
     assert all(re.fullmatch(r"E\d{3}", r["evaluator"]) for r in found)
+
+
+def test_model_evaluators_are_marked_and_do_not_vote_in_pairs(
+    workspace: Workspace, tmp_path: Path, scripted: Scripted
+) -> None:
+    """Three model evaluators (judging through the review service, as `evalstudio judge`
+    does) call every correct twin flawed and every flawed twin acceptable: enough to turn every
+    majority if they voted. The pairs stay the people's; their judgments say `model`."""
+    before = exported(workspace, tmp_path, ExportFormat.PAIRS, with_truth=True).read_bytes()
+    judge = ModelRole("bundled", "local", "m", None, 0.7, 256)
+    study = study_rows.study_by_id(workspace.db, scripted.study_id)
+    assert study is not None
+    item_of = content.item_ids_by_candidate(workspace.db, study.id)
+    truths = {item_of[c.id]: c.truth for c in content.candidates_of_study(workspace.db, study.id)}
+    for n in range(3):
+        profile = EvaluatorProfile(judge, None, {}, seed=str(n))
+        model = add_model_evaluator(workspace, f"model {n}", profile)
+        session = ReviewSession(workspace, study, model)
+        for entry in session.queue:
+            wrong = (
+                Verdict.FLAWED
+                if truths[entry.item.item_id] is Truth.CORRECT
+                else (Verdict.ACCEPTABLE)
+            )
+            form = JudgmentForm(wrong, quality=4, confidence=3)
+            session.submit(entry.item.item_id, Stage.FINAL, form)
+    after = exported(workspace, tmp_path, ExportFormat.PAIRS, with_truth=True).read_bytes()
+    assert after == before
+    kinds = Counter(
+        r["evaluator_kind"]
+        for r in lines_of(exported(workspace, tmp_path, ExportFormat.JUDGMENTS_JSONL, True))
+    )
+    assert kinds["model"] == 3 * len(scripted.items) and kinds["human"] > 0
