@@ -209,3 +209,17 @@ def test_a_raw_newline_inside_a_reason_does_not_lose_the_judgment() -> None:
     )
     form = form_from_reply(reply, "x = 1\n", Kind.CODE, Stage.FIRST, 0)
     assert form is not None and form.flaws[0].description == "a\nb"
+
+
+def test_the_summary_names_the_p_values_of_each_finding() -> None:
+    helped = [_trial(f"t{n}", False, True, False, False) for n in range(10)]
+    hurt = [_trial(f"t{n}", True, False, True, True) for n in range(10)]
+    mixed = [_trial(f"t{n}", n % 2 == 0, n % 3 == 0, False, False) for n in range(12)]
+    text = summary(
+        [sweep_point(0.0, helped, 1), sweep_point(0.5, mixed, 1), sweep_point(1.0, hurt, 1)]
+    )
+    assert text == (
+        "Assistance raised the weak evaluator's accuracy at p = 0; it lowered it at p = 1; "
+        "at p = 0.5 the interval of the gain includes zero. It followed 100% of the "
+        "manipulated responses it read."
+    )

@@ -32,8 +32,10 @@ def role_options(f: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--evaluator-model", default="bundled", show_default=True, help=MODEL_HELP),
         click.option("--assistant-model", default="bundled", show_default=True, help=MODEL_HELP),
+        # 384: room for the longest judgment the schema allows (two 160-character reasons of
+        # one token per character, as the demo sweep saw ";;;;..." fill them).
         click.option(
-            "--evaluator-max-tokens", type=click.IntRange(64), default=256, show_default=True
+            "--evaluator-max-tokens", type=click.IntRange(64), default=384, show_default=True
         ),
         click.option(
             "--assistant-max-tokens", type=click.IntRange(64), default=512, show_default=True

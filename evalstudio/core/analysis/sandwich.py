@@ -123,9 +123,10 @@ def summary(points: Sequence[SweepPoint]) -> str:
         )
     else:
         text = "; ".join(parts)
-        rest = len(points) - len(helped) - len(hurt)
+        rest = [pt for pt in points if pt not in helped and pt not in hurt]
         if rest:
-            text += f"; at the other {rest} value(s) of p the interval of the gain includes zero"
+            text += "; at p = " + ", ".join(f"{pt.p:g}" for pt in rest)
+            text += " the interval of the gain includes zero"
     followed = [pt.followed.value for pt in points if pt.followed.value is not None]
     if followed:
         low, high = f"{min(followed):.0%}", f"{max(followed):.0%}"
