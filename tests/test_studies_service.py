@@ -11,10 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evalstudio.core.errors import EvalStudioError
-from evalstudio.core.model import Kind, Verdict
+from evalstudio.core.model import EvaluatorKind, Kind, Verdict
+from evalstudio.core.model_evaluator import EvaluatorProfile, ModelRole
 from evalstudio.core.review import JudgmentForm, Stage
 from evalstudio.services import evaluators, studies
 from evalstudio.services.importing import import_tasks
+from evalstudio.services.model_evaluator import add_model_evaluator
 from evalstudio.services.review import ReviewSession
 from evalstudio.services.workspace import Workspace
 
@@ -103,3 +105,21 @@ def test_next_item_is_always_the_first_unjudged_whatever_the_order_of_judging(
         session.submit(items[index].item_id, Stage.FINAL, _form(Verdict.FLAWED))
         judged.add(index)
     assert studies.next_item(workspace, study.id, evaluator.id) is None
+
+
+def test_the_study_list_and_the_start_page_count_people_only(workspace: Workspace) -> None:
+    """A sweep of model evaluators makes hundreds of judgments; the owner's study list counts
+    people's, and the app offers people's profiles only."""
+    study = studies.ensure_demo_study(workspace)
+    ada = evaluators.add_evaluator(workspace, "Ada")
+    judge = ModelRole("bundled", "local", "m", None, 0.7, 384)
+    model = add_model_evaluator(workspace, "model", EvaluatorProfile(judge, None, {}, "s"))
+    form = JudgmentForm(Verdict.FLAWED, quality=3, confidence=2)
+    for who in (ada, model):
+        session = ReviewSession(workspace, study, who)
+        for entry in session.queue[:3]:
+            session.submit(entry.item.item_id, Stage.FINAL, form)
+    (summary,) = studies.list_studies(workspace)
+    assert summary.judgments == 3
+    assert evaluators.list_evaluators(workspace, EvaluatorKind.HUMAN) == [ada]
+    assert len(evaluators.list_evaluators(workspace)) == 2
