@@ -62,7 +62,7 @@ class Progress:
 
 @dataclass
 class RunResult:
-    resumed: bool  # earlier runs had judged some of the items
+    resumed: bool  # earlier runs had judged some of the items (set by work_through)
     run_id: str | None = None  # a sweep's
     judged: int = 0  # items judged by this run
     seconds: float = 0.0

@@ -79,7 +79,7 @@ def run_sweep(
             describe(workspace, evaluator, judge),
             describe(workspace, assistant, helper.backend),
         )
-        run_id, resumed = _run_of(workspace, study, sweep, *roles)
+        run_id = _run_of(workspace, study, sweep, *roles)
         cells = model_evaluators.cells(workspace.db, run_id)
         # Repeat by repeat: an interrupted run has whole curves for its first repeats.
         players = [
@@ -95,12 +95,12 @@ def run_sweep(
             )
             for c in sorted(cells, key=lambda c: (c["repeat"], c["p"]))
         ]
-        return work_through(players, RunResult(resumed, run_id), on_progress)
+        return work_through(players, RunResult(resumed=False, run_id=run_id), on_progress)
 
 
 def _run_of(
     workspace: Workspace, study: Study, sweep: Sweep, judge: ModelRole, assistant: ModelRole
-) -> tuple[str, bool]:
+) -> str:
     """The run with these settings (to resume), or a new one with its cells and queues."""
     prompts = PromptBook(resources_dir() / "prompts").digests
     settings = {
@@ -118,7 +118,7 @@ def _run_of(
     db = workspace.db
     found = model_evaluators.run_by_digest(db, study.id, digest)
     if found is not None:
-        return found["id"], True
+        return str(found["id"])
     run_id, at = new_id(), now()
     items = [(item.item_id, Condition.MISLEADING) for item in study_items(workspace, study.id)]
     with db.atomic():  # the run, every cell and every queue, or nothing
@@ -148,4 +148,4 @@ def _run_of(
                 player = add_model_evaluator(workspace, name, profile)
                 model_evaluators.insert_cell(db, run_id, p, repeat, player.id)
                 assignments.insert_assignments(db, study.id, player.id, items)
-    return run_id, False
+    return run_id
