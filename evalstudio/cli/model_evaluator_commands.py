@@ -108,7 +108,10 @@ def _finish(result: RunResult, again: str) -> None:
     per_item = f", {result.seconds / result.judged:.1f} s per item" if result.judged else ""
     click.echo(f"Judged {result.judged} item(s) in this run{per_item}.")
     if result.failed:
-        click.echo(f"{len(result.failed)} item(s) left undone: run `{again}` again to retry.")
+        click.echo(
+            f"{len(result.failed)} item(s) left undone: run the same `{again}` command again "
+            "to retry them."
+        )
 
 
 @contextmanager
@@ -116,7 +119,10 @@ def _interruptible(again: str) -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        click.echo(f"\nInterrupted. Run `{again}` again to resume where it stopped.", err=True)
+        click.echo(
+            f"\nInterrupted. Run the same `{again}` command again to resume where it stopped.",
+            err=True,
+        )
         raise SystemExit(130) from None
 
 
@@ -139,7 +145,7 @@ def judge(workspace: Workspace, study_name: str, name: str, condition: str, **op
     asked (--with-model-evaluators)."""
     study = studies.study_named(workspace, study_name)
     judge_role, assistant_role = _roles(options)
-    again = "evalstudio judge with the same options"
+    again = "evalstudio judge"
     with _interruptible(again), _progress(f"Judging as {name}") as progress:
         result = judge_study(
             workspace,
@@ -196,7 +202,7 @@ def sandwich(
         Misalignment(misalignment), grid, repeats, options["seed"], options["assist_every"]
     )
     evaluator, assistant = _roles(options)
-    again = "evalstudio sandwich with the same options"
+    again = "evalstudio sandwich"
     with _interruptible(again), _progress("Sweeping") as progress:
         result = run_sweep(workspace, study, sweep, evaluator, assistant, on_progress=progress)
     _finish(result, again)
