@@ -109,8 +109,8 @@ class ReviewSession:
 
     def first_verdict_needed(self, entry: QueueEntry) -> bool:
         """Whether the item takes a first verdict before its assistance opens (an unassisted
-        item has no assistance to open). A model evaluator always commits one: it costs a
-        second and gives its judgment alone beside its judgment with help."""
+        item has no assistance to open). A model evaluator always commits one: it costs one
+        more request and gives its judgment alone beside its judgment with help."""
         commits = self.study.commit_before_reveal or self.profile is not None
         return commits and entry.condition.assisted
 
