@@ -48,6 +48,22 @@ def _person(workspace: Workspace, name: str) -> Evaluator:
     return next(e for e in list_evaluators(workspace) if e.name == name)
 
 
+def _copied(workspace: Workspace, path: Path) -> Path:
+    """The workspace file copied whole to `path` (its WAL checkpointed first)."""
+    workspace.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copyfile(workspace.path, path)
+    return path
+
+
+def _bob_judges(path: Path, study: Study, items: int) -> None:
+    """Bob judges the first `items` of his queue in the workspace file at `path`."""
+    lab = open_workspace(path)
+    bob = ReviewSession(lab, study, _person(lab, "Bob"))
+    for entry in bob.queue[:items]:
+        bob.submit(entry.item.item_id, Stage.FINAL, JudgmentForm(Verdict.FLAWED, 3, 3))
+    lab.close()
+
+
 @pytest.fixture
 def study(workspace: Workspace, tmp_path: Path) -> Study:
     return session_study(workspace, tmp_path)
@@ -247,14 +263,8 @@ def test_the_newer_draft_of_an_item_wins(workspace: Workspace, study: Study, pac
 def test_a_copy_of_the_workspace_merges_like_a_package(
     workspace: Workspace, study: Study, tmp_path: Path
 ) -> None:
-    workspace.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    copy = tmp_path / "lab-laptop.sqlite"
-    shutil.copyfile(workspace.path, copy)
-    lab = open_workspace(copy)
-    bob = ReviewSession(lab, study, _person(lab, "Bob"))
-    for entry in bob.queue[:3]:
-        bob.submit(entry.item.item_id, Stage.FINAL, JudgmentForm(Verdict.FLAWED, 3, 3))
-    lab.close()
+    copy = _copied(workspace, tmp_path / "lab-laptop.sqlite")
+    _bob_judges(copy, study, 3)
     summary = merge_file(workspace, copy)
     assert not summary.package and summary.evaluators == ("Bob",)
     assert summary.tables["judgments"].added == 3
@@ -267,13 +277,8 @@ def test_a_copy_of_the_workspace_merges_like_a_package(
 def test_a_workspace_from_before_packages_is_migrated_on_a_copy_and_merged(
     workspace: Workspace, study: Study, tmp_path: Path
 ) -> None:
-    workspace.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    current = tmp_path / "current.sqlite"
-    shutil.copyfile(workspace.path, current)
-    lab = open_workspace(current)
-    bob = ReviewSession(lab, study, _person(lab, "Bob"))
-    bob.submit(bob.queue[0].item.item_id, Stage.FINAL, JudgmentForm(Verdict.FLAWED, 3, 3))
-    lab.close()
+    current = _copied(workspace, tmp_path / "current.sqlite")
+    _bob_judges(current, study, 1)
     older = _as_schema_before(current, "m009_session_packages", tmp_path / "older.sqlite")
     before = older.read_bytes()
     summary = merge_file(workspace, older)
@@ -463,9 +468,7 @@ def test_the_session_commands_explain_themselves(args: list[str], expected: str)
 def test_an_evaluator_the_workspace_does_not_know_is_added_with_their_work(
     workspace: Workspace, study: Study, tmp_path: Path
 ) -> None:
-    workspace.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    before_dee = tmp_path / "before-dee.sqlite"
-    shutil.copyfile(workspace.path, before_dee)
+    before_dee = _copied(workspace, tmp_path / "before-dee.sqlite")
     add_evaluator(workspace, "Dee")  # not in the plan: every item, assisted
     path = export_package(workspace, study.name, "Dee", tmp_path / "dee.evs").path
     opened = open_workspace(path)
