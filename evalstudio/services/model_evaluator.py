@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from evalstudio.assist.backend import AssistError, Backend, GenerationParams, Stream, answer
-from evalstudio.assist.prompts import ItemContext, PromptBook
+from evalstudio.assist.prompts import ItemContext
 from evalstudio.core.assistance import AssistEvent, AssistKind, Outcome
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.ids import new_id
@@ -33,7 +33,6 @@ from evalstudio.core.seeds import derived_seed, request_digest
 from evalstudio.services.assistance import Assistant, critique_of, item_context
 from evalstudio.services.evaluators import add_evaluator, list_evaluators
 from evalstudio.services.model_roles import Role, describe, open_roles
-from evalstudio.services.resources import resources_dir
 from evalstudio.services.review import QueueEntry, ReviewSession
 from evalstudio.services.studies import study_items
 from evalstudio.services.workspace import Workspace, now
@@ -88,7 +87,7 @@ class ModelEvaluator:
         study: Study,
         evaluator: Evaluator,
         judge: Backend,
-        assistant: Assistant | None,
+        assistant: Assistant,
     ) -> None:
         self.session = ReviewSession(workspace, study, evaluator)
         if self.session.profile is None:
@@ -97,7 +96,7 @@ class ModelEvaluator:
         self.workspace = workspace
         self.judge = judge
         self.assistant = assistant
-        self.prompts = PromptBook(resources_dir() / "prompts")
+        self.prompts = assistant.prompts  # one book of templates for both roles
 
     def remaining(self) -> list[QueueEntry]:
         return [e for e in self.session.queue if e.item.item_id not in self.session.done]
@@ -134,8 +133,6 @@ class ModelEvaluator:
         """The critique the evaluator reads: stored and shown, its own finished one from an
         interrupted run, or a new request (as the item's condition says)."""
         item_id, me = entry.item.item_id, self.session.evaluator.id
-        if self.assistant is None:
-            raise ModelEvaluatorError("this model evaluator asks for help but has no assistant")
         model_id = self.assistant.backend.info().model_id
         stored = self.session.stored_response(entry, AssistKind.CRITIQUE, model_id)
         if stored is not None:

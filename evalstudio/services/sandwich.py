@@ -16,7 +16,6 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from evalstudio.assist.prompts import PromptBook
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.ids import new_id
 from evalstudio.core.misleading import Misalignment, Misleading
@@ -31,7 +30,6 @@ from evalstudio.services.model_evaluator import (
     work_through,
 )
 from evalstudio.services.model_roles import Role, describe, open_roles
-from evalstudio.services.resources import resources_dir
 from evalstudio.services.studies import study_items
 from evalstudio.services.workspace import Workspace, now
 from evalstudio.store import assignments, model_evaluators, people
@@ -79,7 +77,7 @@ def run_sweep(
             describe(workspace, evaluator, judge),
             describe(workspace, assistant, helper.backend),
         )
-        run_id = _run_of(workspace, study, sweep, *roles)
+        run_id = _run_of(workspace, study, sweep, *roles, helper.prompts.digests)
         cells = model_evaluators.cells(workspace.db, run_id)
         # Repeat by repeat: an interrupted run has whole curves for its first repeats.
         players = [
@@ -99,10 +97,14 @@ def run_sweep(
 
 
 def _run_of(
-    workspace: Workspace, study: Study, sweep: Sweep, judge: ModelRole, assistant: ModelRole
+    workspace: Workspace,
+    study: Study,
+    sweep: Sweep,
+    judge: ModelRole,
+    assistant: ModelRole,
+    prompts: dict[str, str],
 ) -> str:
     """The run with these settings (to resume), or a new one with its cells and queues."""
-    prompts = PromptBook(resources_dir() / "prompts").digests
     settings = {
         "format_version": FORMAT_VERSION,
         "misalignment": sweep.misalignment.value,
