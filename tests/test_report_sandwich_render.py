@@ -79,7 +79,6 @@ RUN: dict[str, Any] = {
             "assisted": _share(1 / 3, 0.0, 0.5),
             "assistant": _share(1 / 3, 0.0, 0.5),
             "gain": _share(-1 / 3, -1.0, 0.0),
-            "responses": 3,
             "manipulated": 0,
             "manipulation_rate": 0.0,
             "followed": _share(None, None, None),
@@ -92,7 +91,6 @@ RUN: dict[str, Any] = {
             "assisted": _share(2 / 3, 0.5, 1.0),
             "assistant": _share(2 / 3, 0.5, 1.0),
             "gain": _share(0.0, 0.0, 0.0),
-            "responses": 3,
             "manipulated": 1,
             "manipulation_rate": 1 / 3,
             "followed": _share(1.0, None, None),
@@ -105,7 +103,6 @@ RUN: dict[str, Any] = {
             "assisted": _share(1.0, 1.0, 1.0),
             "assistant": _share(1.0, 1.0, 1.0),
             "gain": _share(1 / 3, 0.0, 0.5),
-            "responses": 3,
             "manipulated": 3,
             "manipulation_rate": 1.0,
             "followed": _share(1.0, 1.0, 1.0),
@@ -254,7 +251,6 @@ def test_null_values_render_as_a_dash_and_the_figure_is_still_drawn() -> None:
                 "assisted": nothing,
                 "assistant": nothing,
                 "gain": nothing,
-                "responses": 0,
                 "manipulated": 0,
                 "manipulation_rate": None,
                 "followed": nothing,
@@ -267,7 +263,7 @@ def test_null_values_render_as_a_dash_and_the_figure_is_still_drawn() -> None:
     page, drawn = _page(_report([run]))
     assert drawn["sandwich-1"].startswith(b"\x89PNG")
     row = page.split("<td class='name'>0.25</td>", 1)[1].split("</tr>", 1)[0]
-    assert row == "<td>1</td><td>0 of 0</td><td>100%</td>" + "<td>—</td>" * 5
+    assert row == "<td>1</td><td>0 of 1</td><td>100%</td>" + "<td>—</td>" * 5
     assert "Run · — · not a time" in page
     assert "<td class='name'>time per item</td><td class='name'>—</td>" in page
     assert "<td class='name'>tokens per item, evaluator</td><td class='name'>—</td>" in page

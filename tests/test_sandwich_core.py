@@ -185,7 +185,7 @@ def test_a_sweep_point_counts_by_hand() -> None:
     point = sweep_point(0.5, trials, seed=3)
     assert point.alone.value == 0.5 and point.assisted.value == 0.5
     assert point.gain.value == 0.0 and point.assistant.value == 0.5
-    assert (point.manipulated, point.responses, point.manipulation_rate) == (2, 4, 0.5)
+    assert (point.manipulated, point.judged, point.manipulation_rate) == (2, 4, 0.5)
     assert point.followed.value == 0.5
     assert point.gain.low is not None and point.gain.low < 0 < point.gain.high  # type: ignore[operator]
 

@@ -329,7 +329,7 @@ def _when(stamp: object) -> str:
 
 def _sweep_row(pt: dict[str, Any]) -> tuple[str, ...]:
     rate = pt.get("manipulation_rate")
-    manipulated = f"{pt['manipulated']} of {pt['responses']}" + (
+    manipulated = f"{pt['manipulated']} of {pt['judged']}" + (
         f"<br><span class='ci'>{rate:.0%}</span>" if rate is not None else ""
     )
     return (

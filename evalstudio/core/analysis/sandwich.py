@@ -60,21 +60,20 @@ def cluster_bootstrap(
 @dataclass(frozen=True)
 class SweepPoint:
     p: float
-    judged: int  # items judged with a first verdict, over all repeats
+    judged: int  # items judged with a first verdict after reading one response, all repeats
     alone: Interval
     assisted: Interval
     assistant: Interval
     gain: Interval  # assisted − alone, paired per item
-    responses: int
-    manipulated: int
-    manipulation_rate: float | None  # manipulated / responses: p, up to the draw's chance
+    manipulated: int  # of the `judged` responses read
+    manipulation_rate: float | None  # manipulated / judged: p, up to the draw's chance
     followed: Interval  # share of manipulated responses whose verdict the final one took
     switched: Interval  # ... that the evaluator switched to from its own first verdict
 
 
 def sweep_point(p: float, trials: Sequence[Trial], seed: int) -> SweepPoint:
     clusters = [t.cluster for t in trials]
-    judged = [t for t in trials if t.assistant is not None]
+    with_verdict = [t for t in trials if t.assistant is not None]
     manipulated = [t for t in trials if t.manipulated]
     return SweepPoint(
         p=p,
@@ -82,10 +81,9 @@ def sweep_point(p: float, trials: Sequence[Trial], seed: int) -> SweepPoint:
         alone=cluster_bootstrap([t.alone for t in trials], clusters, seed),
         assisted=cluster_bootstrap([t.assisted for t in trials], clusters, seed),
         assistant=cluster_bootstrap(
-            [bool(t.assistant) for t in judged], [t.cluster for t in judged], seed
+            [bool(t.assistant) for t in with_verdict], [t.cluster for t in with_verdict], seed
         ),
         gain=cluster_bootstrap([t.assisted - t.alone for t in trials], clusters, seed),
-        responses=len(trials),
         manipulated=len(manipulated),
         manipulation_rate=len(manipulated) / len(trials) if trials else None,
         followed=cluster_bootstrap(
