@@ -4,12 +4,15 @@
   and resident memory once the model is loaded;
 - the largest gap between 10 ms heartbeat ticks while a long response streams into the panel;
 - opening an item whose critique was pre-generated, until the critique is on screen;
-- submit a judgment and show the next item, at the 1st and at the 10,001st judgment.
+- submit a judgment and show the next item, at the 1st and at the 10,001st judgment;
+- the largest heartbeat gap while an item opens whose task or candidate takes seconds to format
+  (setext underlines, rules, a million lines of code), and the time until it shows.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import statistics
 import subprocess
@@ -31,15 +34,19 @@ from PySide6.QtWidgets import QApplication
 from evalstudio.core.assistance import AssistKind
 from evalstudio.core.model import Verdict
 from evalstudio.core.review import JudgmentForm, Stage
+from evalstudio.render.theme import LIGHT
 from evalstudio.services import evaluators, studies
 from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import ModelSettings
+from evalstudio.services.backends import ModelSettings, model_settings
 from evalstudio.services.importing import import_tasks
 from evalstudio.services.pregen import pregenerate
 from evalstudio.services.review import ReviewSession
 from evalstudio.services.workspace import Workspace, open_workspace
+from evalstudio.ui.activity import ActivityWatcher
+from evalstudio.ui.app_settings import AppSettings
+from evalstudio.ui.jobs import Jobs
 from evalstudio.ui.main_window import MainWindow
-from evalstudio.ui.model_host import LiveResponse
+from evalstudio.ui.model_host import LiveResponse, ModelHost
 from evalstudio.ui.review.review_view import ReviewView
 
 LAUNCHES = 5
@@ -48,6 +55,12 @@ PREGEN_ITEMS = 10
 SUBMITS = 40
 BIG_STUDY = 10_100
 PRIOR_JUDGMENTS = 10_000
+# Under the 50,000-character guard, yet seconds of formatting when rendered on the GUI thread.
+HEAVY = {
+    "48 KB of setext underlines (candidate)": ("text", "Setext.", "a\n-\n" * 12_000),
+    "48 KB of rules (task)": ("code", "---\n" * 12_000, "def f():\n    return 1\n"),
+    "1,000,000 lines, 2 MB of code (candidate)": ("code", "Long.", "x\n" * 999_999 + "end\n"),
+}
 
 # A fresh process: import, window, the evaluator's queue, the first item on screen.
 LAUNCH = textwrap.dedent(
@@ -100,6 +113,7 @@ def main() -> None:
     pregen_ms = measure_pregenerated(app, window, workspace, demo.id)
     first_ms, later_ms = measure_submit(app, window, workspace, folder)
     window.close()
+    heavy = heavy_rows(app, workspace, folder)
 
     body = f"""
 ## Review window (`bench/bench_review.py`)
@@ -122,6 +136,15 @@ in the background) | < 1.5 s | {statistics.median(launch_ms) / 1000:.2f} s \
 | the same after {PRIOR_JUDGMENTS:,} judgments in a {BIG_STUDY:,}-item study | as fast | \
 {statistics.median(later_ms):.1f} ms (ratio \
 {statistics.median(later_ms) / statistics.median(first_ms):.2f}) |
+
+Opening an item whose task or candidate takes seconds to format (its pane shows the first
+lines when it opens; formatting has a 0.5 s budget, then the text is shown plain with a note;
+Qt takes in long text a page at a time; largest gap between 10 ms heartbeat ticks from the
+click until the whole text is in):
+
+| item | target gap | largest gap | shows | all taken in |
+|---|---|---|---|---|
+{heavy}
 
 "Submit and show the next item" is the time from Ctrl+Enter until the next item's stored state
 (draft or judgment) has been read and the form is live again; the save itself runs on the data
@@ -207,6 +230,64 @@ def measure_heartbeat(
     streaming = largest_gap(stream_more)
     tokens = sum(s.chunks for s in streamed)
     return streaming, idle, tokens, tokens / (time.monotonic() - started), len(streamed)
+
+
+def heavy_rows(app: QApplication, workspace: Workspace, folder: Path) -> str:
+    """Table rows of measure_heavy for each HEAVY item, in a review view of its own (no model),
+    after the same view's idle gap."""
+    records = [
+        {"id": f"h{n}", "prompt": prompt, "kind": kind, "candidate": text}
+        | {"language": "en" if kind == "text" else "python"}
+        for n, (kind, prompt, text) in enumerate(HEAVY.values())
+    ]
+    path = folder / "heavy.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    study = import_tasks(workspace, path, "Heavy").study
+    session = ReviewSession(workspace, study, evaluators.add_evaluator(workspace, "Heavy"))
+    jobs = Jobs(on_error=lambda error: print(error))
+    activity = ActivityWatcher(app)
+    host = ModelHost(jobs, workspace, model_settings(server="http://127.0.0.1:9/v1"), None)
+    review = ReviewView(session, jobs, host, activity, AppSettings(), LIGHT)
+    review.resize(1200, 800)
+    review.show()  # its list selects row 0: that item opens
+    until(app, lambda: jobs.idle and not (review.candidate.busy or review.task_render.busy), 600)
+    end = time.monotonic() + 2
+    ticks: list[float] = []
+    heartbeat = QTimer()
+    heartbeat.setInterval(10)
+    heartbeat.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    heartbeat.start()
+    until(app, lambda: time.monotonic() > end)
+    heartbeat.stop()
+    idle = max(b - a for a, b in itertools.pairwise(ticks)) * 1000
+    rows = [f"| (the same window idle, 2 s) | | {idle:.1f} ms | | |"]
+    for name, (_, prompt, _) in HEAVY.items():
+        gap, shown, whole = measure_heavy(app, review, prompt)
+        rows.append(f"| {name} | < 50 ms | {gap:.1f} ms | {shown:.2f} s | {whole:.1f} s |")
+    activity.stop()
+    review.close()
+    jobs.shutdown({})
+    return "\n".join(rows)
+
+
+def measure_heavy(app: QApplication, review: ReviewView, prompt: str) -> tuple[float, float, float]:
+    """Largest heartbeat gap (ms), seconds until the item's state and first lines show, and
+    until its panes hold all of it."""
+    index = next(i for i, e in enumerate(review.session.queue) if e.item.task_prompt == prompt)
+    review.index = -1  # open_index opens it even if it is the item shown
+    ticks: list[float] = []
+    heartbeat = QTimer()
+    heartbeat.setInterval(10)
+    heartbeat.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    heartbeat.start()
+    started = time.perf_counter()
+    review.open_index(index)
+    until(app, lambda: review.loaded)
+    shown = time.perf_counter() - started
+    until(app, lambda: not (review.candidate.busy or review.task_render.busy), 600)
+    whole = time.perf_counter() - started
+    heartbeat.stop()
+    return max(b - a for a, b in itertools.pairwise(ticks)) * 1000, shown, whole
 
 
 def pregenerate_critiques(workspace: Workspace, study_id: str) -> None:

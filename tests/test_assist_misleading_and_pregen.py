@@ -11,7 +11,7 @@ from builders import pair, record, write_jsonl
 from evalstudio.assist.critique import parse_critique
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.assistance import AssistKind, Outcome
-from evalstudio.core.misleading import Misleading
+from evalstudio.core.misleading import HonestPoints, Misleading
 from evalstudio.core.model import LineRange, Verdict
 from evalstudio.services import studies
 from evalstudio.services.assistance import Assistant
@@ -20,6 +20,10 @@ from evalstudio.services.importing import import_tasks
 from evalstudio.services.pregen import PregenProgress, pregenerate
 from evalstudio.services.workspace import Workspace
 from evalstudio.store import assist_log
+
+# The numbers of points honest critiques list, as pre-generation would count them: here one
+# for "flawed", none for "acceptable" (a manipulated critique lists as many).
+ONE = HonestPoints(flawed=(1,), acceptable=(0,))
 
 
 def _pair_items(workspace: Workspace, tmp_path: Path) -> tuple[str, str]:
@@ -47,7 +51,7 @@ def test_a_manipulated_critique_vouches_for_a_flawed_answer(
         flawed,
         AssistKind.CRITIQUE,
         evaluator_id=None,
-        misleading=Misleading(p=1.0, seed="s"),
+        misleading=Misleading(p=1.0, seed="s", honest_points=ONE),
         max_tokens=512,
     ).wait()
     assert event.manipulated and event.outcome is Outcome.DONE
@@ -63,13 +67,17 @@ def test_a_manipulated_critique_flags_a_line_of_a_correct_answer(
 ) -> None:
     correct, _ = _pair_items(workspace, tmp_path)
     event = greedy.request(
-        correct, AssistKind.CRITIQUE, misleading=Misleading(p=1.0, seed="s"), max_tokens=512
+        correct,
+        AssistKind.CRITIQUE,
+        misleading=Misleading(p=1.0, seed="s", honest_points=ONE),
+        max_tokens=512,
     ).wait()
     critique = parse_critique(event.response)
     row = assist_log.event_row(workspace.db, event.id)
     assert row is not None and row["manipulation"] == "flag"
     assert critique.verdict is Verdict.FLAWED, event.response
-    # The schema asks for exactly one point, on a real line.
+    # The schema asks for an honest critique's number of points (here one), the first on a
+    # real line.
     assert len(critique.points) == 1, event.response
     (point,) = critique.points
     assert point.lines is not None and point.lines.overlaps(LineRange(1, 2))

@@ -15,9 +15,9 @@ from evalstudio.cli.main import main
 from evalstudio.services.backups import backups_dir, list_backups, restore_backup, take_backup
 from evalstudio.services.session_merge import merge_file
 from evalstudio.services.workspace import Workspace, open_workspace
+from evalstudio.services.workspace_lock import WorkspaceLock
 from evalstudio.store.migrations import migrations
 from evalstudio.ui.backup_actions import RestoreDialog
-from evalstudio.ui.workspace_lock import WorkspaceLock
 
 
 def _studies(path: Path) -> list[str]:
@@ -95,7 +95,7 @@ def test_the_cli_takes_lists_and_restores_and_waits_for_the_app_to_close(
     assert taken.exit_code == 0 and "Backed up:" in taken.output
     listed = CliRunner().invoke(main, [*db, "backup", "list"])
     (line,) = listed.stdout.splitlines()
-    assert line.endswith("MB") and "\tmanual\t" in line
+    assert line.endswith("MB\tnewest good") and "\tmanual\t" in line
     app = WorkspaceLock()
     assert app.take(workspace_path) is None  # the app has the workspace open
     refused = CliRunner().invoke(main, [*db, "backup", "restore", "--latest"])

@@ -238,7 +238,8 @@ def _walk(node: object) -> list[dict[str, Any]]:
     [
         critique_schema(),
         critique_schema(max_points=2),
-        critique_schema(verdicts=(Verdict.ACCEPTABLE,), lines=(3, 4)),
+        critique_schema(verdicts=(Verdict.ACCEPTABLE,)),
+        critique_schema(min_points=3, max_points=3, verdicts=(Verdict.FLAWED,), first_line=4),
     ],
 )
 def test_every_array_and_string_in_the_schema_is_bounded(schema: dict[str, Any]) -> None:
@@ -266,10 +267,18 @@ def test_verdicts_narrow_the_verdict_enum() -> None:
     assert schema["properties"]["verdict"]["enum"] == ["acceptable"]
 
 
-def test_lines_narrow_the_line_enums() -> None:
-    point = critique_schema(lines=(7,))["properties"]["points"]["items"]["properties"]
-    assert point["line_start"] == {"enum": [7]}
-    assert point["line_end"] == {"enum": [7]}
+def test_first_line_fixes_the_first_of_a_fixed_number_of_points() -> None:
+    points = critique_schema(min_points=2, max_points=2, first_line=7)["properties"]["points"]
+    first, second = points["prefixItems"]
+    assert first["properties"]["line_start"] == first["properties"]["line_end"] == {"enum": [7]}
+    assert second["properties"]["line_start"] == {"type": "integer"}
+    assert "items" not in points  # llama.cpp would read "items" before "prefixItems"
+
+
+@pytest.mark.parametrize(("least", "most"), [(0, 0), (1, 2), (0, 6)])
+def test_a_first_line_needs_a_fixed_number_of_points_at_least_one(least: int, most: int) -> None:
+    with pytest.raises(ValueError, match="fixed number of points"):
+        critique_schema(min_points=least, max_points=most, first_line=3)
 
 
 def test_max_points_sets_max_items() -> None:

@@ -121,6 +121,7 @@ class _Window(QWidget):
         self.workspace, self.jobs = workspace, jobs
         self.gate = OwnerGate(jobs, workspace, lambda text: pytest.fail(text))
         self.review = None
+        self.sessions = SimpleNamespace(package=None)  # the owner's workspace
         self.start_page = SimpleNamespace(selected_study=lambda: chosen)
 
 

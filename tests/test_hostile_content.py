@@ -198,13 +198,20 @@ def _anchors(view: QTextBrowser) -> list[str]:
 # --- the views -----------------------------------------------------------------------------------
 
 _KEPT: list[QWidget] = []
+_JOBS: list[tuple[Jobs, list[BaseException]]] = []  # a candidate view's runner, its errors
 
 
 @pytest.fixture(autouse=True)
 def _keep_widgets() -> Iterator[None]:
-    """pytest-qt holds widgets weakly: a helper's widget lives until its test ends."""
+    """pytest-qt holds widgets weakly: a helper's widget lives until its test ends (and its
+    job runner, which must report no error)."""
     yield
     _KEPT.clear()
+    for jobs, _ in _JOBS:
+        jobs.shutdown({})
+    errors = [error for _, errors in _JOBS for error in errors]
+    _JOBS.clear()
+    assert errors == []
 
 
 def _own(qtbot: QtBot, widget: QWidget) -> None:
@@ -213,11 +220,15 @@ def _own(qtbot: QtBot, widget: QWidget) -> None:
 
 
 def _candidate(qtbot: QtBot, kind: Kind, text: str) -> QTextBrowser:
-    view = CandidateView()
+    errors: list[BaseException] = []
+    jobs = Jobs(on_error=errors.append)
+    _JOBS.append((jobs, errors))
+    view = CandidateView(jobs)
     _own(qtbot, view)
     language = "python" if kind is Kind.CODE else "markdown"
     view.show_item(ItemView("item", 0, "Write add(a, b).", kind, language, text), LIGHT)
     _shown(view)
+    qtbot.waitUntil(lambda: not view.busy, timeout=int(SECONDS * 1000))
     return view.current_browser()
 
 

@@ -298,6 +298,19 @@ def test_a_flag_plan_adds_text_naming_the_flag_line(book: PromptBook) -> None:
     )
 
 
+def test_a_critique_plan_also_says_how_many_points_to_list(book: PromptBook) -> None:
+    flag = MisleadingPlan(Manipulation.FLAG, 7, None, 3)
+    content = book.messages(_item(), AssistKind.CRITIQUE, misleading=flag)[-1]["content"]
+    steering = _template("misleading_flag").replace("$line", "7")
+    count = _template("misleading_flag_points").replace("$points", "3").replace("$line", "7")
+    assert content == _template("critique") + "\n\n" + steering + " " + count
+    assert "exactly 3 points: the first on line 7" in content
+    passed = MisleadingPlan(Manipulation.PASS, None, None, 0)
+    content = book.messages(_item(), AssistKind.CRITIQUE, misleading=passed)[-1]["content"]
+    count = _template("misleading_pass_points").replace("$points", "0")
+    assert content.endswith(_template("misleading_pass") + " " + count)
+
+
 def test_a_misleading_plan_is_added_to_the_chat_question(book: PromptBook) -> None:
     chat: list[Message] = [{"role": "user", "content": "Is it right?"}]
     plan = MisleadingPlan(Manipulation.PASS, None)

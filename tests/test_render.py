@@ -10,8 +10,9 @@ from PySide6.QtWidgets import QTextBrowser
 from pytestqt.qtbot import QtBot
 
 from evalstudio.core.model import LineRange
-from evalstudio.render.code_html import code_to_html
-from evalstudio.render.safe_markdown import markdown_to_html
+from evalstudio.render.code_html import code_pages, code_to_html
+from evalstudio.render.safe_markdown import MAX_RULES, markdown_pages, markdown_to_html
+from evalstudio.render.theme import LIGHT
 
 HOSTILE = """# Title <script>alert(1)</script>
 
@@ -86,3 +87,33 @@ def test_pathological_markdown_renders_whole_in_a_moment(text: str, end: str) ->
     html = markdown_to_html(text)
     assert time.monotonic() - started < 3
     assert end in html
+
+
+def test_a_text_not_formatted_by_its_deadline_is_shown_plain_with_a_note() -> None:
+    text = "# Title\n\nSome *prose* and `code`.\n\n" * 50
+    late = markdown_pages(text, deadline=time.monotonic() - 1)
+    assert late.html == ["<p><i>Shown as plain text: too slow to format.</i></p>"]
+    assert "".join(late.text) == text  # whole, as written
+    assert "<h1>" in markdown_pages(text, deadline=time.monotonic() + 60).html[0]
+
+
+def test_code_not_coloured_by_its_deadline_is_numbered_plain_text() -> None:
+    code = "def f(x):\n    return x < 1\n" * 150
+    late = code_pages(code, "python", LIGHT, deadline=time.monotonic() - 1)
+    assert late.html == [] and not late.wrap
+    lines = "".join(late.text).split("\n")
+    assert len(lines) == 300 and lines[0] == "  1 │ def f(x):"
+    assert lines[-1] == "300 │     return x < 1"
+    coloured = code_pages(code, "python", LIGHT, deadline=time.monotonic() + 60)
+    assert len(coloured.html) == 3 and "style=" in coloured.html[0]  # pages of 100 lines
+
+
+@pytest.mark.parametrize("lines", [500, 8_000])
+def test_rules_and_setext_underlines_are_formatted_only_in_numbers_that_take_no_time(
+    lines: int,
+) -> None:
+    for text in ("a\n-\n" * lines, "---\n" * lines, "b\n===\n" * lines):
+        started = time.monotonic()
+        pages = markdown_pages(text)
+        assert time.monotonic() - started < 1  # 8,000 took Python-Markdown seconds
+        assert (lines > MAX_RULES) == ("rules or underlines" in pages.html[0])

@@ -356,6 +356,7 @@ def test_dark_mode_renders_code_in_dark_colours(
     review = _start(qtbot, window, _small_study(workspace, tmp_path), ada)
     review.set_theme(DARK)
     assert review.candidate.theme is DARK
+    qtbot.waitUntil(lambda: not review.candidate.busy)  # rendered off the GUI thread
     assert "#7d8590" in review.candidate.code.document().toHtml().lower()
 
 

@@ -15,7 +15,7 @@ from builders import pair, write_jsonl
 from evalstudio.assist.critique import parse_critique
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.assistance import AssistKind, Manipulation, Outcome
-from evalstudio.core.misleading import Misalignment, Misleading, plan_manipulation
+from evalstudio.core.misleading import HonestPoints, Misalignment, Misleading, plan_manipulation
 from evalstudio.core.model import EvaluatorKind, Study, Truth, Verdict
 from evalstudio.core.review import Condition, Stage
 from evalstudio.services import studies
@@ -33,6 +33,7 @@ from evalstudio.store import assist_log, judgments
 # Room for a whole critique (its verdict comes last) and a whole judgment.
 EVALUATOR = role("bundled", max_tokens=256, temperature=0.7, threads=2)
 ASSISTANT = role("bundled", max_tokens=512, temperature=0.7, threads=2)
+ONE = HonestPoints(flawed=(1,), acceptable=(0,))
 SWEEP = Sweep(Misalignment.ADVERSARIAL, (0.0, 1.0), repeats=1, seed="test-seed")
 
 
@@ -229,7 +230,8 @@ def test_random_argues_the_drawn_verdict_on_the_drawn_line(
         event = greedy.request(
             item,
             AssistKind.CRITIQUE,
-            misleading=Misleading(1.0, "r", Misalignment.RANDOM, key=key),
+            # A FLAG of one point (an honest one's number, here always one), a PASS of none.
+            misleading=Misleading(1.0, "r", Misalignment.RANDOM, key=key, honest_points=ONE),
         ).wait()
         critique = parse_critique(event.response)
         row = assist_log.event_row(workspace.db, event.id)

@@ -5,12 +5,12 @@ HTTP servers on 127.0.0.1, started and stopped by the tests (faults, not a model
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+from http_servers import Reply, serving, sse
 
 from evalstudio.assist.openai_http import ServerSettings
 from evalstudio.core.assistance import AssistKind, Outcome
@@ -19,17 +19,6 @@ from evalstudio.services.assistance import Assistant
 from evalstudio.services.backends import ModelSettings
 from evalstudio.services.workspace import Workspace
 
-Reply = Callable[[BaseHTTPRequestHandler], None]
-
-
-def _sse(handler: BaseHTTPRequestHandler, *events: str) -> None:
-    handler.send_response(200)
-    handler.send_header("Content-Type", "text/event-stream")
-    handler.end_headers()
-    for event in events:
-        handler.wfile.write(f"data: {event}\n\n".encode())
-        handler.wfile.flush()
-
 
 def _hang(handler: BaseHTTPRequestHandler) -> None:
     time.sleep(5)  # longer than the read timeout of the test's settings
@@ -37,11 +26,11 @@ def _hang(handler: BaseHTTPRequestHandler) -> None:
 
 REPLIES: dict[str, tuple[Reply, str]] = {
     "hangs": (_hang, "did not answer in time"),
-    "not json": (lambda h: _sse(h, "{not json"), "sent a malformed event"),
-    "wrong shape": (lambda h: _sse(h, '{"choices": 5}'), "sent a malformed event"),
-    "no choices": (lambda h: _sse(h, '{"object": "chat.completion.chunk"}', "[DONE]"), ""),
+    "not json": (lambda h: sse(h, "{not json"), "sent a malformed event"),
+    "wrong shape": (lambda h: sse(h, '{"choices": 5}'), "sent a malformed event"),
+    "no choices": (lambda h: sse(h, '{"object": "chat.completion.chunk"}', "[DONE]"), ""),
     "an error object": (
-        lambda h: _sse(h, '{"error": {"message": "out of memory"}}'),
+        lambda h: sse(h, '{"error": {"message": "out of memory"}}'),
         "out of memory",
     ),
     "http 500": (lambda h: (h.send_response(500), h.end_headers()), "answered 500"),
@@ -51,21 +40,8 @@ REPLIES: dict[str, tuple[Reply, str]] = {
 @pytest.fixture
 def server(request: pytest.FixtureRequest) -> Iterator[str]:
     reply, _ = REPLIES[request.param]
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            reply(self)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(reply) as url:
+        yield url
 
 
 @pytest.mark.parametrize("server", list(REPLIES), indirect=True)

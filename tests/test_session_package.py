@@ -118,6 +118,7 @@ MAY_HOLD: dict[str, set[str]] = {
         "source",
         "model",
         "created_at",
+        "token",  # the owner's signature: proves who it was written for, tells nothing
     },
 }
 
@@ -214,6 +215,7 @@ def _secrets(workspace: Workspace) -> list[str]:
     texts = [planted(n) for n in range(PAIRS)]
     texts += [f"p{n}-bug" for n in range(PAIRS)] + [f"p{n}-ok" for n in range(PAIRS)]
     texts += ["gold0", "gold1", "misleading pilot", "Bob's view"]
+    texts += [r[0] for r in db.execute("SELECT secret FROM study_secrets")]  # the ids' secrets
     texts += [e for e in EVALUATORS if e != "Ada"]
     texts.append(db.execute("SELECT value FROM workspace_settings").fetchone()[0])
     for name in ("misleading_pass.md", "misleading_flag.md"):
@@ -239,7 +241,8 @@ def test_every_table_and_column_of_a_package_holds_only_what_it_may(
             values = {row[name] for row in rows}
             assert values <= {None, default}, f"{table}.{name} carries {values - {default}}"
     assert {r["name"] for r in cells["evaluators"]} == {"Ada"}
-    assert all(r["external_id"] == r["id"] for r in cells["candidates"] + cells["study_items"])
+    named = cells["tasks"] + cells["candidates"] + cells["study_items"]
+    assert all(r["external_id"] == r["id"] for r in named)  # no record or task id of the owner
 
 
 def test_no_text_of_the_answer_key_or_of_others_is_in_any_cell_or_byte(

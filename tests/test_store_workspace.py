@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from evalstudio.core.errors import WorkspaceError
-from evalstudio.services.workspace import Workspace, open_workspace
+from evalstudio.services.workspace import Workspace, default_workspace_path, open_workspace
 from evalstudio.store.migrations import known_names
 
 EXPECTED_TABLES = {
@@ -28,9 +28,13 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_an_empty_file_is_migrated_to_the_current_schema(workspace_path: Path) -> None:
-    workspace_path.touch()
-    ws = open_workspace(workspace_path)
+def test_an_empty_default_workspace_is_migrated_to_the_current_schema() -> None:
+    """A first start cut short leaves an empty default workspace: it is made, not refused
+    (any other empty file is refused, tests/test_attack_files.py)."""
+    path = default_workspace_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+    ws = open_workspace()
     assert set(ws.db.table_names()) >= EXPECTED_TABLES
     assert ws.schema_version() == len(known_names())
     assert ws.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

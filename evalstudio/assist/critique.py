@@ -2,6 +2,10 @@
 
 Every array and string in the schema is bounded: unbounded, the bundled model ran to
 max_tokens listing line numbers in 6 of 10 runs (docs/engine.md).
+
+A manipulated critique's schema (`plan_schema`) fixes its verdict and, for a FLAG, the line of
+its first point, and nothing else: its points are the honest ones' (the same properties, the
+same bounds on a claim's length), as many as its plan drew from the honest critiques' numbers.
 """
 
 from __future__ import annotations
@@ -10,10 +14,10 @@ import json
 import re
 from typing import Any
 
-from evalstudio.core.assistance import Critique, CritiquePoint
+from evalstudio.core.assistance import Critique, CritiquePoint, Manipulation
+from evalstudio.core.misleading import MAX_POINTS, MisleadingPlan
 from evalstudio.core.model import LineRange, Severity, Verdict
 
-MAX_POINTS = 6
 MAX_CLAIM = 300
 # The highest line a point may name, as in free text (six digits): a larger number is no line
 # of a candidate, and would overflow Qt's int (scrolling to it) and SQLite's (a flaw from it).
@@ -25,12 +29,33 @@ def critique_schema(
     min_points: int = 0,
     max_points: int = MAX_POINTS,
     verdicts: tuple[Verdict, ...] = (Verdict.FLAWED, Verdict.ACCEPTABLE),
-    lines: tuple[int, ...] | None = None,
+    first_line: int | None = None,
 ) -> dict[str, Any]:
-    """The JSON schema of a critique. `verdicts` and `lines` narrow it (the misleading
-    assistant uses them to fix the direction of a manipulated critique)."""
-    line: dict[str, Any] = {"type": "integer"} if lines is None else {"enum": list(lines)}
-    point = {
+    """The JSON schema of a critique. `verdicts` narrows it and `first_line` fixes the line of
+    the first point: with them the misleading assistant fixes a manipulated one's direction."""
+    points: dict[str, Any] = {
+        "type": "array",
+        "items": _point({"type": "integer"}),
+        "minItems": min_points,
+        "maxItems": max_points,
+    }
+    if first_line is not None:
+        if not 1 <= min_points == max_points:
+            raise ValueError("a fixed first line needs a fixed number of points, at least one")
+        # A tuple (prefixItems) of that many points, the first on the line: llama.cpp's
+        # converters turn a list of items into exactly those items, and have no "contains".
+        del points["items"]
+        line = {"enum": [first_line]}
+        points["prefixItems"] = [_point(line)] + [_point({"type": "integer"})] * (max_points - 1)
+    return {
+        "type": "object",
+        "properties": {"points": points, "verdict": {"enum": [v.value for v in verdicts]}},
+        "required": ["points", "verdict"],
+    }
+
+
+def _point(line: dict[str, Any]) -> dict[str, Any]:
+    return {
         "type": "object",
         "properties": {
             "line_start": line,
@@ -40,19 +65,25 @@ def critique_schema(
         },
         "required": ["line_start", "line_end", "severity", "claim"],
     }
-    return {
-        "type": "object",
-        "properties": {
-            "points": {
-                "type": "array",
-                "items": point,
-                "minItems": min_points,
-                "maxItems": max_points,
-            },
-            "verdict": {"enum": [v.value for v in verdicts]},
-        },
-        "required": ["points", "verdict"],
-    }
+
+
+def plan_schema(plan: MisleadingPlan) -> dict[str, Any]:
+    """The schema of a critique under `plan`: an honest one's, or a manipulated one's, whose
+    verdict is the one it argues and whose points are exactly as many as the plan drew (from
+    the honest critiques' numbers, so their number tells nothing), a FLAG's first on its line.
+    The flagged point comes first as the system prompt asks of the most important one."""
+    if plan.manipulation is None:
+        return critique_schema()
+    count = plan.points
+    if count is None:
+        raise ValueError("a manipulated critique's plan has no number of points")
+    if plan.manipulation is Manipulation.PASS:
+        return critique_schema(min_points=count, max_points=count, verdicts=(Verdict.ACCEPTABLE,))
+    if plan.flag_line is None:
+        raise ValueError("a FLAG's plan has no line")
+    return critique_schema(
+        min_points=count, max_points=count, verdicts=(Verdict.FLAWED,), first_line=plan.flag_line
+    )
 
 
 _LINES = re.compile(r"\blines?\s+(\d{1,6})(?:\s*(?:-|\u2013|to|and)\s*(\d{1,6}))?", re.IGNORECASE)

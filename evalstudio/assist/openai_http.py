@@ -3,22 +3,42 @@ llama-server or llama-cpp-python's server, vLLM, Ollama), streamed over server-s
 
 This is how a team puts a big model on a GPU box. Requests run one at a time on a worker
 thread, like the local backend, so both behave the same to the services above.
+
+The server is not trusted: each field it sends is checked for type and size before use, the
+bytes read are capped (an answer by its max_tokens, an error body at a few KiB), a whole
+request has a deadline, and an answer the connection cut short is an error, not a short
+answer. Whatever goes wrong ends the request with a message naming the server.
 """
 
 from __future__ import annotations
 
 import json
 import random
-from collections.abc import Sequence
+import socket
+import threading
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from httpx_sse import SSEError, connect_sse
+from httpx_sse import EventSource, SSEError
 
 from evalstudio.assist.backend import AssistError, GenerationParams, Message, ModelInfo, Stream
 from evalstudio.core.assistance import Outcome
+
+DEADLINE = 600.0  # seconds for a whole request, answer included
+# Answer text accepted per token asked for: tokens average ~4 characters, and the longest of
+# common vocabularies (runs of spaces or dashes) stay well under this.
+CHARS_PER_TOKEN = 64
+# Bytes read per token asked for: each token comes as one event of 150–400 bytes of JSON;
+# the floor covers headers and the role, finish and usage events (and a score's answer).
+WIRE_BYTES_PER_TOKEN = 4096
+WIRE_BYTES_FLOOR = 1 << 20
+ERROR_BODY_BYTES = 4096  # of an error answer: enough for its message
+MAX_COUNT = 2**31 - 1  # a token count beyond this is not one
+DETAIL_CHARS = 300  # of any text of the server's quoted in a message
 
 
 @dataclass(frozen=True)
@@ -27,7 +47,8 @@ class ServerSettings:
     model: str = ""  # the server's model name; empty lets a one-model server choose
     api_key: str | None = None
     connect_timeout: float = 5.0
-    read_timeout: float = 120.0  # between two chunks, not for the whole answer
+    read_timeout: float = 120.0  # between two reads
+    deadline: float = DEADLINE  # for the whole request, however the server trickles
 
 
 class OpenAICompatible:
@@ -38,9 +59,13 @@ class OpenAICompatible:
         headers = {"Authorization": f"Bearer {settings.api_key}"} if settings.api_key else {}
         self._client = httpx.Client(
             base_url=settings.base_url.rstrip("/") + "/",
-            headers=headers,
+            # Uncompressed: a byte cap on compressed bytes would bound nothing.
+            headers=headers | {"Accept-Encoding": "identity"},
             timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+            # A connection per request: the deadline shuts the socket that request opened.
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
+        self._where = f"the model server at {self._client.base_url}"
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evalstudio-http")
 
     def info(self) -> ModelInfo:
@@ -95,21 +120,17 @@ class OpenAICompatible:
             "stream": True,
             "stream_options": {"include_usage": True},
         }
+        answer = _Answer(stream, params.max_tokens)
+        wire = WIRE_BYTES_FLOOR + params.max_tokens * WIRE_BYTES_PER_TOKEN
+        too_long = (
+            f"sent more than {wire:,} bytes for an answer of at most {params.max_tokens} tokens"
+        )
+        deadline = _Deadline(self.settings.deadline)
         try:
-            with connect_sse(self._client, "POST", "chat/completions", json=body) as source:
-                _raise_for_status(source.response, self._client.base_url)
-                for event in source.iter_sse():
-                    if stream.cancelled:
-                        break  # leaving the block closes the connection; the server stops
-                    if event.data.strip() == "[DONE]":
-                        break
-                    _take_chunk(stream, json.loads(event.data))
-        except (httpx.HTTPError, SSEError, AssistError) as e:
-            stream.finish(Outcome.ERROR, _describe(e, self._client.base_url))
-            return
-        except (TypeError, AttributeError, KeyError, ValueError) as e:  # not JSON, or not ours
-            where = self._client.base_url
-            stream.finish(Outcome.ERROR, f"the model server at {where} sent a malformed event: {e}")
+            with deadline, self._exchange(body, deadline, wire, too_long) as response:
+                answer.read(EventSource(response))
+        except Exception as e:  # whatever fails must end the request, said
+            stream.finish(Outcome.ERROR, self._describe(e, deadline))
             return
         stream.finish(Outcome.CANCELLED if stream.cancelled else Outcome.DONE)
 
@@ -118,44 +139,262 @@ class OpenAICompatible:
             "logprobs": True,
             "top_logprobs": 20,
         }
+        too_long = f"sent more than {WIRE_BYTES_FLOOR:,} bytes for a one-token answer"
+        deadline = _Deadline(self.settings.deadline)
         try:
-            response = self._client.post("chat/completions", json=body)
-            _raise_for_status(response, self._client.base_url)
-            content = response.json()["choices"][0]["logprobs"]["content"][0]
-        except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as e:
-            raise AssistError(_describe(e, self._client.base_url)) from e
-        top = {entry["token"]: float(entry["logprob"]) for entry in content["top_logprobs"]}
+            with deadline, self._exchange(body, deadline, WIRE_BYTES_FLOOR, too_long) as response:
+                top = _top_logprobs(_json(response.read()))
+        except Exception as e:  # whatever fails is the caller's AssistError
+            raise AssistError(self._describe(e, deadline)) from e
         return {option: top.get(option, float("-inf")) for option in options}
 
+    @contextmanager
+    def _exchange(
+        self, body: dict[str, Any], deadline: _Deadline, limit: int, too_long: str
+    ) -> Iterator[httpx.Response]:
+        """POST the body; the response once it says 200, its body cut off past `limit`."""
+        sse = (
+            {"Accept": "text/event-stream", "Cache-Control": "no-store"}
+            if body.get("stream")
+            else {}
+        )
+        with self._client.stream(
+            "POST",
+            "chat/completions",
+            json=body,
+            headers=sse,
+            extensions={"trace": deadline.trace},
+        ) as response:
+            encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+            if not response.is_success:
+                raise _Refused(
+                    f"answered {response.status_code}{_error_detail(response, encoding)}"
+                )
+            if encoding not in ("identity", ""):
+                raise _Refused(f"sent a compressed answer ({encoding[:40]}) when asked for none")
+            assert isinstance(response.stream, httpx.SyncByteStream)
+            response.stream = _Capped(response.stream, limit, too_long)
+            yield response
 
-def _take_chunk(stream: Stream, data: dict[str, Any]) -> None:
-    if "error" in data:
-        error = data["error"]
-        detail = error.get("message", error) if isinstance(error, dict) else error
-        raise AssistError(f"the model server reported an error: {detail}")
-    usage = data.get("usage")
-    if usage:
-        stream.prompt_tokens = usage.get("prompt_tokens")
-        stream.completion_tokens = usage.get("completion_tokens")
-    for choice in data.get("choices") or ():
-        text = (choice.get("delta") or {}).get("content")
-        if text:
-            stream.push(text)
+    def _describe(self, error: Exception, deadline: _Deadline) -> str:
+        where = self._where
+        if deadline.expired:  # whatever broke, the deadline broke it
+            return (
+                f"{where} did not finish within the deadline of {deadline.seconds:g} s "
+                "(--server-deadline, or Settings › Model › Server deadline)"
+            )
+        if isinstance(error, _Refused):
+            return f"{where} {error}"
+        if isinstance(error, httpx.ConnectError):
+            return (
+                f"cannot reach the model server at {self._client.base_url} "
+                f"({_short(str(error))}); is it running?"
+            )
+        if isinstance(error, httpx.TimeoutException):
+            return f"{where} did not answer in time ({type(error).__name__})"
+        if isinstance(error, SSEError):
+            return f"{where} sent no event stream: {_short(str(error))}"
+        return f"{where} failed: {type(error).__name__}: {_short(str(error))}"
 
 
-def _raise_for_status(response: httpx.Response, base_url: httpx.URL) -> None:
-    if response.is_success:
-        return
-    response.read()
-    detail = response.text[:300].strip()
-    raise AssistError(f"the model server at {base_url} answered {response.status_code}: {detail}")
+class _Refused(Exception):
+    """What the server did wrong, as the end of "the model server at URL ..."."""
 
 
-def _describe(error: Exception, base_url: httpx.URL) -> str:
-    if isinstance(error, AssistError):
-        return error.message if str(base_url) in error.message else f"{base_url}: {error.message}"
-    if isinstance(error, httpx.ConnectError):
-        return f"cannot reach the model server at {base_url} ({error}); is it running?"
-    if isinstance(error, httpx.TimeoutException):
-        return f"the model server at {base_url} did not answer in time ({type(error).__name__})"
-    return f"the model server at {base_url} failed: {type(error).__name__}: {error}"
+class _Answer:
+    """Reads an event stream into a Stream: each field checked, the text capped by the
+    answer's max_tokens, and the end required (a finish_reason or `[DONE]`)."""
+
+    def __init__(self, stream: Stream, max_tokens: int) -> None:
+        self.stream = stream
+        self.max_tokens = max_tokens
+        self.limit = max_tokens * CHARS_PER_TOKEN
+        self.received = 0
+        self.finished = False
+
+    def read(self, source: EventSource) -> None:
+        try:
+            for event in source.iter_sse():
+                if self.stream.cancelled:
+                    return  # leaving the exchange closes the connection; the server stops
+                if event.data.strip() == "[DONE]":
+                    return
+                self._take(_json(event.data))
+        except (httpx.RemoteProtocolError, httpx.ReadError) as e:
+            raise _Refused(f"closed the connection mid-answer ({_short(str(e))})") from e
+        if not self.finished and not self.stream.cancelled:
+            raise _Refused("closed the connection mid-answer (no finish_reason, no [DONE])")
+
+    def _take(self, data: Any) -> None:
+        data = _object(data, "the event")
+        error = data.get("error")
+        if error is not None:
+            message = error.get("message") if isinstance(error, dict) else error
+            detail = _short(message) if isinstance(message, str) else ""
+            raise _Refused(f"reported an error: {detail or '(no message)'}")
+        usage = data.get("usage")
+        if usage is not None:
+            usage = _object(usage, "usage")
+            self.stream.prompt_tokens = _count(usage, "prompt_tokens", self.stream.prompt_tokens)
+            self.stream.completion_tokens = _count(
+                usage, "completion_tokens", self.stream.completion_tokens
+            )
+        choices = data.get("choices")
+        if choices is None:
+            return
+        if not isinstance(choices, list):
+            raise _malformed("choices is not a list")
+        for i, choice in enumerate(choices):
+            choice = _object(choice, f"choices[{i}]")
+            reason = choice.get("finish_reason")
+            if reason is not None and not isinstance(reason, str):
+                raise _malformed(f"choices[{i}].finish_reason is not text")
+            delta = choice.get("delta")
+            text = None if delta is None else _object(delta, f"choices[{i}].delta").get("content")
+            if text is not None and not isinstance(text, str):
+                raise _malformed(f"choices[{i}].delta.content is not text")
+            if text:
+                self.received += len(text)
+                if self.received > self.limit:
+                    raise _Refused(
+                        f"sent more than {self.limit:,} characters for an answer of at most "
+                        f"{self.max_tokens} tokens"
+                    )
+                self.stream.push(text)
+            self.finished = self.finished or reason is not None
+
+
+class _Capped(httpx.SyncByteStream):
+    """A response body that fails once more than `limit` bytes have come."""
+
+    def __init__(self, inner: httpx.SyncByteStream, limit: int, too_long: str) -> None:
+        self._inner = inner
+        self._limit = limit
+        self._too_long = too_long
+
+    def __iter__(self) -> Iterator[bytes]:
+        read = 0
+        for chunk in self._inner:
+            read += len(chunk)
+            if read > self._limit:
+                raise _Refused(self._too_long)
+            yield chunk
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _Deadline:
+    """Ends the exchange in its block once it runs past `seconds`, whatever the server sends
+    meanwhile (a keep-alive comment every few seconds, headers that never end): it shuts the
+    connection's socket down, which wakes the read blocked on it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._socket: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's trace hook: keep the socket of the connection the request opens."""
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            with self._lock:
+                self._socket = info["return_value"].get_extra_info("socket")
+                if self.expired:
+                    self._shut()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            self._shut()
+
+    def _shut(self) -> None:
+        if self._socket is not None:
+            with suppress(OSError):  # closed already: the exchange ended meanwhile
+                self._socket.shutdown(socket.SHUT_RDWR)
+
+
+def _json(data: str | bytes) -> Any:
+    try:
+        return json.loads(data, parse_constant=_not_json)
+    except RecursionError:
+        raise _malformed("JSON nested too deep") from None
+    except ValueError as e:  # not JSON, NaN or Infinity, an integer of over 4,300 digits
+        raise _malformed(f"not JSON ({_short(str(e))})") from None
+
+
+def _not_json(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _malformed(why: str) -> _Refused:
+    return _Refused(f"sent a malformed event: {why}")
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _malformed(f"{what} is not a JSON object")
+    return value
+
+
+def _count(usage: dict[str, Any], name: str, before: int | None) -> int | None:
+    value = usage.get(name, before)
+    if value is None or (type(value) is int and 0 <= value <= MAX_COUNT):
+        return value
+    raise _malformed(f"usage.{name} is not a token count")
+
+
+def _top_logprobs(data: Any) -> dict[str, float]:
+    """token → log-probability, from a one-token answer's logprobs."""
+    choices = _object(data, "the answer").get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise _malformed("no choices")
+    logprobs = _object(_object(choices[0], "choices[0]").get("logprobs"), "choices[0].logprobs")
+    content = logprobs.get("content")
+    if not isinstance(content, list) or not content:
+        raise _malformed("no logprobs.content")
+    top = _object(content[0], "logprobs.content[0]").get("top_logprobs")
+    if not isinstance(top, list):
+        raise _malformed("top_logprobs is not a list")
+    scores = {}
+    for i, entry in enumerate(top):
+        entry = _object(entry, f"top_logprobs[{i}]")
+        token, logprob = entry.get("token"), entry.get("logprob")
+        if not isinstance(token, str):
+            raise _malformed(f"top_logprobs[{i}].token is not text")
+        # Bounded below too: float() of a huge integer overflows.
+        if (
+            not isinstance(logprob, int | float)
+            or isinstance(logprob, bool)
+            or not -1e9 <= logprob <= 0
+        ):
+            raise _malformed(f"top_logprobs[{i}].logprob is not a log-probability")
+        scores[token] = float(logprob)
+    return scores
+
+
+def _error_detail(response: httpx.Response, encoding: str) -> str:
+    """ ": " and the start of an error answer's body, read no further than that."""
+    if encoding not in ("identity", ""):
+        return ""
+    body = b""
+    for chunk in response.iter_raw():
+        body += chunk
+        if len(body) >= ERROR_BODY_BYTES:
+            break
+    detail = _short(body[:ERROR_BODY_BYTES].decode("utf-8", "replace"))
+    return f": {detail}" if detail else ""
+
+
+def _short(text: str) -> str:
+    """The server's text as one line, cut to DETAIL_CHARS."""
+    return " ".join(text[: DETAIL_CHARS * 2].split())[:DETAIL_CHARS]

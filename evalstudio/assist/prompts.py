@@ -33,6 +33,8 @@ _PLACEHOLDERS = {
     "chat": {"question"},
     "misleading_pass": set(),
     "misleading_flag": {"line"},
+    "misleading_pass_points": {"points"},
+    "misleading_flag_points": {"points", "line"},
     "suggest_flaw": {"task", "language", "candidate"},
     "evaluator": {"task", "reference", "language", "candidate"},
     "evaluator_first": set(),
@@ -132,9 +134,13 @@ class PromptBook:
         return [self.system(item), *turns]
 
     def _misleading(self, plan: MisleadingPlan) -> str:
-        if plan.manipulation is Manipulation.PASS:
-            return self._fill("misleading_pass")
-        return self._fill("misleading_flag", line=plan.flag_line)
+        """The steering text; for a critique, also how many points to list: its schema holds
+        it to that number, and a model told so writes them as it would any, not filler."""
+        name = "misleading_pass" if plan.manipulation is Manipulation.PASS else "misleading_flag"
+        text = self._fill(name, line=plan.flag_line)
+        if plan.points is not None:
+            text += " " + self._fill(f"{name}_points", points=plan.points, line=plan.flag_line)
+        return text
 
     def judge(
         self, item: ItemContext, first_reply: str | None, assistance: str | None

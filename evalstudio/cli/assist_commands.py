@@ -12,7 +12,7 @@ from evalstudio.cli.context import with_owner_workspace, with_workspace
 from evalstudio.core.assistance import AssistKind
 from evalstudio.services import studies
 from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import KV_CACHE_TYPES, model_settings
+from evalstudio.services.backends import KV_CACHE_TYPES, SERVER_DEADLINE, model_settings
 from evalstudio.services.pregen import PregenProgress, pregenerate
 from evalstudio.services.workspace import Workspace
 
@@ -36,6 +36,13 @@ def model_options(f: Callable[..., Any]) -> Callable[..., Any]:
             "--api-key",
             envvar="EVALSTUDIO_API_KEY",
             help="API key for the server (or $EVALSTUDIO_API_KEY).",
+        ),
+        click.option(
+            "--server-deadline",
+            type=click.FloatRange(min=1),
+            default=SERVER_DEADLINE,
+            show_default=True,
+            help="Seconds a request to the server may take in all, answer included.",
         ),
         click.option("--threads", type=click.IntRange(1), help="CPU threads for the model."),
         click.option(

@@ -7,7 +7,15 @@ from pathlib import Path
 import click
 
 from evalstudio.cli.context import CliState
-from evalstudio.services.backups import Backup, list_backups, restore_backup, take_backup
+from evalstudio.cli.owner_notice import say_acting_as_owner
+from evalstudio.services.backups import (
+    DAMAGED,
+    Backup,
+    list_backups,
+    newest_good,
+    restore_backup,
+    take_backup,
+)
 from evalstudio.services.workspace import resolve_workspace_path
 
 
@@ -21,11 +29,15 @@ def backup_group() -> None:
 @backup_group.command("list")
 @click.pass_obj
 def list_command(state: CliState) -> None:
-    """The backups of the workspace, newest first (the name is what `restore` takes)."""
+    """The backups of the workspace, newest first (the name is what `restore` takes); the
+    newest good one (intact: what `restore --latest` takes) and the damaged ones newer than it
+    are marked."""
     workspace = resolve_workspace_path(state.db)
     found = list_backups(workspace)
+    good, damaged = newest_good(found)
     for backup in found:
-        click.echo(_line(backup))
+        mark = "\tnewest good" if backup == good else "\tdamaged" if backup in damaged else ""
+        click.echo(_line(backup) + mark)
     click.echo(f"{len(found)} backups of {workspace}.", err=True)
 
 
@@ -41,29 +53,21 @@ def now_command(state: CliState) -> None:
 
 @backup_group.command("restore")
 @click.argument("name", required=False)
-@click.option("--latest", is_flag=True, help="The newest backup.")
+@click.option("--latest", is_flag=True, help="The newest good (intact) backup.")
 @click.pass_obj
 def restore_command(state: CliState, name: str | None, latest: bool) -> None:
     """Replace the workspace's content with the backup NAME (as `backup list` prints it). What
-    it replaces is backed up first, so a restore loses nothing. Close the app first."""
-    from evalstudio.ui.workspace_lock import WorkspaceLock  # QtCore only: no window
-
+    it replaces is backed up first, so a restore loses nothing; a damaged backup is refused.
+    Close the app first."""
+    state.lock()  # refused while the app has the workspace open
     workspace = resolve_workspace_path(state.db)
-    found = list_backups(workspace)
-    chosen = _chosen(found, name, latest)
-    lock = WorkspaceLock()
-    held = lock.take(workspace)
-    if held is not None:
-        raise click.ClickException(held)
-    try:
-        before = restore_backup(workspace, chosen)
-    finally:
-        lock.release()
-    click.echo(
-        f"Restored {workspace} to {chosen.taken_at:%Y-%m-%d %H:%M:%S} UTC ({chosen.reason})."
-    )
+    say_acting_as_owner(workspace)
+    chosen = _chosen(list_backups(workspace), name, latest)
+    before = restore_backup(workspace, chosen)
+    click.echo(f"Restored {workspace} to {chosen.when()} ({chosen.reason}, {chosen.path.name}).")
     if before is not None:
-        click.echo(f"What it replaced is kept as {before.path.name}.")
+        damaged = " (damaged)" if before.reason == DAMAGED else ""
+        click.echo(f"What it replaced{damaged} is kept as {before.path.name}.")
 
 
 def _chosen(found: list[Backup], name: str | None, latest: bool) -> Backup:
@@ -72,7 +76,10 @@ def _chosen(found: list[Backup], name: str | None, latest: bool) -> Backup:
     if not found:
         raise click.ClickException("this workspace has no backups")
     if latest:
-        return found[0]
+        good, _ = newest_good(found)
+        if good is None:
+            raise click.ClickException("none of this workspace's backups is intact")
+        return good
     for backup in found:
         if backup.path.name == name or backup.path.stem == name or backup.path == Path(name or ""):
             return backup

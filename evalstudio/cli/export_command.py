@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from evalstudio.cli.context import with_workspace
+from evalstudio.cli.context import reading_workspace
+from evalstudio.cli.owner_notice import say_acting_as_owner
 from evalstudio.services.exports import ExportFormat, export_study
 from evalstudio.services.session_package import package_of
 from evalstudio.services.workspace import Workspace
@@ -38,7 +39,7 @@ _WHAT = {"judgments": "judgments", "events": "assistance requests", "pairs": "pa
     "owner's export. Without it the file holds nothing an evaluator could not see. "
     "Pairs need it.",
 )
-@with_workspace
+@reading_workspace()
 def export(
     workspace: Workspace, file: Path, study_name: str, format_name: str, with_truth: bool
 ) -> None:
@@ -57,6 +58,8 @@ def export(
             "preference pairs are made from the ground truth (which twin is flawed): add "
             "--with-truth (the study owner's export)"
         )
+    if with_truth:
+        say_acting_as_owner(workspace.path)
     with ExitStack() as stack:
         bar: ProgressBar[int] | None = None
 

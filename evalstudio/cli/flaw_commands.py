@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from evalstudio.cli.context import with_owner_workspace
+from evalstudio.cli.context import reading_workspace, with_owner_workspace
 from evalstudio.services.flaw_review import UnplantedFlaw, review_flaw, unplanted_flaws
 from evalstudio.services.workspace import Workspace
 
@@ -18,7 +18,7 @@ def flaws_group() -> None:
 @flaws_group.command("list")
 @click.option("--study", "study_name", required=True, help="The study whose flaws to list.")
 @click.option("--unreviewed", is_flag=True, help="Only the flaws not reviewed yet.")
-@with_owner_workspace
+@reading_workspace(owner=True)
 def list_command(workspace: Workspace, study_name: str, unreviewed: bool) -> None:
     """One flaw per line: its reference (for `flaws mark`), item, twin, evaluator, place,
     review, description."""

@@ -12,9 +12,9 @@ from evalstudio.cli.assist_commands import assist, pregen
 from evalstudio.cli.backup_commands import backup_group
 from evalstudio.cli.context import (
     CliState,
+    reading_workspace,
     screenshot_option,
     with_owner_workspace,
-    with_workspace,
 )
 from evalstudio.cli.export_command import export
 from evalstudio.cli.flaw_commands import flaws_group
@@ -96,6 +96,8 @@ def import_command(workspace: Workspace, file: Path, study_name: str, skip_inval
         ) from e
     for problem in report.problems:
         click.echo(problem.describe(report.source), err=True)
+    if report.naming_warning:
+        click.echo(report.naming_warning, err=True)
     skipped = f", skipped {report.skipped_rows} bad row(s)" if report.problems else ""
     click.echo(
         f"Imported {report.items} item(s) ({report.tasks} new task(s), {report.pairs} pair(s)) "
@@ -104,7 +106,7 @@ def import_command(workspace: Workspace, file: Path, study_name: str, skip_inval
 
 
 @main.command("studies")
-@with_workspace
+@reading_workspace()
 def studies_command(workspace: Workspace) -> None:
     """List the workspace's studies with their counts."""
     summaries = studies.list_studies(workspace)

@@ -17,10 +17,12 @@ def owner_group() -> None:
 @owner_group.command()
 @with_owner_workspace
 def passphrase(workspace: Workspace) -> None:
-    """Set or change the passphrase the app asks before study setup and the pair editor.
+    """Set or change the passphrase the app asks before the owner's tools and actions.
 
-    It keeps evaluators on a shared machine out of the owner's tools; it does not encrypt the
-    workspace file.
+    The app asks it, once while it stays open on the workspace, before the Owner menu, import,
+    merge, restore from a backup and exports with the truth. It keeps evaluators on a shared
+    machine out of them; it does not encrypt the workspace file, and the command line does not
+    ask it.
     """
     current = None
     if owner.is_protected(workspace):

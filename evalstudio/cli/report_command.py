@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from evalstudio.cli.assist_commands import model_options
-from evalstudio.cli.context import with_owner_workspace
+from evalstudio.cli.context import reading_workspace
 from evalstudio.services import studies
 from evalstudio.services.assistance import Assistant
 from evalstudio.services.backends import model_settings
@@ -46,7 +46,7 @@ from evalstudio.services.workspace import Workspace
     "in their own section).",
 )
 @model_options
-@with_owner_workspace
+@reading_workspace(owner=True, writes_if="model_side")
 def report(
     workspace: Workspace,
     study_name: str,

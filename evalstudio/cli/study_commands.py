@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from evalstudio.cli.context import with_owner_workspace
+from evalstudio.cli.context import reading_workspace, with_owner_workspace
+from evalstudio.services.pair_tests import TRUST_NOTE
 from evalstudio.services.study_setup import (
     check_study_file,
     create_study,
@@ -35,17 +36,19 @@ def create(workspace: Workspace, file: Path) -> None:
 
 @study.command()
 @click.argument("file", type=_FILE)
-@with_owner_workspace
+@with_owner_workspace  # checking creates the study in a transaction it rolls back
 def validate(workspace: Workspace, file: Path) -> None:
     """Check FILE and its tasks, and show the plan it would make; nothing is written."""
     found = check_study_file(workspace, file)
     click.echo(f"{file}: valid. Creating it would make:")
     click.echo(overview_text(found))
+    if found.checks:  # its pairs' tests ran the candidates' code
+        click.echo(TRUST_NOTE)
 
 
 @study.command()
 @click.argument("name")
-@with_owner_workspace
+@reading_workspace(owner=True)
 def show(workspace: Workspace, name: str) -> None:
     """Describe the study NAME: design, queues, power."""
     click.echo(overview_text(overview(workspace, name)))

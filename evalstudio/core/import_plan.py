@@ -9,18 +9,23 @@ from dataclasses import dataclass, field
 from evalstudio.core.errors import Problem
 from evalstudio.core.ids import derived_id
 from evalstudio.core.model import Candidate, Pair, StudyItem, Task, Truth
-from evalstudio.core.task_records import BadRecord, TaskRecord
+from evalstudio.core.task_records import BadRecord, TaskRecord, revealing_words
+
+# How many of the records a naming warning quotes; the rest are counted.
+_QUOTED = 5
 
 
 @dataclass
 class ImportPlan:
-    """What one import adds, and the problems of the rows it leaves out."""
+    """What one import adds, the problems of the rows it leaves out, and warnings about rows
+    it adds (record ids that name their item's truth)."""
 
     tasks: list[Task] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
     pairs: list[Pair] = field(default_factory=list)
     items: list[StudyItem] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def plan_import(
@@ -31,8 +36,10 @@ def plan_import(
     existing_tasks: dict[str, Task],
     existing_pair_ids: set[str],
     first_position: int,
+    secret: str | None = None,
 ) -> ImportPlan:
-    """Check the rows against each other and the study; build what the good ones add.
+    """Check the rows against each other and the study; build what the good ones add, their
+    ids derived under the study's `secret` (core/ids.py; None for a study from before).
 
     A pair is kept or dropped whole: if one twin is bad, the other is dropped too, so a study
     never holds half a pair.
@@ -62,8 +69,35 @@ def plan_import(
         plan.problems.extend(problems)
     plan.problems.sort(key=lambda p: p.line)
     good = [r for r in records if r.line not in bad]
-    _build(plan, study_id, good, twins, set(existing_tasks), first_position)
+    _build(plan, study_id, secret, good, twins, set(existing_tasks), first_position)
+    plan.warnings = [w for r in good if (w := _naming(r)) is not None]
     return plan
+
+
+def _naming(record: TaskRecord) -> Problem | None:
+    """A warning if the record's id, or the task id it gives, names its truth ("mean-bug")."""
+    for name, value in (("id", record.id), ("task_id", record.task_key)):
+        if name == "task_id" and value == record.prompt:
+            continue  # no task id given: the task is its prompt, which is prose
+        words = revealing_words(value)
+        if words:
+            said = ", ".join(f"'{w}'" for w in words)
+            return Problem(record.line, name, f"'{value}' says {said}")
+    return None
+
+
+def naming_warning(warnings: list[Problem]) -> str | None:
+    """One paragraph about an import's record ids that name the truth, for its report."""
+    if not warnings:
+        return None
+    quoted = "; ".join(f"line {w.line} {w.message}" for w in warnings[:_QUOTED])
+    more = f"; and {len(warnings) - _QUOTED} more" if len(warnings) > _QUOTED else ""
+    return (
+        f"warning: {len(warnings)} record id(s) name their item's truth ({quoted}{more}). "
+        "Session packages never carry record ids, but your exports, reports and task file "
+        "do: ids that say nothing of the truth (binsearch-a / binsearch-b, either twin "
+        "either letter) keep the answer key out of them. Imported all the same."
+    )
 
 
 def _duplicate_ids(records: list[TaskRecord], existing_ids: set[str]) -> list[Problem]:
@@ -140,26 +174,30 @@ def _pair_problem(group: list[TaskRecord]) -> str | None:
 def _build(
     plan: ImportPlan,
     study_id: str,
+    secret: str | None,
     records: list[TaskRecord],
     twins: dict[str, list[TaskRecord]],
     existing_task_keys: set[str],
     first_position: int,
 ) -> None:
+    def derived(*parts: str) -> str:
+        return derived_id(study_id, *parts, secret=secret)
+
     tasks: dict[str, str] = {}
     for r in records:
-        task_id = derived_id(study_id, "task", r.task_key)
+        task_id = derived("task", r.task_key)
         if r.task_key not in tasks and r.task_key not in existing_task_keys:
             plan.tasks.append(
                 Task(task_id, study_id, r.task_key, r.prompt, r.kind, r.language, r.reference)
             )
         tasks[r.task_key] = task_id
-        candidate_id = derived_id(study_id, "candidate", r.id)
+        candidate_id = derived("candidate", r.id)
         plan.candidates.append(
             Candidate(candidate_id, task_id, r.id, r.candidate, r.truth, r.flaw, r.gold)
         )
         plan.items.append(
             StudyItem(
-                derived_id(study_id, "item", r.id),
+                derived("item", r.id),
                 study_id,
                 candidate_id,
                 first_position + len(plan.items),
@@ -173,11 +211,11 @@ def _build(
         flawed = next(r for r in group if r.truth is Truth.FLAWED)
         plan.pairs.append(
             Pair(
-                derived_id(study_id, "pair", pair_id),
+                derived("pair", pair_id),
                 tasks[correct.task_key],
                 pair_id,
-                derived_id(study_id, "candidate", correct.id),
-                derived_id(study_id, "candidate", flawed.id),
+                derived("candidate", correct.id),
+                derived("candidate", flawed.id),
                 correct.test or flawed.test,
             )
         )

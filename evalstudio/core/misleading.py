@@ -8,16 +8,29 @@ Three kinds of misalignment decide which verdict a manipulated response argues:
   correct one); with unknown truth, a direction drawn at even odds;
 - flip: the opposite of the honest critique's verdict (the caller generates that first);
 - random: a verdict drawn at even odds, and a random line when it says "flawed".
+
+A manipulated critique must not stand out by its shape either: a session package shows every
+critique's points, so one with a fixed number of points (it had exactly one) is told apart at a
+glance. Its number is drawn from the numbers of the honest critiques of the verdict it argues
+(`HonestPoints`) and its schema fixes it, rather than the model choosing within the honest
+range: steered to argue a verdict, a model need not list as many points as it does honestly,
+so only a number copied from honest critiques follows their distribution whatever the model;
+and a schema can put the flagged line among the points only in a list of fixed length
+(llama.cpp's grammars have no "contains").
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from evalstudio.core.assistance import AssistKind, Manipulation
+from evalstudio.core.assistance import AssistKind, Critique, Manipulation
 from evalstudio.core.model import Truth, Verdict
+
+# The most points a critique lists (assist/critique.py holds every critique to it).
+MAX_POINTS = 6
 
 
 class Misalignment(StrEnum):
@@ -28,14 +41,54 @@ class Misalignment(StrEnum):
 
 @dataclass(frozen=True)
 class MisleadingPlan:
-    """Whether and how one response is manipulated, and which line a FLAG points at."""
+    """Whether and how one response is manipulated, which line a FLAG points at, and for a
+    critique how many points it lists (a FLAG's first is on `flag_line`)."""
 
     manipulation: Manipulation | None
     flag_line: int | None
     misalignment: Misalignment | None = None
+    points: int | None = None
 
 
 NOT_MANIPULATED = MisleadingPlan(None, None)
+
+
+@dataclass(frozen=True)
+class HonestPoints:
+    """How many points honest critiques list, by their verdict (the same model's on the same
+    study: what a reader of its critiques compares a manipulated one with)."""
+
+    flawed: tuple[int, ...] = ()
+    acceptable: tuple[int, ...] = ()
+
+    @classmethod
+    def of(cls, critiques: Iterable[Critique]) -> HonestPoints:
+        """The numbers of points of these critiques, sorted (the draw does not depend on their
+        order); one without a verdict counts for neither."""
+        by_verdict: dict[Verdict, list[int]] = {Verdict.FLAWED: [], Verdict.ACCEPTABLE: []}
+        for critique in critiques:
+            if critique.verdict is not None:
+                by_verdict[critique.verdict].append(len(critique.points))
+        return cls(
+            tuple(sorted(by_verdict[Verdict.FLAWED])), tuple(sorted(by_verdict[Verdict.ACCEPTABLE]))
+        )
+
+    def count(self, manipulation: Manipulation, u: float) -> int:
+        """The number of points of a manipulated critique, for the uniform number `u`: an
+        honest critique's of the verdict it argues, drawn at random (the inverse of the
+        empirical distribution), so a manipulated PASS lists as many points as an honest
+        "acceptable" one, and a FLAG as many as an honest "flawed" one (never none: it must
+        name its line). Without an honest critique of that verdict, any number the schema
+        allows, at equal odds: nothing is known to copy, so none is preferred."""
+        if manipulation is Manipulation.FLAG:
+            seen, least = [n for n in self.flawed if n >= 1], 1
+        else:
+            seen, least = list(self.acceptable), 0
+        pool = sorted(min(n, MAX_POINTS) for n in seen) or list(range(least, MAX_POINTS + 1))
+        return pool[int(u * len(pool))]
+
+
+NO_HONEST_POINTS = HonestPoints()
 
 
 @dataclass(frozen=True)
@@ -43,12 +96,15 @@ class Misleading:
     """The misleading-assistant condition: each response manipulated with probability p, in
     the direction `misalignment` chooses. The draw is per (`key`, item): `key` defaults to
     the evaluator (a sweep uses one key for all its cells of a repeat, so the sets of
-    manipulated items are nested as p grows)."""
+    manipulated items are nested as p grows). `honest_points`: the study's honest critiques,
+    that a manipulated critique's number of points is drawn from (pre-generation knows
+    them; without, any number the schema allows)."""
 
     p: float
     seed: str
     misalignment: Misalignment = Misalignment.ADVERSARIAL
     key: str | None = None
+    honest_points: HonestPoints = NO_HONEST_POINTS
 
 
 def uniform(*parts: str) -> float:
@@ -77,9 +133,11 @@ def plan_manipulation(
     candidate: str,
     misalignment: Misalignment = Misalignment.ADVERSARIAL,
     honest: Verdict | None = None,
+    honest_points: HonestPoints = NO_HONEST_POINTS,
 ) -> MisleadingPlan:
     """Decide one response: manipulated with probability `p`, reproducibly, in the direction
-    `misalignment` chooses. A FLIP needs `honest`, the honest critique's verdict."""
+    `misalignment` chooses. A FLIP needs `honest`, the honest critique's verdict. A critique's
+    number of points is drawn from `honest_points` (see `HonestPoints.count`)."""
     if not drawn(p=p, seed=seed, evaluator_id=evaluator_id, item_id=item_id, kind=kind):
         return NOT_MANIPULATED
 
@@ -96,7 +154,10 @@ def plan_manipulation(
         manipulation = Manipulation.FLAG
     else:  # random, or adversarial without a known truth
         manipulation = Manipulation.PASS if coin("direction") < 0.5 else Manipulation.FLAG
+    points = None
+    if kind is AssistKind.CRITIQUE:
+        points = honest_points.count(manipulation, coin("points"))
     if manipulation is Manipulation.PASS:
-        return MisleadingPlan(manipulation, None, misalignment)
+        return MisleadingPlan(manipulation, None, misalignment, points)
     lines = [n for n, line in enumerate(candidate.splitlines(), start=1) if line.strip()] or [1]
-    return MisleadingPlan(manipulation, lines[int(coin("line") * len(lines))], misalignment)
+    return MisleadingPlan(manipulation, lines[int(coin("line") * len(lines))], misalignment, points)

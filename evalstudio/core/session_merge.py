@@ -16,6 +16,21 @@ MERGED_TABLES = (
     "drafts",
 )
 
+# The longest text a merged cell may hold, in characters. What people write (a rationale, a
+# flaw's description, a name) fits in the first many times over; requests, responses and
+# drafts carry a candidate and a conversation and get the second. A file over either was made
+# by hand, and would fill the workspace and every package written from it.
+MAX_WRITTEN = 100_000
+MAX_RECORDED = 4_000_000
+_RECORDED = {
+    "assist_events": ("messages", "response", "chat", "params", "error"),
+    "drafts": ("form",),
+}
+
+
+def text_cap(table: str, column: str) -> int:
+    return MAX_RECORDED if column in _RECORDED.get(table, ()) else MAX_WRITTEN
+
 
 @dataclass(frozen=True)
 class Conflict:

@@ -69,6 +69,7 @@ class PackageInfo:
     model: PackageModel
     created_at: str
     format_version: int = FORMAT_VERSION
+    token: str | None = None  # the owner's signature (core/signing.py); None before m011
 
 
 def package_condition(condition: Condition) -> Condition:
@@ -88,6 +89,11 @@ def returned_condition(shown: str | None, assigned: Condition) -> Condition | No
 
 def blind_study(row: Row) -> Row:
     return {**row, "misleading_p": NEUTRAL_MISLEADING_P}
+
+
+def blind_task(row: Row) -> Row:
+    """The owner's task id (a record's `task_id`, or its prompt) replaced by the task's own."""
+    return {**row, "external_id": row["id"]}
 
 
 def blind_candidate(row: Row) -> Row:

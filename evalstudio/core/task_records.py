@@ -33,6 +33,23 @@ _RANGE = re.compile(r"\s*(\d{1,9})\s*(?:-\s*(\d{1,9})\s*)?")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TRUE = {"true", "yes", "1"}
 _FALSE = {"false", "no", "0", ""}
+# Words that tell an item's truth when one is a whole token of its record id ("mean-bug",
+# "gold_3", "sortCorrect"). Record ids stay in the owner's workspace, exports and files, where
+# a reader should not learn the answer key from them: import warns (core/import_plan.py).
+REVEALING_WORDS = frozenset(
+    {
+        "bad", "broken", "bug", "bugfix", "bugged", "buggy", "bugs", "clean", "correct",
+        "error", "fail", "failing", "false", "fault", "faulty", "fix", "fixed", "flaw",
+        "flawed", "flawless", "flaws", "gold", "golden", "good", "incorrect", "injected",
+        "mutant", "mutated", "ok", "okay", "orig", "original", "pass", "passing", "perturbed",
+        "plant", "planted", "right", "true", "truth", "valid", "invalid", "wrong",
+    }
+)  # fmt: skip
+# Where a record id breaks into tokens: its separators, a lower-to-upper case change, and
+# between letters and digits ("bug2").
+_TOKEN_BREAK = re.compile(
+    r"[-_./:]+|(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])"
+)
 E = TypeVar("E", bound=StrEnum)
 DEFAULT_LANGUAGE = {Kind.CODE: "python", Kind.TEXT: "markdown"}
 
@@ -130,6 +147,12 @@ class _Fields:
             return value.strip().lower() in _TRUE
         self.problem(field, f"{_short(value)} is not true or false")
         return False
+
+
+def revealing_words(name: str) -> list[str]:
+    """The words of REVEALING_WORDS that are whole tokens of `name`, in order, once each."""
+    tokens = (token.lower() for token in _TOKEN_BREAK.split(name))
+    return list(dict.fromkeys(t for t in tokens if t in REVEALING_WORDS))
 
 
 def _short(value: object) -> str:

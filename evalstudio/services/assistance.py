@@ -17,13 +17,12 @@ from evalstudio.assist.backend import (
     Stream,
     answer,
 )
-from evalstudio.assist.critique import critique_schema, parse_critique
+from evalstudio.assist.critique import parse_critique, plan_schema
 from evalstudio.assist.prompts import ItemContext, PromptBook
 from evalstudio.core.assistance import (
     AssistEvent,
     AssistKind,
     Critique,
-    Manipulation,
     Outcome,
 )
 from evalstudio.core.ids import new_id
@@ -35,7 +34,7 @@ from evalstudio.core.misleading import (
     drawn,
     plan_manipulation,
 )
-from evalstudio.core.model import Candidate, Study, Verdict
+from evalstudio.core.model import Candidate, Study
 from evalstudio.core.seeds import request_digest
 from evalstudio.core.study_definition import StudyDefinition
 from evalstudio.services.backends import ModelSettings, model_sha256, open_backend
@@ -92,18 +91,29 @@ class AssistRun:
 
     def _finish(self) -> None:
         s = self.stream
-        self._update(
-            {
-                "outcome": s.outcome.value,
-                "error": s.error,
-                "response": s.text,
-                "prompt_tokens": s.prompt_tokens,
-                "completion_tokens": s.completion_tokens,
-                "first_token_at": _at(s, s.first_chunk_at),
-                "ended_at": _at(s, s.ended_at),
-            }
-        )
+        try:
+            self._update(
+                {
+                    "outcome": s.outcome.value,
+                    "error": s.error,
+                    "response": s.text,
+                    "prompt_tokens": s.prompt_tokens,
+                    "completion_tokens": s.completion_tokens,
+                    "first_token_at": _at(s, s.first_chunk_at),
+                    "ended_at": _at(s, s.ended_at),
+                }
+            )
+        except Exception as e:  # a value the store refuses must not leave the row 'running'
+            _end_with_error(self.workspace, self.event_id, f"the answer could not be logged: {e}")
         self.event = assist_log.event(self.workspace.db, self.event_id)
+
+
+def _end_with_error(workspace: Workspace, event_id: str, error: str) -> None:
+    db = workspace.db
+    with db.atomic():
+        assist_log.update_running(
+            db, event_id, {"outcome": Outcome.ERROR.value, "error": error, "ended_at": now()}
+        )
 
 
 def _at(stream: Stream, moment: float | None) -> str | None:
@@ -204,6 +214,7 @@ class Assistant:
                 candidate=candidate.text,
                 misalignment=misleading.misalignment,
                 honest=honest,
+                honest_points=misleading.honest_points,
             )
         messages = self.prompts.messages(item, kind, chat=chat, misleading=plan)
         params = GenerationParams(
@@ -252,7 +263,11 @@ class Assistant:
         self._insert(
             row | {"requested_at": now(), "reused_from": earlier["id"] if earlier else None}
         )
-        stream = answer(self.backend, messages, params, earlier)
+        try:
+            stream = answer(self.backend, messages, params, earlier)
+        except Exception as e:  # the backend could not take the request: its row ends here
+            _end_with_error(self.workspace, row["id"], f"the request could not start: {e}")
+            raise AssistError(f"the request could not start: {e}") from e
         return AssistRun(self.workspace, row["id"], stream)
 
     @property
@@ -352,15 +367,5 @@ def critique_of(text: str) -> Critique:
 
 
 def _schema(kind: AssistKind, plan: MisleadingPlan) -> dict[str, Any] | None:
-    """Critiques are held to the critique schema; a manipulated one to its direction."""
-    if kind is not AssistKind.CRITIQUE:
-        return None
-    if plan.manipulation is Manipulation.PASS:
-        return critique_schema(max_points=1, verdicts=(Verdict.ACCEPTABLE,))
-    if plan.manipulation is Manipulation.FLAG:
-        assert plan.flag_line is not None
-        # Exactly one point, on the chosen line: a flag without a point would mislead no one.
-        return critique_schema(
-            min_points=1, max_points=1, verdicts=(Verdict.FLAWED,), lines=(plan.flag_line,)
-        )
-    return critique_schema()
+    """Critiques are held to the critique schema; a manipulated one to its plan's."""
+    return plan_schema(plan) if kind is AssistKind.CRITIQUE else None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from evalstudio.assist.backend import Backend, Message, ModelInfo
 from evalstudio.assist.local_llama import KV_CACHE_TYPES, LocalLlama, LocalSettings
+from evalstudio.assist.openai_http import DEADLINE as SERVER_DEADLINE
 from evalstudio.assist.openai_http import OpenAICompatible, ServerSettings
 from evalstudio.services.resources import bundled_model
 from evalstudio.services.workspace import Workspace
@@ -16,6 +17,7 @@ from evalstudio.store import assist_log
 
 __all__ = [
     "KV_CACHE_TYPES",
+    "SERVER_DEADLINE",
     "Backend",
     "LocalSettings",
     "Message",
@@ -56,12 +58,14 @@ def model_settings(
     gpu_layers: int = 0,
     max_tokens: int = 512,
     kv_cache: str = "q8_0",
+    server_deadline: float = SERVER_DEADLINE,
 ) -> ModelSettings:
     """Settings from the options a user sets (CLI flags or the settings dialog): a server URL
     wins over a model file; no file means the bundled model; no thread count means all cores."""
     if server:
         return ModelSettings(
-            server=ServerSettings(server, server_model, api_key), max_tokens=max_tokens
+            server=ServerSettings(server, server_model, api_key, deadline=server_deadline),
+            max_tokens=max_tokens,
         )
     defaults = LocalSettings(model_path or bundled_model())
     threads = threads or defaults.n_threads

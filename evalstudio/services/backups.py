@@ -2,7 +2,10 @@
 a merge, a migration or a restore; thinned by core/backup_policy.py. They live in the user's
 data folder (one folder per workspace), never beside the workspace, so a lost or broken disk
 folder of workspaces does not take its backups with it — and restoring one first backs up
-what it replaces, so a restore loses nothing either."""
+what it replaces, so a restore loses nothing either.
+
+A damaged workspace is not backed up (its backups keep what it held while it was intact), and
+a damaged backup is not restored: both are checked first (store/backups.py `problems`)."""
 
 from __future__ import annotations
 
@@ -15,19 +18,25 @@ from pathlib import Path
 from evalstudio.core.backup_policy import to_keep
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.services.paths import data_dir
-from evalstudio.store.backups import copy_database
+from evalstudio.store.backups import copy_database, problems
 
 PERIOD_MINUTES = 30
 _NAME = re.compile(r"^(\d{8}T\d{6}\d{6}Z)-([a-z-]+)\.sqlite$")
 _STAMP = "%Y%m%dT%H%M%S%fZ"
+# What a restore replaced when the workspace was damaged: kept, never taken as good.
+DAMAGED = "damaged-before-restore"
 
 
 @dataclass(frozen=True)
 class Backup:
     path: Path
     taken_at: datetime
-    reason: str  # open, periodic, before-merge, before-migration, before-restore
+    reason: str  # open, periodic, manual, before-merge, before-migration, before-restore,
+    # damaged-before-restore
     size: int
+
+    def when(self) -> str:
+        return f"{self.taken_at:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def backups_dir(workspace: Path) -> Path:
@@ -38,9 +47,30 @@ def backups_dir(workspace: Path) -> Path:
 
 
 def take_backup(workspace: Path, reason: str) -> Backup | None:
-    """Back `workspace` up now, then thin its backups; None if there is nothing to back up."""
+    """Back `workspace` up now, then thin its backups; None if there is nothing to back up.
+    A damaged workspace is refused: backing it up would crowd out the good backups."""
     if not workspace.exists() or workspace.stat().st_size == 0:
         return None
+    found = problems(workspace)
+    if found:
+        good, _ = newest_good(list_backups(workspace))
+        kept = (
+            f"the newest good backup is {good.path.name} ({good.when()}), which "
+            "`evalstudio backup restore --latest` or File › Restore from a backup… brings back"
+            if good is not None
+            else "it has no good backup"
+        )
+        raise EvalStudioError(
+            f"is damaged ({'; '.join(found)}), so it was not backed up: its backups keep "
+            f"what it held before; {kept}",
+            where=str(workspace),
+        )
+    taken = _copy(workspace, reason)
+    _thin(workspace, taken.taken_at, taken.taken_at)
+    return taken
+
+
+def _copy(workspace: Path, reason: str) -> Backup:
     folder = backups_dir(workspace)
     taken = datetime.now(UTC)
     target = folder / f"{taken.strftime(_STAMP)}-{reason}.sqlite"
@@ -54,7 +84,6 @@ def take_backup(workspace: Path, reason: str) -> Backup | None:
         raise EvalStudioError(
             f"cannot back up into {folder}: {e.strerror}", where=str(workspace)
         ) from e
-    _thin(workspace, taken)
     return Backup(target, taken, reason, target.stat().st_size)
 
 
@@ -70,12 +99,37 @@ def list_backups(workspace: Path) -> list[Backup]:
     return sorted(found, key=lambda b: b.taken_at, reverse=True)
 
 
+def newest_good(backups: list[Backup]) -> tuple[Backup | None, list[Backup]]:
+    """The newest intact backup of `backups` (newest first), and the damaged ones newer than
+    it; only those are checked, so usually just the newest."""
+    damaged: list[Backup] = []
+    for backup in backups:
+        if backup.reason != DAMAGED and not problems(backup.path):
+            return backup, damaged
+        damaged.append(backup)
+    return None, damaged
+
+
 def restore_backup(workspace: Path, backup: Backup) -> Backup | None:
     """Replace the workspace's content with `backup` (the workspace must not be open), after
-    backing up what it replaces; returns that backup of the replaced content."""
+    backing up what it replaces — a damaged workspace too, as `damaged-before-restore`;
+    returns that backup of the replaced content. A damaged backup is refused."""
     if not backup.path.is_file():
         raise EvalStudioError("this backup is gone", where=str(backup.path))
-    before = take_backup(workspace, "before-restore")
+    found = problems(backup.path)
+    if found:
+        good, _ = newest_good(list_backups(workspace))
+        other = f"; the newest good one is {good.path.name} ({good.when()})" if good else ""
+        raise EvalStudioError(
+            f"is damaged ({'; '.join(found)}), so it was not restored{other}",
+            where=str(backup.path),
+        )
+    if workspace.exists() and workspace.stat().st_size and problems(workspace):
+        before: Backup | None = _copy(workspace, DAMAGED)
+        good, _ = newest_good(list_backups(workspace))
+        _thin(workspace, datetime.now(UTC), good.taken_at if good else None)
+    else:
+        before = take_backup(workspace, "before-restore")
     try:
         copy_database(backup.path, workspace)
     except (OSError, Exception) as e:
@@ -85,9 +139,9 @@ def restore_backup(workspace: Path, backup: Backup) -> Backup | None:
     return before
 
 
-def _thin(workspace: Path, now: datetime) -> None:
+def _thin(workspace: Path, now: datetime, good: datetime | None) -> None:
     backups = list_backups(workspace)
-    keep = to_keep((b.taken_at for b in backups), now)
+    keep = to_keep((b.taken_at for b in backups), now, good)
     for backup in backups:
         if backup.taken_at not in keep:
             backup.path.unlink(missing_ok=True)

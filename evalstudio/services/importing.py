@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evalstudio.core.errors import EvalStudioError, ImportRejected, Problem
-from evalstudio.core.ids import new_id
-from evalstudio.core.import_plan import plan_import
+from evalstudio.core.ids import new_id, new_secret
+from evalstudio.core.import_plan import naming_warning, plan_import
 from evalstudio.core.model import Study, has_control_character
 from evalstudio.core.task_records import BadRecord, parse_record
 from evalstudio.io.task_files import read_task_file
@@ -17,7 +17,8 @@ from evalstudio.store import content, studies
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What an import added, and the rows it left out (only with skip_invalid)."""
+    """What an import added, the rows it left out (only with skip_invalid), and warnings
+    about rows it added (record ids that name their item's truth)."""
 
     source: str
     study: Study
@@ -25,10 +26,16 @@ class ImportReport:
     tasks: int
     pairs: int
     problems: list[Problem]
+    warnings: list[Problem]
 
     @property
     def skipped_rows(self) -> int:
         return len({p.line for p in self.problems})
+
+    @property
+    def naming_warning(self) -> str | None:
+        """The warnings as one paragraph for the report a person reads; None if none."""
+        return naming_warning(self.warnings)
 
 
 def import_tasks(
@@ -61,6 +68,7 @@ def import_tasks(
         if study is None:
             study = Study(new_id(), study_name, guidelines, now())
             studies.insert_study(db, study)
+            studies.insert_secret(db, study.id, new_secret())
         plan = plan_import(
             study.id,
             rows,
@@ -68,10 +76,17 @@ def import_tasks(
             existing_tasks=content.tasks_of_study(db, study.id),
             existing_pair_ids=content.pair_ids_of_study(db, study.id),
             first_position=content.next_position(db, study.id),
+            secret=studies.secret_of(db, study.id),
         )
         if plan.problems and not skip_invalid:
             raise ImportRejected(source, plan.problems)
         content.insert_plan(db, plan)
     return ImportReport(
-        source, study, len(plan.items), len(plan.tasks), len(plan.pairs), plan.problems
+        source,
+        study,
+        len(plan.items),
+        len(plan.tasks),
+        len(plan.pairs),
+        plan.problems,
+        plan.warnings,
     )

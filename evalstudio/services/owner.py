@@ -1,9 +1,9 @@
 """The study owner's role: a passphrase that keeps evaluators out of the owner's tools.
 
-It keeps an evaluator on a shared machine from opening study setup, the pair editor or (later)
-the report from the app; it does not protect the workspace file, which anyone who can read it
-can open with SQLite. Keep a study's workspace where evaluators cannot read it, or give them
-session packages (issue 8) instead.
+It keeps an evaluator on a shared machine from what is the owner's in the app — the Owner menu,
+import, merge, restore from a backup, exports with the truth (ui/owner_gate.py); it does not
+protect the workspace file, which anyone who can read it can open with SQLite. Keep a study's
+workspace where evaluators cannot read it, or give them session packages (issue 8) instead.
 """
 
 from __future__ import annotations

@@ -19,22 +19,24 @@ afterwards. What a run is given and held to:
   attempt to reach the network (connect, bind, sendto, name lookups), to start a process
   (subprocess, os.system, exec, fork, spawn), to signal another process, to change its
   limits, or to create, change or delete a file outside its directory (open for writing,
-  remove, rename, mkdir, rmdir, rmtree, chmod, link, truncate, SQLite files). The attempt is
-  stopped before it happens, and the reason is the outcome's detail.
+  remove, rename, mkdir, rmdir, rmtree, chmod, link, truncate, extended attributes, SQLite
+  files). The attempt is stopped before it happens, and the reason is the outcome's detail.
+- On Linux, the kernel holds what the hook cannot see (ctypes, _posixsubprocess, SQLite's
+  ATTACH). Landlock lets the child create, change or delete files only in its directory, read
+  only there and in the system's and Python's own folders (not the user's files, not another
+  process's /proc entry: the app's environment may hold an API key), reach no TCP port and
+  signal no other process. A seccomp filter ends it (SIGSYS, reported as forbidden) at any
+  system call that starts a process or a program, or signals, traces or reads another
+  process, and refuses (EPERM) the network, raising a limit and the file changes Landlock does
+  not govern (modes, owners, times, extended attributes, device nodes), inside its directory
+  too. So the child can start nothing, and RLIMIT_NPROC is not needed (Linux does not enforce
+  it for root, and for everyone else it counts all of the user's processes and threads, so no
+  value both stops a fork bomb and lets a test start threads).
 
-What this is not: a security boundary. An audit hook guards against accidents and against
-ordinary tests that happen to touch the network or the user's files; hostile code gets past
-it (ctypes calls libc directly; os.open with a dir_fd is not checked; reading files is
-allowed anywhere the user can read). That is acceptable because the tests and both twins are
-written by the study owner, who already runs code on this machine; the guard keeps their
-mistakes (a test that writes to ~/results.txt, a twin that calls an API) from leaving
-traces. Code from people you do not trust needs a container or a VM.
-
-RLIMIT_NPROC is not used: Linux does not enforce it for root (or any process with
-CAP_SYS_RESOURCE), and for everyone else it counts every process and thread the user runs,
-so no fixed value both stops a fork bomb and lets a desktop session's tests start threads.
-Forks are refused by the audit hook instead, threads are bounded by the address-space limit
-(every thread reserves its stack), and the timeout kills the process group.
+What is left open: where the kernel lacks Landlock (before 5.13, or disabled at boot; TCP
+from 6.7, signals from 6.12) or seccomp, or off Linux (macOS), the audit hook alone stands,
+and hostile code gets past it (ctypes calls libc directly). Candidate code is run: run studies
+from sources you trust, or in a container (TRUST_NOTE, shown where it runs).
 
 POSIX only: `resource`, sessions and process groups do not exist on Windows.
 """
@@ -62,6 +64,10 @@ MEMORY_LIMIT_BYTES = 1 << 30
 FILE_SIZE_LIMIT_BYTES = 10 << 20
 OPEN_FILES_LIMIT = 64
 OUTPUT_LIMIT_BYTES = 4096  # what a TestOutcome keeps of the output: its start and its end
+TRUST_NOTE = (
+    "Pair tests run candidate code on this machine; run studies from sources you trust or in a "
+    "container."
+)
 
 
 def run_candidate_tests(
@@ -162,6 +168,12 @@ def _reported(job: Path, returncode: int, cpu_s: int) -> tuple[TestStatus, str]:
         pass  # no result (killed, crashed) or not one the child writes: judge by how it ended
     if returncode == -signal.SIGXCPU:
         return TestStatus.TIMEOUT, f"stopped by the CPU-time limit of {cpu_s} s"
+    if returncode == -signal.SIGSYS:
+        # The kernel's filter ends the child at a call that reaches beyond it (see the child).
+        return TestStatus.FORBIDDEN, (
+            "stopped at a system call that reaches beyond the test's own process (to start a "
+            "process or a program, or to signal or trace another): the tests may not make it"
+        )
     if (job / "output.txt").stat().st_size >= FILE_SIZE_LIMIT_BYTES:
         # Python ignores SIGXFSZ: past the limit a print raises, and so does the traceback.
         mib = FILE_SIZE_LIMIT_BYTES >> 20

@@ -4,16 +4,19 @@ same response instantly. Resumable: what is already stored for the model is skip
 An item an evaluator gets under the misleading condition also gets responses prepared for that
 evaluator, manipulated as their draw says (the draw is per evaluator × item): a session
 package carries no truth to manipulate with, and a prepared response is as fast as the
-shared ones beside it (docs/session-packages.md)."""
+shared ones beside it (docs/session-packages.md). The shared responses are made first: a
+prepared critique lists as many points as an honest one of its verdict, drawn from the study's
+shared critiques (core/misleading.py, `HonestPoints`), so the number tells nothing."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from evalstudio.core.assistance import AssistKind, Outcome
-from evalstudio.services.assistance import Assistant, study_misleading
+from evalstudio.core.misleading import HonestPoints
+from evalstudio.services.assistance import Assistant, critique_of, study_misleading
 from evalstudio.services.studies import study_items
 from evalstudio.store import assignments, designs, studies
 
@@ -66,31 +69,40 @@ def pregenerate(
             done = generated + skipped + len(failed)
             on_progress(PregenProgress(done, total, tokens, seconds))
 
-    for item in items:
-        wanted = [(k, e) for e in (None, *prepared_for.get(item.item_id, ())) for k in kinds]
-        missing = [(k, e) for k, e in wanted if assistant.stored(item.item_id, k, e) is None]
-        skipped += len(wanted) - len(missing)
-        if not missing:
-            report()
-            continue
-        assistant.open_item(item.item_id)
-        for kind, evaluator in missing:
-            start = time.monotonic()
-            # An interrupt inside wait() cancels the request and logs it as cancelled.
-            event = assistant.request(
-                item.item_id,
-                kind,
-                pregenerated=True,
-                prepared_for=evaluator,
-                misleading=misleading if evaluator else None,
-                max_tokens=max_tokens,
-            ).wait()
-            seconds += time.monotonic() - start
-            tokens += event.completion_tokens or 0
-            if event.outcome is Outcome.DONE:
-                generated += 1
-            else:
-                whose = f" (prepared for evaluator {evaluator})" if evaluator else ""
-                failed.append(f"item {item.position + 1} {kind.value}{whose}: {event.error}")
-            report()
+    # Two rounds: every shared (honest) response, then the prepared ones, whose critiques
+    # draw their number of points from the shared critiques of the whole study.
+    for prepared in (False, True):
+        if prepared and AssistKind.CRITIQUE in kinds:
+            shared = (assistant.stored(item.item_id, AssistKind.CRITIQUE) for item in items)
+            honest = HonestPoints.of(critique_of(e.response) for e in shared if e is not None)
+            misleading = replace(misleading, honest_points=honest)
+        for item in items:
+            whom = prepared_for.get(item.item_id, ()) if prepared else (None,)
+            wanted = [(k, e) for e in whom for k in kinds]
+            missing = [(k, e) for k, e in wanted if assistant.stored(item.item_id, k, e) is None]
+            skipped += len(wanted) - len(missing)
+            if not missing:
+                if wanted:
+                    report()
+                continue
+            assistant.open_item(item.item_id)
+            for kind, evaluator in missing:
+                start = time.monotonic()
+                # An interrupt inside wait() cancels the request and logs it as cancelled.
+                event = assistant.request(
+                    item.item_id,
+                    kind,
+                    pregenerated=True,
+                    prepared_for=evaluator,
+                    misleading=misleading if evaluator else None,
+                    max_tokens=max_tokens,
+                ).wait()
+                seconds += time.monotonic() - start
+                tokens += event.completion_tokens or 0
+                if event.outcome is Outcome.DONE:
+                    generated += 1
+                else:
+                    whose = f" (prepared for evaluator {evaluator})" if evaluator else ""
+                    failed.append(f"item {item.position + 1} {kind.value}{whose}: {event.error}")
+                report()
     return PregenReport(generated, skipped, failed)

@@ -28,6 +28,7 @@ from evalstudio.core.session_merge import (
     Conflict,
     MergeSummary,
     differing_columns,
+    text_cap,
 )
 from evalstudio.core.session_package import (
     FORMAT_VERSION,
@@ -38,10 +39,19 @@ from evalstudio.core.session_package import (
     is_display_copy,
     returned_condition,
 )
+from evalstudio.core.signing import package_token, same_secret
 from evalstudio.io.session_files import copy_for_merge
 from evalstudio.services.backups import take_backup
 from evalstudio.services.workspace import Workspace, now
-from evalstudio.store import content, merge_rows, package_info, people, session_source
+from evalstudio.store import (
+    content,
+    merge_rows,
+    package_info,
+    people,
+    schema_shape,
+    session_source,
+    workspace_settings,
+)
 from evalstudio.store.sql_errors import as_session_error
 
 # Columns a merge reads as times (compared to decide which draft is newer) or as JSON.
@@ -62,29 +72,38 @@ class _Source:
 
     copy: Path
     package: PackageInfo | None
+    secret: str | None  # a whole workspace's secret (store/workspace_settings.py)
 
 
 def merge_files(
     workspace: Workspace,
     paths: list[Path],
     on_result: Callable[[Path, MergeSummary | SessionError], None] | None = None,
+    *,
+    trust_unsigned: bool = False,
 ) -> list[MergeSummary | SessionError]:
     """Merge each file in turn, each in its own transaction; a file refused does not stop the
     others. Returns each file's summary or the reason it was refused."""
     results: list[MergeSummary | SessionError] = []
     for path in paths:
         try:
-            result: MergeSummary | SessionError = merge_file(workspace, path)
+            result: MergeSummary | SessionError = merge_file(
+                workspace, path, trust_unsigned=trust_unsigned
+            )
         except SessionError as e:
             result = e
+        except EvalStudioError as e:  # the workspace could not be written: this file only
+            result = SessionError(f"was not merged: {e.message}", where=str(path))
         results.append(result)
         if on_result is not None:
             on_result(path, result)
     return results
 
 
-def merge_file(workspace: Workspace, path: Path) -> MergeSummary:
-    """Merge one file; raises SessionError (and writes nothing) when it cannot be merged."""
+def merge_file(workspace: Workspace, path: Path, *, trust_unsigned: bool = False) -> MergeSummary:
+    """Merge one file; raises SessionError (and writes nothing) when it cannot be merged.
+    `trust_unsigned` takes a file this workspace cannot prove it wrote (core/signing.py): a
+    package or workspace copy from before files were signed, on the owner's word."""
     where = str(path)
     db = workspace.db
     if package_info.is_package(db):
@@ -99,7 +118,7 @@ def merge_file(workspace: Workspace, path: Path) -> MergeSummary:
         source = _checked_copy(path, Path(folder))
         take_backup(workspace.path, "before-merge")  # the file passed its checks
         with as_session_error(where, "the merge"), merge_rows.attached(db, source.copy):
-            return _merge(workspace, source, where)
+            return _merge(workspace, source, where, trust_unsigned)
 
 
 def _checked_copy(path: Path, folder: Path) -> _Source:
@@ -112,6 +131,13 @@ def _checked_copy(path: Path, folder: Path) -> _Source:
         raise SessionError(e.message, where=where) from e
     try:
         with as_session_error(where, "reading the file"):
+            unlike = schema_shape.differences(opened.db)
+            if unlike:
+                raise SessionError(
+                    f"does not have this version's schema (edited by hand?): {unlike[0]}"
+                    + (f", and {len(unlike) - 1} more difference(s)" if len(unlike) > 1 else ""),
+                    where=where,
+                )
             dangling = session_source.dangling_references(opened.db)
             if dangling:
                 raise SessionError(
@@ -119,6 +145,7 @@ def _checked_copy(path: Path, folder: Path) -> _Source:
                     f"hand?), e.g. {dangling[0]}",
                     where=where,
                 )
+            secret = workspace_settings.secret(opened.db)
             try:
                 info = package_info.read(opened.db)
             except UNREADABLE as e:
@@ -133,10 +160,43 @@ def _checked_copy(path: Path, folder: Path) -> _Source:
             "EvalStudio to merge it",
             where=where,
         )
-    return _Source(copy, info)
+    return _Source(copy, info, secret)
 
 
-def _merge(workspace: Workspace, source: _Source, where: str) -> MergeSummary:
+def _check_origin(workspace: Workspace, source: _Source, where: str, trust_unsigned: bool) -> None:
+    """A package must carry this workspace's signature for its own study and evaluator, and a
+    whole workspace must be a copy of this one (the same secret): so a package brings the work
+    of exactly the evaluator it was written for, and nobody else's."""
+    ours = workspace_settings.secret(workspace.db)
+    package = source.package
+    if package is not None and package.token is not None:
+        expected = package_token(ours, package.study_id, package.evaluator_id) if ours else None
+        if not same_secret(package.token, expected):
+            raise SessionError(
+                "is not signed by this workspace for the evaluator it names: its evaluator or "
+                "study was changed after it was written (edited by hand?), or another "
+                "workspace wrote it; nothing was merged",
+                where=where,
+            )
+        return
+    if trust_unsigned:
+        return
+    if package is not None:
+        raise SessionError(
+            "is a session package without a signature (written by an EvalStudio from before "
+            "packages were signed); merge it with --trust-unsigned if you know who sent it",
+            where=where,
+        )
+    if not same_secret(source.secret, ours):
+        raise SessionError(
+            "is a workspace file but not a copy of this workspace (a session package with its "
+            "mark removed, another owner's workspace, or a copy made before this version); "
+            "merge it with --trust-unsigned only if it is yours",
+            where=where,
+        )
+
+
+def _merge(workspace: Workspace, source: _Source, where: str, trust_unsigned: bool) -> MergeSummary:
     db = workspace.db
     found = merge_rows.incoming_studies(db)
     package = source.package
@@ -156,6 +216,7 @@ def _merge(workspace: Workspace, source: _Source, where: str) -> MergeSummary:
             raise SessionError(
                 f"shares no study with this workspace (its studies: {theirs})", where=where
             )
+    _check_origin(workspace, source, where, trust_unsigned)
     params = merge_rows.scope([s["id"] for s in merged], package is not None)
     _check_scope(workspace, params, package, where)
     summary = MergeSummary(
@@ -183,6 +244,14 @@ def _check_scope(
             raise SessionError(
                 "holds rows that are not its evaluator's work on its study (a package holds "
                 f"only that; edited by hand?): {counts}",
+                where=where,
+            )
+        outside = merge_rows.outside_queue(db, params, package.evaluator_id)
+        if outside:
+            counts = ", ".join(f"{n} in {table}" for table, n in outside.items())
+            raise SessionError(
+                "holds work on items the study does not give its evaluator (a package holds "
+                f"only work on the evaluator's own queue; edited by hand?): {counts}",
                 where=where,
             )
     unknown = merge_rows.unknown_items(db, params)
@@ -222,6 +291,12 @@ class _Merge:
         self.where = where
         self.conflict_rows: list[Row] = []
         self.added: dict[str, list[Row]] = {}
+        # Judgments of this file the workspace took (new) or had already (identical): only
+        # under these may the file's flaws and retractions land. A judgment in conflict (its id
+        # the workspace holds with other content, perhaps someone else's) takes its children
+        # into conflict with it.
+        self.judgments_new: set[str] = set()
+        self.judgments_same: set[str] = set()
 
     def run(self) -> None:
         assigned = merge_rows.assigned_conditions(self.db, self.params)
@@ -260,6 +335,10 @@ class _Merge:
             key = merge_rows.key_of(table, row)
             have = existing.get(key)
             copied = table == "assist_events" and is_display_copy(row)
+            if not self._parent_taken(table, row, have):
+                self._conflict(table, key, ("judgment_id",), row)
+                counts.conflicts += 1
+                continue
             if have is None:
                 if copied:
                     raise self._refuse(
@@ -284,6 +363,24 @@ class _Merge:
         merge_rows.insert(self.db, table, new)
         counts.added += len(new)
         self.added[table] = new
+        if table == "judgments":
+            self.judgments_new = {r["id"] for r in new}
+            self.judgments_same = {
+                r["id"] for r in rows if existing.get(merge_rows.key_of(table, r)) == r
+            }
+
+    def _parent_taken(self, table: str, row: Row, have: Row | None) -> bool:
+        """Whether a flaw or retraction may land: its judgment came in with this file, or —
+        for a retraction, and for a flaw the workspace holds already — is the workspace's own
+        identical copy of one of this file's judgments. A flaw added to a judgment made
+        before is a changed judgment, which is never written."""
+        if table == "judgment_retractions":
+            return row["judgment_id"] in self.judgments_new | self.judgments_same
+        if table == "judgment_flaws":
+            if row["judgment_id"] in self.judgments_new:
+                return True
+            return row["judgment_id"] in self.judgments_same and have is not None
+        return True
 
     def _drafts(self, rows: list[Row]) -> None:
         """The newer draft of an item wins; one older than a judgment the evaluator has made
@@ -358,8 +455,14 @@ class _Merge:
         return {**row, "condition": stored.value}
 
     def _check_row(self, table: str, row: Row) -> None:
-        """Times must read as times, and JSON as JSON: a row edited by hand into something
-        else would mislead the merge (which draft is newer) or break the app later."""
+        """Times must read as times, JSON as JSON, and no text longer than its cap: a row
+        edited by hand into something else would mislead the merge (which draft is newer),
+        break the app later, or fill the workspace."""
+        for column, value in row.items():
+            cap = text_cap(table, column)
+            if isinstance(value, str | bytes) and len(value) > cap:
+                problem = f"has {len(value):,} characters in {column} (at most {cap:,})"
+                raise self._refuse(problem, row)
         for column in _TIMES.get(table, ()):
             try:
                 _time(row[column])

@@ -21,16 +21,18 @@ from evalstudio.core.session_package import (
     blind_definition,
     blind_item,
     blind_study,
+    blind_task,
     display_copy,
     package_condition,
 )
+from evalstudio.core.signing import package_token
 from evalstudio.core.study_definition import DEFAULT_CONDITIONS, StudyDefinition
 from evalstudio.io.session_files import check_target, discard, place, staging_path
 from evalstudio.services.backends import ModelSettings
 from evalstudio.services.evaluators import list_evaluators
 from evalstudio.services.studies import study_named
 from evalstudio.services.workspace import Workspace, now
-from evalstudio.store import designs, package_info, package_rows, studies
+from evalstudio.store import designs, package_info, package_rows, studies, workspace_settings
 from evalstudio.store.sql_errors import as_session_error
 
 
@@ -92,6 +94,7 @@ def export_package(
         source=workspace.path.name,
         model=_model_of(stored + prepared),
         created_at=now(),
+        token=_signature(workspace, study.id, evaluator.id),
     )
     tables = _blinded_share(workspace, study, evaluator, queue, stored + prepared, info)
     blinded = None
@@ -129,18 +132,24 @@ def _blinded_share(
     db = workspace.db
     item_ids = [item for item, _ in queue]
     work = package_rows.work_rows(db, evaluator.id, item_ids)
-    current = [display_copy(r, stamp=info.created_at) for r in stored]
-    # Earlier pre-generated responses the evaluator saw or used: older than the current ones.
-    earlier = [
-        display_copy(r, stamp=study.created_at)
-        for r in _referenced_events(workspace, evaluator, work, {r["id"] for r in current})
-    ]
-    content = package_rows.content_rows(db, item_ids)
     position = {item: n for n, item in enumerate(item_ids)}
+    # Earlier pre-generated responses the evaluator saw or used: older than the current ones.
+    earlier = _referenced_events(workspace, evaluator, work, {r["id"] for r in stored})
+    stamps = {r["id"]: study.created_at for r in earlier} | {
+        r["id"]: info.created_at for r in stored
+    }
+
+    def in_queue_order(row: Row) -> tuple[int, str, str]:
+        """Pre-generated responses in the evaluator's order, an item's kinds side by side:
+        the owner's order (shared ones first, prepared ones after) would set apart the
+        misleading items by their rows' places in the file."""
+        return position.get(row["study_item_id"], len(position)), row["kind"], row["requested_at"]
+
+    content = package_rows.content_rows(db, item_ids)  # in queue order, not the owner's file's
     return {
         **work,
         "studies": [blind_study(_row(workspace, "studies", study.id))],
-        "tasks": content["tasks"],
+        "tasks": [blind_task(r) for r in content["tasks"]],
         "candidates": [blind_candidate(r) for r in content["candidates"]],
         "study_items": [blind_item(r, position[r["id"]]) for r in content["study_items"]],
         "evaluators": [_row(workspace, "evaluators", evaluator.id)],
@@ -155,8 +164,10 @@ def _blinded_share(
             for n, (item, condition) in enumerate(queue)
         ],
         "assist_events": [
-            *current,
-            *earlier,
+            *(
+                display_copy(r, stamp=stamps[r["id"]])
+                for r in sorted(stored + earlier, key=in_queue_order)
+            ),
             *(display_copy(r, stamp=info.created_at) for r in work["assist_events"]),
         ],
         "judgments": [
@@ -283,6 +294,14 @@ def _referenced_events(
             "packaged",
         )
     return found
+
+
+def _signature(workspace: Workspace, study_id: str, evaluator_id: str) -> str:
+    """The package's proof that this workspace wrote it for the evaluator (core/signing.py)."""
+    secret = workspace_settings.secret(workspace.db)
+    if secret is None:  # only a package lacks one, and packages are refused above
+        raise EvalStudioError("this workspace has no secret to sign a package with")
+    return package_token(secret, study_id, evaluator_id)
 
 
 def _model_of(responses: list[Row]) -> PackageModel:

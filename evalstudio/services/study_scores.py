@@ -27,18 +27,22 @@ class ScoredJudgment:
 
 def study_scores(workspace: Workspace, study_id: str) -> list[ScoredJudgment]:
     """The current final judgment of each evaluator on each item of their queue, scored; skips
-    and items without a judgment are left out. An evaluator the study assigns nothing reviews
-    every item (services/review.py): their judged items count. Model evaluators' judgments
-    are included, marked `by_model`."""
+    and items without a judgment are left out. In a study with a plan only what it assigned
+    counts: an evaluator it assigns nothing (who reviews every item, services/review.py) is no
+    part of the design. In a study without one, every evaluator's judged items count. Model
+    evaluators' judgments are included, marked `by_model`."""
     db = workspace.db
     candidate_of = {
         item: cand for cand, item in content.item_ids_by_candidate(db, study_id).items()
     }
     candidates = {c.id: c for c in content.candidates_of_study(db, study_id)}
     kinds = {t.id: t.kind for t in content.tasks_of_study(db, study_id).values()}
+    planned = assignments.has_plan(db, study_id)
     found = []
     for evaluator in people.evaluators(db):
         queue = [item for item, _ in assignments.assigned(db, study_id, evaluator.id)]
+        if not queue and planned:
+            continue
         for item in queue or judgments.judged_items(db, study_id, evaluator.id):
             current = judgments.current_judgments(db, evaluator.id, item)
             final = current.get(Stage.FINAL)

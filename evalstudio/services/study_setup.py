@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import tomli_w
@@ -47,6 +47,9 @@ class StudyOverview:
     target: float | None  # the detection rate the simulation plants under assistance
     checks: dict[str, tuple[PairVerdict, str]]  # pair id → its test's verdict, explanation
     untested_pairs: int
+    # The import's warning about record ids that name their truth (creating or checking a
+    # study from its file; a study looked up by name has none).
+    naming_warning: str | None = None
 
 
 def load_definition(path: Path) -> StudyDefinition:
@@ -125,7 +128,7 @@ def create_study(workspace: Workspace, path: Path) -> StudyOverview:
                 db, study.id, evaluator_id, [(a.item, a.condition) for a in queue]
             )
     verify_study(workspace, study.id)  # after the commit: a slow test holds no lock
-    return overview(workspace, definition.name)
+    return replace(overview(workspace, definition.name), naming_warning=report.naming_warning)
 
 
 def _guidelines(path: Path, relative: str) -> str:
@@ -260,6 +263,8 @@ def overview_text(found: StudyOverview) -> str:
         f"Study: {found.study.name}",
         f"  {found.items} items · {found.pairs} perturbation pairs · {found.gold} gold",
     ]
+    if found.naming_warning:
+        lines.append(f"  {found.naming_warning}")
     d = found.definition
     if d is None:
         lines.append("  No definition: every evaluator sees every item, assisted.")

@@ -34,6 +34,12 @@ def assigned(db: Database, study_id: str, evaluator_id: str) -> list[tuple[str, 
     return [(r["study_item_id"], Condition(r["condition"])) for r in rows]
 
 
+def has_plan(db: Database, study_id: str) -> bool:
+    """Whether the study assigns its items to evaluators (a study created from a definition)."""
+    rows = db.query("SELECT 1 FROM assignments WHERE study_id = ? LIMIT 1", [study_id])
+    return any(True for _ in rows)
+
+
 def misleading_by_item(db: Database, study_id: str) -> dict[str, list[str]]:
     """Item id → the evaluators it is assigned to under the misleading condition."""
     rows = db.query(

@@ -27,9 +27,10 @@ class _Database(Database):
     locked" — the busy timeout does not apply to that upgrade. BEGIN IMMEDIATE waits for the
     lock up to the busy timeout instead, so a save is delayed, never refused."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, read_only: bool = False) -> None:
         super().__init__(conn)
         self.path = path
+        self.read_only = read_only
         # sqlite-utils learns these by trying a CREATE TABLE in a transaction the first time
         # an upsert needs them; if that write fails (a full disk) it concludes "unsupported"
         # for good and its fallback upsert then dropped a draft without a word. They depend
@@ -45,7 +46,8 @@ class _Database(Database):
                 yield self
             return
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            # Read-only, a transaction is one snapshot to read: there is no lock to take.
+            self.conn.execute("BEGIN" if self.read_only else "BEGIN IMMEDIATE")
             try:
                 yield self
             except BaseException:
@@ -92,6 +94,7 @@ class Workspace:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.single_file = False
+        self.read_only_uri: str | None = None  # opened read-only: the URI to connect with
         self._local = threading.local()
 
     @classmethod
@@ -130,6 +133,26 @@ class Workspace:
             raise WorkspaceError(f"cannot be opened as a workspace: {e}", where=str(path)) from e
         return workspace
 
+    @classmethod
+    def open_read_only(cls, path: Path) -> Workspace:
+        """Open the existing workspace at `path` to read it, writing nothing: not a byte of it,
+        nor a file beside it where the folder refuses one (read-only media). A workspace
+        that would need migrating is refused: that is a write."""
+        path = path.expanduser()
+        if path.is_dir():
+            raise WorkspaceError("is a folder, not a workspace file", where=str(path))
+        applied = _refuse_newer_schema(path)
+        if set(applied) != known_names():
+            raise WorkspaceError(
+                "was made by an older EvalStudio and needs upgrading, which a command that "
+                "only reads does not do: open it in the app once (it is backed up first), or "
+                "a copy of it if it is on read-only media",
+                where=str(path),
+            )
+        workspace = cls(path)
+        workspace.read_only_uri = _read_only_uri(path)
+        return workspace
+
     def use_single_file(self) -> None:
         """Keep every commit in the file itself (a session package); the calling thread's
         connection must be the only one open."""
@@ -141,7 +164,12 @@ class Workspace:
     def db(self) -> Database:
         db: Database | None = getattr(self._local, "db", None)
         if db is None:
-            db = _Database(_connect(self.path, self.single_file), self.path)
+            if self.read_only_uri is not None:
+                conn = sqlite3.connect(self.read_only_uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                db = _Database(conn, self.path, read_only=True)
+            else:
+                db = _Database(_connect(self.path, self.single_file), self.path)
             self._local.db = db
         return db
 
@@ -171,13 +199,38 @@ def _connect(path: Path, single_file: bool) -> sqlite3.Connection:
     return conn
 
 
+def _read_only_uri(path: Path) -> str:
+    """The URI that reads `path` without writing. Reading a WAL database needs its -shm file,
+    which SQLite makes beside it; in a folder that cannot take one (read-only media) the file
+    is read as immutable, which is what it is there, once no commit waits in its -wal file."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return uri
+        finally:
+            conn.close()
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as e:  # also damaged schema text
+        if "unable to open" not in str(e):
+            return uri  # not a database, damaged: reading it says so
+        wal = path.with_name(path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise WorkspaceError(
+                "has commits in its -wal file that cannot be read in a folder that cannot be "
+                "written to: copy the folder to one you can write to and open the copy",
+                where=str(path),
+            ) from e
+    return f"{uri}&immutable=1"
+
+
 def _refuse_newer_schema(path: Path) -> list[str]:
     """Refuse, without writing a byte, a file that is not ours or that a newer version wrote;
     the names of the migrations it has applied (none for a new file)."""
     if not path.exists() or path.stat().st_size == 0:
         return []
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = sqlite3.connect(_read_only_uri(path), uri=True)
     except sqlite3.Error as e:
         raise WorkspaceError(f"cannot be read: {e}", where=str(path)) from e
     try:

@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from evalstudio.store.schema_shape import columns, quoted
+
 Row = dict[str, Any]
 Key = tuple[Any, ...]
 
@@ -87,9 +89,15 @@ def key_of(table: str, row: Row) -> Key:
     return tuple(row[k] for k in KEYS[table])
 
 
+def _names(db: Database, table: str) -> str:
+    """The workspace's own columns of `table`, quoted: no name from an incoming file ever
+    reaches a statement (the file's schema was checked to be the same, store/schema_shape.py)."""
+    return ", ".join(quoted(c) for c in columns(db, table))
+
+
 def incoming_rows(db: Database, table: str, params: dict[str, Any]) -> list[Row]:
     """The incoming rows of `table` in scope, oldest first (references before referrers)."""
-    sql = f"SELECT * FROM incoming.{table} WHERE {SCOPE[table]} ORDER BY rowid"
+    sql = f"SELECT {_names(db, table)} FROM incoming.{table} WHERE {SCOPE[table]} ORDER BY rowid"
     return [dict(r) for r in db.query(sql, params)]
 
 
@@ -97,7 +105,7 @@ def existing_rows(db: Database, table: str, params: dict[str, Any]) -> dict[Key,
     """The workspace's rows under the keys of the incoming rows in scope."""
     keys = ", ".join(KEYS[table])
     sql = (
-        f"SELECT * FROM main.{table} WHERE ({keys}) IN "
+        f"SELECT {_names(db, table)} FROM main.{table} WHERE ({keys}) IN "
         f"(SELECT {keys} FROM incoming.{table} WHERE {SCOPE[table]})"
     )
     return {key_of(table, dict(r)): dict(r) for r in db.query(sql, params)}
@@ -120,6 +128,25 @@ def foreign_work(db: Database, params: dict[str, Any], evaluator_id: str) -> dic
     ).fetchone()[0]
     if n:
         found["assist_events"] = n
+    return found
+
+
+def outside_queue(db: Database, params: dict[str, Any], evaluator_id: str) -> dict[str, int]:
+    """A package's work on items the workspace's plan does not give its evaluator: table →
+    count. An evaluator the plan assigns nothing reviews every item, so nothing is outside."""
+    queue = (
+        "SELECT study_item_id FROM main.assignments WHERE evaluator_id = :e "
+        "AND study_id IN (SELECT value FROM json_each(:studies))"
+    )
+    found = {}
+    for table in (*_WORK, "assist_events"):
+        n = db.execute(
+            f"SELECT count(*) FROM incoming.{table} WHERE {SCOPE[table]} "
+            f"AND study_item_id NOT IN ({queue}) AND EXISTS ({queue})",
+            {**params, "e": evaluator_id},
+        ).fetchone()[0]
+        if n:
+            found[table] = n
     return found
 
 
@@ -182,21 +209,27 @@ def retracted(db: Database, judgment_ids: list[str]) -> set[str]:
     return {r["judgment_id"] for r in rows}
 
 
+def _insert_sql(db: Database, table: str, verb: str) -> tuple[str, list[str]]:
+    """The statement that writes a row of the workspace's `table`, and the columns it takes in
+    order (values are passed by position, never named after a row's keys)."""
+    names = columns(db, table)
+    marks = ", ".join("?" for _ in names)
+    listed = ", ".join(quoted(c) for c in names)
+    return f"{verb} INTO main.{table} ({listed}) VALUES ({marks})", names
+
+
 def insert(db: Database, table: str, rows: list[Row]) -> None:
     """Append rows to the workspace's table (inside the merge's transaction)."""
     if not rows:
         return
-    columns = list(rows[0])
-    names = ", ".join(columns)
-    marks = ", ".join(f":{c}" for c in columns)
-    db.conn.executemany(f"INSERT INTO main.{table} ({names}) VALUES ({marks})", rows)
+    sql, names = _insert_sql(db, table, "INSERT")
+    db.conn.executemany(sql, ([row[c] for c in names] for row in rows))
 
 
 def replace_draft(db: Database, row: Row) -> None:
     """Drafts are the one table replaced in place: the newer draft of an item wins."""
-    names = ", ".join(row)
-    marks = ", ".join(f":{c}" for c in row)
-    db.execute(f"INSERT OR REPLACE INTO main.drafts ({names}) VALUES ({marks})", row)
+    sql, names = _insert_sql(db, "drafts", "INSERT OR REPLACE")
+    db.execute(sql, [row[c] for c in names])
 
 
 def newest_final_judgments(db: Database, keys: list[tuple[str, str]]) -> dict[Key, str]:

@@ -487,3 +487,37 @@ def m010_model_evaluators(db: Database) -> None:
         ) STRICT;
         """,
     )
+
+
+@migrations()
+def m011_signed_packages(db: Database) -> None:
+    # The workspace's secret signs the session packages it writes (core/signing.py) and tells
+    # a whole copy of this workspace from a file made to look like one. A package keeps no
+    # secret of its own (store/package_info.py removes it) and carries its signature in
+    # `package_info.token`. OR IGNORE: a file copied row by row from one that has it keeps it.
+    _run(
+        db,
+        """
+        INSERT OR IGNORE INTO workspace_settings (key, value)
+            VALUES ('workspace_secret', lower(hex(randomblob(32))));
+        ALTER TABLE package_info ADD COLUMN token TEXT;
+        """,
+    )
+
+
+@migrations()
+def m012_study_secrets(db: Database) -> None:
+    # Each study's id secret (core/ids.py): the ids of its tasks, candidates, items and pairs
+    # are HMACs of the record ids under it, so a session package's ids cannot be recomputed
+    # from guessed record ids. Made with the study; a study from before has none and keeps
+    # its plain ids. Copied with a whole workspace, never into a package (a table it leaves
+    # empty).
+    _run(
+        db,
+        """
+        CREATE TABLE study_secrets (
+            study_id TEXT PRIMARY KEY REFERENCES studies(id),
+            secret TEXT NOT NULL CHECK (length(secret) >= 32)
+        ) STRICT;
+        """,
+    )

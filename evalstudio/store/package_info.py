@@ -7,6 +7,7 @@ import json
 from sqlite_utils import Database
 
 from evalstudio.core.session_package import PackageInfo, PackageModel
+from evalstudio.store import workspace_settings
 
 
 def is_package(db: Database) -> bool:
@@ -14,6 +15,9 @@ def is_package(db: Database) -> bool:
 
 
 def write(db: Database, info: PackageInfo) -> None:
+    """Mark the file a package. A package keeps no secret of its own: the one its migrations
+    made would only look like the owner's."""
+    db.execute("DELETE FROM workspace_settings WHERE key = ?", [workspace_settings.SECRET])
     db.table("package_info").insert(
         {
             "id": 1,
@@ -23,6 +27,7 @@ def write(db: Database, info: PackageInfo) -> None:
             "source": info.source,
             "model": json.dumps(info.model.to_json()),
             "created_at": info.created_at,
+            "token": info.token,
         }
     )
 
@@ -41,4 +46,5 @@ def read(db: Database) -> PackageInfo | None:
         model=PackageModel.from_json(json.loads(row["model"])),
         created_at=row["created_at"],
         format_version=row["format_version"],
+        token=row["token"],
     )

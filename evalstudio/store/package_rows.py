@@ -43,22 +43,28 @@ def study_item_ids(db: Database, study_id: str) -> list[str]:
 
 
 def content_rows(db: Database, item_ids: list[str]) -> dict[str, list[Row]]:
-    """The tasks, candidates and study items behind the items."""
+    """The tasks, candidates and study items behind the items, in the items' order (a task
+    where its first item is): the owner's order is their file's, where twins sit side by
+    side, often the correct one first."""
     items = {"items": json.dumps(item_ids)}
+    queued = (
+        "FROM json_each(:items) q JOIN study_items si ON si.id = q.value "
+        "JOIN candidates c ON c.id = si.candidate_id"
+    )
     return {
         "tasks": _rows(
             db,
-            "SELECT * FROM tasks WHERE id IN (SELECT c.task_id FROM candidates c "
-            f"JOIN study_items si ON si.candidate_id = c.id WHERE si.id IN {_IN_ITEMS})",
+            f"SELECT t.* FROM (SELECT c.task_id, min(q.key) AS first {queued} "
+            "GROUP BY c.task_id) f JOIN tasks t ON t.id = f.task_id ORDER BY f.first",
             items,
         ),
-        "candidates": _rows(
+        "candidates": _rows(db, f"SELECT c.* {queued} GROUP BY c.id ORDER BY min(q.key)", items),
+        "study_items": _rows(
             db,
-            "SELECT * FROM candidates WHERE id IN "
-            f"(SELECT candidate_id FROM study_items WHERE id IN {_IN_ITEMS})",
+            "SELECT si.* FROM json_each(:items) q JOIN study_items si ON si.id = q.value "
+            "ORDER BY q.key",
             items,
         ),
-        "study_items": _rows(db, f"SELECT * FROM study_items WHERE id IN {_IN_ITEMS}", items),
     }
 
 

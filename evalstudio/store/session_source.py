@@ -67,3 +67,16 @@ def dangling_references(db: Database) -> list[str]:
         f"a row of {table} (rowid {rowid}) refers to a missing {parent} row"
         for table, rowid, parent, _ in rows
     ]
+
+
+def holds_package(path: Path) -> bool:
+    """Whether the database at `path` is a session package, read without writing a byte;
+    False for a file that cannot be read as one."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return conn.execute("SELECT 1 FROM package_info LIMIT 1").fetchone() is not None
+        finally:
+            conn.close()
+    except (sqlite3.DatabaseError, UnicodeDecodeError):
+        return False

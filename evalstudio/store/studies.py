@@ -33,6 +33,17 @@ def insert_study(db: Database, study: Study) -> None:
     )
 
 
+def insert_secret(db: Database, study_id: str, secret: str) -> None:
+    """Keep the study's id secret (core/ids.py), made with the study."""
+    db.table("study_secrets").insert({"study_id": study_id, "secret": secret})
+
+
+def secret_of(db: Database, study_id: str) -> str | None:
+    """The study's id secret; None for a study made before secrets (its ids stay plain)."""
+    rows = list(db.query("SELECT secret FROM study_secrets WHERE study_id = ?", [study_id]))
+    return str(rows[0]["secret"]) if rows else None
+
+
 def set_review_options(
     db: Database, study_id: str, *, commit_before_reveal: bool, misleading_p: float
 ) -> None:

@@ -12,3 +12,12 @@ def get(db: Database, key: str) -> str | None:
 
 def put(db: Database, key: str, value: str) -> None:
     db.table("workspace_settings").upsert({"key": key, "value": value}, pk="key")
+
+
+SECRET = "workspace_secret"
+
+
+def secret(db: Database, schema: str = "main") -> str | None:
+    """The workspace's secret (migration m011); None in a session package."""
+    rows = list(db.query(f"SELECT value FROM {schema}.workspace_settings WHERE key = ?", [SECRET]))
+    return str(rows[0]["value"]) if rows else None

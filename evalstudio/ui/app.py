@@ -34,8 +34,8 @@ def run_app(
     from evalstudio.services import studies
     from evalstudio.services.session_package import package_of
     from evalstudio.services.workspace import open_workspace
+    from evalstudio.services.workspace_lock import WorkspaceLock
     from evalstudio.ui.main_window import MainWindow
-    from evalstudio.ui.workspace_lock import WorkspaceLock
 
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("EvalStudio")

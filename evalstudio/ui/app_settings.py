@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from evalstudio.services.backends import ModelSettings, model_settings
+from evalstudio.services.backends import SERVER_DEADLINE, ModelSettings, model_settings
 
 MAX_RECENT = 8
 
@@ -22,6 +22,7 @@ class ModelOptions:
     context: int = 4096
     server_url: str = ""
     server_model: str = ""
+    server_deadline: int = int(SERVER_DEADLINE)  # seconds
     max_tokens: int = 512
     kv_cache: str = "q8_0"
 
@@ -30,6 +31,7 @@ class ModelOptions:
             model_path=Path(self.model_path) if self.model_path else None,
             server=self.server_url or None,
             server_model=self.server_model,
+            server_deadline=self.server_deadline,
             threads=self.threads or None,
             n_ctx=self.context,
             gpu_layers=self.gpu_layers,
@@ -51,6 +53,7 @@ class AppSettings:
             context=self._int("model/context", d.context),
             server_url=str(q.value("model/server_url", d.server_url)),
             server_model=str(q.value("model/server_model", d.server_model)),
+            server_deadline=max(1, self._int("model/server_deadline", d.server_deadline)),
             max_tokens=self._int("model/max_tokens", d.max_tokens),
             kv_cache=str(q.value("model/kv_cache", d.kv_cache)),
         )
@@ -70,6 +73,7 @@ class AppSettings:
             ("context", options.context),
             ("server_url", options.server_url),
             ("server_model", options.server_model),
+            ("server_deadline", options.server_deadline),
             ("max_tokens", options.max_tokens),
             ("kv_cache", options.kv_cache),
         ):

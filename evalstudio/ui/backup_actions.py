@@ -21,6 +21,7 @@ from evalstudio.services.backups import (
     PERIOD_MINUTES,
     Backup,
     list_backups,
+    newest_good,
     restore_backup,
     take_backup,
 )
@@ -81,11 +82,16 @@ class BackupActions(QObject):
             kept = f"; what it replaced is kept as a backup ({before.path.name})" if before else ""
             w.show_message(f"Restored the backup of {chosen.taken_at:%Y-%m-%d %H:%M} UTC{kept}.")
 
-        w.jobs.run(Lane.DATA, lambda: restore_backup(path, chosen), done=restored)
+        def refused(error: BaseException) -> None:  # a damaged backup: nothing was replaced
+            w.show_start()
+            w.show_error(error)
+
+        w.jobs.run(Lane.DATA, lambda: restore_backup(path, chosen), done=restored, failed=refused)
 
 
 class RestoreDialog(QDialog):
-    """The workspace's backups, newest first; the chosen one is `chosen`."""
+    """The workspace's backups, newest first, the newest good (intact) one chosen at first and
+    the damaged ones newer than it marked; the chosen one is `chosen`."""
 
     def __init__(self, parent: QWidget, backups: list[Backup]) -> None:
         super().__init__(parent)
@@ -95,14 +101,22 @@ class RestoreDialog(QDialog):
         self.chosen: Backup | None = None
         self.list = QListWidget()
         self.list.setAccessibleName("Backups")
+        good, damaged = newest_good(backups)  # checks the newest few: usually one
         for backup in backups:
+            mark = (
+                "  ·  newest good"
+                if backup == good
+                else "  ·  damaged"
+                if backup in damaged
+                else ""
+            )
             text = (
                 f"{backup.taken_at.astimezone():%Y-%m-%d %H:%M:%S}  ·  "
-                f"{backup.reason.replace('-', ' ')}  ·  {backup.size / 1e6:.1f} MB"
+                f"{backup.reason.replace('-', ' ')}  ·  {backup.size / 1e6:.1f} MB{mark}"
             )
             self.list.addItem(QListWidgetItem(text))
         if backups:
-            self.list.setCurrentRow(0)
+            self.list.setCurrentRow(backups.index(good) if good is not None else 0)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Cancel | QDialogButtonBox.StandardButton.Ok
         )

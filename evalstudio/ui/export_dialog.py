@@ -1,5 +1,6 @@
 """File › Export: a study's judgments, assistance log or preference pairs to a file, with a
-progress bar; the ground truth and the pairs only once the owner's tools are open."""
+progress bar; the ground truth and the pairs only once the owner's tools are open, and never
+in a session package (it holds no answer key)."""
 
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ def open_export(window: MainWindow) -> ExportDialog:
     page."""
     chosen = window.start_page.selected_study()
     name = window.review.session.study.name if window.review else chosen.name if chosen else None
-    dialog = ExportDialog(window, window.workspace, window.jobs, window.gate, name)
+    package = window.sessions.package is not None
+    dialog = ExportDialog(window, window.workspace, window.jobs, window.gate, name, package)
     dialog.show()
     return dialog
 
@@ -78,11 +80,14 @@ class ExportDialog(QDialog):
         jobs: Jobs,
         gate: OwnerGate,
         study: str | None = None,
+        package: bool = False,
     ) -> None:
+        """`package`: the workspace is an evaluator's session package (no truth to export)."""
         super().__init__(parent)
         self.workspace = workspace
         self.jobs = jobs
         self.gate = gate
+        self.package = package
         self.setWindowTitle("Export")
         self.setMinimumWidth(640)
 
@@ -98,6 +103,8 @@ class ExportDialog(QDialog):
         self.truth = QCheckBox("Include the ground truth (twins, planted flaws, manipulations)")
         self.unlock = QPushButton("Open the owner's tools…")
         self.unlock.clicked.connect(lambda: self.gate.then(self, self._refresh))
+        if package:
+            self.truth.setToolTip("A session package holds no answer key: only your own work.")
         self.target = QLineEdit()
         self.target.setPlaceholderText("The file to write")
         self.target.textEdited.connect(self._target_edited)
@@ -170,7 +177,7 @@ class ExportDialog(QDialog):
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
             self.status.clear()
-        owner = self.gate.unlocked
+        owner = self.gate.unlocked and not self.package
         model = self.what.model()
         assert isinstance(model, QStandardItemModel)  # a combo box's own model
         model.item(self.what.findData("pairs")).setEnabled(owner)
@@ -185,7 +192,7 @@ class ExportDialog(QDialog):
             self.truth.setChecked(False)
         elif pairs:
             self.truth.setChecked(True)  # pairs are made from the truth
-        self.unlock.setVisible(not owner)
+        self.unlock.setVisible(not owner and not self.package)
         self.about.setText(_CONTENTS[self.what.currentData()][1])
         self.export_button.setEnabled(self.study.count() > 0 and not self._running)
         if self._auto_target and self.study.currentData():

@@ -27,10 +27,11 @@ from evalstudio.core.model import Evaluator, Study
 from evalstudio.core.review import Stage
 from evalstudio.services import studies
 from evalstudio.services.backends import Backend
-from evalstudio.services.importing import import_tasks
+from evalstudio.services.importing import ImportReport, import_tasks
 from evalstudio.services.review import ReviewSession
 from evalstudio.services.session_package import OpenPackage, package_of
 from evalstudio.services.workspace import Workspace, open_workspace
+from evalstudio.services.workspace_lock import WorkspaceLock
 from evalstudio.ui.activity import ActivityWatcher
 from evalstudio.ui.app_settings import AppSettings
 from evalstudio.ui.backup_actions import BackupActions
@@ -47,7 +48,6 @@ from evalstudio.ui.session_actions import SessionActions
 from evalstudio.ui.settings_dialog import SettingsDialog
 from evalstudio.ui.shortcuts import ACTIONS, keys_of
 from evalstudio.ui.start_page import StartPage
-from evalstudio.ui.workspace_lock import WorkspaceLock
 
 log = logging.getLogger(__name__)
 
@@ -120,12 +120,16 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         _add(file_menu, "&Open…", self._open_workspace, QKeySequence.StandardKey.Open)
-        self.import_action = _add(file_menu, "&Import tasks…", self._import_tasks)
+        # What changes the study or other people's work asks the owner first (owner_gate.py).
+        owners = self.gate.guarded
+        self.import_action = _add(file_menu, "&Import tasks…", owners(self, self._import_tasks))
         _add(file_menu, "&Export…", lambda: open_export(self))
         self.merge_action = _add(
-            file_menu, "&Merge returned sessions…", self.sessions.choose_and_merge
+            file_menu, "&Merge returned sessions…", owners(self, self.sessions.choose_and_merge)
         )
-        _add(file_menu, "Restore from a &backup…", self.backups.choose_and_restore)
+        self.restore_action = _add(
+            file_menu, "Restore from a &backup…", owners(self, self.backups.choose_and_restore)
+        )
         self.recent_menu = file_menu.addMenu("&Recent studies")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self.back_action = _add(file_menu, "&Back to the studies", self.show_start)
@@ -136,8 +140,7 @@ class MainWindow(QMainWindow):
 
         self.owner_menu = self.menuBar().addMenu("&Owner")
         self.owner_tools = OwnerTools(self)
-        for text, tool in self.owner_tools.menu():
-            _add(self.owner_menu, text, tool)
+        self.owner_tools.fill(self.owner_menu)
 
         self.review_menu = self.menuBar().addMenu("&Review")
         handlers = self._handlers()
@@ -308,6 +311,7 @@ class MainWindow(QMainWindow):
         self.workspace = self.start_page.workspace = self.host.workspace = workspace
         self.gate.workspace = workspace
         self.gate.lock()
+        self.owner_tools.refresh()
         self.backups.opened()
         if package is None:
             self.sessions.leave()
@@ -335,6 +339,9 @@ class MainWindow(QMainWindow):
             self.show_message(f"Imported {Path(path).name} into '{name.strip()}'.")
             self.show_start()
             self.select_study(name.strip())
+            warning = report.naming_warning if isinstance(report, ImportReport) else None
+            if warning:  # record ids that name the truth: imported, but the owner should know
+                QMessageBox.warning(self, "Imported, with a warning", warning)
 
         self.jobs.run(
             Lane.DATA, lambda: import_tasks(workspace, Path(path), name.strip()), done=imported

@@ -1,5 +1,6 @@
 """The Owner menu: study setup, the pair editor, the study report, the review of unplanted
-flaws, the passphrase — each behind the owner gate."""
+flaws, the passphrase — each behind the owner gate. With no passphrase set, the menu and the
+report say so and offer to set one."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMenu, QStyle
 
+from evalstudio.services import owner
 from evalstudio.services.report import build_report, report_page
 from evalstudio.ui.jobs import Lane
 from evalstudio.ui.pair_editor import PairEditor
@@ -20,6 +22,12 @@ from evalstudio.ui.unplanted_flaws import UnplantedFlawsDialog
 if TYPE_CHECKING:
     from evalstudio.ui.main_window import MainWindow
 
+NO_PASSPHRASE = (
+    "No owner passphrase is set: anyone who opens EvalStudio on this computer can use the "
+    "owner's tools — change the study, merge or restore over other people's work, and see "
+    "the answer key. Set one, and the app asks it before them."
+)
+
 
 class OwnerTools:
     def __init__(self, window: MainWindow) -> None:
@@ -27,19 +35,41 @@ class OwnerTools:
         self.report_view: ReportView | None = None
         self.unplanted: UnplantedFlawsDialog | None = None
 
-    def menu(self) -> list[tuple[str, Callable[[], None]]]:
-        """(label, action) of each Owner menu entry; every one asks the gate first."""
+    def fill(self, menu: QMenu) -> None:
+        """The Owner menu's entries, every tool behind the gate; the notice of a missing
+        passphrase is read again each time the menu opens."""
+        w = self.window
+        menu.setToolTipsVisible(True)
+        self.notice = menu.addAction(
+            "No owner passphrase set: anyone here can use these tools — set one…"
+        )
+        self.notice.setIcon(w.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning))
+        self.notice.setToolTip(NO_PASSPHRASE)
+        self.notice.triggered.connect(self._change_passphrase)
+        self.notice_end = menu.addSeparator()
         tools: list[tuple[str, Callable[[], object]]] = [
             ("&New study…", self.open_study_setup),
             ("&Edit pairs in a task file…", self._edit_pairs),
             ("Study &report…", self.open_report),
             ("&Unplanted flaws…", self.open_unplanted_flaws),
-            ("Set the owner's &passphrase…", self._change_passphrase),
         ]
-        return [(text, self._gated(tool)) for text, tool in tools]
+        for text, tool in tools:
+            menu.addAction(text).triggered.connect(w.gate.guarded(w, tool))
+        self.passphrase_action = menu.addAction("Set the owner's &passphrase…")
+        self.passphrase_action.triggered.connect(self._change_passphrase)
+        self._show_protection(True)  # until read: say nothing rather than something wrong
+        menu.aboutToShow.connect(self.refresh)
+        self.refresh()
 
-    def _gated(self, tool: Callable[[], object]) -> Callable[[], None]:
-        return lambda: self.window.gate.then(self.window, tool)
+    def refresh(self) -> None:
+        """Read whether a passphrase is set (a workspace opened, the menu about to show)."""
+        self.window.gate.read(self._show_protection)
+
+    def _show_protection(self, protected: bool) -> None:
+        self.notice.setVisible(not protected)
+        self.notice_end.setVisible(not protected)
+        verb = "Change" if protected else "Set"
+        self.passphrase_action.setText(f"{verb} the owner's &passphrase…")
 
     def open_study_setup(self) -> StudySetupDialog:
         w = self.window
@@ -56,7 +86,7 @@ class OwnerTools:
 
     def open_report(self, study_name: str | None = None) -> None:
         """Build the report of the study under review, or chosen on the start page, on the
-        DATA lane, then show it."""
+        DATA lane, then show it (saying so when no passphrase keeps it to the owner)."""
         w = self.window
         name = study_name or self._study_name()
         if name is None:
@@ -64,12 +94,17 @@ class OwnerTools:
         workspace = w.workspace
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
-        def build() -> tuple[str, dict[str, bytes]]:
-            return report_page(build_report(workspace, name), stamp, figure_resource)
+        def build() -> tuple[str, dict[str, bytes], bool]:
+            page, figures = report_page(build_report(workspace, name), stamp, figure_resource)
+            return page, figures, owner.is_protected(workspace)
 
-        def show(found: tuple[str, dict[str, bytes]]) -> None:
-            self.report_view = ReportView(w, name, *found)
-            self.report_view.show()
+        def show(found: tuple[str, dict[str, bytes], bool]) -> None:
+            page, figures, protected = found
+            view = self.report_view = ReportView(w, name, page, figures, protected)
+            view.set_passphrase.clicked.connect(
+                lambda: w.gate.change_passphrase(view, done=view.passphrase_set)
+            )
+            view.show()
 
         w.show_message(f"Building the report of '{name}'…")
         w.jobs.run(Lane.DATA, build, done=show)
@@ -108,4 +143,4 @@ class OwnerTools:
         self.window.show_message(f"Created the study '{name}'.")
 
     def _change_passphrase(self) -> None:
-        self.window.gate.change_passphrase(self.window)
+        self.window.gate.change_passphrase(self.window, done=self.refresh)

@@ -78,6 +78,8 @@ class SettingsDialog(QDialog):
         self.server_url.setPlaceholderText("e.g. http://127.0.0.1:8080/v1 — empty: local model")
         self.server_model = QLineEdit(options.server_model)
         self.server_model.setPlaceholderText("the server's default")
+        self.server_deadline = _spin(1, 86400, options.server_deadline, "")
+        self.server_deadline.setToolTip("How long one request may take in all, answer included")
         form = QFormLayout()
         form.addRow("Model file (GGUF)", path_row)
         form.addRow("CPU threads", self.threads)
@@ -88,6 +90,7 @@ class SettingsDialog(QDialog):
         form.addRow(QLabel("<b>Or an OpenAI-compatible server</b> (llama-server, vLLM, Ollama)"))
         form.addRow("Server URL", self.server_url)
         form.addRow("Server model", self.server_model)
+        form.addRow("Server deadline (seconds)", self.server_deadline)
         box = QWidget()
         box.setLayout(form)
         return box
@@ -143,6 +146,7 @@ class SettingsDialog(QDialog):
             context=self.context.value(),
             server_url=self.server_url.text().strip(),
             server_model=self.server_model.text().strip(),
+            server_deadline=self.server_deadline.value(),
             max_tokens=self.max_tokens.value(),
             kv_cache=str(self.kv_cache.currentData()),
         )

@@ -31,6 +31,7 @@ from evalstudio.core.assistance import AssistKind
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.review import Condition
 from evalstudio.core.study_definition import StudyDefinition, parse_definition
+from evalstudio.services.pair_tests import TRUST_NOTE
 from evalstudio.services.study_setup import (
     StudyOverview,
     check_study_file,
@@ -229,7 +230,8 @@ class StudySetupDialog(QDialog):
         self.problem.setText(str(error))
 
     def _show_overview(self, found: StudyOverview) -> None:
-        self.report.setPlainText(overview_text(found))
+        note = f"\n\n{TRUST_NOTE}" if found.checks else ""  # the pairs' tests ran code
+        self.report.setPlainText(overview_text(found) + note)
 
     def _show_problems(self, problems: list[str]) -> None:
         self.problem.setText("Please fix: " + "; ".join(problems))

@@ -3,20 +3,24 @@
 Code lines are selected to attach a flaw (each line is one block of the document, so block
 numbers are line numbers); in text, a selection maps back to character offsets in the
 Markdown source. The candidate is untrusted text, and its pane says so (`untrusted_note`).
+It is rendered off the GUI thread (render_job); marked lines are shaded in place, at once.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase, QPalette, QTextCursor
+from PySide6.QtGui import QBrush, QColor, QFontDatabase, QPalette, QTextBlockFormat, QTextCursor
 from PySide6.QtWidgets import QLabel, QStackedWidget, QTextBrowser
 
 from evalstudio.core.model import ItemView, Kind, LineRange, Span
 from evalstudio.core.text_spans import source_span
-from evalstudio.render.code_html import code_to_html
-from evalstudio.render.safe_markdown import markdown_to_html
+from evalstudio.render.code_html import code_pages
+from evalstudio.render.pages import Pages
+from evalstudio.render.safe_markdown import markdown_pages
 from evalstudio.render.theme import LIGHT, Theme
+from evalstudio.ui.jobs import Jobs
 from evalstudio.ui.links import InertBrowser
+from evalstudio.ui.review.render_job import RenderJob
 
 UNTRUSTED_NOTE = "— untrusted text: instructions inside it are not for you or the assistant"
 UNTRUSTED_TIP = (
@@ -41,7 +45,7 @@ def untrusted_note() -> QLabel:
 
 
 class CandidateView(QStackedWidget):
-    def __init__(self) -> None:
+    def __init__(self, jobs: Jobs) -> None:
         super().__init__()
         self.code = InertBrowser()
         self.code.setLineWrapMode(QTextBrowser.LineWrapMode.NoWrap)
@@ -51,26 +55,35 @@ class CandidateView(QStackedWidget):
         self.text.setAccessibleName("Candidate text")
         self.addWidget(self.code)
         self.addWidget(self.text)
+        self.renders = {
+            self.code: RenderJob(self.code, jobs),
+            self.text: RenderJob(self.text, jobs),
+        }
         self.item: ItemView | None = None
         self.theme = LIGHT
         self._marked: LineRange | None = None
+        self._shaded: LineRange | None = None
+
+    @property
+    def busy(self) -> bool:
+        """The candidate is still being rendered or taken in."""
+        return any(render.busy for render in self.renders.values())
 
     def show_item(self, item: ItemView, theme: Theme) -> None:
         self.item, self.theme, self._marked = item, theme, None
-        self._render()
-        self.current_browser().moveCursor(QTextCursor.MoveOperation.Start)
+        self._render(keep=False)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         if self.item is not None:
-            self._render(keep_scroll=True)
+            self._render(keep=True)
 
     def mark(self, lines: LineRange | None) -> None:
         """Shade `lines` (a critique point's, or a flaw's) and scroll them into view."""
         if self.item is None or self.item.kind is not Kind.CODE:
             return
         self._marked = lines
-        self._render(keep_scroll=True)
+        self._shade()
         if lines is not None:
             block = self.code.document().findBlockByNumber(lines.start - 1)
             if block.isValid():
@@ -106,15 +119,45 @@ class CandidateView(QStackedWidget):
             return None
         return span, self.item.candidate[span.start : span.end]
 
-    def _render(self, keep_scroll: bool = False) -> None:
+    def _render(self, keep: bool) -> None:
+        """Render the item off the GUI thread; a re-render (`keep`) keeps the scroll."""
         assert self.item is not None
-        browser = self.code if self.item.kind is Kind.CODE else self.text
+        item, theme = self.item, self.theme
+        browser = self.code if item.kind is Kind.CODE else self.text
         scroll = browser.verticalScrollBar().value()
-        if self.item.kind is Kind.CODE:
-            html = code_to_html(self.item.candidate, self.item.language, self._marked, self.theme)
-        else:
-            html = markdown_to_html(self.item.candidate, self.theme)
-        browser.setHtml(html)
+
+        def shown() -> None:
+            if item.kind is Kind.CODE:
+                self._shaded = None  # the new document has no shading yet
+                self._shade()
+            if keep:
+                browser.verticalScrollBar().setValue(scroll)
+
+        def render(deadline: float) -> Pages:
+            if item.kind is Kind.CODE:
+                return code_pages(item.candidate, item.language, theme, deadline)
+            return markdown_pages(item.candidate, theme, deadline)
+
+        self.renders[browser].start(render, then=shown, keep=keep)
         self.setCurrentWidget(browser)
-        if keep_scroll:
-            browser.verticalScrollBar().setValue(scroll)
+
+    def _shade(self) -> None:
+        """The marked lines' background, in the document itself (no render): the lines shaded
+        before are cleared, the marked ones shaded."""
+        for lines, brush in (
+            (self._shaded, QBrush()),
+            (self._marked, QBrush(QColor(self.theme.marked_line))),
+        ):
+            if lines is None:
+                continue
+            doc = self.code.document()
+            first = doc.findBlockByNumber(lines.start - 1)
+            last = doc.findBlockByNumber(min(lines.end, doc.blockCount()) - 1)
+            if not first.isValid() or not last.isValid():
+                continue
+            cursor = QTextCursor(first)
+            cursor.setPosition(last.position(), QTextCursor.MoveMode.KeepAnchor)
+            shading = QTextBlockFormat()
+            shading.setBackground(brush)
+            cursor.mergeBlockFormat(shading)
+        self._shaded = self._marked

@@ -1,7 +1,8 @@
 """The review view: one item at a time — task, candidate, assistant panel, judgment form.
 
 Wires the widgets to the review session and the model host. Every database call goes to the
-DATA lane (in order, so a read sees the writes before it); the screen changes at once.
+DATA lane (in order, so a read sees the writes before it); the screen changes at once. The task,
+guidelines and candidate are rendered there too (render_job), ahead of the item's read.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from evalstudio.core.review import (
     next_undone,
 )
 from evalstudio.render.hidden_chars import TEXT, reveal_plain
-from evalstudio.render.safe_markdown import markdown_to_html
+from evalstudio.render.safe_markdown import markdown_pages
 from evalstudio.render.theme import Theme
 from evalstudio.services.assistance import responses
 from evalstudio.services.review import QueueEntry, ReviewSession, ReviewState
@@ -44,6 +45,7 @@ from evalstudio.ui.model_host import LiveResponse, ModelHost
 from evalstudio.ui.review.assistant_panel import AssistantPanel
 from evalstudio.ui.review.candidate_view import CandidateView, untrusted_note
 from evalstudio.ui.review.judgment_form import JudgmentFormView
+from evalstudio.ui.review.render_job import RenderJob
 
 DRAFT_DELAY_MS = 500  # a draft is saved at most this long after the last change
 DRAFT_RETRY_MS = 5000  # after a failed save (disk full, workspace held elsewhere)
@@ -106,7 +108,9 @@ class ReviewView(QWidget):
         self.task_tabs = QTabWidget()
         self.task_tabs.addTab(self.task_view, "Task")
         self.task_tabs.addTab(self.guidelines_view, "Guidelines")
-        self.candidate = CandidateView()
+        self.task_render = RenderJob(self.task_view, jobs)
+        self.guidelines_render = RenderJob(self.guidelines_view, jobs)
+        self.candidate = CandidateView(jobs)
         self.panel = AssistantPanel()
         self.panel.set_theme(theme)
         self.panel.allow(session.allowed_kinds)
@@ -173,7 +177,8 @@ class ReviewView(QWidget):
         self.queue.blockSignals(True)
         self.queue.setCurrentRow(index)
         self.queue.blockSignals(False)
-        self._show_task()
+        # Rendered on the DATA lane before the read below: in place when the state arrives.
+        self._show_task(keep=False)
         self.candidate.show_item(item, self.theme)
         self.form.source_text = item.candidate
         self.form.setEnabled(False)
@@ -450,12 +455,15 @@ class ReviewView(QWidget):
         self.candidate.set_theme(theme)
         self.panel.set_theme(theme)
         if self.index >= 0:
-            self._show_task()
+            self._show_task(keep=True)
 
-    def _show_task(self) -> None:
-        self.task_view.setHtml(markdown_to_html(self.entry.item.task_prompt, self.theme))
+    def _show_task(self, keep: bool) -> None:
+        prompt, theme = self.entry.item.task_prompt, self.theme
         guidelines = self.session.study.guidelines or "*This study has no guidelines.*"
-        self.guidelines_view.setHtml(markdown_to_html(guidelines, self.theme))
+        self.task_render.start(lambda deadline: markdown_pages(prompt, theme, deadline), keep=keep)
+        self.guidelines_render.start(
+            lambda deadline: markdown_pages(guidelines, theme, deadline), keep=keep
+        )
 
     def save_layout(self) -> None:
         for name, splitter in self._splitters().items():
