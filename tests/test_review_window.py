@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.assistance import AssistKind, Outcome
 from evalstudio.core.model import Evaluator, LineRange, Study, Verdict
+from evalstudio.core.misleading import MAX_POINTS
 from evalstudio.core.review import Condition, FlawSource, PointMark, Stage
 from evalstudio.render.theme import DARK
 from evalstudio.services import evaluators, studies
@@ -219,7 +220,8 @@ def test_stop_ends_a_response_mid_stream_and_regenerate_makes_a_new_one(
 def test_critique_points_show_their_lines_can_be_marked_and_become_flaws(
     qtbot: QtBot, window: MainWindow, workspace: Workspace, tmp_path: Path, ada: Evaluator
 ) -> None:
-    # A misleading assistant at p = 1 on the correct twin flags exactly one point on a line.
+    # A misleading assistant at p = 1 on the correct twin flags a line in its first point (it
+    # lists as many points as an honest critique may: core/misleading.py, HonestPoints).
     study = _small_study(workspace, tmp_path)
     with workspace.db.atomic():
         study_rows.set_review_options(
@@ -233,7 +235,7 @@ def test_critique_points_show_their_lines_can_be_marked_and_become_flaws(
     review = _start(qtbot, window, study, ada)
     _key(qtbot, review, "c")
     _wait_response(qtbot, window, 1)
-    assert review.panel.points.count() == 1
+    assert 1 <= review.panel.points.count() <= MAX_POINTS
     review.panel.points.setCurrentRow(0)  # a click on the point
     point = review.panel._points[0]
     assert point.lines is not None
