@@ -15,8 +15,8 @@ from pytestqt.qtbot import QtBot
 
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.assistance import AssistKind, Outcome
-from evalstudio.core.model import Evaluator, LineRange, Study, Verdict
 from evalstudio.core.misleading import MAX_POINTS
+from evalstudio.core.model import Evaluator, LineRange, Study, Verdict
 from evalstudio.core.review import Condition, FlawSource, PointMark, Stage
 from evalstudio.render.theme import DARK
 from evalstudio.services import evaluators, studies
