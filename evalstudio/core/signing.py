@@ -16,5 +16,9 @@ def package_token(secret: str, study_id: str, evaluator_id: str) -> str:
 
 
 def same_secret(theirs: str | None, ours: str | None) -> bool:
-    """Whether two values are the same secret (in constant time); a missing one never is."""
-    return theirs is not None and ours is not None and hmac.compare_digest(theirs, ours)
+    """Whether two values are the same secret (in constant time); a missing one never is.
+    Compared as UTF-8 bytes: compare_digest refuses non-ASCII text, and a forged package's
+    token may hold any (the session fuzz test found '\x80')."""
+    if theirs is None or ours is None:
+        return False
+    return hmac.compare_digest(theirs.encode("utf-8", "surrogatepass"), ours.encode())
