@@ -21,4 +21,4 @@ def same_secret(theirs: str | None, ours: str | None) -> bool:
     token may hold any (the session fuzz test found '\x80')."""
     if theirs is None or ours is None:
         return False
-    return hmac.compare_digest(theirs.encode("utf-8", "surrogatepass"), ours.encode())
+    return hmac.compare_digest(theirs.encode(), ours.encode())
