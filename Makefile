@@ -65,7 +65,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_report.py
 	$(BIN)/python bench/bench_merge.py
 	$(BIN)/python bench/bench_export.py
+	$(BIN)/python bench/bench_run.py
 	$(BIN)/python bench/bench_binary.py
+	$(BIN)/python bench/bench_suspicion.py
 
 # The binary: dist/evalstudio/ (run dist/evalstudio/evalstudio) and the archive to hand out,
 # dist/evalstudio-<version>-linux-x86_64.tar.xz (packaging/README.md).

@@ -14,6 +14,11 @@ if __name__ == "__main__":
 
         sys.stdout.reconfigure(write_through=True)  # as `python -u`: output before a kill stays
         child(Path(sys.argv[2]))
+    if sys.argv[1:2] == ["--candidate-run-child"]:  # services/candidate_runs.RUN_CHILD_FLAG
+        from evalstudio.services.candidate_runs_child import main as run_child
+
+        sys.stdout.reconfigure(write_through=True)
+        run_child(Path(sys.argv[2]))
     from evalstudio.cli.main import main
 
     main(prog_name="evalstudio")

@@ -30,12 +30,18 @@ def critique_schema(
     max_points: int = MAX_POINTS,
     verdicts: tuple[Verdict, ...] = (Verdict.FLAWED, Verdict.ACCEPTABLE),
     first_line: int | None = None,
+    lines: int | None = None,
 ) -> dict[str, Any]:
     """The JSON schema of a critique. `verdicts` narrows it and `first_line` fixes the line of
-    the first point: with them the misleading assistant fixes a manipulated one's direction."""
+    the first point: with them the misleading assistant fixes a manipulated one's direction.
+    `lines`: the candidate's number of lines, that every point's lines are bounded to (a
+    request always gives it; assist/grammar.py holds the local model to it)."""
+    number: dict[str, Any] = {"type": "integer"}
+    if lines is not None:
+        number |= {"minimum": 1, "maximum": max(1, min(lines, MAX_LINE))}
     points: dict[str, Any] = {
         "type": "array",
-        "items": _point({"type": "integer"}),
+        "items": _point(number),
         "minItems": min_points,
         "maxItems": max_points,
     }
@@ -46,7 +52,7 @@ def critique_schema(
         # converters turn a list of items into exactly those items, and have no "contains".
         del points["items"]
         line = {"enum": [first_line]}
-        points["prefixItems"] = [_point(line)] + [_point({"type": "integer"})] * (max_points - 1)
+        points["prefixItems"] = [_point(line)] + [_point(number)] * (max_points - 1)
     return {
         "type": "object",
         "properties": {"points": points, "verdict": {"enum": [v.value for v in verdicts]}},
@@ -67,22 +73,28 @@ def _point(line: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def plan_schema(plan: MisleadingPlan) -> dict[str, Any]:
+def plan_schema(plan: MisleadingPlan, lines: int | None = None) -> dict[str, Any]:
     """The schema of a critique under `plan`: an honest one's, or a manipulated one's, whose
     verdict is the one it argues and whose points are exactly as many as the plan drew (from
     the honest critiques' numbers, so their number tells nothing), a FLAG's first on its line.
     The flagged point comes first as the system prompt asks of the most important one."""
     if plan.manipulation is None:
-        return critique_schema()
+        return critique_schema(lines=lines)
     count = plan.points
     if count is None:
         raise ValueError("a manipulated critique's plan has no number of points")
     if plan.manipulation is Manipulation.PASS:
-        return critique_schema(min_points=count, max_points=count, verdicts=(Verdict.ACCEPTABLE,))
+        return critique_schema(
+            min_points=count, max_points=count, verdicts=(Verdict.ACCEPTABLE,), lines=lines
+        )
     if plan.flag_line is None:
         raise ValueError("a FLAG's plan has no line")
     return critique_schema(
-        min_points=count, max_points=count, verdicts=(Verdict.FLAWED,), first_line=plan.flag_line
+        min_points=count,
+        max_points=count,
+        verdicts=(Verdict.FLAWED,),
+        first_line=plan.flag_line,
+        lines=lines,
     )
 
 

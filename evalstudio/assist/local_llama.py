@@ -26,6 +26,7 @@ from llama_cpp.llama_chat_format import ChatFormatterResponse, Jinja2ChatFormatt
 from llama_cpp.llama_grammar import LlamaGrammar
 
 from evalstudio.assist.backend import AssistError, GenerationParams, Message, ModelInfo, Stream
+from evalstudio.assist.grammar import grammar_of
 from evalstudio.core.assistance import Outcome
 
 GGUF_MAGIC = b"GGUF"
@@ -82,6 +83,15 @@ class LocalLlama:
     def score(self, messages: list[Message], options: Sequence[str]) -> dict[str, float]:
         future = self._executor.submit(
             self._with_model, lambda llm: self._score(llm, messages, options)
+        )
+        return future.result()
+
+    def score_cached(self, messages: list[Message], options: Sequence[str]) -> dict[str, float]:
+        """As `score`, but reusing the cached common prefix of the previous prompt: a series
+        of prompts that differ only at the end (Suspicion, line by line) costs a short suffix
+        each. Values may differ ~0.1 from a cold `score` (batch splits), not within a series."""
+        future = self._executor.submit(
+            self._with_model, lambda llm: self._score(llm, messages, options, cached=True)
         )
         return future.result()
 
@@ -226,7 +236,7 @@ class LocalLlama:
             return None
         key = json.dumps(schema, sort_keys=True)
         if key not in self._grammars:
-            self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+            self._grammars[key] = grammar_of(schema)
         return self._grammars[key]
 
     def _evaluate(self, llm: Llama, tokens: list[int]) -> None:
@@ -255,14 +265,22 @@ class LocalLlama:
         stream.finish(Outcome.CANCELLED if stream.cancelled else Outcome.DONE)
 
     def _score(
-        self, llm: Llama, messages: list[Message], options: Sequence[str]
+        self, llm: Llama, messages: list[Message], options: Sequence[str], cached: bool = False
     ) -> dict[str, float]:
         tokens, _ = self._prompt(llm, messages)
-        # Evaluated from scratch: logits depend on how the prompt was split into batches
-        # (a cached prefix plus a short suffix gave values 0.1 apart from a cold pass), and
-        # a score must not depend on what the evaluator asked before.
-        llm.reset()  # type: ignore[no-untyped-call]
-        llm.eval(tokens)
+        if cached:  # score_cached: only the part after the cached common prefix is evaluated
+            if len(tokens) + 1 > llm.n_ctx():
+                raise AssistError(
+                    f"the prompt is {len(tokens)} tokens, more than the model's context of "
+                    f"{llm.n_ctx()} tokens. Raise the context size in the settings."
+                )
+            self._evaluate(llm, tokens)
+        else:
+            # Evaluated from scratch: logits depend on how the prompt was split into batches
+            # (a cached prefix plus a short suffix gave values 0.1 apart from a cold pass), and
+            # a score must not depend on what the evaluator asked before.
+            llm.reset()  # type: ignore[no-untyped-call]
+            llm.eval(tokens)
         pointer = llama_cpp.llama_get_logits_ith(llm.ctx, -1)
         logits = np.ctypeslib.as_array(pointer, shape=(llm.n_vocab(),)).astype(np.float64)
         top = float(logits.max())

@@ -84,6 +84,10 @@ class OpenAICompatible:
         list among its top 20 gets -inf."""
         return self._executor.submit(self._score, messages, options).result()
 
+    def score_cached(self, messages: list[Message], options: Sequence[str]) -> dict[str, float]:
+        """As `score`: the server keeps its own prompt cache."""
+        return self.score(messages, options)
+
     def warm(self, variants: list[list[Message]]) -> Stream:
         # The server keeps its own prompt cache; a warm-up request would only hold its slot.
         stream = Stream()

@@ -20,7 +20,7 @@ from pathlib import Path
 from string import Template
 
 from evalstudio.assist.backend import AssistError, Message
-from evalstudio.core.assistance import AssistKind, Manipulation
+from evalstudio.core.assistance import WRITTEN_KINDS, AssistKind, Manipulation
 from evalstudio.core.fences import fenced
 from evalstudio.core.misleading import MisleadingPlan
 
@@ -30,6 +30,7 @@ _PLACEHOLDERS = {
     "critique": set(),
     "fact_check": set(),
     "explain": set(),
+    "probe": set(),  # the request for a Probe (issue 19): calls that could expose a bug
     "chat": {"question"},
     "misleading_pass": set(),
     "misleading_flag": {"line"},
@@ -168,4 +169,4 @@ class PromptBook:
 
     def variants(self, item: ItemContext) -> list[list[Message]]:
         """One request of each kind: what a warm-up evaluates the shared prefix of."""
-        return [self.messages(item, kind) for kind in AssistKind if kind is not AssistKind.CHAT]
+        return [self.messages(item, kind) for kind in WRITTEN_KINDS if kind is not AssistKind.CHAT]

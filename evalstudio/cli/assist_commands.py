@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from evalstudio.cli.context import with_owner_workspace, with_workspace
-from evalstudio.core.assistance import AssistKind
+from evalstudio.core.assistance import WRITTEN_KINDS, AssistKind
 from evalstudio.services import studies
 from evalstudio.services.assistance import Assistant
 from evalstudio.services.backends import KV_CACHE_TYPES, SERVER_DEADLINE, model_settings
@@ -154,7 +154,7 @@ def pregen(workspace: Workspace, study_name: str, kinds: str, **model: Any) -> N
     "--kind",
     default="critique",
     show_default=True,
-    type=click.Choice([k.value for k in AssistKind if k is not AssistKind.CHAT]),
+    type=click.Choice([k.value for k in WRITTEN_KINDS if k is not AssistKind.CHAT]),
 )
 @click.option("--question", help="Ask this instead (a chat turn).")
 @model_options

@@ -54,6 +54,16 @@ class LineRange:
         return self.start <= other.end and other.start <= self.end
 
 
+def line_count(text: str) -> int:
+    """A candidate's number of lines as it is shown and numbered for the model (at least 1)."""
+    return len(text.splitlines()) or 1
+
+
+def inside(lines: LineRange, text: str) -> bool:
+    """Whether `lines` are lines of `text` (a critique point's or a flaw's)."""
+    return lines.end <= line_count(text)
+
+
 @dataclass(frozen=True)
 class Span:
     """Character offsets [start, end) into a text candidate's source."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from evalstudio.core.model import LineRange, Severity, Span, Verdict
+from evalstudio.core.model import LineRange, Severity, Span, Verdict, inside, line_count
 
 QUALITY_RANGE = range(1, 8)
 CONFIDENCE_RANGE = range(1, 6)
@@ -138,6 +138,26 @@ def form_problems(form: JudgmentForm, stage: Stage) -> list[str]:
     for number, flaw in enumerate(form.flaws, start=1):
         if not flaw.description.strip():
             problems.append(f"flaw {number} needs a description")
+    return problems
+
+
+def flaws_outside(form: JudgmentForm, candidate: str) -> list[str]:
+    """The form's flaws that are not in the candidate: lines it does not have, or a span past
+    its end. Whatever sent them (a critique point naming line 45 of a 12-line answer, a
+    hand-made request), such a flaw is refused, not stored."""
+    n, size = line_count(candidate), len(candidate)
+    problems = []
+    for number, flaw in enumerate(form.flaws, start=1):
+        if flaw.lines is not None and not inside(flaw.lines, candidate):
+            problems.append(
+                f"flaw {number} is on lines {flaw.lines.start}-{flaw.lines.end}, "
+                f"but the answer has {n} line{'s' if n != 1 else ''}"
+            )
+        if flaw.span is not None and flaw.span.end > size:
+            problems.append(
+                f"flaw {number} marks characters {flaw.span.start}-{flaw.span.end}, "
+                f"but the answer has {size}"
+            )
     return problems
 
 

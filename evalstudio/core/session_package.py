@@ -173,4 +173,5 @@ def blind_definition(
         assist_kinds=definition.assist_kinds,
         commit_before_reveal=definition.commit_before_reveal,
         pregenerated=pregenerated,
+        tools=definition.tools,
     )

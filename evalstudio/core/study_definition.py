@@ -9,13 +9,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
-from evalstudio.core.assistance import AssistKind
+from evalstudio.core.assistance import EXECUTION_KINDS, AssistKind
 from evalstudio.core.misleading import Misalignment
 from evalstudio.core.model import has_control_character
 from evalstudio.core.review import Condition
 
 DEFAULT_CONDITIONS = (Condition.UNASSISTED, Condition.ASSISTED)
 ALL_KINDS = (AssistKind.CRITIQUE, AssistKind.FACT_CHECK, AssistKind.EXPLAIN, AssistKind.CHAT)
+# The execution kinds offered on code items in every condition (not AI help; issue 19 §2).
+DEFAULT_TOOLS = EXECUTION_KINDS
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class StudyDefinition:
     pregenerated: bool = False  # show pre-generated responses (else every response is live)
     guidelines: str | None = None  # path of a Markdown file, relative to the definition
     expected_detection: float = 0.27  # the unassisted detection rate the power estimate assumes
+    tools: tuple[AssistKind, ...] = DEFAULT_TOOLS  # run / examples, offered in every condition
     description: str = ""
 
     def to_json(self) -> dict[str, Any]:
@@ -41,6 +44,7 @@ class StudyDefinition:
         data["conditions"] = [c.value for c in self.conditions]
         data["misalignment"] = self.misalignment.value
         data["assist_kinds"] = [k.value for k in self.assist_kinds]
+        data["tools"] = [k.value for k in self.tools]
         data["evaluators"] = list(self.evaluators)
         return {key: value for key, value in data.items() if value is not None}  # TOML has no null
 
@@ -122,6 +126,7 @@ def parse_definition(data: dict[str, Any]) -> StudyDefinition | list[str]:
         r.problems.append(f"evaluators: listed twice: {', '.join(twice)}")
     conditions = _choices(r, "conditions", Condition, DEFAULT_CONDITIONS)
     kinds = _choices(r, "assist_kinds", AssistKind, ALL_KINDS)
+    tools = _tools(r)
     per_pair = data.get("judgments_per_pair")
     if per_pair is not None and (
         isinstance(per_pair, bool) or not isinstance(per_pair, int) or per_pair < 1
@@ -149,8 +154,25 @@ def parse_definition(data: dict[str, Any]) -> StudyDefinition | list[str]:
         guidelines=r.text("guidelines") or None,
         expected_detection=r.number("expected_detection", 0.27, 0.0, 1.0, open_high=True),
         description=r.text("description"),
+        tools=tools,
     )
     return r.problems or definition
+
+
+def _tools(r: _Reader) -> tuple[AssistKind, ...]:
+    """`tools`: which of the execution kinds (run, examples) code items offer in every
+    condition; an empty list offers none. The model's kinds (probe too) go in assist_kinds."""
+    if r.data.get("tools") == []:
+        return ()
+    chosen = _choices(r, "tools", AssistKind, DEFAULT_TOOLS)
+    wrong = [k.value for k in chosen if k not in EXECUTION_KINDS]
+    if wrong:
+        allowed = ", ".join(k.value for k in EXECUTION_KINDS)
+        r.problems.append(
+            f"tools: {', '.join(wrong)} is not run without a model (tools are {allowed}; "
+            "the model's kinds, probe included, go in assist_kinds)"
+        )
+    return tuple(k for k in chosen if k in EXECUTION_KINDS)
 
 
 E = TypeVar("E", Condition, AssistKind, Misalignment)

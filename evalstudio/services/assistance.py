@@ -34,7 +34,7 @@ from evalstudio.core.misleading import (
     drawn,
     plan_manipulation,
 )
-from evalstudio.core.model import Candidate, Study
+from evalstudio.core.model import Candidate, Study, line_count
 from evalstudio.core.seeds import request_digest
 from evalstudio.core.study_definition import StudyDefinition
 from evalstudio.services.backends import ModelSettings, model_sha256, open_backend
@@ -222,7 +222,7 @@ class Assistant:
             temperature=self.settings.temperature,
             # Fresh per request, so Regenerate differs, also after a restart; logged.
             seed=seed if seed is not None else random.SystemRandom().getrandbits(31),
-            json_schema=_schema(kind, plan),
+            json_schema=_schema(kind, plan, candidate.text),
             reproducible=seed is not None,
         )
         row: dict[str, Any] = {
@@ -366,6 +366,9 @@ def critique_of(text: str) -> Critique:
     return parse_critique(text)
 
 
-def _schema(kind: AssistKind, plan: MisleadingPlan) -> dict[str, Any] | None:
-    """Critiques are held to the critique schema; a manipulated one to its plan's."""
-    return plan_schema(plan) if kind is AssistKind.CRITIQUE else None
+def _schema(kind: AssistKind, plan: MisleadingPlan, candidate: str) -> dict[str, Any] | None:
+    """Critiques are held to the critique schema, their lines to the candidate's; a
+    manipulated one to its plan's."""
+    if kind is not AssistKind.CRITIQUE:
+        return None
+    return plan_schema(plan, line_count(candidate))

@@ -23,6 +23,7 @@ from evalstudio.core.review import (
     JudgmentForm,
     PointMark,
     Stage,
+    flaws_outside,
     form_problems,
     next_undone,
 )
@@ -181,9 +182,11 @@ class ReviewSession:
     def submit(self, item_id: str, stage: Stage, form: JudgmentForm) -> Judgment:
         """Record the form as the judgment at `stage`. A first verdict reveals the assistance.
 
-        Raises EvalStudioError listing what is missing; nothing is written then.
+        Raises EvalStudioError listing what is missing or outside the answer; nothing is
+        written then.
         """
         problems = form_problems(form, stage)
+        problems += flaws_outside(form, self.queue[self._index[item_id]].item.candidate)
         if problems:
             raise EvalStudioError("; ".join(problems), where="judgment")
         if stage is Stage.FIRST and not self.first_verdict_needed(self.queue[self._index[item_id]]):

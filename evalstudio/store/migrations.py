@@ -521,3 +521,36 @@ def m012_study_secrets(db: Database) -> None:
         ) STRICT;
         """,
     )
+
+
+@migrations()
+def m013_assist_kinds(db: Database) -> None:
+    # The kinds of assistance become rows of a lookup table that `assist_events.kind` refers
+    # to, instead of a CHECK list: a new kind is one INSERT in its migration, not a rebuild of
+    # the log. The constraint is swapped in place by SQLite's documented procedure for changing
+    # constraints that every existing row satisfies (lang_altertable.html, "otheralter"):
+    # rewrite the table's SQL and bump schema_version; rows and references stay untouched.
+    # run / examples / probe: the candidate executed (issue 19); suspicion: per-line doubt.
+    old = "kind TEXT NOT NULL CHECK (kind IN ('critique', 'fact_check', 'explain', 'chat'))"
+    new = "kind TEXT NOT NULL REFERENCES assist_kinds(name)"
+    _run(
+        db,
+        """
+        CREATE TABLE assist_kinds (name TEXT PRIMARY KEY) STRICT;
+        INSERT INTO assist_kinds (name) VALUES ('critique'), ('fact_check'), ('explain'),
+            ('chat'), ('run'), ('examples'), ('probe'), ('suspicion');
+        """,
+    )
+    (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'assist_events'").fetchone()
+    if sql.count(old) != 1:
+        raise ValueError("assist_events is not as migration m003 made it")
+    (version,) = db.execute("PRAGMA schema_version").fetchone()
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        db.execute(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'assist_events'",
+            [sql.replace(old, new)],
+        )
+        db.execute(f"PRAGMA schema_version = {int(version) + 1}")
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")

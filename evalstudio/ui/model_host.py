@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -20,6 +21,8 @@ from evalstudio.services.backends import Backend, Message, ModelSettings, open_b
 from evalstudio.services.perturbation import FlawSuggestion, suggest_for_answer
 from evalstudio.services.workspace import Workspace
 from evalstudio.ui.jobs import Jobs, Lane
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -180,6 +183,20 @@ class ModelHost(QObject):
             done=done,
             failed=failed,
         )
+        return True
+
+    def run_with_assistant(
+        self,
+        work: Callable[[Assistant], T],
+        done: Callable[[T], None],
+        failed: Callable[[BaseException], None],
+    ) -> bool:
+        """Queue `work(assistant)` on the MODEL lane (a Probe: ui/review/run_box.py); False if
+        no model is loaded."""
+        assistant = self._assistant
+        if assistant is None:
+            return False
+        self.jobs.run(Lane.MODEL, lambda: work(assistant), done=done, failed=failed)
         return True
 
     def shutdown_job(self) -> None:

@@ -42,6 +42,8 @@ def review_handlers(current: Callable[[], ReviewView | None]) -> dict[str, Calla
         "regenerate": on(lambda r: r.regenerate()),
         "mark_valid": on(lambda r: r.panel.mark_current(PointMark.VALID)),
         "mark_invalid": on(lambda r: r.panel.mark_current(PointMark.INVALID)),
+        "focus_run": on(lambda r: r.run_box.focus_input()),
+        "probe": on(lambda r: r.run_box.probe()),
     }
     for n in QUALITY_RANGE:
         handlers[f"quality_{n}"] = on(partial(_quality, value=n))

@@ -46,6 +46,8 @@ ACTIONS: tuple[ShortcutAction, ...] = (
     ShortcutAction("regenerate", "Regenerate the response", "Assistant", "R"),
     ShortcutAction("mark_valid", "Mark the selected point valid", "Assistant", "V"),
     ShortcutAction("mark_invalid", "Mark the selected point invalid", "Assistant", "I"),
+    ShortcutAction("focus_run", "Run a call against the candidate", "Run", "G"),
+    ShortcutAction("probe", "Probe: calls that could expose a bug", "Run", "P"),
     ShortcutAction("cheat_sheet", "Keyboard shortcuts", "Help", "?, F1"),
 )
 

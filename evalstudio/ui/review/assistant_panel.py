@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from evalstudio.core.assistance import AssistEvent, AssistKind, CritiquePoint, Outcome
 from evalstudio.core.fences import fenced
-from evalstudio.core.model import LineRange
+from evalstudio.core.model import LineRange, line_count
 from evalstudio.core.review import PointMark
 from evalstudio.render.safe_markdown import markdown_to_html
 from evalstudio.render.theme import LIGHT, Theme
@@ -39,6 +39,10 @@ TITLES = {
     AssistKind.FACT_CHECK: "Fact-check",
     AssistKind.EXPLAIN: "Explanation",
     AssistKind.CHAT: "Answer",
+    AssistKind.SUSPICION: "Suspicion",
+    AssistKind.PROBE: "Probe",
+    AssistKind.RUN: "Run",
+    AssistKind.EXAMPLES: "Examples",
 }
 _MARK_TEXT = {PointMark.VALID: "✓ valid", PointMark.INVALID: "✗ invalid"}
 
@@ -79,6 +83,7 @@ class AssistantPanel(QWidget):
         self._points_event: str | None = None
         self._shown: list[str] = []
         self.model_ready = False
+        self.lines = 1  # the candidate's: a point naming others is unplaced
 
         self.buttons: dict[AssistKind, QPushButton] = {}
         row = QHBoxLayout()
@@ -164,8 +169,15 @@ class AssistantPanel(QWidget):
 
     # -- what the review view tells the panel ------------------------------------------------
 
-    def reset(self, events: list[AssistEvent], marks: dict[tuple[str, int], PointMark]) -> None:
-        """Show an item's earlier responses (oldest first) and the evaluator's marks."""
+    def reset(
+        self,
+        events: list[AssistEvent],
+        marks: dict[tuple[str, int], PointMark],
+        candidate: str = "",
+    ) -> None:
+        """Show an item's earlier responses (oldest first) and the evaluator's marks;
+        `candidate`: the answer under review, whose lines a critique point must name."""
+        self.lines = line_count(candidate)
         self._entries = [_Entry(e.kind, _question(e), event=e) for e in events]
         self._marks = dict(marks)
         self.status.clear()
@@ -268,11 +280,14 @@ class AssistantPanel(QWidget):
     def _add_flaw(self) -> None:
         row = self.points.currentRow()
         if self._points_event is not None and 0 <= row < len(self._points):
-            self.flaw_from_point.emit(self._points_event, row, self._points[row])
+            point = self._points[row]
+            if _placed(point.lines, self.lines):
+                self.flaw_from_point.emit(self._points_event, row, point)
 
     def _point_chosen(self, row: int) -> None:
         if 0 <= row < len(self._points):
-            self.point_selected.emit(self._points[row].lines)
+            lines = self._points[row].lines
+            self.point_selected.emit(lines if _placed(lines, self.lines) else None)
         self._update_controls()
 
     def _repaint(self) -> None:
@@ -307,7 +322,7 @@ class AssistantPanel(QWidget):
                 parts.append(f"**You:** {entry.question}")
             body = entry.text
             if entry.kind is AssistKind.CRITIQUE and body:
-                body = _critique_markdown(body, finished=not entry.streaming)
+                body = _critique_markdown(body, self.lines, finished=not entry.streaming)
             if entry.event is not None and entry.event.outcome is Outcome.CANCELLED:
                 body += "\n\n*(stopped)*"
             elif entry.event is not None and entry.event.outcome is Outcome.ERROR:
@@ -332,7 +347,7 @@ class AssistantPanel(QWidget):
         self.points.clear()
         for index, point in enumerate(points):
             mark = self._marks.get((event_id, index)) if event_id else None
-            where = _where(point.lines)
+            where = _where(point.lines, self.lines)
             suffix = f"   [{_MARK_TEXT[mark]}]" if mark else ""
             entry = QListWidgetItem(f"{where} · {point.severity.value}: {point.claim}{suffix}")
             self.points.addItem(entry)
@@ -351,20 +366,32 @@ class AssistantPanel(QWidget):
         self.regenerate_button.setEnabled(
             self.model_ready and not busy and self.last_event() is not None
         )
-        chosen = self._points_event is not None and self.points.currentRow() >= 0
-        for button in (self.valid_button, self.invalid_button, self.add_flaw_button):
+        row = self.points.currentRow()
+        chosen = self._points_event is not None and 0 <= row < len(self._points)
+        for button in (self.valid_button, self.invalid_button):
             button.setEnabled(chosen)
+        self.add_flaw_button.setEnabled(chosen and _placed(self._points[row].lines, self.lines))
 
 
 def _question(event: AssistEvent) -> str | None:
     return event.chat[-1]["content"] if event.chat else None
 
 
-def _where(lines: LineRange | None) -> str:
-    return lines_text(lines).capitalize() if lines is not None else "General"
+def _where(lines: LineRange | None, candidate_lines: int) -> str:
+    if lines is None:
+        return "General"
+    if not _placed(lines, candidate_lines):
+        return f"Unplaced ({lines_text(lines)}: the answer has {candidate_lines})"
+    return lines_text(lines).capitalize()
 
 
-def _critique_markdown(text: str, finished: bool) -> str:
+def _placed(lines: LineRange | None, candidate_lines: int) -> bool:
+    """Whether a point names lines the answer has (or none: a general remark). One that names
+    others points at nothing: it is shown as unplaced and cannot become a flaw."""
+    return lines is None or lines.end <= candidate_lines
+
+
+def _critique_markdown(text: str, candidate_lines: int, finished: bool) -> str:
     """A critique (JSON, possibly still streaming) as readable Markdown; one that ended with
     nothing readable is shown as it came, so the evaluator sees what the model said."""
     critique = critique_of(text)
@@ -377,7 +404,8 @@ def _critique_markdown(text: str, finished: bool) -> str:
         verdict = "contains a flaw" if critique.verdict.value == "flawed" else "acceptable"
         lines.append(f"**Verdict:** {verdict}\n")
     for point in critique.points:
-        lines.append(f"- **{_where(point.lines)}** ({point.severity.value}): {point.claim}")
+        where = _where(point.lines, candidate_lines)
+        lines.append(f"- **{where}** ({point.severity.value}): {point.claim}")
     if not finished:  # the point being written is not parsed yet: show the words arriving
         lines.append(f"\n*writing…*\n\n{fenced(text[-600:])}")
     return "\n".join(lines)

@@ -46,6 +46,7 @@ from evalstudio.ui.review.assistant_panel import AssistantPanel
 from evalstudio.ui.review.candidate_view import CandidateView, untrusted_note
 from evalstudio.ui.review.judgment_form import JudgmentFormView
 from evalstudio.ui.review.render_job import RenderJob
+from evalstudio.ui.review.run_box import RUN_BOX_KINDS, RunBox
 
 DRAFT_DELAY_MS = 500  # a draft is saved at most this long after the last change
 DRAFT_RETRY_MS = 5000  # after a failed save (disk full, workspace held elsewhere)
@@ -115,6 +116,11 @@ class ReviewView(QWidget):
         self.panel.set_theme(theme)
         self.panel.allow(session.allowed_kinds)
         self.form = JudgmentFormView()
+        # Run, Examples, Probe (issue 19 §2): a box of its own, shown in every condition the
+        # study offers them in (Run and Examples are not AI help), for Python code items only.
+        self.run_box = RunBox(jobs, host, session)
+        self.run_box.set_theme(theme)
+        self.run_box.leave_requested.connect(self.candidate.setFocus)
 
         self.center = QSplitter(Qt.Orientation.Vertical)
         self.center.addWidget(self.task_tabs)
@@ -126,6 +132,8 @@ class ReviewView(QWidget):
         self.right = QSplitter(Qt.Orientation.Vertical)
         self.assistant_box = titled("Assistant", self.panel, margin=2)
         self.right.addWidget(self.assistant_box)
+        self.run_box_box = titled("Run the code", self.run_box, margin=2)
+        self.right.addWidget(self.run_box_box)
         self.right.addWidget(self.form)
         self.outer = QSplitter()
         self.outer.addWidget(titled("Your items", self.queue, margin=2))
@@ -184,6 +192,8 @@ class ReviewView(QWidget):
         self.form.setEnabled(False)
         self.panel.reset([], {})
         self.assistant_box.setVisible(False)
+        self.run_box.open_item(entry)
+        self.run_box_box.setVisible(bool(self.run_box.offered))
         self.status_changed.emit()
 
         session, evaluator, model_id = self.session, self.session.evaluator.id, self.host.model_id
@@ -196,7 +206,9 @@ class ReviewView(QWidget):
                 found = session.stored_response(entry, kind, model_id)
                 if found is not None:
                     stored[kind] = found
-            events = responses(session.workspace, item.item_id, evaluator) if assisted else []
+            events = responses(session.workspace, item.item_id, evaluator)
+            if not assisted:  # only the runs (not AI help) of an unassisted item
+                events = [e for e in events if e.kind in RUN_BOX_KINDS]
             return _Opened(session.state(item.item_id), events, stored)
 
         self.jobs.run(Lane.DATA, read, done=lambda opened: self._show_state(index, opened))
@@ -222,15 +234,18 @@ class ReviewView(QWidget):
         self.activity.restart(already)
         self._stored = opened.stored
         self.revealed = self.stage is Stage.FINAL
-        self.panel.reset(opened.events, state.item.point_marks)
+        panel_events = [e for e in opened.events if e.kind not in RUN_BOX_KINDS]
+        self.panel.reset(panel_events, state.item.point_marks, self.entry.item.candidate)
+        self.run_box.show_history(opened.events)
         self.loaded = True
         if self.entry.condition.assisted and self.revealed:
-            self._reveal(auto_show=not opened.events)
+            self._reveal(auto_show=not panel_events)
         self.status_changed.emit()
 
     def _reveal(self, auto_show: bool) -> None:
         """Open the assistant: its panel appears, the model warms to the item."""
         self.assistant_box.setVisible(True)
+        self.run_box.set_assistant_open(True)
         self.host.warm(self.entry.item.item_id)
         if auto_show and AssistKind.CRITIQUE in self._stored:
             self._show_stored(AssistKind.CRITIQUE)
@@ -402,6 +417,7 @@ class ReviewView(QWidget):
         self.panel.add_live(live, question)
 
     def stop(self) -> None:
+        self.run_box.stop_probe()
         live = self.panel.streaming()
         if live is not None:
             live.cancel()
@@ -454,6 +470,7 @@ class ReviewView(QWidget):
         self.theme = theme
         self.candidate.set_theme(theme)
         self.panel.set_theme(theme)
+        self.run_box.set_theme(theme)
         if self.index >= 0:
             self._show_task(keep=True)
 
@@ -472,7 +489,7 @@ class ReviewView(QWidget):
     def _restore_layout(self) -> None:
         self.outer.setSizes([220, 640, 520])
         self.center.setSizes([200, 500])
-        self.right.setSizes([380, 420])
+        self.right.setSizes([300, 260, 420])
         for name, splitter in self._splitters().items():
             state = self.settings.layout(name)
             if state is not None:

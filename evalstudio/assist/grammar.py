@@ -1,0 +1,54 @@
+"""JSON schema to llama.cpp grammar, with bounded integers.
+
+llama-cpp-python's converter (llama_grammar.SchemaConverter, pinned with the wheel) ignores
+`minimum` / `maximum` on integers; llama.cpp's own C++ converter and other servers honour
+them. A critique's line numbers are bounded to the candidate's lines that way, so the local
+model must be held to the bounds too: an integer with `minimum` 1 and a `maximum` becomes a
+rule of digit patterns that matches exactly 1..maximum (a dozen alternatives for any bound,
+where an enum of every number would give the sampler one grammar stack per number).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from llama_cpp.llama_grammar import LlamaGrammar, SchemaConverter
+
+
+def up_to(bound: int) -> str:
+    """A GBNF alternation matching the decimal numbers 1..bound (no leading zeros)."""
+    if bound < 1:
+        raise ValueError(f"no whole number from 1 to {bound}")
+    digits = str(bound)
+    width = len(digits)
+    parts = ["[1-9]" + " [0-9]" * (k - 1) for k in range(1, width)]  # the shorter numbers
+    for i, d in enumerate(digits):  # same width: equal up to i, then smaller at i
+        low = 1 if i == 0 else 0
+        if int(d) > low:
+            top = int(d) - 1
+            digit = f"[{low}-{top}]" if top > low else f"[{low}]"
+            parts.append(
+                " ".join([*(f'"{c}"' for c in digits[:i]), digit, *["[0-9]"] * (width - i - 1)])
+            )
+    parts.append(f'"{digits}"')
+    return "(" + " | ".join(parts) + ")"
+
+
+class _Converter(SchemaConverter):
+    def visit(self, schema: dict[str, Any], name: str) -> str:
+        if schema.get("type") == "integer" and schema.get("minimum") == 1 and "maximum" in schema:
+            return str(self._add_rule(name or "root", up_to(int(schema["maximum"])) + " space"))  # type: ignore[no-untyped-call]
+        return str(super().visit(schema, name))  # type: ignore[no-untyped-call]
+
+
+def grammar_of(schema: dict[str, Any]) -> LlamaGrammar:
+    """The grammar of `schema`, as llama_grammar.json_schema_to_gbnf builds it, with bounded
+    integers (see the module's docstring)."""
+    converter = _Converter(  # type: ignore[no-untyped-call]
+        prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False
+    )
+    resolved = converter.resolve_refs(json.loads(json.dumps(schema)), "stdin")
+    converter.visit(resolved, "")
+    gbnf = converter.format_grammar()  # type: ignore[no-untyped-call]
+    return LlamaGrammar.from_string(gbnf, verbose=False)
