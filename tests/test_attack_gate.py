@@ -29,6 +29,7 @@ from evalstudio.services.review import ReviewSession
 from evalstudio.services.session_package import export_package, package_of
 from evalstudio.services.workspace import Workspace, open_workspace
 from evalstudio.ui import backup_actions, main_window, owner_gate, session_actions
+from evalstudio.ui.assistant_quality_dialog import AssistantQualityDialog
 from evalstudio.ui.export_dialog import open_export
 from evalstudio.ui.main_window import MainWindow
 from evalstudio.ui.pair_editor import PairEditor
@@ -282,6 +283,7 @@ def test_the_owner_tools_ask_the_passphrase_and_open_nothing_without_it(
         "Edit pairs in a task file…": PairEditor,
         "Study report…": ReportView,
         "Unplanted flaws…": UnplantedFlawsDialog,
+        "Assistant quality…": AssistantQualityDialog,
     }
     for label, kind in tools.items():
         for answer in (None, "a wrong guess"):

@@ -7,23 +7,28 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pytestqt.qtbot import QtBot
 
 from evalstudio.assist.backend import GenerationParams
-from evalstudio.assist.critique import critique_schema, parse_critique
+from evalstudio.assist.critique import critique_schema, parse_critique, plan_schema
 from evalstudio.assist.grammar import up_to
 from evalstudio.assist.local_llama import LocalLlama
+from evalstudio.assist.prompts import numbered
 from evalstudio.core.assistance import AssistEvent, AssistKind, Outcome
 from evalstudio.core.errors import EvalStudioError
-from evalstudio.core.model import Evaluator, LineRange, Severity, Span, Study, Verdict
+from evalstudio.core.misleading import MisleadingPlan
+from evalstudio.core.model import Evaluator, LineRange, Severity, Span, Study, Verdict, inside
+from evalstudio.core.point_placement import PlacedPoint, Placement, place
 from evalstudio.core.review import JudgmentForm, ReportedFlaw, Stage
 from evalstudio.services import evaluators
 from evalstudio.services.review import ReviewSession
 from evalstudio.services.workspace import Workspace
 from evalstudio.ui.review.assistant_panel import AssistantPanel
 from tests.session_study import digest
+
+HONEST = MisleadingPlan(None, None)
 
 
 @given(st.integers(1, 1_000_000))
@@ -64,6 +69,27 @@ def test_the_bundled_model_names_only_lines_the_candidate_has(
     assert all(1 <= r.start <= r.end <= lines for r in named), named
 
 
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.integers(1, 300), st.integers(0, 2**16))
+def test_across_candidates_of_1_to_300_lines_every_point_is_inside(
+    local_backend: LocalLlama, lines: int, seed: int
+) -> None:
+    """The whole request as the app makes it (numbered candidate, the kind's schema): every
+    point the bundled model writes is on lines the candidate has, and the panel places it."""
+    code = "\n".join(f"v{n % 9} = {n % 7}" for n in range(1, lines + 1))  # ~2k tokens at 300
+    messages = [
+        {"role": "system", "content": f"Review this code:\n{numbered(code)}"},
+        {"role": "user", "content": "Critique the answer (reply with the JSON object)."},
+    ]
+    params = GenerationParams(max_tokens=200, seed=seed, json_schema=plan_schema(HONEST, code))
+    critique = parse_critique("".join(local_backend.stream(messages, params)))
+    for point in critique.points:
+        assert point.lines is not None and inside(point.lines, code), point
+        assert place(point, code).placement is not Placement.UNPLACED
+
+
 def _event(response: str) -> AssistEvent:
     return AssistEvent(
         "e1", "i1", "a1", AssistKind.CRITIQUE, Outcome.DONE, response, None, "m", 1,
@@ -94,7 +120,8 @@ def test_a_point_naming_lines_the_answer_lacks_is_unplaced_and_cannot_become_a_f
     panel._add_flaw()  # even when asked directly
     assert flaws == []
     panel.points.setCurrentRow(1)
-    assert chosen[-1] == LineRange(2, 2) and panel.add_flaw_button.isEnabled()
+    assert isinstance(chosen[-1], PlacedPoint) and chosen[-1].lines == LineRange(2, 2)
+    assert panel.add_flaw_button.isEnabled()
     panel.add_flaw_button.click()
     assert len(flaws) == 1
     assert "Unplaced" in panel.response_view.toPlainText()

@@ -22,14 +22,19 @@ from evalstudio.core.model import LineRange, Severity, Verdict
 MAX_PARSED_POINTS = 24
 
 POINTS: list[dict[str, Any]] = [
-    {"line_start": 2, "line_end": 3, "severity": "critical", "claim": "The loop skips index 0."},
-    {"line_start": 5, "line_end": 5, "severity": "minor", "claim": "The name `tmp` is vague."},
-    {"line_start": 7, "line_end": 9, "severity": "major", "claim": "Fails on an empty list."},
-]
+    {"quote": "for i in range(1, n):", "line_start": 2, "line_end": 3, "severity": "critical",
+     "claim": "The loop skips index 0."},
+    {"quote": "tmp = 0", "line_start": 5, "line_end": 5, "severity": "minor",
+     "claim": "The name `tmp` is vague."},
+    {"quote": "return xs[0]", "line_start": 7, "line_end": 9, "severity": "major",
+     "claim": "Fails on an empty list."},
+]  # fmt: skip
 EXPECTED_POINTS = (
-    CritiquePoint(LineRange(2, 3), Severity.CRITICAL, "The loop skips index 0."),
-    CritiquePoint(LineRange(5, 5), Severity.MINOR, "The name `tmp` is vague."),
-    CritiquePoint(LineRange(7, 9), Severity.MAJOR, "Fails on an empty list."),
+    CritiquePoint(
+        LineRange(2, 3), Severity.CRITICAL, "The loop skips index 0.", "for i in range(1, n):"
+    ),
+    CritiquePoint(LineRange(5, 5), Severity.MINOR, "The name `tmp` is vague.", "tmp = 0"),
+    CritiquePoint(LineRange(7, 9), Severity.MAJOR, "Fails on an empty list.", "return xs[0]"),
 )
 VALID = json.dumps({"points": POINTS, "verdict": "flawed"})
 

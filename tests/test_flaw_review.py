@@ -143,3 +143,34 @@ def test_the_dialog_marks_the_selected_flaw_and_moves_on(
     assert "2 reviewed · 1 real" in dialog.summary.text()
     assert not errors
     jobs.shutdown({})
+
+
+def test_a_stored_flaw_outside_the_answer_is_listed_as_such_and_counted_nowhere(
+    workspace: Workspace, workspace_path: Path, tmp_path: Path
+) -> None:
+    """A flaw stored before submit refused ones outside the candidate (line 40 of a 3-line
+    answer, from a critique point naming it): flagged in the owner's list, not reviewable,
+    and neither unplanted nor at the plant in the report."""
+    _judge(workspace, tmp_path)
+    before = build_report(workspace, "U").conditions["assisted"]
+    first = unplanted_flaws(workspace, "U")[0]
+    with workspace.db.atomic():  # as a flaw stored before the check was (rows are append-only)
+        workspace.db.execute("DROP TRIGGER judgment_flaws_append_only_update")
+        workspace.db.execute(
+            "UPDATE judgment_flaws SET line_start = 40, line_end = 40 "
+            "WHERE judgment_id = ? AND position = ?",
+            [first.judgment_id, first.position],
+        )
+    found = {f.ref: f for f in unplanted_flaws(workspace, "U")}
+    assert found[first.ref].outside and found[first.ref].flaw.lines == LineRange(40, 40)
+    assert sum(f.outside for f in found.values()) == 1
+    with pytest.raises(EvalStudioError, match="outside the answer"):
+        review_flaw(workspace, "U", first.ref, True)
+    after = build_report(workspace, "U").conditions["assisted"]
+    assert after.unplanted_flaws == before.unplanted_flaws - 1
+    assert after.catches == before.catches
+    db = ["--db", str(workspace_path)]
+    listed = CliRunner().invoke(main, [*db, "flaws", "list", "--study", "U"])
+    assert "line 40 (outside the answer)" in listed.output and "not counted" in listed.output
+    left = CliRunner().invoke(main, [*db, "flaws", "list", "--study", "U", "--unreviewed"])
+    assert first.ref not in left.output  # nothing to review

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evalstudio.core.assistance import EXECUTION_KINDS, WRITTEN_KINDS
+from evalstudio.core.assistance import EXECUTION_KINDS, WRITTEN_KINDS, AssistKind
 from evalstudio.core.misleading import Misalignment
 from evalstudio.core.review import Condition
 from evalstudio.core.study_definition import StudyDefinition, parse_definition
@@ -14,7 +14,8 @@ def test_a_minimal_definition_gets_the_documented_defaults() -> None:
     found = parse_definition(MINIMAL)
     assert isinstance(found, StudyDefinition)
     assert found.conditions == (Condition.UNASSISTED, Condition.ASSISTED)
-    assert found.assist_kinds == WRITTEN_KINDS  # the model's kinds that write text
+    # The model's kinds that write text, and Suspicion (probe, which runs code, is opt-in).
+    assert found.assist_kinds == (*WRITTEN_KINDS, AssistKind.SUSPICION)
     assert found.tools == EXECUTION_KINDS  # run and examples, in every condition
     assert (found.misleading_p, found.gold_rate, found.judgments_per_pair) == (0.3, 0.0, None)
     assert not found.commit_before_reveal and not found.pregenerated

@@ -16,9 +16,11 @@ from typing import Any
 
 from evalstudio.core.assistance import Critique, CritiquePoint, Manipulation
 from evalstudio.core.misleading import MAX_POINTS, MisleadingPlan
-from evalstudio.core.model import LineRange, Severity, Verdict
+from evalstudio.core.model import LineRange, Severity, Verdict, line_count
 
 MAX_CLAIM = 300
+# A point's quote: a line or two of the candidate, verbatim (core/point_placement.py finds it).
+MAX_QUOTE = 160
 # The highest line a point may name, as in free text (six digits): a larger number is no line
 # of a candidate, and would overflow Qt's int (scrolling to it) and SQLite's (a flaw from it).
 MAX_LINE = 999_999
@@ -30,18 +32,20 @@ def critique_schema(
     max_points: int = MAX_POINTS,
     verdicts: tuple[Verdict, ...] = (Verdict.FLAWED, Verdict.ACCEPTABLE),
     first_line: int | None = None,
+    first_quote: str | None = None,
     lines: int | None = None,
 ) -> dict[str, Any]:
-    """The JSON schema of a critique. `verdicts` narrows it and `first_line` fixes the line of
-    the first point: with them the misleading assistant fixes a manipulated one's direction.
-    `lines`: the candidate's number of lines, that every point's lines are bounded to (a
-    request always gives it; assist/grammar.py holds the local model to it)."""
+    """The JSON schema of a critique. `verdicts` narrows it and `first_line` (with
+    `first_quote`, that line's text) fixes where the first point is: with them the misleading
+    assistant fixes a manipulated one's direction. `lines`: the candidate's number of lines,
+    that every point's lines are bounded to (a request always gives it; assist/grammar.py
+    holds the local model to it)."""
     number: dict[str, Any] = {"type": "integer"}
     if lines is not None:
         number |= {"minimum": 1, "maximum": max(1, min(lines, MAX_LINE))}
     points: dict[str, Any] = {
         "type": "array",
-        "items": _point(number),
+        "items": _point(number, _QUOTE),
         "minItems": min_points,
         "maxItems": max_points,
     }
@@ -52,7 +56,9 @@ def critique_schema(
         # converters turn a list of items into exactly those items, and have no "contains".
         del points["items"]
         line = {"enum": [first_line]}
-        points["prefixItems"] = [_point(line)] + [_point(number)] * (max_points - 1)
+        quote = _QUOTE if first_quote is None else {"enum": [first_quote[:MAX_QUOTE]]}
+        first = _point(line, quote)
+        points["prefixItems"] = [first] + [_point(number, _QUOTE)] * (max_points - 1)
     return {
         "type": "object",
         "properties": {"points": points, "verdict": {"enum": [v.value for v in verdicts]}},
@@ -60,24 +66,31 @@ def critique_schema(
     }
 
 
-def _point(line: dict[str, Any]) -> dict[str, Any]:
+_QUOTE = {"type": "string", "maxLength": MAX_QUOTE}
+
+
+def _point(line: dict[str, Any], quote: dict[str, Any]) -> dict[str, Any]:
+    # The quote comes first: the model picks the text it means, then numbers it.
     return {
         "type": "object",
         "properties": {
+            "quote": quote,
             "line_start": line,
             "line_end": line,
             "severity": {"enum": [s.value for s in Severity]},
             "claim": {"type": "string", "maxLength": MAX_CLAIM},
         },
-        "required": ["line_start", "line_end", "severity", "claim"],
+        "required": ["quote", "line_start", "line_end", "severity", "claim"],
     }
 
 
-def plan_schema(plan: MisleadingPlan, lines: int | None = None) -> dict[str, Any]:
-    """The schema of a critique under `plan`: an honest one's, or a manipulated one's, whose
-    verdict is the one it argues and whose points are exactly as many as the plan drew (from
-    the honest critiques' numbers, so their number tells nothing), a FLAG's first on its line.
-    The flagged point comes first as the system prompt asks of the most important one."""
+def plan_schema(plan: MisleadingPlan, candidate: str | None = None) -> dict[str, Any]:
+    """The schema of a critique of `candidate` under `plan`: an honest one's, or a manipulated
+    one's, whose verdict is the one it argues and whose points are exactly as many as the plan
+    drew (from the honest critiques' numbers, so their number tells nothing), a FLAG's first on
+    its line and quoting it. The flagged point comes first as the system prompt asks of the
+    most important one."""
+    lines = line_count(candidate) if candidate is not None else None
     if plan.manipulation is None:
         return critique_schema(lines=lines)
     count = plan.points
@@ -94,11 +107,25 @@ def plan_schema(plan: MisleadingPlan, lines: int | None = None) -> dict[str, Any
         max_points=count,
         verdicts=(Verdict.FLAWED,),
         first_line=plan.flag_line,
+        first_quote=_line_text(candidate, plan.flag_line),
         lines=lines,
     )
 
 
+def _line_text(candidate: str | None, line: int) -> str | None:
+    """The flagged line as a fixed quote; None (a free one) when it is blank, or holds astral
+    characters, which llama-cpp-python's converter writes as invalid UTF-8 (docs/engine.md)."""
+    if candidate is None:
+        return None
+    lines = candidate.splitlines()
+    text = lines[line - 1].strip()[:MAX_QUOTE] if 1 <= line <= len(lines) else ""
+    if not text or any(ord(c) > 0xFFFF for c in text):
+        return None
+    return text
+
+
 _LINES = re.compile(r"\blines?\s+(\d{1,6})(?:\s*(?:-|\u2013|to|and)\s*(\d{1,6}))?", re.IGNORECASE)
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")  # free text quotes code in backticks
 _SEVERITY = re.compile(r"\b(minor|major|critical)\b", re.IGNORECASE)
 _FLAWED = re.compile(r"\b(bug|incorrect|wrong|flaw|error|fails?|mistake)\b", re.IGNORECASE)
 _ACCEPTABLE = re.compile(
@@ -182,6 +209,7 @@ def _from_json(data: dict[str, Any]) -> Critique | None:
                 _range(raw.get("line_start"), raw.get("line_end")),
                 _severity(raw.get("severity")),
                 claim.strip(),
+                _quote(raw.get("quote")),
             )
         )
     verdict = data.get("verdict")
@@ -194,6 +222,12 @@ def _range(start: object, end: object) -> LineRange | None:
     if isinstance(end, bool) or not isinstance(end, int) or not start <= end <= MAX_LINE:
         end = start
     return LineRange(start, end)
+
+
+def _quote(value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value[:MAX_QUOTE]
 
 
 def _severity(value: object) -> Severity:
@@ -224,6 +258,7 @@ def _from_free_text(text: str) -> Critique:
                 _range(start, end),
                 Severity(severity.group(1).lower()) if severity else Severity.MAJOR,
                 sentence.strip()[:MAX_CLAIM],
+                _quote(quoted.group(1)) if (quoted := _CODE_SPAN.search(sentence)) else None,
             )
         )
     if points or (_FLAWED.search(text) and not _ACCEPTABLE.search(text)):

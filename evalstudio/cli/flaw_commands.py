@@ -22,7 +22,11 @@ def flaws_group() -> None:
 def list_command(workspace: Workspace, study_name: str, unreviewed: bool) -> None:
     """One flaw per line: its reference (for `flaws mark`), item, twin, evaluator, place,
     review, description."""
-    found = [f for f in unplanted_flaws(workspace, study_name) if not unreviewed or f.real is None]
+    found = [
+        f
+        for f in unplanted_flaws(workspace, study_name)
+        if not unreviewed or (f.real is None and not f.outside)
+    ]
     for flaw in found:
         click.echo(_line(flaw))
     reviewed = sum(f.real is not None for f in found)
@@ -50,6 +54,8 @@ def _line(flaw: UnplantedFlaw) -> str:
     else:
         place = "no place"
     review = {None: "unreviewed", True: "real", False: "not real"}[flaw.real]
+    if flaw.outside:
+        place, review = f"{place} (outside the answer)", "not counted"
     condition = flaw.condition.value if flaw.condition else "-"
     description = " ".join(f.description.split())
     return (

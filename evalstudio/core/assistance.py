@@ -46,11 +46,13 @@ class Manipulation(StrEnum):
 
 @dataclass(frozen=True)
 class CritiquePoint:
-    """One point of a critique: where, how bad, and what the model claims."""
+    """One point of a critique: where (the lines it names, the text it quotes), how bad, and
+    what the model claims."""
 
     lines: LineRange | None
     severity: Severity
     claim: str
+    quote: str | None = None
 
 
 @dataclass(frozen=True)

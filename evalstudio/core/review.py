@@ -141,6 +141,14 @@ def form_problems(form: JudgmentForm, stage: Stage) -> list[str]:
     return problems
 
 
+def outside(flaw: ReportedFlaw, candidate: str) -> bool:
+    """Whether the flaw is placed where the candidate is not: lines it lacks, a span past its
+    end. Refused on submit; one stored before that check is not scored (core/scoring.py)."""
+    if flaw.lines is not None and not inside(flaw.lines, candidate):
+        return True
+    return flaw.span is not None and flaw.span.end > len(candidate)
+
+
 def flaws_outside(form: JudgmentForm, candidate: str) -> list[str]:
     """The form's flaws that are not in the candidate: lines it does not have, or a span past
     its end. Whatever sent them (a critique point naming line 45 of a 12-line answer, a

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from evalstudio.core.assistance import Critique, CritiquePoint
 from evalstudio.core.model import PlantedFlaw, Truth, Verdict
-from evalstudio.core.review import ReportedFlaw
+from evalstudio.core.review import ReportedFlaw, outside
 
 
 class Score(StrEnum):
@@ -25,6 +25,9 @@ class Score(StrEnum):
 class Scored:
     score: Score
     unplanted: tuple[int, ...]  # positions of reported flaws away from the plant: real or not?
+    # Positions of flaws placed outside the candidate (stored before submit refused them):
+    # neither at the plant nor unplanted; listed for the owner, counted nowhere.
+    outside: tuple[int, ...] = ()
 
 
 def matches(flaw: ReportedFlaw, planted: PlantedFlaw) -> bool:
@@ -42,18 +45,22 @@ def score(
     flaws: tuple[ReportedFlaw, ...],
     truth: Truth | None,
     planted: PlantedFlaw | None,
+    candidate: str | None = None,
 ) -> Scored:
-    """Score one final judgment. On a correct twin every reported flaw is unplanted."""
+    """Score one final judgment. On a correct twin every reported flaw is unplanted; given the
+    `candidate`, one placed outside it is neither."""
     if truth is None or verdict is None:
         return Scored(Score.UNSCORED, ())
+    away = tuple(i for i, f in enumerate(flaws) if candidate is not None and outside(f, candidate))
+    placed = [(i, f) for i, f in enumerate(flaws) if i not in away]
     if truth is Truth.CORRECT:
         outcome = Score.FALSE_ALARM if verdict is Verdict.FLAWED else Score.CORRECT_PASS
-        return Scored(outcome, tuple(range(len(flaws))))
-    unplanted = tuple(i for i, f in enumerate(flaws) if planted is None or not matches(f, planted))
+        return Scored(outcome, tuple(i for i, _ in placed), away)
+    unplanted = tuple(i for i, f in placed if planted is None or not matches(f, planted))
     if verdict is Verdict.ACCEPTABLE:
-        return Scored(Score.MISS, unplanted)
-    caught = len(unplanted) < len(flaws)
-    return Scored(Score.CATCH if caught else Score.VERDICT_ONLY, unplanted)
+        return Scored(Score.MISS, unplanted, away)
+    caught = len(unplanted) < len(placed)
+    return Scored(Score.CATCH if caught else Score.VERDICT_ONLY, unplanted, away)
 
 
 def point_at_plant(point: CritiquePoint, planted: PlantedFlaw) -> bool:

@@ -15,7 +15,14 @@ from evalstudio.core.model import has_control_character
 from evalstudio.core.review import Condition
 
 DEFAULT_CONDITIONS = (Condition.UNASSISTED, Condition.ASSISTED)
-ALL_KINDS = (AssistKind.CRITIQUE, AssistKind.FACT_CHECK, AssistKind.EXPLAIN, AssistKind.CHAT)
+# The model's kinds a study offers unless it lists its own (probe is opt-in: it runs code).
+ALL_KINDS = (
+    AssistKind.CRITIQUE,
+    AssistKind.FACT_CHECK,
+    AssistKind.EXPLAIN,
+    AssistKind.CHAT,
+    AssistKind.SUSPICION,
+)
 # The execution kinds offered on code items in every condition (not AI help; issue 19 §2).
 DEFAULT_TOOLS = EXECUTION_KINDS
 

@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from evalstudio.core.assistance import Manipulation
 from evalstudio.core.misleading import MisleadingPlan
@@ -110,6 +111,56 @@ def to_json(units: Sequence[Unit], scores: Sequence[float]) -> str:
             for u, s in zip(units, scores, strict=False)
         ]
     )
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The scores an evaluator is shown on an item (manipulated or not): units in order, each
+    with its P(Yes). Read back from a logged response to show it again without re-scoring."""
+
+    units: tuple[Unit, ...]
+    scores: tuple[float, ...]
+
+
+def from_json(response: str, candidate: str) -> Scored:
+    """The logged response (`to_json`) read back against the candidate. The row may come from
+    a session package or a damaged file: an entry that does not fit the candidate (offsets
+    past its end, a line it lacks, a score outside [0, 1]) is left out, never raised."""
+    try:
+        rows = json.loads(response)
+    except (ValueError, TypeError):
+        return Scored((), ())
+    if not isinstance(rows, list):
+        return Scored((), ())
+    last_line = candidate.count("\n") + 1
+    units: list[Unit] = []
+    scores: list[float] = []
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        line, start, end, score = (
+            row.get("line"),
+            row.get("start"),
+            row.get("end"),
+            row.get("p_yes"),
+        )
+        if not (_whole(line) and _whole(start) and _whole(end) and _number(score)):
+            continue
+        if not (1 <= line <= last_line and 0 <= start <= end <= len(candidate)):
+            continue
+        if not 0.0 <= score <= 1.0:  # also refuses NaN
+            continue
+        units.append(Unit(len(units), line, start, end, candidate[start:end]))
+        scores.append(float(score))
+    return Scored(tuple(units), tuple(scores))
+
+
+def _whole(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: object) -> TypeGuard[float | int]:
+    return isinstance(value, float | int) and not isinstance(value, bool)
 
 
 def line_auc(scores: Sequence[float], positive: Sequence[bool]) -> float | None:

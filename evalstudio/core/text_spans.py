@@ -37,3 +37,23 @@ def source_span(source: str, rendered: str, start: int, end: int) -> Span | None
     if first is None or final is None or final < first:
         return None
     return Span(first, final + 1)
+
+
+def rendered_offsets(source: str, rendered: str, offsets: list[int]) -> list[int | None]:
+    """Where each source offset shows in `rendered` (the other way from `source_span`): the
+    rendered position of that character, or of the next source character that is shown (a
+    `**` or a list marker shows nothing); None past the last shown one. One alignment for
+    all the offsets, since aligning costs far more than looking up."""
+    matcher = SequenceMatcher(None, source, rendered, autojunk=False)
+    blocks = [b for b in matcher.get_matching_blocks() if b.size]
+    starts = [b.a for b in blocks]
+    found: list[int | None] = []
+    for offset in offsets:
+        i = bisect_right(starts, offset) - 1
+        if i >= 0 and offset < blocks[i].a + blocks[i].size:
+            found.append(blocks[i].b + offset - blocks[i].a)
+        elif i + 1 < len(blocks):
+            found.append(blocks[i + 1].b)
+        else:
+            found.append(None)
+    return found

@@ -169,6 +169,7 @@ def judgment_record(row: Row, study: str, with_truth: bool) -> Record:
         reported,
         Truth(truth) if truth else None,
         planted,
+        item["text"],
     )
     record.update(
         item_number=item["position"] + 1,

@@ -34,7 +34,7 @@ from evalstudio.core.misleading import (
     drawn,
     plan_manipulation,
 )
-from evalstudio.core.model import Candidate, Study, line_count
+from evalstudio.core.model import Candidate, Study
 from evalstudio.core.seeds import request_digest
 from evalstudio.core.study_definition import StudyDefinition
 from evalstudio.services.backends import ModelSettings, model_sha256, open_backend
@@ -371,4 +371,4 @@ def _schema(kind: AssistKind, plan: MisleadingPlan, candidate: str) -> dict[str,
     manipulated one to its plan's."""
     if kind is not AssistKind.CRITIQUE:
         return None
-    return plan_schema(plan, line_count(candidate))
+    return plan_schema(plan, candidate)

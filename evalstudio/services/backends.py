@@ -11,6 +11,7 @@ from evalstudio.assist.backend import Backend, Message, ModelInfo
 from evalstudio.assist.local_llama import KV_CACHE_TYPES, LocalLlama, LocalSettings
 from evalstudio.assist.openai_http import DEADLINE as SERVER_DEADLINE
 from evalstudio.assist.openai_http import OpenAICompatible, ServerSettings
+from evalstudio.core.errors import EvalStudioError
 from evalstudio.services.resources import bundled_model
 from evalstudio.services.workspace import Workspace
 from evalstudio.store import assist_log
@@ -46,6 +47,17 @@ class ModelSettings:
         if self.server is not None:
             return "openai", self.server.model or "server default"
         return "local", self.local_settings().model_path.stem
+
+    def uses_bundled_model(self) -> bool:
+        """Whether the model is the small demo model shipped with EvalStudio, chosen by default
+        or by its path (its answers are mostly wrong: the app warns)."""
+        if self.server is not None:
+            return False
+        try:
+            bundled = bundled_model().resolve()
+        except EvalStudioError:  # not installed: whatever runs is someone's own choice
+            return False
+        return self.local is None or self.local.model_path.resolve() == bundled
 
 
 def model_settings(

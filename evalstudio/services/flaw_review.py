@@ -31,6 +31,9 @@ class UnplantedFlaw:
     kind: Kind
     language: str
     planted: PlantedFlaw | None  # the planted flaw of a flawed twin, for comparison
+    # Placed where the answer is not (stored before submit refused such flaws): listed so the
+    # owner sees it, counted nowhere, and not for review.
+    outside: bool = False
 
     @property
     def ref(self) -> str:
@@ -59,10 +62,11 @@ def unplanted_flaws(workspace: Workspace, study_name: str) -> list[UnplantedFlaw
             s.kind,
             languages[candidates[s.item_name].task_id],
             s.planted,
+            position in s.scored.outside,
         )
         for s in study_scores(workspace, study.id)
         if s.truth is not None and not s.by_model  # a model's flaws are not the owner's to review
-        for position in s.scored.unplanted
+        for position in sorted(s.scored.unplanted + s.scored.outside)
     ]
     return sorted(found, key=lambda f: (f.item_name, f.evaluator, f.position))
 
@@ -71,6 +75,10 @@ def review_flaw(workspace: Workspace, study_name: str, ref: str, real: bool) -> 
     """Record the owner's review of the unplanted flaw `ref` ("<judgment id>:<position>")."""
     flaws = {f.ref: f for f in unplanted_flaws(workspace, study_name)}
     flaw = flaws.get(ref.strip())
+    if flaw is not None and flaw.outside:
+        raise EvalStudioError(
+            f"flaw '{ref}' is placed outside the answer: it is not counted, so not reviewed"
+        )
     if flaw is None:
         raise EvalStudioError(
             f"no unplanted flaw '{ref}' in study '{study_name}' "

@@ -5,17 +5,17 @@ between the two is what the model "knows" but does not say (STUDY.md)."""
 
 from __future__ import annotations
 
-import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from scipy import stats
-
 from evalstudio.assist.backend import AssistError
-from evalstudio.core.assistance import AssistKind, Outcome
+from evalstudio.core.analysis.intervals import mean
+from evalstudio.core.assistance import AssistEvent, AssistKind, Outcome
 from evalstudio.core.model import Pair, PlantedFlaw, Truth
 from evalstudio.core.scoring import critique_right
+from evalstudio.core.suspicion import p_yes
 from evalstudio.services.assistance import Assistant, critique_of
 from evalstudio.store import content
 
@@ -51,10 +51,8 @@ class ModelSide:
         disc = [p.discriminated for p in self.pairs]
         caught = [float(p.critique_caught) for p in self.pairs]
         differences = [d - c for d, c in zip(disc, caught, strict=True)]
-        gap_ci = None
-        if n >= 2 and len(set(differences)) > 1:
-            low, high = stats.ttest_1samp(differences, 0.0).confidence_interval(0.95)
-            gap_ci = {"low": float(low), "high": float(high)}
+        ci = mean(differences)
+        gap_ci = {"low": ci.low, "high": ci.high} if ci else None
         return {
             "discrimination": sum(disc) / n,
             "critique_catch": sum(caught) / n,
@@ -105,22 +103,43 @@ def _measure_pair(
     max_tokens: int | None,
 ) -> PairSide:
     flawed_item, correct_item = item_of[pair.flawed_id], item_of[pair.correct_id]
-    event = assistant.stored(flawed_item, AssistKind.CRITIQUE)
-    if event is None or event.manipulated:
-        run = assistant.request(flawed_item, AssistKind.CRITIQUE, max_tokens=max_tokens)
-        event = run.wait()
+    event = critique_event(assistant, flawed_item, max_tokens)
     if event.outcome is not Outcome.DONE:
         raise AssistError(f"the critique ended {event.outcome.value}: {event.error}")
     return PairSide(
         pair.external_id,
-        _p_yes(assistant.score_flawed(flawed_item)),
-        _p_yes(assistant.score_flawed(correct_item)),
+        p_flawed(assistant, flawed_item),
+        p_flawed(assistant, correct_item),
         critique_right(critique_of(event.response), Truth.FLAWED, planted),
         event.id,
     )
 
 
-def _p_yes(logprobs: dict[str, float]) -> float:
-    """P(Yes) of the two answers, renormalised over just these two."""
-    yes, no = math.exp(logprobs["Yes"]), math.exp(logprobs["No"])
-    return yes / (yes + no) if yes + no > 0 else 0.5
+def critique_event(
+    assistant: Assistant,
+    item_id: str,
+    max_tokens: int | None,
+    cancel: threading.Event | None = None,
+) -> AssistEvent:
+    """The item's critique to measure: the stored pre-generated one if it is honest (what
+    evaluators see), else a new one logged without an evaluator. `cancel` set stops the
+    generation within a token (the event then ends cancelled)."""
+    event = assistant.stored(item_id, AssistKind.CRITIQUE)
+    if event is not None and not event.manipulated:
+        return event
+    run = assistant.request(item_id, AssistKind.CRITIQUE, max_tokens=max_tokens)
+    for _ in run:
+        if cancel is not None and cancel.is_set():
+            run.cancel()
+    assert run.event is not None  # set when the iteration ends
+    return run.event
+
+
+def p_flawed(assistant: Assistant, item_id: str) -> float:
+    """The model's P("Yes") to "Does the answer contain a flaw?", renormalised over Yes and
+    No; a reply without usable log-probabilities is the model's error."""
+    logprobs = assistant.score_flawed(item_id)
+    try:
+        return p_yes(logprobs["Yes"], logprobs["No"])
+    except (KeyError, ValueError, TypeError) as e:
+        raise AssistError(f"the model gave no usable yes/no score: {e}") from e

@@ -49,7 +49,13 @@ def study_scores(workspace: Workspace, study_id: str) -> list[ScoredJudgment]:
             if final is None or final.skipped:
                 continue
             candidate = candidates[candidate_of[item]]
-            scored = score(final.form.verdict, final.form.flaws, candidate.truth, candidate.flaw)
+            scored = score(
+                final.form.verdict,
+                final.form.flaws,
+                candidate.truth,
+                candidate.flaw,
+                candidate.text,
+            )
             found.append(
                 ScoredJudgment(
                     final,

@@ -83,7 +83,7 @@ class SuspicionRun:
         _, item = assistant.item_context(item_id)
         self.units = units_of(kind, candidate.text)
         system = assistant.prompts.system(item)
-        planted = _planted_lines(candidate)
+        planted = planted_lines(candidate)
         plan = self._plan(candidate, honest=None)
         info = assistant.backend.info()
         messages: list[Message] = [system, {"role": "user", "content": LINE_QUESTION}]
@@ -178,7 +178,8 @@ class SuspicionRun:
         )
 
 
-def _planted_lines(candidate: Any) -> set[int]:
+def planted_lines(candidate: Any) -> set[int]:
+    """The lines the plant covers: its line range (code), or the lines its passage spans (text)."""
     flaw = candidate.flaw
     if flaw is None:
         return set()

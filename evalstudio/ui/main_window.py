@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QStackedWidget,
+    QStyle,
 )
 
 from evalstudio.core.errors import EvalStudioError
@@ -50,6 +51,10 @@ from evalstudio.ui.shortcuts import ACTIONS, keys_of
 from evalstudio.ui.start_page import StartPage
 
 log = logging.getLogger(__name__)
+
+DEMO_MODEL_WARNING = (
+    "small demo model: answers are mostly wrong; choose a GGUF or a server in Settings"
+)
 
 
 class MainWindow(QMainWindow):
@@ -96,7 +101,26 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel()
         self.progress_label = QLabel()
         self.time_label = QLabel()
-        for label in (self.progress_label, self.time_label, self.model_label):
+        # The bundled model only shows the app works: say so wherever it is the one in use.
+        self.model_warning = QLabel(DEMO_MODEL_WARNING)
+        self.model_warning_icon = QLabel()
+        size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        warning = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        self.model_warning_icon.setPixmap(warning.pixmap(size, size))
+        for label in (self.model_warning, self.model_warning_icon):
+            label.setToolTip(
+                "SmolLM2-135M is bundled so EvalStudio runs out of the box; it is too small to "
+                "judge answers. File › Settings chooses a GGUF model file or an "
+                "OpenAI-compatible server."
+            )
+            label.hide()
+        for label in (
+            self.progress_label,
+            self.time_label,
+            self.model_label,
+            self.model_warning_icon,
+            self.model_warning,
+        ):
             self.statusBar().addPermanentWidget(label)
         self.host.state_changed.connect(self._model_state)
         self._model_text = ""
@@ -351,6 +375,9 @@ class MainWindow(QMainWindow):
 
     def _model_state(self, text: str) -> None:
         self._model_text = text
+        demo = self.host.settings.uses_bundled_model()
+        self.model_warning.setVisible(demo)
+        self.model_warning_icon.setVisible(demo)
         self._update_status()
 
     def _update_status(self) -> None:
@@ -369,7 +396,9 @@ class MainWindow(QMainWindow):
             live = review.panel.streaming()
             if live is not None:
                 rate = live.tokens_per_second()
-                model = "Model: generating" + (f" · {rate:.0f} tokens/s" if rate else "…")
+                model = f"Model: {self.host.model_id} generating" + (
+                    f" · {rate:.0f} tokens/s" if rate else "…"
+                )
         self.model_label.setText(model)
 
     def show_message(self, text: str) -> None:
@@ -400,6 +429,7 @@ class MainWindow(QMainWindow):
         """Save the draft, stop the model, finish every queued write, then close."""
         if not self.jobs.closed:
             self.close_review()
+            self.owner_tools.stop()
             self._status_timer.stop()
             self.jobs.shutdown(
                 {Lane.DATA: self.workspace.close, Lane.MODEL: self.host.shutdown_job}

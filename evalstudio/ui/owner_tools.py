@@ -1,5 +1,6 @@
 """The Owner menu: study setup, the pair editor, the study report, the review of unplanted
-flaws, the passphrase — each behind the owner gate. With no passphrase set, the menu and the
+flaws, the assistant's quality on the study's pairs, the passphrase — each behind the owner
+gate. With no passphrase set, the menu and the
 report say so and offer to set one."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QStyle
 
 from evalstudio.services import owner
 from evalstudio.services.report import build_report, report_page
+from evalstudio.ui.assistant_quality_dialog import AssistantQualityDialog
 from evalstudio.ui.jobs import Lane
 from evalstudio.ui.pair_editor import PairEditor
 from evalstudio.ui.report_view import ReportView, figure_resource
@@ -34,6 +36,7 @@ class OwnerTools:
         self.window = window
         self.report_view: ReportView | None = None
         self.unplanted: UnplantedFlawsDialog | None = None
+        self.quality: AssistantQualityDialog | None = None
 
     def fill(self, menu: QMenu) -> None:
         """The Owner menu's entries, every tool behind the gate; the notice of a missing
@@ -52,6 +55,7 @@ class OwnerTools:
             ("&Edit pairs in a task file…", self._edit_pairs),
             ("Study &report…", self.open_report),
             ("&Unplanted flaws…", self.open_unplanted_flaws),
+            ("&Assistant quality…", self.open_assistant_quality),
         ]
         for text, tool in tools:
             menu.addAction(text).triggered.connect(w.gate.guarded(w, tool))
@@ -117,6 +121,22 @@ class OwnerTools:
         w = self.window
         self.unplanted = UnplantedFlawsDialog(w, w.workspace, w.jobs, name, w.theme)
         self.unplanted.show()
+
+    def open_assistant_quality(self, study_name: str | None = None) -> None:
+        """Measure the loaded model on the current study's pairs, before trusting it."""
+        name = study_name or self._study_name()
+        if name is None:
+            return
+        if self.quality is not None:
+            self.quality.close()  # its run is cancelled: one measurement at a time
+        self.quality = AssistantQualityDialog(self.window, self.window.host, name)
+        self.quality.show()
+
+    def stop(self) -> None:
+        """The app is closing: cancel a measurement under way, so the close does not wait for
+        the model to finish it."""
+        if self.quality is not None:
+            self.quality.cancel()
 
     def _study_name(self) -> str | None:
         """The study under review, or the one chosen on the start page (else says so)."""

@@ -40,6 +40,7 @@ def review_handlers(current: Callable[[], ReviewView | None]) -> dict[str, Calla
         "focus_chat": on(_focus_chat),
         "stop": on(lambda r: r.stop()),
         "regenerate": on(lambda r: r.regenerate()),
+        "suspicion": on(lambda r: r.suspect()),
         "mark_valid": on(lambda r: r.panel.mark_current(PointMark.VALID)),
         "mark_invalid": on(lambda r: r.panel.mark_current(PointMark.INVALID)),
         "focus_run": on(lambda r: r.run_box.focus_input()),

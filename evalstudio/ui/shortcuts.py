@@ -44,6 +44,7 @@ ACTIONS: tuple[ShortcutAction, ...] = (
     ShortcutAction("focus_chat", "Ask a question (chat)", "Assistant", "/"),
     ShortcutAction("stop", "Stop the response", "Assistant", "Esc"),
     ShortcutAction("regenerate", "Regenerate the response", "Assistant", "R"),
+    ShortcutAction("suspicion", "Suspicion: how much the model doubts each line", "Assistant", "D"),
     ShortcutAction("mark_valid", "Mark the selected point valid", "Assistant", "V"),
     ShortcutAction("mark_invalid", "Mark the selected point invalid", "Assistant", "I"),
     ShortcutAction("focus_run", "Run a call against the candidate", "Run", "G"),

@@ -47,6 +47,7 @@ _KIND_LABELS = {
     AssistKind.FACT_CHECK: "Fact-check",
     AssistKind.EXPLAIN: "Explain",
     AssistKind.CHAT: "Chat",
+    AssistKind.SUSPICION: "Suspicion",
 }
 
 

@@ -104,7 +104,7 @@ class UnplantedFlawsDialog(QDialog):
             _place(flaw),
             f.severity.value,
             " ".join(f.description.split()),
-            _REVIEW[flaw.real],
+            "not counted" if flaw.outside else _REVIEW[flaw.real],
         )
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)
@@ -145,7 +145,7 @@ class UnplantedFlawsDialog(QDialog):
             return
         flaw = self.flaws[row]
         self.candidate.setHtml(_candidate_html(flaw, self.theme))
-        self._enable(True)
+        self._enable(not flaw.outside)  # counted nowhere: nothing to review
 
     def _enable(self, on: bool) -> None:
         self.real_button.setEnabled(on)
@@ -154,19 +154,23 @@ class UnplantedFlawsDialog(QDialog):
     def _update_summary(self) -> None:
         reviewed = sum(f.real is not None for f in self.flaws)
         real = sum(f.real is True for f in self.flaws)
+        away = sum(f.outside for f in self.flaws)
+        outside = f" · {away} outside the answer, not counted" if away else ""
         self.summary.setText(
-            f"{len(self.flaws)} unplanted flaws · {reviewed} reviewed · {real} real. "
-            "R marks the selected flaw real, N not real; the newest mark counts."
+            f"{len(self.flaws) - away} unplanted flaws · {reviewed} reviewed · {real} real"
+            f"{outside}. R marks the selected flaw real, N not real; the newest mark counts."
         )
 
 
 def _place(flaw: UnplantedFlaw) -> str:
     f = flaw.flaw
     if f.lines is not None:
-        return lines_text(f.lines)
-    if f.span is not None:
-        return f"characters {f.span.start}–{f.span.end}"
-    return "no place given"
+        place = lines_text(f.lines)
+    elif f.span is not None:
+        place = f"characters {f.span.start}–{f.span.end}"
+    else:
+        return "no place given"
+    return f"{place}: outside the answer, not counted" if flaw.outside else place
 
 
 def _candidate_html(flaw: UnplantedFlaw, theme: Theme) -> str:

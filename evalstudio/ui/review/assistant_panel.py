@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -24,7 +25,8 @@ from PySide6.QtWidgets import (
 
 from evalstudio.core.assistance import AssistEvent, AssistKind, CritiquePoint, Outcome
 from evalstudio.core.fences import fenced
-from evalstudio.core.model import LineRange, line_count
+from evalstudio.core.model import line_count
+from evalstudio.core.point_placement import PlacedPoint, Placement, place
 from evalstudio.core.review import PointMark
 from evalstudio.render.safe_markdown import markdown_to_html
 from evalstudio.render.theme import LIGHT, Theme
@@ -69,9 +71,9 @@ class AssistantPanel(QWidget):
     requested = Signal(object, object)  # AssistKind, question text (chat) or None
     stop_requested = Signal()
     regenerate_requested = Signal(object)  # the AssistEvent to regenerate
-    point_selected = Signal(object)  # LineRange or None
+    point_selected = Signal(object)  # PlacedPoint, or None: nothing to show
     point_marked = Signal(str, int, object)  # event id, point index, PointMark
-    flaw_from_point = Signal(str, int, object)  # event id, point index, CritiquePoint
+    flaw_from_point = Signal(str, int, object)  # event id, point index, PlacedPoint
 
     def __init__(self) -> None:
         super().__init__()
@@ -79,11 +81,13 @@ class AssistantPanel(QWidget):
         self.theme = LIGHT
         self._entries: list[_Entry] = []
         self._marks: dict[tuple[str, int], PointMark] = {}
-        self._points: list[CritiquePoint] = []
+        self._points: list[PlacedPoint] = []
+        self._placed: dict[CritiquePoint, PlacedPoint] = {}  # parsed again on every repaint
         self._points_event: str | None = None
         self._shown: list[str] = []
         self.model_ready = False
-        self.lines = 1  # the candidate's: a point naming others is unplaced
+        self.candidate = ""  # the answer under review, where points are placed
+        self.lines = 1
 
         self.buttons: dict[AssistKind, QPushButton] = {}
         row = QHBoxLayout()
@@ -176,8 +180,8 @@ class AssistantPanel(QWidget):
         candidate: str = "",
     ) -> None:
         """Show an item's earlier responses (oldest first) and the evaluator's marks;
-        `candidate`: the answer under review, whose lines a critique point must name."""
-        self.lines = line_count(candidate)
+        `candidate`: the answer under review, where critique points are placed."""
+        self.candidate, self.lines, self._placed = candidate, line_count(candidate), {}
         self._entries = [_Entry(e.kind, _question(e), event=e) for e in events]
         self._marks = dict(marks)
         self.status.clear()
@@ -214,7 +218,7 @@ class AssistantPanel(QWidget):
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
-        self._shown = []
+        self._shown, self._points = [], []  # both drawn again in the new colours
         self._refresh()
 
     def allow(self, kinds: tuple[AssistKind, ...]) -> None:
@@ -280,21 +284,26 @@ class AssistantPanel(QWidget):
     def _add_flaw(self) -> None:
         row = self.points.currentRow()
         if self._points_event is not None and 0 <= row < len(self._points):
-            point = self._points[row]
-            if _placed(point.lines, self.lines):
-                self.flaw_from_point.emit(self._points_event, row, point)
+            placed = self._points[row]
+            if placed.can_be_flaw:
+                self.flaw_from_point.emit(self._points_event, row, placed)
 
     def _point_chosen(self, row: int) -> None:
         if 0 <= row < len(self._points):
-            lines = self._points[row].lines
-            self.point_selected.emit(lines if _placed(lines, self.lines) else None)
+            placed = self._points[row]
+            self.point_selected.emit(placed if placed.lines or placed.span else None)
         self._update_controls()
 
     def _repaint(self) -> None:
         live = self.streaming()
         if live is not None:
             rate = live.tokens_per_second()
-            speed = f" · {rate:.0f} tokens/s" if rate else " · waiting for the first token"
+            if live.first_chunk_at is None:
+                speed = " · waiting for the first token"
+            elif rate >= 10:
+                speed = f" · {rate:.0f} tokens/s"
+            else:  # a rate needs two tokens; a slow one in tenths, never "1 tokens/s"
+                speed = f" · {rate:.1f} tokens/s" if rate else ""
             self.status.setText(f"{TITLES[live.kind]} · streaming{speed}")
         self._refresh()
 
@@ -322,7 +331,7 @@ class AssistantPanel(QWidget):
                 parts.append(f"**You:** {entry.question}")
             body = entry.text
             if entry.kind is AssistKind.CRITIQUE and body:
-                body = _critique_markdown(body, self.lines, finished=not entry.streaming)
+                body = self._critique_markdown(body, finished=not entry.streaming)
             if entry.event is not None and entry.event.outcome is Outcome.CANCELLED:
                 body += "\n\n*(stopped)*"
             elif entry.event is not None and entry.event.outcome is Outcome.ERROR:
@@ -337,7 +346,7 @@ class AssistantPanel(QWidget):
     def _fill_points(self, keep_row: int | None = None) -> None:
         critiques = [e for e in self._entries if e.kind is AssistKind.CRITIQUE and e.text]
         latest = critiques[-1] if critiques else None
-        points = list(critique_of(latest.text).points) if latest else []
+        points = [self._place(p) for p in critique_of(latest.text).points] if latest else []
         event_id = latest.event.id if latest and latest.event else None
         if points == self._points and event_id == self._points_event and keep_row is None:
             return
@@ -345,11 +354,16 @@ class AssistantPanel(QWidget):
         self._points, self._points_event = points, event_id
         self.points.blockSignals(True)
         self.points.clear()
-        for index, point in enumerate(points):
+        for index, placed in enumerate(points):
+            point = placed.point
             mark = self._marks.get((event_id, index)) if event_id else None
-            where = _where(point.lines, self.lines)
+            where = _where(placed, self.lines)
             suffix = f"   [{_MARK_TEXT[mark]}]" if mark else ""
             entry = QListWidgetItem(f"{where} · {point.severity.value}: {point.claim}{suffix}")
+            if point.quote:
+                entry.setToolTip(f"Quotes: {point.quote}")
+            if not placed.can_be_flaw:  # dimmed: it points at nothing
+                entry.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
             self.points.addItem(entry)
         if 0 <= row < len(points):
             self.points.setCurrentRow(row)
@@ -370,42 +384,50 @@ class AssistantPanel(QWidget):
         chosen = self._points_event is not None and 0 <= row < len(self._points)
         for button in (self.valid_button, self.invalid_button):
             button.setEnabled(chosen)
-        self.add_flaw_button.setEnabled(chosen and _placed(self._points[row].lines, self.lines))
+        self.add_flaw_button.setEnabled(chosen and self._points[row].can_be_flaw)
+
+    def _place(self, point: CritiquePoint) -> PlacedPoint:
+        placed = self._placed.get(point)
+        if placed is None:
+            placed = self._placed[point] = place(point, self.candidate)
+        return placed
+
+    def _critique_markdown(self, text: str, finished: bool) -> str:
+        """A critique (JSON, possibly still streaming) as readable Markdown; one that ended
+        with nothing readable is shown as it came, so the evaluator sees what the model said."""
+        critique = critique_of(text)
+        if not critique.structured and not critique.points:
+            return text
+        if finished and not critique.points and critique.verdict is None:
+            return f"*The critique ended before any point could be read:*\n\n{fenced(text)}"
+        lines = []
+        if critique.verdict is not None:
+            verdict = "contains a flaw" if critique.verdict.value == "flawed" else "acceptable"
+            lines.append(f"**Verdict:** {verdict}\n")
+        for point in critique.points:
+            where = _where(self._place(point), self.lines)
+            lines.append(f"- **{where}** ({point.severity.value}): {point.claim}")
+        if not finished:  # the point being written is not parsed yet: show the words arriving
+            lines.append(f"\n*writing…*\n\n{fenced(text[-600:])}")
+        return "\n".join(lines)
 
 
 def _question(event: AssistEvent) -> str | None:
     return event.chat[-1]["content"] if event.chat else None
 
 
-def _where(lines: LineRange | None, candidate_lines: int) -> str:
-    if lines is None:
+def _where(placed: PlacedPoint, candidate_lines: int) -> str:
+    """Where a point is, in words: "Lines 3–4", "Line 8 (named line 5; placed by its
+    quote)", "Unplaced (lines 32–100: the answer has 12)"."""
+    named = placed.point.lines
+    if placed.placement is Placement.GENERAL:
         return "General"
-    if not _placed(lines, candidate_lines):
-        return f"Unplaced ({lines_text(lines)}: the answer has {candidate_lines})"
-    return lines_text(lines).capitalize()
-
-
-def _placed(lines: LineRange | None, candidate_lines: int) -> bool:
-    """Whether a point names lines the answer has (or none: a general remark). One that names
-    others points at nothing: it is shown as unplaced and cannot become a flaw."""
-    return lines is None or lines.end <= candidate_lines
-
-
-def _critique_markdown(text: str, candidate_lines: int, finished: bool) -> str:
-    """A critique (JSON, possibly still streaming) as readable Markdown; one that ended with
-    nothing readable is shown as it came, so the evaluator sees what the model said."""
-    critique = critique_of(text)
-    if not critique.structured and not critique.points:
-        return text
-    if finished and not critique.points and critique.verdict is None:
-        return f"*The critique ended before any point could be read:*\n\n{fenced(text)}"
-    lines = []
-    if critique.verdict is not None:
-        verdict = "contains a flaw" if critique.verdict.value == "flawed" else "acceptable"
-        lines.append(f"**Verdict:** {verdict}\n")
-    for point in critique.points:
-        where = _where(point.lines, candidate_lines)
-        lines.append(f"- **{where}** ({point.severity.value}): {point.claim}")
-    if not finished:  # the point being written is not parsed yet: show the words arriving
-        lines.append(f"\n*writing…*\n\n{fenced(text[-600:])}")
-    return "\n".join(lines)
+    if placed.placement is Placement.UNPLACED:
+        assert named is not None
+        return f"Unplaced ({lines_text(named)}: the answer has {candidate_lines})"
+    assert placed.lines is not None
+    here = lines_text(placed.lines).capitalize()
+    if placed.placement is Placement.SNAPPED:
+        said = f"named {lines_text(named)}" if named else "named no line"
+        return f"{here} ({said}; placed by its quote)"
+    return here

@@ -4,16 +4,20 @@ Code lines are selected to attach a flaw (each line is one block of the document
 numbers are line numbers); in text, a selection maps back to character offsets in the
 Markdown source. The candidate is untrusted text, and its pane says so (`untrusted_note`).
 It is rendered off the GUI thread (render_job); marked lines are shaded in place, at once.
+The model's Suspicion, once scored, is a heat strip in the gutter (suspicion_strip).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFontDatabase, QPalette, QTextBlockFormat, QTextCursor
-from PySide6.QtWidgets import QLabel, QStackedWidget, QTextBrowser
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QTextBrowser, QWidget
 
 from evalstudio.core.model import ItemView, Kind, LineRange, Span
-from evalstudio.core.text_spans import source_span
+from evalstudio.core.suspicion import Scored, Unit
+from evalstudio.core.text_spans import rendered_offsets, source_span
 from evalstudio.render.code_html import code_pages
 from evalstudio.render.pages import Pages
 from evalstudio.render.safe_markdown import markdown_pages
@@ -21,6 +25,7 @@ from evalstudio.render.theme import LIGHT, Theme
 from evalstudio.ui.jobs import Jobs
 from evalstudio.ui.links import InertBrowser
 from evalstudio.ui.review.render_job import RenderJob
+from evalstudio.ui.review.suspicion_strip import SuspicionStrip
 
 UNTRUSTED_NOTE = "— untrusted text: instructions inside it are not for you or the assistant"
 UNTRUSTED_TIP = (
@@ -53,8 +58,12 @@ class CandidateView(QStackedWidget):
         self.code.setAccessibleName("Candidate code")
         self.text = InertBrowser()
         self.text.setAccessibleName("Candidate text")
-        self.addWidget(self.code)
-        self.addWidget(self.text)
+        self.strips = {self.code: SuspicionStrip(self.code), self.text: SuspicionStrip(self.text)}
+        self.strips[self.text].noun_lines = False
+        self.strips[self.code].line_clicked.connect(self.mark)
+        self.pages = {browser: _beside(strip, browser) for browser, strip in self.strips.items()}
+        for page in self.pages.values():
+            self.addWidget(page)
         self.renders = {
             self.code: RenderJob(self.code, jobs),
             self.text: RenderJob(self.text, jobs),
@@ -63,6 +72,8 @@ class CandidateView(QStackedWidget):
         self.theme = LIGHT
         self._marked: LineRange | None = None
         self._shaded: LineRange | None = None
+        self.suspicion: Scored | None = None
+        self.show_suspicion(None)
 
     @property
     def busy(self) -> bool:
@@ -71,12 +82,45 @@ class CandidateView(QStackedWidget):
 
     def show_item(self, item: ItemView, theme: Theme) -> None:
         self.item, self.theme, self._marked = item, theme, None
+        self.show_suspicion(None)  # the last item's scores are not this one's
         self._render(keep=False)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
+        for strip in self.strips.values():
+            strip.set_theme(theme)
         if self.item is not None:
             self._render(keep=True)
+
+    def show_suspicion(self, scored: Scored | None) -> None:
+        """Paint `scored` in the gutter (None: clear it); the strip is hidden when empty, so an
+        item without Suspicion keeps its full width."""
+        self.suspicion = scored
+        self._paint_suspicion()
+
+    def show_unit(self, unit: Unit) -> None:
+        """Bring a scored unit into view, selected: a code line is also shaded (as a critique
+        point's), so L adds it as a flaw; a sentence of text is selected where it renders."""
+        if self.item is None:
+            return
+        if self.item.kind is Kind.CODE:
+            self.mark(LineRange(unit.line, unit.line))
+            block = self.code.document().findBlockByNumber(unit.line - 1)
+            if block.isValid():
+                cursor = QTextCursor(block)
+                cursor.movePosition(
+                    QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor
+                )
+                self.code.setTextCursor(cursor)
+            return
+        found = self._rendered([unit.start, max(unit.start, unit.end - 1)])
+        if found[0] is None or found[1] is None:
+            return
+        cursor = QTextCursor(self.text.document())
+        cursor.setPosition(found[0])
+        cursor.setPosition(found[1] + 1, QTextCursor.MoveMode.KeepAnchor)
+        self.text.setTextCursor(cursor)
+        self.text.ensureCursorVisible()
 
     def mark(self, lines: LineRange | None) -> None:
         """Shade `lines` (a critique point's, or a flaw's) and scroll them into view."""
@@ -90,8 +134,19 @@ class CandidateView(QStackedWidget):
                 self.code.setTextCursor(QTextCursor(block))
                 self.code.ensureCursorVisible()
 
+    def show_passage(self, passage: str) -> None:
+        """Select a passage of a text candidate (a critique point's quote) and scroll to it. It
+        is looked for in the rendered text, by its first line (a paragraph break is no space
+        there); one whose Markdown rendering differs is not found, and nothing moves."""
+        if self.item is None or self.item.kind is Kind.CODE or not passage.strip():
+            return
+        found = self.text.document().find(" ".join(passage.splitlines()[0].split()))
+        if not found.isNull():
+            self.text.setTextCursor(found)
+            self.text.ensureCursorVisible()
+
     def current_browser(self) -> QTextBrowser:
-        return self.code if self.currentWidget() is self.code else self.text
+        return self.code if self.currentWidget() is self.pages[self.code] else self.text
 
     def selected_lines(self) -> LineRange | None:
         """The code lines the selection touches (the cursor's line when nothing is selected)."""
@@ -132,6 +187,7 @@ class CandidateView(QStackedWidget):
                 self._shade()
             if keep:
                 browser.verticalScrollBar().setValue(scroll)
+            self._paint_suspicion()  # a text's sentences are placed on the rendered page
 
         def render(deadline: float) -> Pages:
             if item.kind is Kind.CODE:
@@ -139,7 +195,39 @@ class CandidateView(QStackedWidget):
             return markdown_pages(item.candidate, theme, deadline)
 
         self.renders[browser].start(render, then=shown, keep=keep)
-        self.setCurrentWidget(browser)
+        self.setCurrentWidget(self.pages[browser])
+
+    def _paint_suspicion(self) -> None:
+        scored, item = self.suspicion, self.item
+        for strip in self.strips.values():
+            strip.clear()
+            strip.setVisible(False)
+        if scored is None or item is None or not scored.units:
+            return
+        if item.kind is Kind.CODE:
+            self.strips[self.code].show_scores(scored.units, scored.scores)
+            self.strips[self.code].setVisible(True)
+            return
+        if self.renders[self.text].busy:
+            return  # painted when the render is in (`shown`)
+        # The strip paints blocks of the rendered page; a sentence's block is where its
+        # first character renders (Markdown source lines are not the page's blocks).
+        doc = self.text.document()
+        starts = self._rendered([u.start for u in scored.units])
+        placed = [
+            replace(unit, line=doc.findBlock(at).blockNumber() + 1)
+            for unit, at in zip(scored.units, starts, strict=True)
+            if at is not None
+        ]
+        scores = [s for s, at in zip(scored.scores, starts, strict=True) if at is not None]
+        self.strips[self.text].show_scores(placed, scores)
+        self.strips[self.text].setVisible(True)
+
+    def _rendered(self, offsets: list[int]) -> list[int | None]:
+        """Where source offsets of the text candidate show on its rendered page."""
+        assert self.item is not None
+        rendered = self.text.document().toPlainText()
+        return rendered_offsets(self.item.candidate, rendered, offsets)
 
     def _shade(self) -> None:
         """The marked lines' background, in the document itself (no render): the lines shaded
@@ -161,3 +249,14 @@ class CandidateView(QStackedWidget):
             shading.setBackground(brush)
             cursor.mergeBlockFormat(shading)
         self._shaded = self._marked
+
+
+def _beside(strip: SuspicionStrip, browser: QTextBrowser) -> QWidget:
+    """The browser with its Suspicion strip in the gutter, flush so the bands meet the lines."""
+    page = QWidget()
+    layout = QHBoxLayout(page)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(0)
+    layout.addWidget(strip)
+    layout.addWidget(browser, 1)
+    return page

@@ -14,14 +14,16 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QListWidget,
     QListWidgetItem,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from evalstudio.core.assistance import AssistEvent, AssistKind, CritiquePoint
+from evalstudio.core.assistance import AssistEvent, AssistKind
 from evalstudio.core.model import Kind, Severity, Verdict
+from evalstudio.core.point_placement import PlacedPoint
 from evalstudio.core.review import (
     FlawSource,
     Judgment,
@@ -47,10 +49,14 @@ from evalstudio.ui.review.candidate_view import CandidateView, untrusted_note
 from evalstudio.ui.review.judgment_form import JudgmentFormView
 from evalstudio.ui.review.render_job import RenderJob
 from evalstudio.ui.review.run_box import RUN_BOX_KINDS, RunBox
+from evalstudio.ui.review.suspicion_box import SuspicionBox
 
 DRAFT_DELAY_MS = 500  # a draft is saved at most this long after the last change
 DRAFT_RETRY_MS = 5000  # after a failed save (disk full, workspace held elsewhere)
+CANDIDATE_SHARE = 0.6  # the run box's results take no more from a candidate that needs it
 STORED_KINDS = (AssistKind.CRITIQUE, AssistKind.FACT_CHECK, AssistKind.EXPLAIN)
+# Kinds shown outside the assistant panel's transcript (the run box, the candidate's gutter).
+NOT_IN_PANEL = (*RUN_BOX_KINDS, AssistKind.SUSPICION)
 
 
 @dataclass(frozen=True)
@@ -121,20 +127,39 @@ class ReviewView(QWidget):
         self.run_box = RunBox(jobs, host, session)
         self.run_box.set_theme(theme)
         self.run_box.leave_requested.connect(self.candidate.setFocus)
+        # Queued: the results' document is laid out (and so measured) after this turn.
+        self.run_box.results_changed.connect(self._fit_run_box, Qt.ConnectionType.QueuedConnection)
+        # Suspicion (issue 19 §3): under the candidate, whose gutter shows the heat.
+        self.suspicion = SuspicionBox(host, session)
+        self.suspicion.scores_shown.connect(self.candidate.show_suspicion)
+        self.suspicion.unit_chosen.connect(self.candidate.show_unit)
+        candidate_pane = QWidget()
+        candidate_layout = QVBoxLayout(candidate_pane)
+        candidate_layout.setContentsMargins(0, 0, 0, 0)
+        candidate_layout.setSpacing(0)
+        candidate_layout.addWidget(self.candidate, 1)
+        candidate_layout.addWidget(self.suspicion)
 
         self.center = QSplitter(Qt.Orientation.Vertical)
         self.center.addWidget(self.task_tabs)
         self.untrusted_note = untrusted_note()
-        self.center.addWidget(
-            titled("Candidate answer", self.candidate, margin=2, note=self.untrusted_note)
+        self.candidate_box = titled(
+            "Candidate answer", candidate_pane, margin=2, note=self.untrusted_note
         )
+        self.center.addWidget(self.candidate_box)
+        # The run box is the candidate's console: under it, sized by its results (none: the
+        # input row alone), so at 1280×720 the right column holds the assistant and the whole
+        # judgment form, and the candidate keeps what the results do not need.
+        self.run_box_box = titled("Run the code", self.run_box, margin=2)
+        self.run_box_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.center.addWidget(self.run_box_box)
         self.center.setStretchFactor(1, 3)
+        self.center.setCollapsible(1, False)
         self.right = QSplitter(Qt.Orientation.Vertical)
         self.assistant_box = titled("Assistant", self.panel, margin=2)
         self.right.addWidget(self.assistant_box)
-        self.run_box_box = titled("Run the code", self.run_box, margin=2)
-        self.right.addWidget(self.run_box_box)
         self.right.addWidget(self.form)
+        self.right.setCollapsible(1, False)  # the judgment form is never dragged out of sight
         self.outer = QSplitter()
         self.outer.addWidget(titled("Your items", self.queue, margin=2))
         self.outer.addWidget(self.center)
@@ -159,7 +184,7 @@ class ReviewView(QWidget):
         self.panel.requested.connect(self.ask)
         self.panel.stop_requested.connect(self.stop)
         self.panel.regenerate_requested.connect(self._regenerate)
-        self.panel.point_selected.connect(self.candidate.mark)
+        self.panel.point_selected.connect(self._show_point)
         self.panel.point_marked.connect(self._point_marked)
         self.panel.flaw_from_point.connect(self._flaw_from_point)
         self.panel.set_model_ready(host.ready)
@@ -194,6 +219,7 @@ class ReviewView(QWidget):
         self.assistant_box.setVisible(False)
         self.run_box.open_item(entry)
         self.run_box_box.setVisible(bool(self.run_box.offered))
+        self.suspicion.open_item(entry)
         self.status_changed.emit()
 
         session, evaluator, model_id = self.session, self.session.evaluator.id, self.host.model_id
@@ -234,9 +260,10 @@ class ReviewView(QWidget):
         self.activity.restart(already)
         self._stored = opened.stored
         self.revealed = self.stage is Stage.FINAL
-        panel_events = [e for e in opened.events if e.kind not in RUN_BOX_KINDS]
+        panel_events = [e for e in opened.events if e.kind not in NOT_IN_PANEL]
         self.panel.reset(panel_events, state.item.point_marks, self.entry.item.candidate)
         self.run_box.show_history(opened.events)
+        self.suspicion.show_history(opened.events)
         self.loaded = True
         if self.entry.condition.assisted and self.revealed:
             self._reveal(auto_show=not panel_events)
@@ -246,6 +273,7 @@ class ReviewView(QWidget):
         """Open the assistant: its panel appears, the model warms to the item."""
         self.assistant_box.setVisible(True)
         self.run_box.set_assistant_open(True)
+        self.suspicion.set_assistant_open(True)
         self.host.warm(self.entry.item.item_id)
         if auto_show and AssistKind.CRITIQUE in self._stored:
             self._show_stored(AssistKind.CRITIQUE)
@@ -416,8 +444,13 @@ class ReviewView(QWidget):
         )
         self.panel.add_live(live, question)
 
+    def suspect(self) -> None:
+        """Score the open item's lines (D): the model's doubt, painted in the gutter."""
+        self.suspicion.run()
+
     def stop(self) -> None:
         self.run_box.stop_probe()
+        self.suspicion.stop()
         live = self.panel.streaming()
         if live is not None:
             live.cancel()
@@ -452,12 +485,23 @@ class ReviewView(QWidget):
         item_id, session = self.entry.item.item_id, self.session
         self.jobs.run(Lane.DATA, lambda: session.mark_point(item_id, event_id, index, mark))
 
-    def _flaw_from_point(self, event_id: str, index: int, point: CritiquePoint) -> None:
+    def _show_point(self, placed: PlacedPoint | None) -> None:
+        """Show a chosen critique point where it was placed: its lines in code, its quote in
+        text (and nothing for a general or unplaced one)."""
+        self.candidate.mark(placed.lines if placed else None)
+        if placed is not None and placed.span is not None:
+            span = placed.span
+            self.candidate.show_passage(self.entry.item.candidate[span.start : span.end])
+
+    def _flaw_from_point(self, event_id: str, index: int, placed: PlacedPoint) -> None:
+        """A point becomes a flaw where it was placed (on text, also the quote's characters)."""
+        point, text = placed.point, self.entry.item.kind is not Kind.CODE
         self.form.add_flaw(
             ReportedFlaw(
                 point.severity,
                 point.claim,
-                lines=point.lines,
+                lines=placed.lines,
+                span=placed.span if text else None,
                 source=FlawSource.ASSISTANT,
                 assist_event_id=event_id,
                 point_index=index,
@@ -474,6 +518,29 @@ class ReviewView(QWidget):
         if self.index >= 0:
             self._show_task(keep=True)
 
+    def _fit_run_box(self) -> None:
+        """Give the run box the height its results fill, taken from (or given back to) the
+        candidate, which keeps the height its own lines fill up to CANDIDATE_SHARE of the
+        centre column; a size the evaluator dragged holds until the results change again."""
+        sizes = self.center.sizes()
+        if len(sizes) != 3 or not self.run_box_box.isVisible():
+            return
+        total = sum(sizes)
+        browser = self.candidate.current_browser()
+        candidate_needs = (
+            self.candidate_box.sizeHint().height()
+            - browser.sizeHint().height()
+            + int(browser.document().size().height())
+            + 2 * browser.frameWidth()
+        )
+        keep = max(
+            min(candidate_needs, int(total * CANDIDATE_SHARE)),
+            self.candidate_box.minimumSizeHint().height(),
+        )
+        grow = min(self.run_box_box.sizeHint().height() - sizes[2], sizes[1] - keep)
+        if grow:
+            self.center.setSizes([sizes[0], sizes[1] - grow, sizes[2] + grow])
+
     def _show_task(self, keep: bool) -> None:
         prompt, theme = self.entry.item.task_prompt, self.theme
         guidelines = self.session.study.guidelines or "*This study has no guidelines.*"
@@ -488,8 +555,8 @@ class ReviewView(QWidget):
 
     def _restore_layout(self) -> None:
         self.outer.setSizes([220, 640, 520])
-        self.center.setSizes([200, 500])
-        self.right.setSizes([300, 260, 420])
+        self.center.setSizes([140, 440, 150])
+        self.right.setSizes([420, 420])
         for name, splitter in self._splitters().items():
             state = self.settings.layout(name)
             if state is not None:
@@ -498,8 +565,10 @@ class ReviewView(QWidget):
     def _splitters(self) -> dict[str, QSplitter]:
         return {
             "review/outer": self.outer,
-            "review/center": self.center,
-            "review/right": self.right,
+            # v2: the run box moved from the right column to the centre (another count of
+            # panes: a state saved before would size the wrong ones).
+            "review/center/v2": self.center,
+            "review/right/v2": self.right,
             "review/assistant": self.panel.splitter,
         }
 

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -47,6 +47,20 @@ from evalstudio.ui.model_host import ModelHost
 
 RUN_BOX_KINDS = (AssistKind.RUN, AssistKind.EXAMPLES, AssistKind.PROBE)
 MAX_RUNS_SHOWN = 20  # the newest runs of the item; older ones stay in the log
+MIN_RESULT_LINES = 3  # the results view never shrinks below this many lines
+
+
+class ResultsView(InertBrowser):
+    """The results, asking for as much height as they fill and no more: the review view gives
+    the box only that (sized by content), and the candidate above it keeps the rest."""
+
+    def sizeHint(self) -> QSize:
+        height = self.document().size().height() + 2 * self.frameWidth() + 2
+        return QSize(super().sizeHint().width(), max(int(height), self.minimumHeight()))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.updateGeometry()  # a narrower view wraps into more lines
 
 
 class RunInput(QLineEdit):
@@ -80,6 +94,7 @@ class _Delivery(QObject):
 
 class RunBox(QWidget):
     leave_requested = Signal()  # Esc in the input: the review view takes focus back
+    results_changed = Signal()  # the results shown changed: the review view fits the box
 
     def __init__(self, jobs: Jobs, host: ModelHost, session: ReviewSession) -> None:
         super().__init__()
@@ -122,8 +137,9 @@ class RunBox(QWidget):
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
-        self.view = InertBrowser()
+        self.view = ResultsView()
         self.view.setAccessibleName("Run results")
+        self.view.setMinimumHeight(MIN_RESULT_LINES * self.view.fontMetrics().lineSpacing() + 8)
         self.view.setPlaceholderText(
             "Run a call against the candidate: its value, what it printed, or the exception "
             "and the candidate's line."
@@ -374,9 +390,12 @@ class RunBox(QWidget):
         bar = self.view.verticalScrollBar()
         kept = bar.value()
         self.view.setHtml(f"<div>{body}</div>" if body else "")
+        self.view.setVisible(bool(body))  # compact: the input row alone until there are results
+        self.view.updateGeometry()
         # The examples stay in view; a run just made scrolls to itself (the end).
         bar.setValue(bar.maximum() if self._scroll_to_end else kept)
         self._scroll_to_end = False
+        self.results_changed.emit()
 
     # -- HTML --------------------------------------------------------------------------------------
 
