@@ -68,6 +68,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_run.py
 	$(BIN)/python bench/bench_binary.py
 	$(BIN)/python bench/bench_suspicion.py
+	$(BIN)/python bench/bench_critique_placement.py
 
 # The binary: dist/evalstudio/ (run dist/evalstudio/evalstudio) and the archive to hand out,
 # dist/evalstudio-<version>-linux-x86_64.tar.xz (packaging/README.md).

@@ -7,7 +7,8 @@ points that overlap the planted lines, beside the same share for the lines the m
 Every critique goes through the app's path (`Assistant.request`: the numbered prompt, the
 schema bounded to the candidate, the log row), with fixed seeds.
 
-    python bench/bench_critique_placement.py [--seeds-demo 3] [--seeds-outside 2] [--pairs 25]
+    python bench/bench_critique_placement.py [--seeds-demo 3] [--seeds-outside 2] [--pairs 20]
+        [--max-tokens 256]
 """
 
 from __future__ import annotations
@@ -131,7 +132,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds-demo", type=int, default=3)
     parser.add_argument("--seeds-outside", type=int, default=2)
-    parser.add_argument("--pairs", type=int, default=25)
+    parser.add_argument("--pairs", type=int, default=20)
+    # Points cut off by the limit are not counted (the parser keeps complete points only).
+    parser.add_argument("--max-tokens", type=int, default=256)
     args = parser.parse_args()
     counts: collections.Counter[str] = collections.Counter()
     seconds: list[float] = []
@@ -154,7 +157,9 @@ def main() -> None:
                 candidate = candidates[candidate_id]
                 for seed in range(1, seeds + 1):
                     started = time.monotonic()
-                    event = assistant.request(item_id, AssistKind.CRITIQUE, seed=seed).wait()
+                    event = assistant.request(
+                        item_id, AssistKind.CRITIQUE, seed=seed, max_tokens=args.max_tokens
+                    ).wait()
                     seconds.append(time.monotonic() - started)
                     counts["critiques"] += 1
                     counts[f"critiques {source}"] += 1
@@ -164,7 +169,7 @@ def main() -> None:
                     _count(counts, critique_of(event.response), candidate, kinds[item_id])
         assistant.close()
         workspace.close()
-    body = _table(counts, seconds)
+    body = _table(counts, seconds, args.max_tokens)
     print(body)
     write_section("bench_critique_placement", body)
 
@@ -197,7 +202,7 @@ def _at(lines: LineRange | None, planted: LineRange, text: str) -> bool:
     return lines is not None and inside(lines, text) and lines.overlaps(planted)
 
 
-def _table(counts: collections.Counter[str], seconds: list[float]) -> str:
+def _table(counts: collections.Counter[str], seconds: list[float], max_tokens: int) -> str:
     points = counts["points"] or 1
 
     def share(key: str, of: int = points) -> str:
@@ -232,7 +237,9 @@ def _table(counts: collections.Counter[str], seconds: list[float]) -> str:
             "one operator mutated on one line (`<`/`<=`, `+ 1`/`- 1`, `==`/`!=`, "
             "`and`/`or`); the prompt is the function's name and docstring summary. Line "
             "precision: the share of points on a flawed twin (placed ones, for the second "
-            "row) whose lines overlap the planted line.",
+            "row) whose lines overlap the planted line. At most "
+            f"{max_tokens} tokens per critique (the app's default is 512): a point cut off "
+            "is not counted.",
         ]
     )
 

@@ -95,7 +95,9 @@ class SuspicionBox(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(PROGRESS_MS)
         self._timer.timeout.connect(self._progress)
-        host.ready_changed.connect(lambda _ready: self._update_controls())
+        # A method, not a lambda: Qt drops the connection when the box is deleted (a workspace
+        # switch rebuilds the review view; the host lives on).
+        host.ready_changed.connect(self._ready_changed)
         self.setVisible(False)
 
     # -- what the review view tells the box ---------------------------------------------------
@@ -209,6 +211,9 @@ class SuspicionBox(QWidget):
             self.stop()
         else:
             self.run()
+
+    def _ready_changed(self, _ready: bool) -> None:
+        self._update_controls()
 
     def _allowed(self) -> bool:
         return self.offered and self.assistant_open and self.host.ready
