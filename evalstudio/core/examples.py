@@ -141,7 +141,12 @@ def _is_call(text: str) -> bool:
 
 
 def _is_literal(text: str) -> bool:
-    if not text or len(text) > MAX_EXAMPLE_CHARS:
+    return bool(text) and len(text) <= MAX_EXAMPLE_CHARS and literal(text)
+
+
+def literal(text: str | None) -> bool:
+    """Whether `text` is a Python literal (parsed, never run)."""
+    if text is None:
         return False
     try:
         ast.literal_eval(text)

@@ -30,17 +30,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import platform
 import random
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from evalstudio.assist.backend import AssistError, GenerationParams
 from evalstudio.assist.probe import MAX_CALLS, parse_probe, probe_schema
@@ -56,7 +53,7 @@ from evalstudio.core.code_runs import (
     probe_json,
     run_json,
 )
-from evalstudio.core.examples import defined_names, main_function, task_examples
+from evalstudio.core.examples import defined_names, literal, main_function, task_examples
 from evalstudio.core.ids import new_id
 from evalstudio.core.misleading import (
     NOT_MANIPULATED,
@@ -73,7 +70,7 @@ from evalstudio.services.pair_tests import (
     FILE_SIZE_LIMIT_BYTES,
     MEMORY_LIMIT_BYTES,
     OPEN_FILES_LIMIT,
-    _kill_group,
+    run_child,
 )
 from evalstudio.services.workspace import Workspace, now
 from evalstudio.store import assist_log, candidate_twins, content
@@ -160,41 +157,11 @@ def execute(candidate: str, calls: list[Call], *, call_s: float = CALL_S) -> Exe
         }
         (job / "job.json").write_text(json.dumps(limits), encoding="utf-8")
         with (job / "output.txt").open("wb") as output:
-            returncode = _run_child(job, output, wall_s)
+            returncode = run_child(_CHILD_SCRIPT, RUN_CHILD_FLAG, job, output, wall_s)
         lines = _result_lines(job / "result.jsonl")
         output_size = (job / "output.txt").stat().st_size
     results, equal = _results(calls, lines, returncode, wall_s, output_size)
     return Executed(results, equal, time.monotonic() - started)
-
-
-def _run_child(job: Path, output: BinaryIO, timeout_s: float) -> int | None:
-    work = job / "work"
-    env = {
-        "PATH": os.environ.get("PATH", os.defpath),
-        "HOME": str(work),
-        "TMPDIR": str(work),
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-    }
-    command = [sys.executable, "-I", "-B", "-u", str(_CHILD_SCRIPT), str(job)]
-    if getattr(sys, "frozen", False):
-        command = [sys.executable, RUN_CHILD_FLAG, str(job)]
-    process = subprocess.Popen(
-        command,
-        cwd=work,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        returncode: int | None = process.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        returncode = None
-    _kill_group(process.pid)
-    process.wait()
-    return returncode
 
 
 def _result_lines(path: Path) -> list[dict[str, Any]]:
@@ -391,24 +358,11 @@ def begin_examples(workspace: Workspace, item_id: str, evaluator_id: str | None)
     if not examples:
         return None
     calls = [
-        Call(e.call, e.expected if not e.doctest or _literal(e.expected) else None)
-        for e in examples
+        Call(e.call, e.expected if not e.doctest or literal(e.expected) else None) for e in examples
     ]
     row = _sandbox_row(item_id, evaluator_id, AssistKind.EXAMPLES, [e.call for e in examples])
     _insert(workspace, row)
     return Pending(row["id"], AssistKind.EXAMPLES, candidate.text, calls, examples=examples)
-
-
-def _literal(text: str | None) -> bool:
-    import ast
-
-    if text is None:
-        return False
-    try:
-        ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
-        return False
-    return True
 
 
 def execute_pending(pending: Pending) -> Pending:

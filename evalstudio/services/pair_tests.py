@@ -94,7 +94,7 @@ def run_candidate_tests(
         # A file, not a pipe: a test printing in a loop fills at most FILE_SIZE_LIMIT_BYTES of
         # disk instead of the app's memory.
         with (job / "output.txt").open("wb") as output:
-            returncode = _run_child(job, output, timeout_s)
+            returncode = run_child(_CHILD_SCRIPT, CHILD_FLAG, job, output, timeout_s)
         duration_s = time.monotonic() - started
         printed = _read_output(job / "output.txt")
         if returncode is None:
@@ -118,8 +118,12 @@ def verify_pair_tests(
     return verify_pair(correct, flawed)
 
 
-def _run_child(job: Path, output: BinaryIO, timeout_s: float) -> int | None:
-    """Run the child on `job` to its end; its exit code, or None when the timeout killed it."""
+def run_child(
+    script: Path, frozen_flag: str, job: Path, output: BinaryIO, timeout_s: float
+) -> int | None:
+    """Run a sandbox child (`script`; in the one-file binary, the binary with `frozen_flag`) on
+    `job` to its end; its exit code, or None when the timeout killed it. The pair tests' child
+    and the candidate runs' child both start this way."""
     work = job / "work"
     env = {
         "PATH": os.environ.get("PATH", os.defpath),
@@ -130,9 +134,9 @@ def _run_child(job: Path, output: BinaryIO, timeout_s: float) -> int | None:
     }
     # -B: importing a module without cached bytecode must not try to write a .pyc beside it
     # (the hook would call that a write outside). -u: output printed before a kill is kept.
-    command = [sys.executable, "-I", "-B", "-u", str(_CHILD_SCRIPT), str(job)]
+    command = [sys.executable, "-I", "-B", "-u", str(script), str(job)]
     if getattr(sys, "frozen", False):
-        command = [sys.executable, CHILD_FLAG, str(job)]
+        command = [sys.executable, frozen_flag, str(job)]
     process = subprocess.Popen(
         command,
         cwd=work,
