@@ -22,7 +22,6 @@ import json
 import linecache
 import os
 import reprlib
-import resource
 import signal
 import sys
 import threading
@@ -31,7 +30,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, NoReturn, TextIO
 
-from evalstudio.services.pair_tests_child import Guard, confine, lower_limit
+from evalstudio.services.pair_tests_child import Guard, apply_limits, confine
 from evalstudio.services.pair_tests_child import described as _described
 
 MAX_VALUE = 2000
@@ -191,11 +190,7 @@ def run_call(
 
 def main(job_dir: Path) -> NoReturn:
     job = json.loads((job_dir / "job.json").read_text(encoding="utf-8"))
-    lower_limit(resource.RLIMIT_CPU, job["cpu_s"], job["cpu_s"] + 1)
-    lower_limit(resource.RLIMIT_AS, job["memory_bytes"])
-    lower_limit(resource.RLIMIT_FSIZE, job["file_bytes"])
-    lower_limit(resource.RLIMIT_NOFILE, job["open_files"])
-    lower_limit(resource.RLIMIT_CORE, 0)
+    apply_limits(job)
     candidate = (job_dir / "candidate.py").read_text(encoding="utf-8")
     calls = json.loads((job_dir / "calls.json").read_text(encoding="utf-8"))
     results = Results((job_dir / "result.jsonl").open("x", encoding="utf-8"))

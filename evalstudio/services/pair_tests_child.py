@@ -576,14 +576,19 @@ def lower_limit(kind: int, value: int, hard: int | None = None) -> None:
     resource.setrlimit(kind, (capped(value), capped(value if hard is None else hard)))
 
 
-def main(job_dir: Path) -> NoReturn:
-    job = json.loads((job_dir / "job.json").read_text(encoding="utf-8"))
+def apply_limits(job: dict[str, Any]) -> None:
+    """The job's resource limits, on this process (the candidate runs' child too)."""
     # At the soft CPU limit the kernel sends SIGXCPU, at the hard one SIGKILL.
     lower_limit(resource.RLIMIT_CPU, job["cpu_s"], job["cpu_s"] + 1)
     lower_limit(resource.RLIMIT_AS, job["memory_bytes"])
     lower_limit(resource.RLIMIT_FSIZE, job["file_bytes"])
     lower_limit(resource.RLIMIT_NOFILE, job["open_files"])
     lower_limit(resource.RLIMIT_CORE, 0)  # a run killed by a limit leaves no core file
+
+
+def main(job_dir: Path) -> NoReturn:
+    job = json.loads((job_dir / "job.json").read_text(encoding="utf-8"))
+    apply_limits(job)
     # Ends the child by itself should the app die mid-run: a sleeping test spends no CPU time,
     # so the CPU limit would not. A test that sets an alarm of its own replaces this one.
     signal.alarm(job["alarm_s"])
