@@ -17,11 +17,11 @@ from evalstudio.assist.backend import GenerationParams, Message
 from evalstudio.assist.critique import critique_schema
 from evalstudio.assist.local_llama import LocalLlama, LocalSettings
 from evalstudio.core.assistance import AssistKind
-from evalstudio.services import studies
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import ModelSettings
-from evalstudio.services.resources import bundled_model
-from evalstudio.services.workspace import open_workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import ModelSettings
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace.opening import open_workspace
+from evalstudio.services.workspace.resources import bundled_model
 
 THREADS = 2
 DECODE_TOKENS = 200

@@ -31,11 +31,11 @@ from evalstudio.core.assistance import AssistKind, Critique, Outcome
 from evalstudio.core.model import Candidate, Kind, LineRange, Truth, inside
 from evalstudio.core.perturbation import changed_lines
 from evalstudio.core.point_placement import Placement, place
-from evalstudio.services import studies
-from evalstudio.services.assistance import Assistant, critique_of
-from evalstudio.services.backends import ModelSettings
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.workspace import open_workspace
+from evalstudio.services.assistance.assistant import Assistant, critique_of
+from evalstudio.services.assistance.backends import ModelSettings
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.workspace.opening import open_workspace
 from evalstudio.store import content
 
 MODULES = (

@@ -17,8 +17,8 @@ from perf_doc import write_section
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from bulk_study import bulk_study
 
-from evalstudio.services.exports import ExportFormat, export_study
-from evalstudio.services.workspace import open_workspace
+from evalstudio.services.report.exports import ExportFormat, export_study
+from evalstudio.services.workspace.opening import open_workspace
 
 EVALUATORS = 50
 PAIRS = 2000  # 50 evaluators × one twin of each of 2,000 pairs = 100,000 judgments

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from perf_doc import write_section
 
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.workspace import open_workspace
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.workspace.opening import open_workspace
 
 CODE = """def f{n}(xs):
     total = 0

@@ -15,11 +15,11 @@ from perf_doc import write_section
 
 from evalstudio.core.model import LineRange, Severity, Verdict
 from evalstudio.core.review import JudgmentForm, ReportedFlaw, Stage
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.session_merge import merge_file
-from evalstudio.services.session_package import export_package, package_of
-from evalstudio.services.study_setup import create_study
-from evalstudio.services.workspace import open_workspace
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.sessions.merge import merge_file
+from evalstudio.services.sessions.package import export_package, package_of
+from evalstudio.services.studies.setup import create_study
+from evalstudio.services.workspace.opening import open_workspace
 
 ITEMS = 10_000
 RUNS = 3

@@ -11,9 +11,10 @@ from pathlib import Path
 from bench_import import write_tasks
 from perf_doc import write_section
 
-from evalstudio.services import evaluators, studies
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.workspace import Workspace, now, open_workspace
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace, now, open_workspace
 
 ITEMS = 100_000
 PROGRESS = (0, 1_000, 50_000, 99_999)

@@ -14,11 +14,12 @@ from perf_doc import write_section
 
 from evalstudio.core.model import LineRange, Severity, Verdict
 from evalstudio.core.review import Condition, JudgmentForm, ReportedFlaw, Stage
-from evalstudio.services import evaluators, studies
-from evalstudio.services.report import build_report, report_page
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.study_setup import create_study
-from evalstudio.services.workspace import open_workspace
+from evalstudio.services.report.study_report import build_report, report_page
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.setup import create_study
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import open_workspace
 from evalstudio.store import content
 
 EVALUATORS = 50

@@ -35,13 +35,14 @@ from evalstudio.core.assistance import AssistKind
 from evalstudio.core.model import Verdict
 from evalstudio.core.review import JudgmentForm, Stage
 from evalstudio.render.theme import LIGHT
-from evalstudio.services import evaluators, studies
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import ModelSettings, model_settings
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.pregen import pregenerate
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.workspace import Workspace, open_workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import ModelSettings, model_settings
+from evalstudio.services.models.pregen import pregenerate
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace, open_workspace
 from evalstudio.ui.activity import ActivityWatcher
 from evalstudio.ui.app_settings import AppSettings
 from evalstudio.ui.jobs import Jobs
@@ -68,8 +69,9 @@ LAUNCH = textwrap.dedent(
     import os, sys, time
     from pathlib import Path
     from PySide6.QtWidgets import QApplication
-    from evalstudio.services import evaluators, studies
-    from evalstudio.services.workspace import open_workspace
+    from evalstudio.services.workspace import evaluators
+    from evalstudio.services.studies import studies
+    from evalstudio.services.workspace.opening import open_workspace
     from evalstudio.ui.main_window import MainWindow
 
     app = QApplication(sys.argv)

@@ -18,10 +18,10 @@ from perf_doc import write_section
 
 from evalstudio.assist.backend import GenerationParams
 from evalstudio.assist.local_llama import LocalLlama, LocalSettings
-from evalstudio.services.candidate_runs import examples_now, run_now
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.resources import bundled_model
-from evalstudio.services.workspace import open_workspace
+from evalstudio.services.sandbox.candidate_runs import examples_now, run_now
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.workspace.opening import open_workspace
+from evalstudio.services.workspace.resources import bundled_model
 from evalstudio.store import content
 
 SEARCH = (

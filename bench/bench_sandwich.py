@@ -16,12 +16,12 @@ from pathlib import Path
 from perf_doc import write_section
 
 from evalstudio.core.misleading import Misalignment
-from evalstudio.services import studies
-from evalstudio.services.model_evaluator import Progress
-from evalstudio.services.model_roles import role
-from evalstudio.services.report import build_report, report_page
-from evalstudio.services.sandwich import Sweep, parse_ps, run_sweep
-from evalstudio.services.workspace import open_workspace
+from evalstudio.services.assistance.model_roles import role
+from evalstudio.services.models.model_evaluator import Progress
+from evalstudio.services.models.sandwich import Sweep, parse_ps, run_sweep
+from evalstudio.services.report.study_report import build_report, report_page
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace.opening import open_workspace
 
 # Assumed throughput of a 7B model (Q4, llama.cpp server or vLLM), one request at a time as a
 # sweep makes them: on one 24 GB GPU, and on this 2-core CPU. Estimates, not measurements.

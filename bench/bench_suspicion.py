@@ -16,11 +16,11 @@ from perf_doc import write_section
 
 from evalstudio.core.model import Kind, Truth
 from evalstudio.core.suspicion import line_auc, top_units
-from evalstudio.services import studies
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import ModelSettings
-from evalstudio.services.suspicion import SuspicionRun, _planted_lines
-from evalstudio.services.workspace import open_workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import ModelSettings
+from evalstudio.services.assistance.suspicion import SuspicionRun, _planted_lines
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace.opening import open_workspace
 from evalstudio.store import content
 
 NOTE = (

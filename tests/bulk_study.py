@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from evalstudio.core.model import Study
-from evalstudio.services.evaluators import add_evaluator
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.workspace.evaluators import add_evaluator
+from evalstudio.services.workspace.opening import Workspace
 
 _BATCH = 1000
 _START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

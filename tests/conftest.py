@@ -15,11 +15,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from evalstudio.assist.local_llama import LocalLlama, LocalSettings
 from evalstudio.core.model import Study
-from evalstudio.services import studies
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import ModelSettings
-from evalstudio.services.resources import bundled_model
-from evalstudio.services.workspace import Workspace, open_workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import ModelSettings
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace.opening import Workspace, open_workspace
+from evalstudio.services.workspace.resources import bundled_model
 from evalstudio.ui.jobs import Jobs, Lane
 
 

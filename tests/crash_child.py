@@ -18,9 +18,10 @@ from pathlib import Path
 from evalstudio.core.ids import new_id
 from evalstudio.core.model import Verdict
 from evalstudio.core.review import JudgmentForm, Stage
-from evalstudio.services import evaluators, studies
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.workspace import now, open_workspace
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import now, open_workspace
 from evalstudio.store import assist_log
 
 TYPING_S = 0.02
@@ -66,7 +67,7 @@ def main(path: Path, name: str, seed: int) -> None:
 
 
 def _critique(workspace: object, item: str, evaluator_id: str) -> None:
-    """A request logged before it starts and completed when it ends (services/assistance.py)."""
+    """A request logged before it starts and completed when it ends (assistance/assistant.py)."""
     db = workspace.db  # type: ignore[attr-defined]
     event_id = new_id()
     with db.atomic():

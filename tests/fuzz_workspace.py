@@ -10,7 +10,7 @@ from pathlib import Path
 
 from session_study import digest
 
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.workspace.opening import Workspace
 
 
 class Pristine:

@@ -11,10 +11,11 @@ from builders import pair, record, write_jsonl
 
 from evalstudio.core.model import LineRange, Severity, Truth, Verdict
 from evalstudio.core.review import Condition, JudgmentForm, PointMark, ReportedFlaw, Stage
-from evalstudio.services import evaluators, studies
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.study_setup import create_study
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.setup import create_study
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import assist_log, content
 
 NAMES = ["Ada", "Bob", "Cy", "Di"]

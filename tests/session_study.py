@@ -15,12 +15,12 @@ from builders import FLAWED_CODE, record, write_jsonl
 from evalstudio.assist.backend import Backend
 from evalstudio.core.assistance import AssistKind
 from evalstudio.core.model import Study
-from evalstudio.services import studies
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import ModelSettings
-from evalstudio.services.pregen import pregenerate
-from evalstudio.services.study_setup import create_study
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import ModelSettings
+from evalstudio.services.models.pregen import pregenerate
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.setup import create_study
+from evalstudio.services.workspace.opening import Workspace
 
 EVALUATORS = ("Ada", "Bob", "Cy")
 PAIRS = 6

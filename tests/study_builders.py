@@ -8,9 +8,9 @@ from pathlib import Path
 from builders import pair, write_jsonl
 
 from evalstudio.core.model import Study, Truth
-from evalstudio.services import studies
-from evalstudio.services.study_setup import create_study
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.setup import create_study
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import content
 
 

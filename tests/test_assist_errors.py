@@ -12,12 +12,13 @@ from evalstudio.assist.local_llama import LocalLlama, LocalSettings
 from evalstudio.core.assistance import AssistKind, Outcome
 from evalstudio.core.model import Verdict
 from evalstudio.core.review import JudgmentForm, Stage
-from evalstudio.services import evaluators, studies
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import ModelSettings
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import ModelSettings
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import assist_log
 
 

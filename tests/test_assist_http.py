@@ -21,15 +21,15 @@ from evalstudio.assist.openai_http import OpenAICompatible, ServerSettings
 from evalstudio.core.assistance import AssistKind, Outcome
 from evalstudio.core.model import EvaluatorKind, Study
 from evalstudio.core.review import Condition
-from evalstudio.services import studies
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import ModelSettings
-from evalstudio.services.evaluators import list_evaluators
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.model_evaluator import judge_study
-from evalstudio.services.model_roles import role
-from evalstudio.services.resources import bundled_model
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import ModelSettings
+from evalstudio.services.assistance.model_roles import role
+from evalstudio.services.models.model_evaluator import judge_study
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.workspace.evaluators import list_evaluators
+from evalstudio.services.workspace.opening import Workspace
+from evalstudio.services.workspace.resources import bundled_model
 from evalstudio.store import assist_log, model_evaluators
 
 

@@ -14,10 +14,10 @@ from evalstudio.assist.critique import critique_schema, parse_critique
 from evalstudio.assist.local_llama import LocalLlama, LocalSettings
 from evalstudio.core.assistance import AssistKind, Outcome
 from evalstudio.core.model import Severity, Study
-from evalstudio.services import studies
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.resources import bundled_model
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace.opening import Workspace
+from evalstudio.services.workspace.resources import bundled_model
 from evalstudio.store import assist_log
 
 

@@ -13,12 +13,12 @@ from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.assistance import AssistKind, Outcome
 from evalstudio.core.misleading import HonestPoints, Misleading
 from evalstudio.core.model import LineRange, Verdict
-from evalstudio.services import studies
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import ModelSettings
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.pregen import PregenProgress, pregenerate
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import ModelSettings
+from evalstudio.services.models.pregen import PregenProgress, pregenerate
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import assist_log
 
 # The numbers of points honest critiques list, as pre-generation would count them: here one

@@ -20,9 +20,10 @@ from study_builders import two_evaluator_study
 from evalstudio.assist.backend import AssistError, GenerationParams, Message, ModelInfo, Stream
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.assistance import AssistKind, Outcome
-from evalstudio.services import studies
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.assistant_quality import (
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import ModelSettings, model_settings
+from evalstudio.services.models.model_side import PairSide
+from evalstudio.services.report.assistant_quality import (
     CRITIQUE,
     DISCRIMINATION,
     SUSPICION,
@@ -30,9 +31,8 @@ from evalstudio.services.assistant_quality import (
     PairQuality,
     measure_assistant_quality,
 )
-from evalstudio.services.backends import ModelSettings, model_settings
-from evalstudio.services.model_side import PairSide
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import assist_log
 from evalstudio.ui.assistant_quality_dialog import COLUMNS, AssistantQualityDialog
 from evalstudio.ui.jobs import Jobs

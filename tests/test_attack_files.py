@@ -24,12 +24,12 @@ from study_builders import two_evaluator_study
 
 from evalstudio.cli.main import main
 from evalstudio.core.errors import EvalStudioError, SessionError, WorkspaceError
-from evalstudio.services import studies
-from evalstudio.services.backups import list_backups, take_backup
-from evalstudio.services.session_merge import merge_file
-from evalstudio.services.session_package import export_package
-from evalstudio.services.workspace import Workspace, open_workspace
-from evalstudio.services.workspace_lock import WorkspaceLock
+from evalstudio.services.sessions.merge import merge_file
+from evalstudio.services.sessions.package import export_package
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace.backups import list_backups, take_backup
+from evalstudio.services.workspace.lock import WorkspaceLock
+from evalstudio.services.workspace.opening import Workspace, open_workspace
 from evalstudio.store.migrations import migrations
 
 GIB = 1 << 30
@@ -259,7 +259,7 @@ def test_the_lock_needs_no_qt_and_is_released_when_its_process_dies(tmp_path: Pa
             sys.executable,
             "-c",
             "import sys, time; from pathlib import Path\n"
-            "from evalstudio.services.workspace_lock import WorkspaceLock\n"
+            "from evalstudio.services.workspace.lock import WorkspaceLock\n"
             f"lock = WorkspaceLock(); assert lock.take(Path({str(path)!r})) is None\n"
             "assert not any(m.startswith('PySide6') for m in sys.modules)\n"
             "print('locked', flush=True); time.sleep(60)",

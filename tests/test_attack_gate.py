@@ -23,11 +23,12 @@ from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.cli.main import main
 from evalstudio.core.model import Verdict
 from evalstudio.core.review import JudgmentForm, Stage
-from evalstudio.services import evaluators, owner, studies
-from evalstudio.services.backups import list_backups, take_backup
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.session_package import export_package, package_of
-from evalstudio.services.workspace import Workspace, open_workspace
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.sessions.package import export_package, package_of
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace import evaluators, owner
+from evalstudio.services.workspace.backups import list_backups, take_backup
+from evalstudio.services.workspace.opening import Workspace, open_workspace
 from evalstudio.ui import backup_actions, main_window, owner_gate, session_actions
 from evalstudio.ui.assistant_quality_dialog import AssistantQualityDialog
 from evalstudio.ui.export_dialog import open_export

@@ -29,10 +29,10 @@ from evalstudio.assist.backend import AssistError, GenerationParams, Message, Mo
 from evalstudio.assist.openai_http import OpenAICompatible, ServerSettings
 from evalstudio.cli.main import main
 from evalstudio.core.assistance import AssistKind, Outcome
-from evalstudio.services import studies
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import ModelSettings, model_settings
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import ModelSettings, model_settings
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import assist_log
 
 HANG = 5.0  # a request still running after this long is hung: every deadline here is 1 s

@@ -23,18 +23,18 @@ from evalstudio.core.import_plan import plan_import
 from evalstudio.core.model import Study, Truth, Verdict
 from evalstudio.core.review import JudgmentForm, Stage
 from evalstudio.core.task_records import parse_record
-from evalstudio.services import studies
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import ModelSettings
-from evalstudio.services.evaluators import add_evaluator
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.pregen import pregenerate
-from evalstudio.services.resources import demo_dir
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.session_merge import merge_file
-from evalstudio.services.session_package import export_package, package_of
-from evalstudio.services.study_setup import check_study_file, create_study, overview_text
-from evalstudio.services.workspace import Workspace, open_workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import ModelSettings
+from evalstudio.services.models.pregen import pregenerate
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.sessions.merge import merge_file
+from evalstudio.services.sessions.package import export_package, package_of
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.studies.setup import check_study_file, create_study, overview_text
+from evalstudio.services.workspace.evaluators import add_evaluator
+from evalstudio.services.workspace.opening import Workspace, open_workspace
+from evalstudio.services.workspace.resources import demo_dir
 from evalstudio.store import content
 from evalstudio.store import studies as study_rows
 from evalstudio.store.migrations import migrations

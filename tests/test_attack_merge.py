@@ -17,12 +17,12 @@ from evalstudio.core.errors import SessionError
 from evalstudio.core.model import Evaluator, Study, Verdict
 from evalstudio.core.review import JudgmentForm, Stage
 from evalstudio.core.session_merge import MAX_WRITTEN
-from evalstudio.services.evaluators import add_evaluator, list_evaluators
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.session_merge import merge_file, merge_files
-from evalstudio.services.session_package import export_package, package_of
-from evalstudio.services.study_scores import study_scores
-from evalstudio.services.workspace import Workspace, open_workspace
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.sessions.merge import merge_file, merge_files
+from evalstudio.services.sessions.package import export_package, package_of
+from evalstudio.services.studies.scores import study_scores
+from evalstudio.services.workspace.evaluators import add_evaluator, list_evaluators
+from evalstudio.services.workspace.opening import Workspace, open_workspace
 
 AT = "2026-11-30T10:00:00+00:00"
 

@@ -18,11 +18,11 @@ from pytestqt.qtbot import QtBot
 
 from evalstudio.render.pages import Pages
 from evalstudio.render.theme import LIGHT
-from evalstudio.services import evaluators
-from evalstudio.services.backends import model_settings
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.assistance.backends import model_settings
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.activity import ActivityWatcher
 from evalstudio.ui.app_settings import AppSettings
 from evalstudio.ui.jobs import Jobs

@@ -23,8 +23,8 @@ from click.testing import CliRunner
 
 from evalstudio.cli.main import main
 from evalstudio.core.verification import PairVerdict, PairVerification, TestStatus
-from evalstudio.services.pair_tests import TRUST_NOTE, verify_pair_tests
-from evalstudio.services.resources import demo_dir
+from evalstudio.services.sandbox.pair_tests import TRUST_NOTE, verify_pair_tests
+from evalstudio.services.workspace.resources import demo_dir
 
 CORRECT = "def work():\n    return 1\n"
 TEST = "def test_work():\n    assert work() == 1\n"

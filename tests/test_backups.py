@@ -12,10 +12,15 @@ from sqlite_utils import Database
 from study_builders import two_evaluator_study
 
 from evalstudio.cli.main import main
-from evalstudio.services.backups import backups_dir, list_backups, restore_backup, take_backup
-from evalstudio.services.session_merge import merge_file
-from evalstudio.services.workspace import Workspace, open_workspace
-from evalstudio.services.workspace_lock import WorkspaceLock
+from evalstudio.services.sessions.merge import merge_file
+from evalstudio.services.workspace.backups import (
+    backups_dir,
+    list_backups,
+    restore_backup,
+    take_backup,
+)
+from evalstudio.services.workspace.lock import WorkspaceLock
+from evalstudio.services.workspace.opening import Workspace, open_workspace
 from evalstudio.store.migrations import migrations
 from evalstudio.ui.backup_actions import RestoreDialog
 

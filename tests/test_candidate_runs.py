@@ -28,12 +28,12 @@ from evalstudio.core.misleading import Misalignment, Misleading
 from evalstudio.core.model import Kind
 from evalstudio.core.review import Condition
 from evalstudio.core.study_definition import StudyDefinition, parse_definition
-from evalstudio.services import candidate_runs
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import ModelSettings
-from evalstudio.services.candidate_runs import Call, examples_now, execute, run_now
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import ModelSettings
+from evalstudio.services.sandbox import candidate_runs
+from evalstudio.services.sandbox.candidate_runs import Call, examples_now, execute, run_now
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import assist_log, content
 
 SEARCH = (

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from evalstudio import __version__
 from evalstudio.cli.main import main
-from evalstudio.services.workspace import default_workspace_path
+from evalstudio.services.workspace.opening import default_workspace_path
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from builders import pair, write_jsonl
 from click.testing import CliRunner
 
 from evalstudio.cli.main import main
-from evalstudio.services.resources import demo_dir
+from evalstudio.services.workspace.resources import demo_dir
 
 TEST = "def test_adds():\n    assert add(2, 3) == 5\n"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from evalstudio.cli.main import main
-from evalstudio.services.resources import demo_dir
+from evalstudio.services.workspace.resources import demo_dir
 
 DEFINITION = """
 name = "Trial"

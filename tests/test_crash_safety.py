@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from evalstudio.core.review import JudgmentForm
-from evalstudio.services import evaluators, studies
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.workspace import open_workspace
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import open_workspace
 
 KILLS = 250 if os.environ.get("EVALSTUDIO_CRASH") == "full" else 30
 CHILD = Path(__file__).with_name("crash_child.py")

@@ -22,9 +22,9 @@ from evalstudio.core.misleading import MisleadingPlan
 from evalstudio.core.model import Evaluator, LineRange, Severity, Span, Study, Verdict, inside
 from evalstudio.core.point_placement import PlacedPoint, Placement, place
 from evalstudio.core.review import JudgmentForm, ReportedFlaw, Stage
-from evalstudio.services import evaluators
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.review.assistant_panel import AssistantPanel
 from tests.session_study import digest
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from evalstudio.core.verification import PairVerdict, TestStatus
-from evalstudio.services.pair_tests import verify_pair_tests
+from evalstudio.services.sandbox.pair_tests import verify_pair_tests
 
 Record = dict[str, Any]
 

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from scripted_study import Scripted, scripted_study
 
 from evalstudio.cli.main import main
-from evalstudio.services.exports import ExportFormat
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.report.exports import ExportFormat
+from evalstudio.services.workspace.opening import Workspace
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from pytestqt.qtbot import QtBot
 from scripted_study import scripted_study
 
 from evalstudio.core.model import Study
-from evalstudio.services import studies
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.export_dialog import ExportDialog, open_export
 from evalstudio.ui.jobs import Jobs
 from evalstudio.ui.owner_gate import OwnerGate

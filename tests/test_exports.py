@@ -25,12 +25,12 @@ from evalstudio.core.model_evaluator import EvaluatorProfile, ModelRole
 from evalstudio.core.preference_pairs import TwinVotes, separates
 from evalstudio.core.review import JudgmentForm, Stage
 from evalstudio.io import export_files, export_records
-from evalstudio.services import evaluators
-from evalstudio.services.exports import ExportFormat, export_study
-from evalstudio.services.model_evaluator import add_model_evaluator
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.study_scores import study_scores
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.models.model_evaluator import add_model_evaluator
+from evalstudio.services.report.exports import ExportFormat, export_study
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.studies.scores import study_scores
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import content
 from evalstudio.store import studies as study_rows
 

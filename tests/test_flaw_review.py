@@ -16,11 +16,11 @@ from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.model import LineRange, Severity, Verdict
 from evalstudio.core.review import JudgmentForm, ReportedFlaw, Stage
 from evalstudio.render.theme import LIGHT
-from evalstudio.services import evaluators
-from evalstudio.services.flaw_review import review_flaw, unplanted_flaws
-from evalstudio.services.report import build_report
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.report.study_report import build_report
+from evalstudio.services.review.flaw_review import review_flaw, unplanted_flaws
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.jobs import Jobs
 from evalstudio.ui.unplanted_flaws import UnplantedFlawsDialog
 

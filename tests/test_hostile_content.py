@@ -32,13 +32,14 @@ from evalstudio.core.review import JudgmentForm, ReportedFlaw, Stage
 from evalstudio.core.task_records import TaskRecord
 from evalstudio.render.hidden_chars import CODE, reveal_plain
 from evalstudio.render.theme import LIGHT
-from evalstudio.services import evaluators, studies
-from evalstudio.services.backends import model_settings
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.report import build_report, report_page
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.study_setup import create_study
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.assistance.backends import model_settings
+from evalstudio.services.report.study_report import build_report, report_page
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.studies.setup import create_study
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.activity import ActivityWatcher
 from evalstudio.ui.app_settings import AppSettings
 from evalstudio.ui.jobs import Jobs

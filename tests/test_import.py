@@ -11,9 +11,9 @@ from builders import CODE, pair, record, write_csv, write_jsonl
 from evalstudio.core.errors import EvalStudioError, ImportRejected
 from evalstudio.core.model import Truth
 from evalstudio.io.task_files import MAX_RECORD_BYTES
-from evalstudio.services import studies
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import content
 
 

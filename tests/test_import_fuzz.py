@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from evalstudio.core.errors import EvalStudioError, ImportRejected
 from evalstudio.core.task_records import ALL_FIELDS
 from evalstudio.io.task_files import MAX_RECORD_BYTES
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.workspace.opening import Workspace
 
 pytestmark = pytest.mark.fuzz
 

@@ -12,9 +12,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from evalstudio.assist.local_llama import LocalLlama
-from evalstudio.services import evaluators, studies
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.display import display_problem
 from evalstudio.ui.links import InertBrowser, confirm_and_open
 from evalstudio.ui.main_window import MainWindow

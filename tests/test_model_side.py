@@ -9,10 +9,10 @@ import pytest
 from study_builders import two_evaluator_study
 
 from evalstudio.core.assistance import AssistKind
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.model_side import ModelSide, PairSide, measure_model_side
-from evalstudio.services.report import build_report, report_page
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.models.model_side import ModelSide, PairSide, measure_model_side
+from evalstudio.services.report.study_report import build_report, report_page
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import assist_log, content
 
 

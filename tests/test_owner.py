@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from evalstudio.cli.main import main
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.passphrase import check_passphrase, hash_passphrase
-from evalstudio.services import owner
-from evalstudio.services.workspace import Workspace, open_workspace
+from evalstudio.services.workspace import owner
+from evalstudio.services.workspace.opening import Workspace, open_workspace
 
 
 def test_a_hash_is_salted_and_checks_only_the_right_passphrase() -> None:

@@ -19,11 +19,11 @@ from pytestqt.qtbot import QtBot
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.model import Kind, LineRange, Severity, Span, Truth
 from evalstudio.core.perturbation import changed_span
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import model_settings, open_backend
-from evalstudio.services.pair_authoring import read_records, save_pair
-from evalstudio.services.perturbation import FlawSuggestion
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import model_settings, open_backend
+from evalstudio.services.studies.pair_authoring import read_records, save_pair
+from evalstudio.services.studies.perturbation import FlawSuggestion
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.jobs import Jobs
 from evalstudio.ui.model_host import ModelHost
 from evalstudio.ui.pair_editor import MODEL_NOT_READY, PairEditor

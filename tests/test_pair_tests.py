@@ -15,7 +15,7 @@ from evalstudio.core.verification import (
     TestStatus,
     verify_pair,
 )
-from evalstudio.services.pair_tests import run_candidate_tests, verify_pair_tests
+from evalstudio.services.sandbox.pair_tests import run_candidate_tests, verify_pair_tests
 
 ADD = "def add(a, b):\n    return a + b\n"
 ADD_TEST = "def test_adds():\n    assert add(2, 3) == 5, 'add(2, 3) should be 5'\n"

@@ -7,11 +7,11 @@ from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.model import LineRange, Study
 from evalstudio.core.perturbation import changed_lines, diff_text, similarity
-from evalstudio.services import studies
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import ModelSettings
-from evalstudio.services.perturbation import suggest_flaw
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import ModelSettings
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.perturbation import suggest_flaw
+from evalstudio.services.workspace.opening import Workspace
 
 CORRECT = "def add(a, b):\n    total = a + b\n    return total\n"
 

@@ -17,7 +17,7 @@ from evalstudio.assist.prompts import ItemContext, PromptBook, numbered
 from evalstudio.core.assistance import AssistKind, Manipulation
 from evalstudio.core.fences import fenced
 from evalstudio.core.misleading import MisleadingPlan
-from evalstudio.services.resources import resources_dir
+from evalstudio.services.workspace.resources import resources_dir
 
 PROMPTS = resources_dir() / "prompts"
 CANDIDATE = "def total(xs):\n    s = 0\n    for x in xs[1:]:\n        s += x\n    return s\n"

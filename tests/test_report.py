@@ -21,12 +21,13 @@ from evalstudio.cli.main import main
 from evalstudio.core.analysis.effect import Outcomes, cluster_robust
 from evalstudio.core.model import LineRange, Severity, Verdict
 from evalstudio.core.review import Condition, JudgmentForm, PointMark, ReportedFlaw, Stage
-from evalstudio.services import evaluators, studies
-from evalstudio.services.report import build_report
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.study_scores import study_scores
-from evalstudio.services.study_setup import create_study
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.report.study_report import build_report
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.scores import study_scores
+from evalstudio.services.studies.setup import create_study
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import assist_log, content
 from evalstudio.ui.main_window import MainWindow
 from evalstudio.ui.report_view import figure_resource

@@ -17,8 +17,9 @@ from pytestqt.qtbot import QtBot
 
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.model import Verdict
-from evalstudio.services import evaluators, studies
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.main_window import MainWindow
 
 # The evaluator's app: opens the third item, picks a verdict, types, and keeps running until
@@ -30,9 +31,10 @@ CHILD = textwrap.dedent(
     from PySide6.QtCore import QSettings, Qt
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
-    from evalstudio.services import evaluators, studies
-    from evalstudio.services.review import ReviewSession
-    from evalstudio.services.workspace import open_workspace
+    from evalstudio.services.workspace import evaluators
+    from evalstudio.services.studies import studies
+    from evalstudio.services.review.session import ReviewSession
+    from evalstudio.services.workspace.opening import open_workspace
     from evalstudio.ui.main_window import MainWindow
 
     app = QApplication(sys.argv)

@@ -17,9 +17,10 @@ from evalstudio.core.review import (
     ReportedFlaw,
     Stage,
 )
-from evalstudio.services import evaluators, studies
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import assignments, assist_log
 from evalstudio.store import studies as study_rows
 

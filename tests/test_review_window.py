@@ -19,10 +19,11 @@ from evalstudio.core.misleading import MAX_POINTS
 from evalstudio.core.model import Evaluator, LineRange, Study, Verdict
 from evalstudio.core.review import Condition, FlawSource, PointMark, Stage
 from evalstudio.render.theme import DARK
-from evalstudio.services import evaluators, studies
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import assignments, assist_log
 from evalstudio.store import studies as study_rows
 from evalstudio.ui.main_window import MainWindow

@@ -13,12 +13,13 @@ from study_builders import two_evaluator_study
 from evalstudio.assist.openai_http import ServerSettings
 from evalstudio.cli.main import main
 from evalstudio.core.assistance import AssistKind
-from evalstudio.services import owner, studies
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import ModelSettings
-from evalstudio.services.exports import ExportFormat, export_study
-from evalstudio.services.session_package import export_package
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import ModelSettings
+from evalstudio.services.report.exports import ExportFormat, export_study
+from evalstudio.services.sessions.package import export_package
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace import owner
+from evalstudio.services.workspace.opening import Workspace
 
 PASSPHRASE = "correct horse battery staple"
 API_KEY = "sk-test-NEVER-STORE-ME-4242"

@@ -17,9 +17,9 @@ from test_candidate_runs import FLAWED_SEARCH, PROMPT
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.assistance import AssistKind
 from evalstudio.core.model import Evaluator, Study
-from evalstudio.services import evaluators
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import assist_log
 from evalstudio.ui.main_window import MainWindow
 from evalstudio.ui.review.review_view import ReviewView

@@ -18,16 +18,16 @@ from evalstudio.core.assistance import AssistKind, Manipulation, Outcome
 from evalstudio.core.misleading import HonestPoints, Misalignment, Misleading, plan_manipulation
 from evalstudio.core.model import EvaluatorKind, Study, Truth, Verdict
 from evalstudio.core.review import Condition, Stage
-from evalstudio.services import studies
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import ModelSettings
-from evalstudio.services.evaluators import list_evaluators
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.model_evaluator import Progress
-from evalstudio.services.model_roles import role
-from evalstudio.services.report import build_report, report_page
-from evalstudio.services.sandwich import Sweep, run_sweep
-from evalstudio.services.workspace import Workspace, open_workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import ModelSettings
+from evalstudio.services.assistance.model_roles import role
+from evalstudio.services.models.model_evaluator import Progress
+from evalstudio.services.models.sandwich import Sweep, run_sweep
+from evalstudio.services.report.study_report import build_report, report_page
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.workspace.evaluators import list_evaluators
+from evalstudio.services.workspace.opening import Workspace, open_workspace
 from evalstudio.store import assist_log, judgments
 
 # Room for a whole critique (its verdict comes last) and a whole judgment.

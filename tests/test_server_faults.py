@@ -14,10 +14,10 @@ from http_servers import Reply, serving, sse
 
 from evalstudio.assist.openai_http import ServerSettings
 from evalstudio.core.assistance import AssistKind, Outcome
-from evalstudio.services import studies
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import ModelSettings
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import ModelSettings
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace.opening import Workspace
 
 
 def _hang(handler: BaseHTTPRequestHandler) -> None:

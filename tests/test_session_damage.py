@@ -15,11 +15,11 @@ from study_builders import two_evaluator_study
 from evalstudio.core.errors import EvalStudioError, SessionError
 from evalstudio.core.model import Verdict
 from evalstudio.core.review import JudgmentForm, Stage
-from evalstudio.services.evaluators import list_evaluators
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.session_merge import merge_file
-from evalstudio.services.session_package import OpenPackage, export_package, package_of
-from evalstudio.services.workspace import Workspace, open_workspace
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.sessions.merge import merge_file
+from evalstudio.services.sessions.package import OpenPackage, export_package, package_of
+from evalstudio.services.workspace.evaluators import list_evaluators
+from evalstudio.services.workspace.opening import Workspace, open_workspace
 
 
 @pytest.fixture

@@ -26,11 +26,11 @@ from evalstudio.core.assistance import AssistKind
 from evalstudio.core.errors import EvalStudioError, SessionError
 from evalstudio.core.model import LineRange, Severity, Verdict
 from evalstudio.core.review import FlawSource, JudgmentForm, PointMark, ReportedFlaw, Stage
-from evalstudio.services.evaluators import list_evaluators
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.session_merge import merge_file
-from evalstudio.services.session_package import export_package, package_of
-from evalstudio.services.workspace import Workspace, open_workspace
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.sessions.merge import merge_file
+from evalstudio.services.sessions.package import export_package, package_of
+from evalstudio.services.workspace.evaluators import list_evaluators
+from evalstudio.services.workspace.opening import Workspace, open_workspace
 
 pytestmark = pytest.mark.fuzz
 

@@ -27,13 +27,13 @@ from evalstudio.core.assistance import AssistKind
 from evalstudio.core.errors import SessionError
 from evalstudio.core.model import Evaluator, LineRange, Severity, Study, Verdict
 from evalstudio.core.review import Condition, JudgmentForm, PointMark, ReportedFlaw, Stage
-from evalstudio.services.evaluators import add_evaluator, list_evaluators
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.session_merge import merge_file
-from evalstudio.services.session_package import export_package, package_of
-from evalstudio.services.studies import study_named
-from evalstudio.services.study_scores import study_scores
-from evalstudio.services.workspace import Workspace, open_workspace
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.sessions.merge import merge_file
+from evalstudio.services.sessions.package import export_package, package_of
+from evalstudio.services.studies.scores import study_scores
+from evalstudio.services.studies.studies import study_named
+from evalstudio.services.workspace.evaluators import add_evaluator, list_evaluators
+from evalstudio.services.workspace.opening import Workspace, open_workspace
 from evalstudio.store import assist_log
 from evalstudio.store.migrations import migrations
 

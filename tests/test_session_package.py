@@ -24,14 +24,14 @@ from evalstudio.core.errors import EvalStudioError, SessionError
 from evalstudio.core.misleading import Misleading, plan_manipulation
 from evalstudio.core.model import Evaluator, LineRange, Severity, Study, Verdict
 from evalstudio.core.review import Condition, JudgmentForm, PointMark, ReportedFlaw, Stage
-from evalstudio.services import owner
-from evalstudio.services.evaluators import list_evaluators
-from evalstudio.services.pregen import pregenerate
-from evalstudio.services.resources import resources_dir
-from evalstudio.services.review import QueueEntry, ReviewSession
-from evalstudio.services.session_package import export_package, package_of
-from evalstudio.services.studies import study_named
-from evalstudio.services.workspace import Workspace, open_workspace
+from evalstudio.services.models.pregen import pregenerate
+from evalstudio.services.review.session import QueueEntry, ReviewSession
+from evalstudio.services.sessions.package import export_package, package_of
+from evalstudio.services.studies.studies import study_named
+from evalstudio.services.workspace import owner
+from evalstudio.services.workspace.evaluators import list_evaluators
+from evalstudio.services.workspace.opening import Workspace, open_workspace
+from evalstudio.services.workspace.resources import resources_dir
 from evalstudio.store import content
 
 PASSPHRASE = "owner passphrase 1"

@@ -19,12 +19,12 @@ from session_study import session_study
 
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.review import PointMark
-from evalstudio.services.evaluators import list_evaluators
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.session_package import export_package, package_of
-from evalstudio.services.studies import list_studies
-from evalstudio.services.study_scores import study_scores
-from evalstudio.services.workspace import Workspace, open_workspace
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.sessions.package import export_package, package_of
+from evalstudio.services.studies.scores import study_scores
+from evalstudio.services.studies.studies import list_studies
+from evalstudio.services.workspace.evaluators import list_evaluators
+from evalstudio.services.workspace.opening import Workspace, open_workspace
 from evalstudio.ui.main_window import MainWindow
 from evalstudio.ui.review.review_view import ReviewView
 from evalstudio.ui.session_actions import MergeResults

@@ -19,9 +19,10 @@ from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.errors import StorageError, WorkspaceError
 from evalstudio.core.model import Verdict
 from evalstudio.core.review import JudgmentForm, Stage
-from evalstudio.services import evaluators, studies
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.workspace import Workspace, open_workspace
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace, open_workspace
 from evalstudio.ui.jobs import Lane
 from evalstudio.ui.main_window import MainWindow
 

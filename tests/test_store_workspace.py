@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from evalstudio.core.errors import WorkspaceError
-from evalstudio.services.workspace import Workspace, default_workspace_path, open_workspace
+from evalstudio.services.workspace.opening import Workspace, default_workspace_path, open_workspace
 from evalstudio.store.migrations import known_names
 
 EXPECTED_TABLES = {

@@ -14,11 +14,12 @@ from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.model import EvaluatorKind, Kind, Verdict
 from evalstudio.core.model_evaluator import EvaluatorProfile, ModelRole
 from evalstudio.core.review import JudgmentForm, Stage
-from evalstudio.services import evaluators, studies
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.model_evaluator import add_model_evaluator
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.models.model_evaluator import add_model_evaluator
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace
 
 
 def test_the_demo_study_imports_whole_and_only_once(workspace: Workspace) -> None:

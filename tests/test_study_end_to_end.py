@@ -16,10 +16,11 @@ from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.assistance import AssistKind
 from evalstudio.core.review import Condition
 from evalstudio.core.scoring import Score
-from evalstudio.services import evaluators, studies
-from evalstudio.services.study_scores import study_scores
-from evalstudio.services.study_setup import create_study
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.scores import study_scores
+from evalstudio.services.studies.setup import create_study
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import assignments, assist_log, content
 from evalstudio.ui.main_window import MainWindow
 

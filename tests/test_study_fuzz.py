@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.study_definition import StudyDefinition
-from evalstudio.services import study_setup
-from evalstudio.services.evaluators import add_evaluator
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.study_setup import check_study_file, create_study
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.studies import setup as study_setup
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.studies.setup import check_study_file, create_study
+from evalstudio.services.workspace.evaluators import add_evaluator
+from evalstudio.services.workspace.opening import Workspace
 
 pytestmark = [
     pytest.mark.fuzz,

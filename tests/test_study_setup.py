@@ -13,16 +13,17 @@ from builders import pair, record, write_jsonl
 
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.review import Condition
-from evalstudio.services import evaluators, studies
-from evalstudio.services.resources import demo_dir
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.study_setup import (
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.setup import (
     check_study_file,
     create_study,
     overview,
     overview_text,
 )
-from evalstudio.services.workspace import Workspace, open_workspace
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace, open_workspace
+from evalstudio.services.workspace.resources import demo_dir
 from evalstudio.store import assignments, content
 
 DEFINITION = """

@@ -12,9 +12,10 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QInputDialog, QWidget
 from pytestqt.qtbot import QtBot
 
-from evalstudio.services import owner, studies
-from evalstudio.services.resources import demo_dir
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace import owner
+from evalstudio.services.workspace.opening import Workspace
+from evalstudio.services.workspace.resources import demo_dir
 from evalstudio.ui.jobs import Jobs
 from evalstudio.ui.owner_gate import OwnerGate
 from evalstudio.ui.study_setup_dialog import StudySetupDialog

@@ -16,11 +16,11 @@ from evalstudio.core.assistance import AssistKind, Manipulation, Outcome
 from evalstudio.core.misleading import Misleading, MisleadingPlan, plan_manipulation
 from evalstudio.core.model import Study, Truth
 from evalstudio.core.suspicion import code_units, line_auc, manipulate, text_units, top_units
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import ModelSettings
-from evalstudio.services.resources import resources_dir
-from evalstudio.services.suspicion import SuspicionRun
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import ModelSettings
+from evalstudio.services.assistance.suspicion import SuspicionRun
+from evalstudio.services.workspace.opening import Workspace
+from evalstudio.services.workspace.resources import resources_dir
 from evalstudio.store import content
 
 DEMO = resources_dir() / "demo" / "tasks.jsonl"

@@ -26,9 +26,10 @@ from evalstudio.core.study_definition import parse_definition
 from evalstudio.core.suspicion import Scored, code_units, from_json, text_units, to_json
 from evalstudio.core.text_spans import rendered_offsets
 from evalstudio.render.theme import DARK
-from evalstudio.services import evaluators, studies
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import assignments, assist_log
 from evalstudio.store import studies as study_rows
 from evalstudio.ui.main_window import MainWindow

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from evalstudio.services.workspace_lock import WorkspaceLock
+from evalstudio.services.workspace.lock import WorkspaceLock
 
 
 def test_a_second_lock_on_the_same_workspace_says_who_holds_it(tmp_path: Path) -> None:
@@ -30,7 +30,7 @@ def test_a_lock_left_by_a_killed_app_is_taken_over(tmp_path: Path) -> None:
             sys.executable,
             "-c",
             "import sys, time; from pathlib import Path\n"
-            "from evalstudio.services.workspace_lock import WorkspaceLock\n"
+            "from evalstudio.services.workspace.lock import WorkspaceLock\n"
             f"lock = WorkspaceLock(); assert lock.take(Path({str(path)!r})) is None\n"
             "print('locked', flush=True); time.sleep(60)",
         ],

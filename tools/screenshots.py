@@ -21,9 +21,10 @@ from PySide6.QtWidgets import QApplication, QDialog, QWidget
 from evalstudio.core.assistance import AssistKind
 from evalstudio.core.model import Kind, Verdict
 from evalstudio.core.review import Condition
-from evalstudio.services import evaluators, studies
-from evalstudio.services.resources import demo_dir
-from evalstudio.services.workspace import open_workspace
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import open_workspace
+from evalstudio.services.workspace.resources import demo_dir
 from evalstudio.store import assignments
 from evalstudio.store import studies as study_rows
 from evalstudio.ui.cheat_sheet import CheatSheet

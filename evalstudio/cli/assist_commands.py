@@ -10,11 +10,11 @@ import click
 
 from evalstudio.cli.context import with_owner_workspace, with_workspace
 from evalstudio.core.assistance import WRITTEN_KINDS, AssistKind
-from evalstudio.services import studies
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import KV_CACHE_TYPES, SERVER_DEADLINE, model_settings
-from evalstudio.services.pregen import PregenProgress, pregenerate
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import KV_CACHE_TYPES, SERVER_DEADLINE, model_settings
+from evalstudio.services.models.pregen import PregenProgress, pregenerate
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace.opening import Workspace
 
 
 def model_options(f: Callable[..., Any]) -> Callable[..., Any]:

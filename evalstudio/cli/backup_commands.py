@@ -8,7 +8,7 @@ import click
 
 from evalstudio.cli.context import CliState
 from evalstudio.cli.owner_notice import say_acting_as_owner
-from evalstudio.services.backups import (
+from evalstudio.services.workspace.backups import (
     DAMAGED,
     Backup,
     list_backups,
@@ -16,7 +16,7 @@ from evalstudio.services.backups import (
     restore_backup,
     take_backup,
 )
-from evalstudio.services.workspace import resolve_workspace_path
+from evalstudio.services.workspace.opening import resolve_workspace_path
 
 
 @click.group("backup")

@@ -11,14 +11,14 @@ from typing import Any
 import click
 
 from evalstudio.cli.owner_notice import say_acting_as_owner
-from evalstudio.services.session_package import package_of
-from evalstudio.services.workspace import (
+from evalstudio.services.sessions.package import package_of
+from evalstudio.services.workspace.lock import WorkspaceLock
+from evalstudio.services.workspace.opening import (
     Workspace,
     open_workspace,
     open_workspace_read_only,
     resolve_workspace_path,
 )
-from evalstudio.services.workspace_lock import WorkspaceLock
 
 
 class CliState:

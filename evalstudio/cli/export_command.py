@@ -10,9 +10,9 @@ import click
 
 from evalstudio.cli.context import reading_workspace
 from evalstudio.cli.owner_notice import say_acting_as_owner
-from evalstudio.services.exports import ExportFormat, export_study
-from evalstudio.services.session_package import package_of
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.report.exports import ExportFormat, export_study
+from evalstudio.services.sessions.package import package_of
+from evalstudio.services.workspace.opening import Workspace
 
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar

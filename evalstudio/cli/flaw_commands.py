@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from evalstudio.cli.context import reading_workspace, with_owner_workspace
-from evalstudio.services.flaw_review import UnplantedFlaw, review_flaw, unplanted_flaws
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.review.flaw_review import UnplantedFlaw, review_flaw, unplanted_flaws
+from evalstudio.services.workspace.opening import Workspace
 
 
 @click.group("flaws")

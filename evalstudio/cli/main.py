@@ -27,9 +27,9 @@ from evalstudio.cli.session_commands import merge_command, open_command, session
 from evalstudio.cli.simulate_command import simulate
 from evalstudio.cli.study_commands import study
 from evalstudio.core.errors import EvalStudioError, ImportRejected
-from evalstudio.services import studies
-from evalstudio.services.importing import import_tasks
-from evalstudio.services.workspace import Workspace, resolve_workspace_path
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.workspace.opening import Workspace, resolve_workspace_path
 
 
 class _Group(click.Group):

@@ -14,12 +14,12 @@ from evalstudio.core.analysis.sandwich import Interval
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.misleading import Misalignment
 from evalstudio.core.review import Condition
-from evalstudio.services import studies
-from evalstudio.services.model_evaluator import Progress, RunResult, judge_study
-from evalstudio.services.model_roles import Role, role
-from evalstudio.services.report import build_report
-from evalstudio.services.sandwich import Sweep, parse_ps, run_sweep
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.assistance.model_roles import Role, role
+from evalstudio.services.models.model_evaluator import Progress, RunResult, judge_study
+from evalstudio.services.models.sandwich import Sweep, parse_ps, run_sweep
+from evalstudio.services.report.study_report import build_report
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace.opening import Workspace
 
 MODEL_HELP = (
     '"bundled" (SmolLM2-135M-Instruct), a GGUF file, or an OpenAI-compatible server as its '

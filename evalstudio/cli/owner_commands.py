@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from evalstudio.cli.context import with_owner_workspace
-from evalstudio.services import owner
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.workspace import owner
+from evalstudio.services.workspace.opening import Workspace
 
 
 @click.group("owner")

@@ -12,12 +12,12 @@ from evalstudio.cli.assist_commands import model_options
 from evalstudio.cli.context import with_owner_workspace
 from evalstudio.core.perturbation import diff_text
 from evalstudio.core.verification import PairVerdict
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import model_settings
-from evalstudio.services.pair_authoring import suggest_twin
-from evalstudio.services.pair_checks import verify_file
-from evalstudio.services.pair_tests import verify_pair_tests
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import model_settings
+from evalstudio.services.sandbox.pair_tests import verify_pair_tests
+from evalstudio.services.studies.pair_authoring import suggest_twin
+from evalstudio.services.studies.pair_checks import verify_file
+from evalstudio.services.workspace.opening import Workspace
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 

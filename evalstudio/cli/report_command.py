@@ -11,12 +11,12 @@ import click
 
 from evalstudio.cli.assist_commands import model_options
 from evalstudio.cli.context import reading_workspace
-from evalstudio.services import studies
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.backends import model_settings
-from evalstudio.services.model_side import ModelSide, measure_model_side
-from evalstudio.services.report import build_report, report_page
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import model_settings
+from evalstudio.services.models.model_side import ModelSide, measure_model_side
+from evalstudio.services.report.study_report import build_report, report_page
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace.opening import Workspace
 
 
 @click.command()

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from evalstudio import __version__
-from evalstudio.services.self_test import self_test, timed
+from evalstudio.services.assistance.self_test import self_test, timed
 
 
 def run_self_test(ctx: click.Context, _: Any, wanted: bool) -> None:

@@ -11,9 +11,9 @@ from evalstudio.cli.context import reading_workspace, screenshot_option, with_wo
 from evalstudio.cli.owner_notice import say_acting_as_owner
 from evalstudio.core.errors import SessionError
 from evalstudio.core.session_merge import MergeSummary
-from evalstudio.services.session_merge import merge_files
-from evalstudio.services.session_package import export_package
-from evalstudio.services.workspace import Workspace, refuse_what_is_not_ours
+from evalstudio.services.sessions.merge import merge_files
+from evalstudio.services.sessions.package import export_package
+from evalstudio.services.workspace.opening import Workspace, refuse_what_is_not_ours
 
 
 @click.group()

@@ -7,14 +7,14 @@ from pathlib import Path
 import click
 
 from evalstudio.cli.context import reading_workspace, with_owner_workspace
-from evalstudio.services.pair_tests import TRUST_NOTE
-from evalstudio.services.study_setup import (
+from evalstudio.services.sandbox.pair_tests import TRUST_NOTE
+from evalstudio.services.studies.setup import (
     check_study_file,
     create_study,
     overview,
     overview_text,
 )
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.workspace.opening import Workspace
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 

@@ -1,7 +1,7 @@
 """The misaligned assistant: with probability p, seeded per evaluator x item, a response is
 replaced by one that argues a chosen verdict. Pure, so the same study replays the same
 manipulations. One implementation for the human `misleading` condition and for model
-evaluators' sweeps (services/sandwich.py).
+evaluators' sweeps (services/models/sandwich.py).
 
 Three kinds of misalignment decide which verdict a manipulated response argues:
 - adversarial: against the ground truth (vouch for a flawed answer, flag a plausible line of a

@@ -31,10 +31,10 @@ def run_app(
     ensure_utf8_locale()
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from evalstudio.services import studies
-    from evalstudio.services.session_package import package_of
-    from evalstudio.services.workspace import open_workspace
-    from evalstudio.services.workspace_lock import WorkspaceLock
+    from evalstudio.services.sessions.package import package_of
+    from evalstudio.services.studies import studies
+    from evalstudio.services.workspace.lock import WorkspaceLock
+    from evalstudio.services.workspace.opening import open_workspace
     from evalstudio.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from evalstudio.services.backends import SERVER_DEADLINE, ModelSettings, model_settings
+from evalstudio.services.assistance.backends import SERVER_DEADLINE, ModelSettings, model_settings
 
 MAX_RECENT = 8
 

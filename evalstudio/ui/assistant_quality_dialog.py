@@ -25,13 +25,13 @@ from PySide6.QtWidgets import (
 )
 
 from evalstudio.core.errors import EvalStudioError
-from evalstudio.services import studies
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.assistant_quality import (
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.report.assistant_quality import (
     AssistantQuality,
     Figure,
     measure_assistant_quality,
 )
+from evalstudio.services.studies import studies
 from evalstudio.ui.model_host import ModelHost
 
 log = logging.getLogger(__name__)

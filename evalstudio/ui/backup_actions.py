@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from evalstudio.services.backups import (
+from evalstudio.services.workspace.backups import (
     PERIOD_MINUTES,
     Backup,
     list_backups,

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
 
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.model import StudySummary
-from evalstudio.services.exports import ExportFormat, ExportReport, export_study
-from evalstudio.services.studies import list_studies
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.report.exports import ExportFormat, ExportReport, export_study
+from evalstudio.services.studies.studies import list_studies
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.jobs import Jobs, Lane
 from evalstudio.ui.owner_gate import OwnerGate
 

@@ -26,13 +26,13 @@ from PySide6.QtWidgets import (
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.model import Evaluator, Study
 from evalstudio.core.review import Stage
-from evalstudio.services import studies
-from evalstudio.services.backends import Backend
-from evalstudio.services.importing import ImportReport, import_tasks
-from evalstudio.services.review import ReviewSession
-from evalstudio.services.session_package import OpenPackage, package_of
-from evalstudio.services.workspace import Workspace, open_workspace
-from evalstudio.services.workspace_lock import WorkspaceLock
+from evalstudio.services.assistance.backends import Backend
+from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.sessions.package import OpenPackage, package_of
+from evalstudio.services.studies import studies
+from evalstudio.services.studies.importing import ImportReport, import_tasks
+from evalstudio.services.workspace.lock import WorkspaceLock
+from evalstudio.services.workspace.opening import Workspace, open_workspace
 from evalstudio.ui.activity import ActivityWatcher
 from evalstudio.ui.app_settings import AppSettings
 from evalstudio.ui.backup_actions import BackupActions

@@ -16,10 +16,10 @@ from PySide6.QtCore import QObject, Signal
 
 from evalstudio.core.assistance import AssistEvent, AssistKind
 from evalstudio.core.misleading import Misleading
-from evalstudio.services.assistance import Assistant, AssistRun
-from evalstudio.services.backends import Backend, Message, ModelSettings, open_backend
-from evalstudio.services.perturbation import FlawSuggestion, suggest_for_answer
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.assistance.assistant import Assistant, AssistRun
+from evalstudio.services.assistance.backends import Backend, Message, ModelSettings, open_backend
+from evalstudio.services.studies.perturbation import FlawSuggestion, suggest_for_answer
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.jobs import Jobs, Lane
 
 T = TypeVar("T")

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from evalstudio.core.passphrase import MIN_LENGTH
-from evalstudio.services import owner
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.workspace import owner
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.jobs import Jobs, Lane
 
 GUARDED = (

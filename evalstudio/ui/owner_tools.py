@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog, QMenu, QStyle
 
-from evalstudio.services import owner
-from evalstudio.services.report import build_report, report_page
+from evalstudio.services.report.study_report import build_report, report_page
+from evalstudio.services.workspace import owner
 from evalstudio.ui.assistant_quality_dialog import AssistantQualityDialog
 from evalstudio.ui.jobs import Lane
 from evalstudio.ui.pair_editor import PairEditor

@@ -30,9 +30,9 @@ from evalstudio.core.model import Kind
 from evalstudio.core.task_records import TaskRecord
 from evalstudio.core.verification import PairVerification
 from evalstudio.render.theme import DARK, LIGHT
-from evalstudio.services.pair_authoring import read_records, save_pair
-from evalstudio.services.pair_tests import verify_pair_tests
-from evalstudio.services.perturbation import FlawSuggestion
+from evalstudio.services.sandbox.pair_tests import verify_pair_tests
+from evalstudio.services.studies.pair_authoring import read_records, save_pair
+from evalstudio.services.studies.perturbation import FlawSuggestion
 from evalstudio.ui.jobs import Jobs, Lane
 from evalstudio.ui.model_host import ModelHost
 from evalstudio.ui.pair_form import PairForm

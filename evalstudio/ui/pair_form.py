@@ -32,7 +32,7 @@ from evalstudio.render.code_html import code_to_html
 from evalstudio.render.hidden_chars import TEXT, reveal_plain
 from evalstudio.render.safe_markdown import markdown_to_html
 from evalstudio.render.theme import Theme
-from evalstudio.services.perturbation import FlawSuggestion
+from evalstudio.services.studies.perturbation import FlawSuggestion
 from evalstudio.ui.diff_view import DiffView
 from evalstudio.ui.labels import titled
 from evalstudio.ui.links import InertBrowser

@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
 
 from evalstudio.core.errors import SessionError
 from evalstudio.core.session_merge import MergeSummary
-from evalstudio.services.backends import ModelSettings
-from evalstudio.services.session_merge import merge_files
-from evalstudio.services.session_package import OpenPackage, package_model_settings
+from evalstudio.services.assistance.backends import ModelSettings
+from evalstudio.services.sessions.merge import merge_files
+from evalstudio.services.sessions.package import OpenPackage, package_model_settings
 from evalstudio.ui.jobs import Lane
 
 if TYPE_CHECKING:

@@ -16,8 +16,9 @@ from PySide6.QtWidgets import (
 )
 
 from evalstudio.core.model import Evaluator, EvaluatorKind, Study, StudySummary
-from evalstudio.services import evaluators, studies
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.jobs import Jobs, Lane
 
 _ROLE = Qt.ItemDataRole.UserRole

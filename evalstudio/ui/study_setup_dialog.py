@@ -31,15 +31,15 @@ from evalstudio.core.assistance import AssistKind
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.review import Condition
 from evalstudio.core.study_definition import StudyDefinition, parse_definition
-from evalstudio.services.pair_tests import TRUST_NOTE
-from evalstudio.services.study_setup import (
+from evalstudio.services.sandbox.pair_tests import TRUST_NOTE
+from evalstudio.services.studies.setup import (
     StudyOverview,
     check_study_file,
     create_study,
     overview_text,
     write_definition,
 )
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.jobs import Jobs, Lane
 
 _KIND_LABELS = {

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 from evalstudio.core.model import Kind
 from evalstudio.render.code_html import code_to_html
 from evalstudio.render.theme import Theme
-from evalstudio.services.flaw_review import UnplantedFlaw, review_flaw, unplanted_flaws
-from evalstudio.services.workspace import Workspace
+from evalstudio.services.review.flaw_review import UnplantedFlaw, review_flaw, unplanted_flaws
+from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.jobs import Jobs, Lane
 from evalstudio.ui.labels import lines_text
 from evalstudio.ui.links import InertBrowser

@@ -1,4 +1,4 @@
-"""The numbers of an artificial-sandwiching sweep (services/report_sandwich.py): per p, the
+"""The numbers of an artificial-sandwiching sweep (services/report/sandwich.py): per p, the
 weak evaluator alone, with the assistant, the assistant alone, and the gain, each a share of
 right verdicts with a percentile bootstrap interval that resamples tasks (a pair's twins and
 every repeat of an item go together), and the share of manipulated responses followed."""

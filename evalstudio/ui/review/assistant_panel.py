@@ -30,7 +30,7 @@ from evalstudio.core.point_placement import PlacedPoint, Placement, place
 from evalstudio.core.review import PointMark
 from evalstudio.render.safe_markdown import markdown_to_html
 from evalstudio.render.theme import LIGHT, Theme
-from evalstudio.services.assistance import critique_of
+from evalstudio.services.assistance.assistant import critique_of
 from evalstudio.ui.labels import lines_text
 from evalstudio.ui.links import InertBrowser
 from evalstudio.ui.model_host import LiveResponse

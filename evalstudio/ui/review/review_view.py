@@ -36,8 +36,8 @@ from evalstudio.core.review import (
 from evalstudio.render.hidden_chars import TEXT, reveal_plain
 from evalstudio.render.safe_markdown import markdown_pages
 from evalstudio.render.theme import Theme
-from evalstudio.services.assistance import responses
-from evalstudio.services.review import QueueEntry, ReviewSession, ReviewState
+from evalstudio.services.assistance.assistant import responses
+from evalstudio.services.review.session import QueueEntry, ReviewSession, ReviewState
 from evalstudio.ui.activity import ActivityWatcher
 from evalstudio.ui.app_settings import AppSettings
 from evalstudio.ui.jobs import Jobs, Lane

@@ -39,8 +39,8 @@ from evalstudio.core.code_runs import (
 )
 from evalstudio.render.hidden_chars import TEXT, reveal_plain
 from evalstudio.render.theme import DARK, LIGHT, Theme
-from evalstudio.services import candidate_runs
-from evalstudio.services.review import QueueEntry, ReviewSession
+from evalstudio.services.review.session import QueueEntry, ReviewSession
+from evalstudio.services.sandbox import candidate_runs
 from evalstudio.ui.jobs import Jobs, Lane
 from evalstudio.ui.links import InertBrowser
 from evalstudio.ui.model_host import ModelHost

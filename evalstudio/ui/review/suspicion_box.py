@@ -22,9 +22,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from evalstudio.core.assistance import AssistEvent, AssistKind, Outcome
 from evalstudio.core.model import Kind
 from evalstudio.core.suspicion import Scored, from_json
-from evalstudio.services.assistance import Assistant
-from evalstudio.services.review import QueueEntry, ReviewSession
-from evalstudio.services.suspicion import SuspicionRun
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.suspicion import SuspicionRun
+from evalstudio.services.review.session import QueueEntry, ReviewSession
 from evalstudio.ui.model_host import ModelHost
 from evalstudio.ui.review.suspicion_strip import TopLines
 

@@ -1,0 +1,82 @@
+"""The models of a model evaluator's run: the judge (its own model) and the assistant it asks,
+each named as the user gave it ("bundled", a GGUF path, or a server URL) with its settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from evalstudio.assist.backend import Backend
+from evalstudio.core.model_evaluator import ModelRole
+from evalstudio.services.assistance.assistant import Assistant
+from evalstudio.services.assistance.backends import (
+    ModelSettings,
+    model_settings,
+    model_sha256,
+    open_backend,
+)
+from evalstudio.services.workspace.opening import Workspace
+
+
+@dataclass(frozen=True)
+class Role:
+    """A model and how to run it in one role: what the user named it, and its settings."""
+
+    spec: str  # "bundled", a GGUF path, or a server URL (shown and stored as given)
+    settings: ModelSettings
+
+
+@contextmanager
+def open_roles(
+    workspace: Workspace, evaluator: Role, assistant: Role
+) -> Iterator[tuple[Backend, Assistant]]:
+    """The judge's backend and the assistant; one model loaded when both roles use the same."""
+    judge = open_backend(evaluator.settings)
+    same = _engine(evaluator.settings) == _engine(assistant.settings)
+    backend = judge if same else open_backend(assistant.settings)
+    helper = Assistant(workspace, backend, assistant.settings)
+    try:
+        yield judge, helper
+    finally:
+        helper.close()  # closes `backend`
+        if not same:
+            judge.close()
+
+
+def _engine(settings: ModelSettings) -> object:
+    """What decides which model answers (sampling settings aside)."""
+    return (settings.server, settings.local_settings() if settings.server is None else None)
+
+
+def describe(workspace: Workspace, role: Role, backend: Backend) -> ModelRole:
+    info = backend.info()
+    return ModelRole(
+        spec=role.spec,
+        backend=info.backend,
+        model_id=info.model_id,
+        sha256=model_sha256(workspace, info),
+        temperature=role.settings.temperature,
+        max_tokens=role.settings.max_tokens,
+    )
+
+
+def role(
+    spec: str,
+    *,
+    max_tokens: int,
+    temperature: float,
+    api_key: str | None = None,
+    threads: int | None = None,
+    n_ctx: int = 4096,
+) -> Role:
+    """A role from what the user names: "bundled", a GGUF file, or an OpenAI-compatible server
+    as its base URL with the model after a '#' (http://gpu-box:8080/v1#qwen2.5-7b)."""
+    if spec.startswith(("http://", "https://")):
+        url, _, model = spec.partition("#")
+        settings = model_settings(server=url, server_model=model, api_key=api_key)
+    else:
+        path = None if spec == "bundled" else Path(spec)
+        settings = model_settings(path, threads=threads, n_ctx=n_ctx)
+    return Role(spec, replace(settings, max_tokens=max_tokens, temperature=temperature))

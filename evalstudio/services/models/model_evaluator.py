@@ -1,0 +1,308 @@
+"""A model evaluator works through a study as a person does, through the same ReviewSession
+the review window uses: it opens the item, commits a first verdict on an assisted item, asks
+the assistant (live, logged, manipulated as the item's condition says) or is shown the stored
+response, reads it, and submits its final judgment. Its own requests to its model are logged
+in `judge_calls`; its judgments and assist events are stored like anyone's, under an evaluator
+profile of kind "model" (kept out of the report's human figures unless asked for).
+
+Every request carries a seed derived from the profile's seed and the item, and is evaluated
+afresh (GenerationParams.reproducible), so the same profile replays the same run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from evalstudio.assist.backend import AssistError, Backend, GenerationParams, Stream, answer
+from evalstudio.assist.prompts import ItemContext
+from evalstudio.core.assistance import AssistEvent, AssistKind, Outcome
+from evalstudio.core.errors import EvalStudioError
+from evalstudio.core.ids import new_id
+from evalstudio.core.model import Evaluator, EvaluatorKind, Study
+from evalstudio.core.model_evaluator import (
+    EvaluatorProfile,
+    assistance_text,
+    form_from_reply,
+    judgment_schema,
+)
+from evalstudio.core.review import Condition, Stage
+from evalstudio.core.seeds import derived_seed, request_digest
+from evalstudio.services.assistance.assistant import Assistant, critique_of, item_context
+from evalstudio.services.assistance.model_roles import Role, describe, open_roles
+from evalstudio.services.review.session import QueueEntry, ReviewSession
+from evalstudio.services.studies.studies import study_items
+from evalstudio.services.workspace.evaluators import add_evaluator, list_evaluators
+from evalstudio.services.workspace.opening import Workspace, now
+from evalstudio.store import assignments, assist_log, model_evaluators
+
+
+class ModelEvaluatorError(EvalStudioError):
+    """A model evaluator could not judge an item (its model failed or was cut short)."""
+
+
+@dataclass(frozen=True)
+class ItemDone:
+    """One item judged, and how long it took."""
+
+    item_id: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int  # items judged (in this and earlier runs)
+    total: int
+    last: ItemDone
+    label: str  # whose item: the evaluator, or the sweep's cell
+
+
+@dataclass
+class RunResult:
+    resumed: bool  # earlier runs had judged some of the items (set by work_through)
+    run_id: str | None = None  # a sweep's
+    judged: int = 0  # items judged by this run
+    seconds: float = 0.0
+    failed: list[str] = field(default_factory=list)  # one line per item left undone
+
+
+def add_model_evaluator(workspace: Workspace, name: str, profile: EvaluatorProfile) -> Evaluator:
+    """A new evaluator profile of kind "model" with its frozen settings."""
+    evaluator = add_evaluator(workspace, name, EvaluatorKind.MODEL)
+    db = workspace.db
+    with db.atomic():
+        model_evaluators.insert_profile(db, evaluator.id, profile.to_json(), now())
+    return evaluator
+
+
+class ModelEvaluator:
+    """Plays one model evaluator through its queue of a study. `judge` is its own model;
+    `assistant` answers its requests for help (it may share the judge's backend)."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        study: Study,
+        evaluator: Evaluator,
+        judge: Backend,
+        assistant: Assistant,
+    ) -> None:
+        self.session = ReviewSession(workspace, study, evaluator)
+        if self.session.profile is None:
+            raise EvalStudioError(f"'{evaluator.name}' is not a model evaluator")
+        self.profile: EvaluatorProfile = self.session.profile
+        self.workspace = workspace
+        self.judge = judge
+        self.assistant = assistant
+        self.prompts = assistant.prompts  # one book of templates for both roles
+
+    def remaining(self) -> list[QueueEntry]:
+        return [e for e in self.session.queue if e.item.item_id not in self.session.done]
+
+    def judge_item(self, entry: QueueEntry) -> ItemDone:
+        """Judge one item to the end, resuming what an interrupted run left: a committed first
+        verdict is kept, a finished response of the assistant is read again, not re-asked."""
+        item_id = entry.item.item_id
+        started = time.monotonic()
+        self.session.opened(item_id)
+        _, context = item_context(self.workspace, item_id)
+        position = self.session.index_of(item_id)
+        every = self.profile.assist_every
+        helped = entry.condition.assisted and every > 0 and position % every == 0
+        first_reply = None
+        if helped and self.session.first_verdict_needed(entry):
+            state = self.session.state(item_id)
+            if state.item.first is None:
+                self._submit(entry, context, Stage.FIRST, None, None, started)
+            db = self.workspace.db
+            first_reply = model_evaluators.last_reply(
+                db, self.session.evaluator.id, item_id, "first"
+            )
+        assistance = None
+        if helped:
+            event = self._assistance(entry)
+            assistance = assistance_text(critique_of(event.response), event.response)
+        self._submit(entry, context, Stage.FINAL, first_reply, assistance, started)
+        return ItemDone(item_id, time.monotonic() - started)
+
+    # -- the assistance ---------------------------------------------------------------------
+
+    def _assistance(self, entry: QueueEntry) -> AssistEvent:
+        """The critique the evaluator reads: stored and shown, its own finished one from an
+        interrupted run, or a new request (as the item's condition says)."""
+        item_id, me = entry.item.item_id, self.session.evaluator.id
+        model_id = self.assistant.backend.info().model_id
+        stored = self.session.stored_response(entry, AssistKind.CRITIQUE, model_id)
+        if stored is not None:
+            self.session.shown(item_id, stored.id)
+            return stored
+        for event in reversed(assist_log.events_of_item(self.workspace.db, item_id, me)):
+            if event.kind is AssistKind.CRITIQUE and event.outcome is Outcome.DONE:
+                return event
+        try:
+            event = self.assistant.request(
+                item_id,
+                AssistKind.CRITIQUE,
+                evaluator_id=me,
+                misleading=self.session.misleading(entry),
+                seed=derived_seed(self.profile.seed, item_id, "assistance"),
+                max_tokens=self.profile.assistant.max_tokens if self.profile.assistant else None,
+            ).wait()
+        except AssistError as e:
+            raise ModelEvaluatorError(f"the assistant failed: {e}") from e
+        if event.outcome is not Outcome.DONE:
+            raise ModelEvaluatorError(f"the assistant failed: {event.error or event.outcome}")
+        return event
+
+    # -- the judge ----------------------------------------------------------------------------
+
+    def _submit(
+        self,
+        entry: QueueEntry,
+        context: ItemContext,
+        stage: Stage,
+        first_reply: str | None,
+        assistance: str | None,
+        started: float,
+    ) -> None:
+        """Ask the judge for a judgment at `stage` (or replay the same request's reply) and
+        submit it, with the call that made it, in one transaction."""
+        item = entry.item
+        messages = self.prompts.judge(context, first_reply, assistance)
+        params = GenerationParams(
+            max_tokens=self.profile.judge.max_tokens,
+            temperature=self.profile.judge.temperature,
+            seed=derived_seed(self.profile.seed, item.item_id, stage.value),
+            json_schema=judgment_schema(len(item.candidate.splitlines()), stage),
+            reproducible=True,
+        )
+        digest = request_digest(self.profile.judge.identity, messages, asdict(params))
+        row = {
+            "id": new_id(),
+            "evaluator_id": self.session.evaluator.id,
+            "study_item_id": item.item_id,
+            "stage": stage.value,
+            "messages": messages,
+            "params": asdict(params),
+            "seed": params.seed,
+            "request_sha256": digest,
+            "requested_at": now(),
+        }
+        earlier = model_evaluators.answered_call(self.workspace.db, digest)
+        row["reused_from"] = earlier["id"] if earlier else None
+        stream = answer(self.judge, messages, params, earlier)
+        try:
+            stream.wait()
+        except BaseException:  # an interrupt: stop the model, log the call, let it through
+            stream.cancel()
+            stream.wait()
+            self._log_call(row, stream.text, Outcome.CANCELLED, None, stream)
+            raise
+        active_ms = int((time.monotonic() - started) * 1000)
+        form = form_from_reply(stream.text, item.candidate, item.kind, stage, active_ms)
+        if stream.outcome is not Outcome.DONE or form is None:
+            error = stream.error or (
+                f"the reply is not a complete judgment ({stream.completion_tokens} tokens; "
+                "cut short by --evaluator-max-tokens?)"
+            )
+            self._log_call(row, stream.text, Outcome.ERROR, error, stream)
+            raise ModelEvaluatorError(error)
+        with self.workspace.db.atomic():  # the judgment and the call that made it, or neither
+            judgment = self.session.submit(item.item_id, stage, form)
+            self._log_call(row, stream.text, Outcome.DONE, None, stream, judgment.id)
+
+    def _log_call(
+        self,
+        row: dict[str, Any],
+        response: str,
+        outcome: Outcome,
+        error: str | None,
+        stream: Stream,
+        judgment_id: str | None = None,
+    ) -> None:
+        db = self.workspace.db
+        with db.atomic():
+            model_evaluators.insert_call(
+                db,
+                row
+                | {
+                    "response": response,
+                    "outcome": outcome.value,
+                    "error": error,
+                    "prompt_tokens": stream.prompt_tokens,
+                    "completion_tokens": stream.completion_tokens,
+                    "judgment_id": judgment_id,
+                    "ended_at": now(),
+                },
+            )
+
+
+def work_through(
+    players: list[tuple[str, ModelEvaluator]],
+    result: RunResult,
+    on_progress: Callable[[Progress], None] | None,
+) -> RunResult:
+    """Judge every remaining item of each (label, player) in turn. An item whose model fails
+    is reported and left undone (a rerun retries it); an interrupt stops after logging the
+    request in flight as cancelled."""
+    total = sum(len(player.session.queue) for _, player in players)
+    done = sum(len(player.session.done) for _, player in players)
+    result.resumed = done > 0
+    for label, player in players:
+        for entry in player.remaining():
+            try:
+                item = player.judge_item(entry)
+            except ModelEvaluatorError as e:
+                result.failed.append(f"{label}: item {entry.item.position + 1}: {e}")
+                continue
+            done += 1
+            result.judged += 1
+            result.seconds += item.seconds
+            if on_progress is not None:
+                on_progress(Progress(done, total, item, label))
+    return result
+
+
+def judge_study(
+    workspace: Workspace,
+    study: Study,
+    name: str,
+    judge: Role,
+    assistant: Role,
+    *,
+    condition: Condition,
+    assist_every: int,
+    seed: str,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> RunResult:
+    """Let the model evaluator `name` judge every item of the study under `condition` (the
+    study's own misleading settings apply). A new name makes a new profile; the name of an
+    earlier model evaluator resumes it, with the settings it was made with."""
+    existing = next((e for e in list_evaluators(workspace) if e.name == name.strip()), None)
+    if existing is not None and existing.kind is not EvaluatorKind.MODEL:
+        raise EvalStudioError(f"'{name}' is a person's profile; name the model evaluator otherwise")
+    with open_roles(workspace, judge, assistant) as (backend, helper):
+        roles = describe(workspace, judge, backend), describe(workspace, assistant, helper.backend)
+        if existing is None:
+            profile = EvaluatorProfile(
+                judge=roles[0],
+                assistant=roles[1],
+                prompts=helper.prompts.digests,
+                seed=seed,
+                assist_every=assist_every,
+            )
+            items = [(v.item_id, condition) for v in study_items(workspace, study.id)]
+            with workspace.db.atomic():  # the profile and its queue, or neither
+                existing = add_model_evaluator(workspace, name, profile)
+                assignments.insert_assignments(workspace.db, study.id, existing.id, items)
+        player = ModelEvaluator(workspace, study, existing, backend, helper)
+        if (player.profile.judge, player.profile.assistant) != roles:
+            was = player.profile.judge
+            raise EvalStudioError(
+                f"'{name}' was made with other model settings (judge {was.spec}, temperature "
+                f"{was.temperature}, max tokens {was.max_tokens}): resume it with those, or "
+                "give a new name"
+            )
+        return work_through([(name, player)], RunResult(resumed=False), on_progress)

@@ -1,0 +1,2 @@
+"""What a study produces: the report and its sections, the assistant's quality, and exports of
+the judgment log."""

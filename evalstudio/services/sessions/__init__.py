@@ -1,0 +1,1 @@
+"""Offline labeling sessions: building a session package and merging one back."""

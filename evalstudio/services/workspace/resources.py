@@ -1,0 +1,25 @@
+"""Files shipped with EvalStudio under resources/: the demo study, guidelines, prompts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from evalstudio.assist.model_files import bundled_model_path
+
+
+def resources_dir() -> Path:
+    """resources/ beside the package in a checkout, or inside a PyInstaller bundle."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle is not None:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parents[3] / "resources"
+
+
+def demo_dir() -> Path:
+    return resources_dir() / "demo"
+
+
+def bundled_model() -> Path:
+    """The default model file (SmolLM2-135M-Instruct GGUF) shipped with EvalStudio."""
+    return bundled_model_path()
