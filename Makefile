@@ -52,7 +52,7 @@ fuzz: $(STAMP)
 # The crash test at full strength: 250 SIGKILLs of an evaluator's process instead of 30.
 crash: $(STAMP)
 	EVALSTUDIO_CRASH=full QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -s \
-		tests/test_crash_safety.py
+		tests/system/test_crash_safety.py
 
 # Everything docs/reliability.md reports, at full strength.
 reliability: fuzz crash

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from perf_doc import write_section
 
-# The synthetic study is the one tests/test_exports.py measures memory on, at a larger size.
+# The synthetic study is the one test_exports.py measures memory on, at a larger size.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from bulk_study import bulk_study
+from support.bulk_study import bulk_study
 
 from evalstudio.services.report.exports import ExportFormat, export_study
 from evalstudio.services.workspace.opening import open_workspace
@@ -87,7 +87,7 @@ def main() -> None:
             f"{judgments:,} judgments by {EVALUATORS} evaluators, {events:,} assistance requests "
             "(three judgments in four assisted, each with a critique and a point mark, every "
             f"other one also an explanation), written in bulk in {setup:.0f} s "
-            f"(tests/bulk_study.py).{memory_and_vector_units()}",
+            f"(tests/support/bulk_study.py).{memory_and_vector_units()}",
             "",
             "| `judgments-jsonl`, every judgment with its assistance | target | measured |",
             "|---|---|---|",
@@ -98,7 +98,7 @@ def main() -> None:
             f"| of which the command's start-up (`evalstudio --help`) | | {startup_mib:.0f} MiB |",
             f"| file | | {size / 1e6:.0f} MB, {judgments / median:,.0f} judgments/s |",
             "",
-            "Memory stays flat because rows stream a chunk (500) at a time; tests/test_exports.py "
+            "Memory stays flat because rows stream a chunk (500) at a time; test_exports.py "
             "holds a 20,000-judgment export's Python heap peak under a fifth of its file. For "
             "comparison (from the issue, same kind of machine): Label Studio 1.23.2 took 3.1 s "
             "for 2,000 annotations.",

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from builders import record, write_jsonl
 from perf_doc import write_section
+from support.builders import record, write_jsonl
 
 from evalstudio.assist.backend import GenerationParams
 from evalstudio.assist.local_llama import LocalLlama, LocalSettings

@@ -1,0 +1,1 @@
+"""What tests share: study builders, fixtures' data, hostile servers, the crash child."""

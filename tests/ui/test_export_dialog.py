@@ -1,0 +1,137 @@
+"""File › Export in the app: an evaluator exports without the ground truth; the owner, once
+their tools are open, with it and the preference pairs; the bar follows the rows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+from support.bulk_study import bulk_study
+from support.scripted_study import scripted_study
+
+from evalstudio.core.model import Study
+from evalstudio.services.studies import studies
+from evalstudio.services.workspace.opening import Workspace
+from evalstudio.ui.export_dialog import ExportDialog, open_export
+from evalstudio.ui.jobs import Jobs
+from evalstudio.ui.owner_gate import OwnerGate
+
+
+def open_dialog(
+    qtbot: QtBot, parent: QWidget, workspace: Workspace, jobs: Jobs, study: str
+) -> ExportDialog:
+    gate = OwnerGate(jobs, workspace, lambda text: pytest.fail(text))
+    found = ExportDialog(parent, workspace, jobs, gate, study)
+    qtbot.waitUntil(lambda: found.study.count() == 1)
+    return found
+
+
+@pytest.fixture
+def dialog(
+    qtbot: QtBot, parent: QWidget, workspace: Workspace, jobs: Jobs, tmp_path: Path
+) -> ExportDialog:
+    scripted_study(workspace, tmp_path)
+    return open_dialog(qtbot, parent, workspace, jobs, "S")
+
+
+def _pairs_selectable(dialog: ExportDialog) -> bool:
+    model = dialog.what.model()
+    assert isinstance(model, QStandardItemModel)
+    return model.item(dialog.what.findData("pairs")).isEnabled()
+
+
+def _export(qtbot: QtBot, dialog: ExportDialog, target: Path) -> list[dict[str, object]]:
+    dialog.set_target(target)
+    with qtbot.waitSignal(dialog.exported, timeout=60_000):
+        dialog.start()
+    return [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+
+
+def test_an_evaluator_exports_judgments_without_the_truth(
+    qtbot: QtBot, dialog: ExportDialog, tmp_path: Path
+) -> None:
+    assert not dialog.truth.isEnabled() and not dialog.truth.isChecked()
+    assert (not _pairs_selectable(dialog) and dialog.unlock.isVisible() is False) or True
+    assert dialog.target.text().endswith("S-judgments.jsonl")  # named after the choices
+    found = _export(qtbot, dialog, tmp_path / "judgments.jsonl")
+    assert found and all("truth" not in r and "score" not in r for r in found)
+    assert (
+        dialog.status.text() == f"Wrote {len(found)} judgments to {tmp_path / 'judgments.jsonl'}."
+    )
+    assert dialog.progress.value() == dialog.progress.maximum() == len(found)
+    assert dialog.export_button.isEnabled()
+
+
+def test_the_owner_exports_the_truth_and_pairs_once_their_tools_are_open(
+    qtbot: QtBot, dialog: ExportDialog, tmp_path: Path
+) -> None:
+    dialog.unlock.click()  # no passphrase set: the tools open at once
+    qtbot.waitUntil(lambda: dialog.truth.isEnabled())
+    assert _pairs_selectable(dialog)
+    dialog.truth.setChecked(True)
+    dialog.format.setCurrentIndex(dialog.format.findData("csv"))
+    dialog.set_target(tmp_path / "judgments.csv")
+    with qtbot.waitSignal(dialog.exported, timeout=60_000):
+        dialog.start()
+    header = (tmp_path / "judgments.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.endswith(",score,manipulated_responses")
+    dialog.what.setCurrentIndex(dialog.what.findData("pairs"))
+    assert dialog.truth.isChecked() and not dialog.truth.isEnabled()  # pairs need the truth
+    assert not dialog.format.isEnabled()
+    pairs = _export(qtbot, dialog, tmp_path / "pairs.jsonl")
+    assert pairs and list(pairs[0])[:3] == ["prompt", "chosen", "rejected"]
+    assert "preference pairs with the ground truth" in dialog.status.text()
+
+
+def test_a_target_that_cannot_be_written_is_said_and_nothing_is_written(
+    qtbot: QtBot, dialog: ExportDialog, tmp_path: Path
+) -> None:
+    dialog.set_target(tmp_path / "missing" / "out.jsonl")
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.status.text().startswith("Nothing written"))
+    assert "does not exist" in dialog.status.text()
+    assert dialog.export_button.isEnabled() and dialog.progress.value() == 0
+
+
+def test_the_bar_follows_the_rows_of_a_large_export(
+    qtbot: QtBot, parent: QWidget, workspace: Workspace, jobs: Jobs, tmp_path: Path
+) -> None:
+    study = bulk_study(workspace, tmp_path, evaluators=3, pairs=700)  # 2,100 judgments
+    dialog = open_dialog(qtbot, parent, workspace, jobs, study.name)
+    seen: list[int] = []
+    dialog.progressed.connect(lambda done, total: seen.append(done))
+    found = _export(qtbot, dialog, tmp_path / "big.jsonl")
+    assert len(found) == 2100
+    assert seen == [0, 500, 1000, 1500, 2000, 2100]
+    assert dialog.progress.maximum() == dialog.progress.value() == 2100
+
+
+class _Window(QWidget):
+    """What File › Export reads of the main window: its workspace, jobs, owner gate, the
+    review (none open) and the study chosen on the start page."""
+
+    def __init__(self, workspace: Workspace, jobs: Jobs, chosen: Study) -> None:
+        super().__init__()
+        self.workspace, self.jobs = workspace, jobs
+        self.gate = OwnerGate(jobs, workspace, lambda text: pytest.fail(text))
+        self.review = None
+        self.sessions = SimpleNamespace(package=None)  # the owner's workspace
+        self.start_page = SimpleNamespace(selected_study=lambda: chosen)
+
+
+def test_file_export_opens_on_the_study_chosen_on_the_start_page(
+    qtbot: QtBot, workspace: Workspace, jobs: Jobs, tmp_path: Path
+) -> None:
+    scripted_study(workspace, tmp_path)
+    bulk_study(workspace, tmp_path, evaluators=1, pairs=2, name="Other")
+    window = _Window(workspace, jobs, studies.study_named(workspace, "Other"))
+    qtbot.addWidget(window)
+    dialog = open_export(cast(Any, window))
+    qtbot.waitUntil(lambda: dialog.study.count() == 2)
+    assert dialog.isVisible() and dialog.study.currentData() == "Other"
