@@ -13,7 +13,7 @@ LLAMA_CPP_VERSION := 0.3.36
 WHEELHOUSE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/evalstudio/wheels
 LLAMA_STAMP := $(WHEELHOUSE)/llama-cpp-python-$(LLAMA_CPP_VERSION).portable
 
-.PHONY: run test lint fuzz crash reliability bench binary screenshots clean-venv
+.PHONY: run test test-fast record-replies lint fuzz crash reliability bench binary screenshots schema clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,18 @@ lint: $(STAMP)
 
 test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+# The suite without the model's own tests (marker `model`), the fuzz tests and the slow ones
+# (the binary): what a change to the UI, the store or a service needs first. The others get
+# the bundled model's recorded replies (tests/support/replay_backend.py).
+test-fast: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not model and not slow and not fuzz" -q
+
+# Record the bundled model's replies anew (after a prompt or the model changed): the whole
+# suite once with the real model behind every replay, then the new replies appended.
+record-replies: $(STAMP)
+	rm -f tests/support/replies.jsonl
+	EVALSTUDIO_REPLAY=record QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not model" -q
 
 # The fuzz tests (marker `fuzz`) at full strength: 20,000 fresh examples each instead of the
 # 1,000 fixed ones `make test` runs; figures and the last run in docs/reliability.md.
@@ -81,3 +93,7 @@ screenshots: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# docs/schema.sql: the schema the migrations build (tests/store/test_schema_doc.py checks it).
+schema: $(STAMP)
+	$(BIN)/python -c "from evalstudio.store.schema_doc import schema_sql; print(schema_sql(), end='')" > docs/schema.sql

@@ -20,18 +20,15 @@ from pathlib import Path
 from string import Template
 
 from evalstudio.assist.backend import AssistError, Message
-from evalstudio.core.assistance import WRITTEN_KINDS, AssistKind, Manipulation
+from evalstudio.core.assist_kinds import ASKED_KINDS, KINDS
+from evalstudio.core.assistance import AssistKind, Manipulation
 from evalstudio.core.fences import fenced
 from evalstudio.core.misleading import MisleadingPlan
 
-_PLACEHOLDERS = {
+_PLACEHOLDERS: dict[str, set[str]] = {
     "system": {"task", "reference", "language", "candidate"},
     "reference": {"reference"},
-    "critique": set(),
-    "fact_check": set(),
-    "explain": set(),
-    "probe": set(),  # the request for a Probe (issue 19): calls that could expose a bug
-    "chat": {"question"},
+    **{s.prompt: set(s.placeholders) for s in KINDS if s.prompt},
     "misleading_pass": set(),
     "misleading_flag": {"line"},
     "misleading_pass_points": {"points"},
@@ -169,4 +166,4 @@ class PromptBook:
 
     def variants(self, item: ItemContext) -> list[list[Message]]:
         """One request of each kind: what a warm-up evaluates the shared prefix of."""
-        return [self.messages(item, kind) for kind in WRITTEN_KINDS if kind is not AssistKind.CHAT]
+        return [self.messages(item, kind) for kind in ASKED_KINDS]

@@ -9,7 +9,8 @@ from typing import Any
 import click
 
 from evalstudio.cli.context import with_owner_workspace, with_workspace
-from evalstudio.core.assistance import WRITTEN_KINDS, AssistKind
+from evalstudio.core.assist_kinds import ASKED_KINDS
+from evalstudio.core.assistance import AssistKind
 from evalstudio.services.assistance.assistant import Assistant
 from evalstudio.services.assistance.backends import KV_CACHE_TYPES, SERVER_DEADLINE, model_settings
 from evalstudio.services.models.pregen import PregenProgress, pregenerate
@@ -80,17 +81,21 @@ def model_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
+_ASKED = ", ".join(k.value for k in ASKED_KINDS)
+
+
 def _kinds(value: str) -> list[AssistKind]:
+    asked = {k.value: k for k in ASKED_KINDS}
     kinds = []
     for name in (v.strip() for v in value.split(",") if v.strip()):
-        try:
-            kinds.append(AssistKind(name.replace("-", "_")))
-        except ValueError:
+        key = name.replace("-", "_")
+        if key == AssistKind.CHAT:
             raise click.BadParameter(
-                f"unknown kind '{name}' (use critique, fact_check, explain)"
-            ) from None
-    if AssistKind.CHAT in kinds:
-        raise click.BadParameter("chat needs an evaluator's question; it cannot be pre-generated")
+                "chat needs an evaluator's question; it cannot be pre-generated"
+            )
+        if key not in asked:
+            raise click.BadParameter(f"unknown kind '{name}' (use {_ASKED})")
+        kinds.append(asked[key])
     return kinds
 
 
@@ -100,7 +105,7 @@ def _kinds(value: str) -> list[AssistKind]:
     "--kinds",
     default="critique",
     show_default=True,
-    help="Comma-separated kinds: critique, fact_check, explain.",
+    help=f"Comma-separated kinds: {_ASKED}.",
 )
 @model_options
 @with_owner_workspace
@@ -154,7 +159,7 @@ def pregen(workspace: Workspace, study_name: str, kinds: str, **model: Any) -> N
     "--kind",
     default="critique",
     show_default=True,
-    type=click.Choice([k.value for k in WRITTEN_KINDS if k is not AssistKind.CHAT]),
+    type=click.Choice([k.value for k in ASKED_KINDS]),
 )
 @click.option("--question", help="Ask this instead (a chat turn).")
 @model_options

@@ -10,7 +10,8 @@ from evalstudio.core.model import LineRange, Severity, Verdict
 
 class AssistKind(StrEnum):
     """What the evaluator asked for: text the model writes, the model's doubt, or the candidate
-    run in the sandbox. Every kind is a row of the store's `assist_kinds` table."""
+    run in the sandbox. Every kind is a row of the store's `assist_kinds` table and an entry of
+    the registry (core/assist_kinds.py) that says how it is asked for and where it is shown."""
 
     CRITIQUE = "critique"
     FACT_CHECK = "fact_check"
@@ -20,12 +21,6 @@ class AssistKind(StrEnum):
     PROBE = "probe"  # calls the model proposes, run against the candidate
     RUN = "run"  # a call the evaluator typed, run against the candidate
     EXAMPLES = "examples"  # the task's own examples, run against the candidate
-
-
-# The kinds whose response the model writes from the prompt template of the kind's name.
-WRITTEN_KINDS = (AssistKind.CRITIQUE, AssistKind.FACT_CHECK, AssistKind.EXPLAIN, AssistKind.CHAT)
-# The kinds that involve no model: the candidate run in the sandbox (not AI help).
-EXECUTION_KINDS = (AssistKind.RUN, AssistKind.EXAMPLES)
 
 
 class Outcome(StrEnum):

@@ -9,7 +9,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from evalstudio.core.assistance import Critique
+from evalstudio.core.assistance import Critique, Outcome
 from evalstudio.core.misleading import Misalignment, Misleading
 from evalstudio.core.model import Kind, LineRange, Severity, Span, Verdict
 from evalstudio.core.review import (
@@ -81,6 +81,37 @@ class EvaluatorProfile:
             if misleading
             else None,
         )
+
+
+@dataclass(frozen=True)
+class JudgeRequest:
+    """A model evaluator's request to its own model: seeded, so the same request is answered
+    the same; `reused_from` names the logged call whose reply it replays."""
+
+    id: str
+    evaluator_id: str
+    study_item_id: str
+    stage: Stage
+    messages: list[dict[str, str]]
+    params: dict[str, Any]
+    seed: int | None
+    request_sha256: str
+    requested_at: str
+    reused_from: str | None
+
+
+@dataclass(frozen=True)
+class JudgeCall:
+    """A judge request and how it ended: what the model replied, and the judgment it made."""
+
+    request: JudgeRequest
+    response: str
+    outcome: Outcome
+    error: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    judgment_id: str | None
+    ended_at: str
 
 
 def judgment_schema(line_count: int, stage: Stage) -> dict[str, Any]:

@@ -45,6 +45,31 @@ class PointMark(StrEnum):
     CLEARED = "cleared"
 
 
+class ReviewStep(StrEnum):
+    """What the review log records of a session besides the judgments."""
+
+    OPEN = "open"  # the evaluator opened the item
+    REVEAL = "reveal"  # a first verdict opened the assistance
+    SHOW_RESPONSE = "show_response"  # a stored (pre-generated) response was shown
+    MARK_POINT = "mark_point"  # a critique point marked valid or invalid (or cleared)
+    UNDO = "undo"  # the item's final judgment was taken back
+
+
+@dataclass(frozen=True)
+class ReviewEvent:
+    """One entry of the review log: a step of an evaluator on an item, when, and the response
+    (and critique point, and mark) it concerns."""
+
+    id: str
+    evaluator_id: str
+    study_item_id: str
+    step: ReviewStep
+    at: str
+    assist_event_id: str | None = None
+    point_index: int | None = None
+    mark: PointMark | None = None
+
+
 @dataclass(frozen=True)
 class ReportedFlaw:
     """A flaw the evaluator reports: where (lines of code or a span of text), how bad, what,

@@ -1,9 +1,9 @@
-"""What a merge did: rows added, already there, in conflict, per table; and how to say it."""
+"""A merge as the domain sees it: what it takes of a file, why it refuses a row, and what it
+did (rows added, already there, in conflict, per table) and how to say it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 # The tables a merge copies, in the order it writes them (each row's references come first).
 MERGED_TABLES = (
@@ -18,18 +18,74 @@ MERGED_TABLES = (
 
 # The longest text a merged cell may hold, in characters. What people write (a rationale, a
 # flaw's description, a name) fits in the first many times over; requests, responses and
-# drafts carry a candidate and a conversation and get the second. A file over either was made
-# by hand, and would fill the workspace and every package written from it.
+# drafts carry a candidate and a conversation and get the second (which cells do:
+# store/merge_checks.py). A file over either was made by hand, and would fill the workspace
+# and every package written from it.
 MAX_WRITTEN = 100_000
 MAX_RECORDED = 4_000_000
-_RECORDED = {
-    "assist_events": ("messages", "response", "chat", "params", "error"),
-    "drafts": ("form",),
-}
 
 
-def text_cap(table: str, column: str) -> int:
-    return MAX_RECORDED if column in _RECORDED.get(table, ()) else MAX_WRITTEN
+@dataclass(frozen=True)
+class IncomingStudy:
+    """A study of the file given to merge, and whether this workspace has it."""
+
+    id: str
+    name: str
+    here: bool
+
+
+@dataclass(frozen=True)
+class MergeScope:
+    """What a merge takes of a file: the work on the items of these studies; of a session
+    package, without its pre-generated responses (they are the owner's)."""
+
+    studies: tuple[str, ...]
+    package: bool
+
+
+# Why a merge refuses an incoming row (and with it the whole file).
+
+
+@dataclass(frozen=True)
+class TooLong:
+    column: str
+    length: int
+    cap: int
+
+
+@dataclass(frozen=True)
+class InvalidTime:
+    column: str
+    value: object
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    column: str  # JSON that does not read, or not as what it holds
+
+
+@dataclass(frozen=True)
+class UnknownResponse:
+    """A package's copy of a response from before it was written that the workspace lacks."""
+
+
+@dataclass(frozen=True)
+class UnplannedCondition:
+    shown: str
+    assigned: str
+
+
+RowProblem = TooLong | InvalidTime | Unreadable | UnknownResponse | UnplannedCondition
+
+
+class RowRefused(Exception):
+    """An incoming row a merge cannot take, raised inside the merge's transaction (which it
+    rolls back); the service says why."""
+
+    def __init__(self, row: object, problem: RowProblem) -> None:
+        super().__init__(row, problem)
+        self.row = row  # its id, or what else names it (a message shows it as it is)
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -98,8 +154,3 @@ class MergeSummary:
         if not self.added and not self.conflicts_recorded:
             lines.append("  Nothing new: the workspace had all of it already.")
         return lines
-
-
-def differing_columns(incoming: dict[str, Any], existing: dict[str, Any]) -> tuple[str, ...]:
-    """The columns whose values differ between two versions of a row."""
-    return tuple(name for name in incoming if incoming[name] != existing.get(name))

@@ -9,22 +9,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
-from evalstudio.core.assistance import EXECUTION_KINDS, AssistKind
+from evalstudio.core.assist_kinds import DEFAULT_ASSIST_KINDS, DEFAULT_TOOLS, EXECUTION_KINDS
+from evalstudio.core.assistance import AssistKind
 from evalstudio.core.misleading import Misalignment
 from evalstudio.core.model import has_control_character
 from evalstudio.core.review import Condition
 
 DEFAULT_CONDITIONS = (Condition.UNASSISTED, Condition.ASSISTED)
-# The model's kinds a study offers unless it lists its own (probe is opt-in: it runs code).
-ALL_KINDS = (
-    AssistKind.CRITIQUE,
-    AssistKind.FACT_CHECK,
-    AssistKind.EXPLAIN,
-    AssistKind.CHAT,
-    AssistKind.SUSPICION,
-)
-# The execution kinds offered on code items in every condition (not AI help; issue 19 §2).
-DEFAULT_TOOLS = EXECUTION_KINDS
 
 
 @dataclass(frozen=True)
@@ -36,7 +27,7 @@ class StudyDefinition:
     conditions: tuple[Condition, ...] = DEFAULT_CONDITIONS
     misleading_p: float = 0.3
     misalignment: Misalignment = Misalignment.ADVERSARIAL  # how a misleading response is chosen
-    assist_kinds: tuple[AssistKind, ...] = ALL_KINDS
+    assist_kinds: tuple[AssistKind, ...] = DEFAULT_ASSIST_KINDS
     judgments_per_pair: int | None = None
     gold_rate: float = 0.0
     commit_before_reveal: bool = False
@@ -132,7 +123,7 @@ def parse_definition(data: dict[str, Any]) -> StudyDefinition | list[str]:
     if twice:
         r.problems.append(f"evaluators: listed twice: {', '.join(twice)}")
     conditions = _choices(r, "conditions", Condition, DEFAULT_CONDITIONS)
-    kinds = _choices(r, "assist_kinds", AssistKind, ALL_KINDS)
+    kinds = _choices(r, "assist_kinds", AssistKind, DEFAULT_ASSIST_KINDS)
     tools = _tools(r)
     per_pair = data.get("judgments_per_pair")
     if per_pair is not None and (

@@ -91,7 +91,8 @@ def _candidate_row(c: Candidate) -> dict[str, Any]:
     }
 
 
-def _task(row: dict[str, Any]) -> Task:
+def task_of(row: dict[str, Any]) -> Task:
+    """A row of `tasks` as its record."""
     return Task(
         row["id"],
         row["study_id"],
@@ -103,7 +104,8 @@ def _task(row: dict[str, Any]) -> Task:
     )
 
 
-def _candidate(row: dict[str, Any]) -> Candidate:
+def candidate_of(row: dict[str, Any]) -> Candidate:
+    """A row of `candidates` as its record, ground truth included."""
     flaw = None
     if row["flaw_description"] is not None:
         lines = row["flaw_line_start"]
@@ -128,7 +130,8 @@ def _candidate(row: dict[str, Any]) -> Candidate:
 def tasks_of_study(db: Database, study_id: str) -> dict[str, Task]:
     """The study's tasks by their external id."""
     return {
-        row["external_id"]: _task(row) for row in db["tasks"].rows_where("study_id = ?", [study_id])
+        row["external_id"]: task_of(row)
+        for row in db["tasks"].rows_where("study_id = ?", [study_id])
     }
 
 
@@ -166,7 +169,7 @@ def candidates_of_study(db: Database, study_id: str) -> list[Candidate]:
         "SELECT c.* FROM study_items si JOIN candidates c ON c.id = si.candidate_id "
         "WHERE si.study_id = ? ORDER BY si.position"
     )
-    return [_candidate(row) for row in db.query(sql, [study_id])]
+    return [candidate_of(row) for row in db.query(sql, [study_id])]
 
 
 def pairs_of_study(db: Database, study_id: str) -> list[Pair]:
@@ -254,8 +257,8 @@ def task_and_candidate(db: Database, item_id: str) -> tuple[Task, Candidate] | N
     )
     if not rows:
         return None
-    candidate = _candidate(rows[0])
-    task = _task(next(db.query("SELECT * FROM tasks WHERE id = ?", [candidate.task_id])))
+    candidate = candidate_of(rows[0])
+    task = task_of(next(db.query("SELECT * FROM tasks WHERE id = ?", [candidate.task_id])))
     return task, candidate
 
 

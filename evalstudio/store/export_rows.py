@@ -1,13 +1,15 @@
-"""Rows for exports, streamed in chunks: a study's current judgments with the assistance they
-used, its assistance log, and its perturbation pairs with their twins' votes.
+"""What exports are made of, streamed in chunks as core/exported.py's records: a study's
+current judgments with the assistance they used, its assistance log, and its perturbation
+pairs with their twins' votes.
 
 Memory stays flat however large the study: each query is read through a cursor a chunk at a
 time, and what a chunk needs besides (flaws, assistance, marks, item content) is looked up for
-the whole chunk at once. Rows are plain dicts of column values; io/export_records.py names them.
+the whole chunk at once.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from itertools import groupby, islice
@@ -16,11 +18,26 @@ from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
-from evalstudio.core.model import Evaluator
-from evalstudio.store.judgments import _CURRENT  # the one definition of unretracted judgments
+from evalstudio.core.exported import (
+    ExportedEvent,
+    ExportedItem,
+    ExportedJudgment,
+    ExportedPair,
+    UsedResponse,
+)
+from evalstudio.core.model import Evaluator, EvaluatorKind, Verdict
+from evalstudio.core.preference_pairs import TwinVotes
+from evalstudio.core.review import Judgment
+from evalstudio.store.content import candidate_of, task_of
+from evalstudio.store.judgments import (
+    _CURRENT,  # the one definition of unretracted judgments
+    flaw_of,
+    judgment_of,
+)
 from evalstudio.store.people import evaluators
 
 CHUNK = 500
+_NO_VOTES = TwinVotes(0, 0)
 
 Row = dict[str, Any]
 T = TypeVar("T")
@@ -29,14 +46,10 @@ K = TypeVar("K", bound=Hashable)
 _OF_STUDY = " AND j.study_item_id IN (SELECT id FROM study_items WHERE study_id = ?)"
 
 _ITEMS = """
-    SELECT si.id AS item_id, si.position, t.id AS task_id, t.prompt, t.kind, t.language,
-        c.external_id AS candidate_external_id, c.text, c.truth, c.flaw_description,
-        c.flaw_severity, c.flaw_line_start, c.flaw_line_end, c.flaw_span_start, c.flaw_span_end,
-        c.gold,
-        coalesce(pc.external_id, pf.external_id) AS pair_external_id
+    SELECT si.id AS item_id, si.position, coalesce(pc.external_id, pf.external_id) AS pair_id,
+        c.*
     FROM study_items si
     JOIN candidates c ON c.id = si.candidate_id
-    JOIN tasks t ON t.id = c.task_id
     LEFT JOIN pairs pc ON pc.correct_id = c.id
     LEFT JOIN pairs pf ON pf.flawed_id = c.id
     WHERE si.id IN ({marks})
@@ -59,17 +72,9 @@ def count_judgments(db: Database, study_id: str) -> int:
     return int(db.execute(sql, [study_id]).fetchone()[0])
 
 
-def judgment_chunks(db: Database, study_id: str) -> Iterator[list[Row]]:
+def judgment_chunks(db: Database, study_id: str) -> Iterator[list[ExportedJudgment]]:
     """The current final judgment (or skip) of each evaluator on each item of the study, by
-    item id and, on an item, by evaluator name; in chunks of at most CHUNK.
-
-    A row: `judgment` and `first` (the current first verdict, or None) as judgment columns,
-    `revision` (how many final versions the evaluator submitted on the item up to this one,
-    undone ones included), `evaluator` (name) and `evaluator_kind`, `item` (item, task and
-    candidate columns, the ground truth included), `flaws` (rows of judgment_flaws) and
-    `assistance` (the responses the evaluator requested or was shown on the item, each with
-    its point `marks`).
-    """
+    item id and, on an item, by evaluator name; in chunks of at most CHUNK."""
     people = {e.id: e for e in evaluators(db)}
     # By item first: a chunk then holds all the judgments of a few items, whose content and
     # assistance are read once for all of them. By item id, not study order: that follows the
@@ -91,16 +96,16 @@ def judgment_chunks(db: Database, study_id: str) -> Iterator[list[Row]]:
 
 def _complete(
     db: Database, people: dict[str, Evaluator], chunk: list[tuple[Row, Row | None]]
-) -> list[Row]:
+) -> list[ExportedJudgment]:
     items = list({final["study_item_id"]: None for final, _ in chunk})
-    finals = [final["id"] for final, _ in chunk]
-    content = {row["item_id"]: row for row in _query(db, _ITEMS, items)}
+    judged = [row["id"] for pair in chunk for row in pair if row is not None]
+    content = _items(db, items)
     flaws = _grouped(
         _query(
             db,
             "SELECT * FROM judgment_flaws WHERE judgment_id IN ({marks}) "
             "ORDER BY judgment_id, position",
-            finals,
+            judged,
         ),
         lambda r: r["judgment_id"],
     )
@@ -117,26 +122,45 @@ def _complete(
             revised,
         )
     }
+
+    def judgment(row: Row) -> Judgment:
+        return judgment_of(row, tuple(flaw_of(f) for f in flaws.get(row["id"], [])))
+
     used = _assistance(db, items)
     return [
-        {
-            "judgment": final,
-            "first": first,
-            "revision": revisions.get(final["id"], 1),
-            "evaluator": people[final["evaluator_id"]].name,
-            "evaluator_kind": people[final["evaluator_id"]].kind.value,
-            "item": content[final["study_item_id"]],
-            "flaws": flaws.get(final["id"], []),
-            "assistance": used.get((final["evaluator_id"], final["study_item_id"]), []),
-        }
+        ExportedJudgment(
+            judgment=judgment(final),
+            first=judgment(first) if first is not None else None,
+            revision=revisions.get(final["id"], 1),
+            evaluator=people[final["evaluator_id"]],
+            item=content[final["study_item_id"]],
+            assistance=tuple(used.get((final["evaluator_id"], final["study_item_id"]), [])),
+        )
         for final, first in chunk
     ]
 
 
-def _assistance(db: Database, items: list[str]) -> dict[tuple[str, str], list[Row]]:
-    """(evaluator, item) → the responses the evaluator requested (`shown_at` None) or was
-    shown pre-generated (first `shown_at`) on the item, in the order they got them, each with
-    `marks`: (point index, mark) of the evaluator's current marks on its points."""
+def _items(db: Database, item_ids: list[str]) -> dict[str, ExportedItem]:
+    """The items with their tasks and candidates, by item id."""
+    rows = _query(db, _ITEMS, item_ids)
+    tasks = {
+        row["id"]: task_of(row)
+        for row in _query(
+            db, "SELECT * FROM tasks WHERE id IN ({marks})", sorted({r["task_id"] for r in rows})
+        )
+    }
+    return {
+        r["item_id"]: ExportedItem(
+            r["item_id"], r["position"], tasks[r["task_id"]], candidate_of(r), r["pair_id"]
+        )
+        for r in rows
+    }
+
+
+def _assistance(db: Database, items: list[str]) -> dict[tuple[str, str], list[UsedResponse]]:
+    """(evaluator, item) → the responses the evaluator requested or was shown pre-generated
+    (first `shown_at`) on the item, in the order they got them, each with the evaluator's
+    current marks on its points."""
     requested = _query(
         db,
         f"SELECT e.evaluator_id, e.study_item_id AS item_id, NULL AS shown_at, {_ASSIST_COLUMNS} "
@@ -164,12 +188,22 @@ def _assistance(db: Database, items: list[str]) -> dict[tuple[str, str], list[Ro
     for (evaluator, event_id, point), mark in sorted(newest.items()):
         if mark != "cleared":  # a cleared mark withdraws the one before
             marks.setdefault((evaluator, event_id), []).append((point, mark))
-    for row in (*requested, *shown):
-        row["marks"] = marks.get((row["evaluator_id"], row["id"]), [])
-    return _grouped(
-        sorted((*requested, *shown), key=lambda r: r["shown_at"] or r["requested_at"]),
-        lambda r: (r["evaluator_id"], r["item_id"]),
-    )
+    used: dict[tuple[str, str], list[UsedResponse]] = {}
+    for row in sorted((*requested, *shown), key=lambda r: r["shown_at"] or r["requested_at"]):
+        used.setdefault((row["evaluator_id"], row["item_id"]), []).append(
+            UsedResponse(
+                id=row["id"],
+                kind=row["kind"],
+                outcome=row["outcome"],
+                requested_at=row["requested_at"],
+                shown_at=row["shown_at"],
+                response=row["response"],
+                manipulated=bool(row["manipulated"]),
+                manipulation=row["manipulation"],
+                marks=tuple(marks.get((row["evaluator_id"], row["id"]), [])),
+            )
+        )
+    return used
 
 
 # -- the assistance log -----------------------------------------------------------------------
@@ -185,10 +219,8 @@ def count_events(db: Database, study_id: str) -> int:
     )
 
 
-def event_chunks(db: Database, study_id: str) -> Iterator[list[Row]]:
-    """Every assistance request on the study's items, by item id, then oldest first: the
-    assist_events columns (messages, params and chat as stored JSON text), `evaluator` (name,
-    None for pre-generated responses), `evaluator_kind` and the item's `position`."""
+def event_chunks(db: Database, study_id: str) -> Iterator[list[ExportedEvent]]:
+    """Every assistance request on the study's items, by item id, then oldest first."""
     # Not in time order across items: pre-generation runs in the study's order, which follows
     # the task file, where twins often come correct-first.
     cursor = db.execute(
@@ -199,7 +231,46 @@ def event_chunks(db: Database, study_id: str) -> Iterator[list[Row]]:
         "WHERE si.study_id = ? ORDER BY e.study_item_id, e.requested_at, e.rowid",
         [study_id],
     )
-    yield from _chunked(_rows(cursor))
+    for chunk in _chunked(_rows(cursor)):
+        yield [_event(row) for row in chunk]
+
+
+def _event(row: Row) -> ExportedEvent:
+    asker = row["evaluator_id"]
+    return ExportedEvent(
+        id=row["id"],
+        study_item_id=row["study_item_id"],
+        position=row["position"],
+        evaluator_id=asker,
+        evaluator=(
+            Evaluator(asker, row["evaluator"], EvaluatorKind(row["evaluator_kind"]))
+            if row["evaluator"] is not None
+            else None
+        ),
+        kind=row["kind"],
+        pregenerated=bool(row["pregenerated"]),
+        regenerates_id=row["regenerates_id"],
+        chat=json.loads(row["chat"]) if row["chat"] is not None else None,
+        messages=json.loads(row["messages"]),
+        params=json.loads(row["params"]),
+        backend=row["backend"],
+        model_id=row["model_id"],
+        model_sha256=row["model_sha256"],
+        seed=row["seed"],
+        requested_at=row["requested_at"],
+        first_token_at=row["first_token_at"],
+        ended_at=row["ended_at"],
+        prompt_tokens=row["prompt_tokens"],
+        completion_tokens=row["completion_tokens"],
+        outcome=row["outcome"],
+        error=row["error"],
+        response=row["response"],
+        reused_from=row["reused_from"],
+        manipulated=bool(row["manipulated"]),
+        manipulation=row["manipulation"],
+        misalignment=row["misalignment"],
+        basis_id=row["basis_id"],
+    )
 
 
 # -- perturbation pairs -----------------------------------------------------------------------
@@ -214,31 +285,47 @@ def count_pairs(db: Database, study_id: str) -> int:
     )
 
 
-def pair_chunks(db: Database, study_id: str) -> Iterator[list[Row]]:
-    """The study's pairs by their id: the task, both twins' text, the planted flaw, and
-    `correct_votes` / `flawed_votes`: {verdict: count} of the current final verdicts on each
-    twin (skips do not vote)."""
+def pair_chunks(db: Database, study_id: str) -> Iterator[list[ExportedPair]]:
+    """The study's pairs by their id, with the people's current final verdicts on each twin
+    (skips do not vote)."""
     cursor = db.execute(
-        "SELECT p.external_id AS pair_external_id, t.prompt, t.kind, t.language, "
-        "cc.external_id AS correct_external_id, cc.text AS correct_text, "
-        "cf.external_id AS flawed_external_id, cf.text AS flawed_text, "
-        "cf.flaw_description, cf.flaw_severity, sc.id AS correct_item, sf.id AS flawed_item "
+        "SELECT p.external_id, p.task_id, p.correct_id, p.flawed_id, "
+        "sc.id AS correct_item, sf.id AS flawed_item "
         "FROM pairs p JOIN tasks t ON t.id = p.task_id "
-        "JOIN candidates cc ON cc.id = p.correct_id JOIN candidates cf ON cf.id = p.flawed_id "
         "JOIN study_items sc ON sc.candidate_id = p.correct_id "
         "JOIN study_items sf ON sf.candidate_id = p.flawed_id "
         "WHERE t.study_id = ? ORDER BY p.external_id",
         [study_id],
     )
     for chunk in _chunked(_rows(cursor)):
+        twins = [c for row in chunk for c in (row["correct_id"], row["flawed_id"])]
+        candidates = {
+            r["id"]: candidate_of(r)
+            for r in _query(db, "SELECT * FROM candidates WHERE id IN ({marks})", twins)
+        }
+        tasks = {
+            r["id"]: task_of(r)
+            for r in _query(
+                db,
+                "SELECT * FROM tasks WHERE id IN ({marks})",
+                sorted({r["task_id"] for r in chunk}),
+            )
+        }
         votes = _votes(db, [i for row in chunk for i in (row["correct_item"], row["flawed_item"])])
-        for row in chunk:
-            row["correct_votes"] = votes.get(row["correct_item"], {})
-            row["flawed_votes"] = votes.get(row["flawed_item"], {})
-        yield chunk
+        yield [
+            ExportedPair(
+                pair_id=row["external_id"],
+                task=tasks[row["task_id"]],
+                correct=candidates[row["correct_id"]],
+                flawed=candidates[row["flawed_id"]],
+                correct_votes=votes.get(row["correct_item"], _NO_VOTES),
+                flawed_votes=votes.get(row["flawed_item"], _NO_VOTES),
+            )
+            for row in chunk
+        ]
 
 
-def _votes(db: Database, items: list[str]) -> dict[str, dict[str, int]]:
+def _votes(db: Database, items: list[str]) -> dict[str, TwinVotes]:
     rows = _query(
         db,
         # People's votes only: a model evaluator's verdict is no human preference.
@@ -247,13 +334,16 @@ def _votes(db: Database, items: list[str]) -> dict[str, dict[str, int]]:
         "ORDER BY j.study_item_id, j.evaluator_id, j.created_at, j.rowid",
         items,
     )
-    votes: dict[str, dict[str, int]] = {}
+    tallies: dict[str, dict[str, int]] = {}
     for stages in _current(rows):
         row = stages["final"]
         if row["verdict"] is not None:
-            tally = votes.setdefault(row["study_item_id"], {})
+            tally = tallies.setdefault(row["study_item_id"], {})
             tally[row["verdict"]] = tally.get(row["verdict"], 0) + 1
-    return votes
+    return {
+        item: TwinVotes(tally.get(Verdict.FLAWED, 0), tally.get(Verdict.ACCEPTABLE, 0))
+        for item, tally in tallies.items()
+    }
 
 
 # -- reading ------------------------------------------------------------------------------------

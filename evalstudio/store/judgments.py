@@ -133,12 +133,14 @@ def done_items(db: Database, study_id: str, evaluator_id: str) -> set[str]:
 
 
 def _judgment(db: Database, row: dict[str, Any]) -> Judgment:
-    flaws = tuple(
-        _flaw(f)
-        for f in db.query(
-            "SELECT * FROM judgment_flaws WHERE judgment_id = ? ORDER BY position", [row["id"]]
-        )
+    flaws = db.query(
+        "SELECT * FROM judgment_flaws WHERE judgment_id = ? ORDER BY position", [row["id"]]
     )
+    return judgment_of(row, tuple(flaw_of(f) for f in flaws))
+
+
+def judgment_of(row: dict[str, Any], flaws: tuple[ReportedFlaw, ...]) -> Judgment:
+    """A row of `judgments` with its flaws (in their order) as its record."""
     return Judgment(
         id=row["id"],
         study_item_id=row["study_item_id"],
@@ -159,7 +161,8 @@ def _judgment(db: Database, row: dict[str, Any]) -> Judgment:
     )
 
 
-def _flaw(row: dict[str, Any]) -> ReportedFlaw:
+def flaw_of(row: dict[str, Any]) -> ReportedFlaw:
+    """A row of `judgment_flaws` as its record."""
     lines = LineRange(row["line_start"], row["line_end"]) if row["line_start"] else None
     span = Span(row["span_start"], row["span_end"]) if row["span_start"] is not None else None
     return ReportedFlaw(

@@ -1,10 +1,10 @@
 """The SQL of a merge: the checked copy of the incoming file is attached as `incoming`, its rows
 in scope are read beside the workspace's rows under the same keys, and what is new is written
-into `main`. Whether a row is new, the same or in conflict is the caller's decision.
+into `main`. Whether a row is new, the same or in conflict is merge_tables.py's decision.
 
-The scope is the incoming rows on items of the merged studies (`:studies`, a JSON array of
-ids); from a package (`:package` = 1) without its pre-generated responses, which are the
-owner's.
+The scope (core/session_merge.py's MergeScope) is the incoming rows on items of the merged
+studies (`:studies`, a JSON array of ids); from a package (`:package` = 1) without its
+pre-generated responses, which are the owner's.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from evalstudio.core.session_merge import IncomingStudy, MergeScope
 from evalstudio.store.schema_shape import columns, quoted
 
 Row = dict[str, Any]
@@ -70,14 +71,14 @@ def attached(db: Database, path: Path) -> Iterator[None]:
         db.execute("DETACH DATABASE incoming")
 
 
-def scope(studies: list[str], package: bool) -> dict[str, Any]:
-    return {"studies": json.dumps(studies), "package": int(package)}
+def _params(scope: MergeScope) -> dict[str, Any]:
+    return {"studies": json.dumps(list(scope.studies)), "package": int(scope.package)}
 
 
-def incoming_studies(db: Database) -> list[Row]:
+def incoming_studies(db: Database) -> list[IncomingStudy]:
     """The incoming file's studies, each with whether the workspace has it."""
     return [
-        dict(r)
+        IncomingStudy(r["id"], r["name"], bool(r["here"]))
         for r in db.query(
             "SELECT s.id, s.name, EXISTS (SELECT 1 FROM main.studies t WHERE t.id = s.id) AS here "
             "FROM incoming.studies s ORDER BY s.created_at"
@@ -95,43 +96,43 @@ def _names(db: Database, table: str) -> str:
     return ", ".join(quoted(c) for c in columns(db, table))
 
 
-def incoming_rows(db: Database, table: str, params: dict[str, Any]) -> list[Row]:
+def incoming_rows(db: Database, table: str, scope: MergeScope) -> list[Row]:
     """The incoming rows of `table` in scope, oldest first (references before referrers)."""
     sql = f"SELECT {_names(db, table)} FROM incoming.{table} WHERE {SCOPE[table]} ORDER BY rowid"
-    return [dict(r) for r in db.query(sql, params)]
+    return [dict(r) for r in db.query(sql, _params(scope))]
 
 
-def existing_rows(db: Database, table: str, params: dict[str, Any]) -> dict[Key, Row]:
+def existing_rows(db: Database, table: str, scope: MergeScope) -> dict[Key, Row]:
     """The workspace's rows under the keys of the incoming rows in scope."""
     keys = ", ".join(KEYS[table])
     sql = (
         f"SELECT {_names(db, table)} FROM main.{table} WHERE ({keys}) IN "
         f"(SELECT {keys} FROM incoming.{table} WHERE {SCOPE[table]})"
     )
-    return {key_of(table, dict(r)): dict(r) for r in db.query(sql, params)}
+    return {key_of(table, dict(r)): dict(r) for r in db.query(sql, _params(scope))}
 
 
-def foreign_work(db: Database, params: dict[str, Any], evaluator_id: str) -> dict[str, int]:
+def foreign_work(db: Database, scope: MergeScope, evaluator_id: str) -> dict[str, int]:
     """Rows a package holds that are not its evaluator's work on its study: table → count."""
     found = {}
     for table in _WORK:
         n = db.execute(
             f"SELECT count(*) FROM incoming.{table} WHERE evaluator_id <> :e OR NOT ({_ITEMS})",
-            {**params, "e": evaluator_id},
+            {**_params(scope), "e": evaluator_id},
         ).fetchone()[0]
         if n:
             found[table] = n
     n = db.execute(
         "SELECT count(*) FROM incoming.assist_events WHERE pregenerated = 0 AND "
         f"(evaluator_id IS NOT :e OR study_item_id IS NULL OR NOT ({_ITEMS}))",
-        {**params, "e": evaluator_id},
+        {**_params(scope), "e": evaluator_id},
     ).fetchone()[0]
     if n:
         found["assist_events"] = n
     return found
 
 
-def outside_queue(db: Database, params: dict[str, Any], evaluator_id: str) -> dict[str, int]:
+def outside_queue(db: Database, scope: MergeScope, evaluator_id: str) -> dict[str, int]:
     """A package's work on items the workspace's plan does not give its evaluator: table →
     count. An evaluator the plan assigns nothing reviews every item, so nothing is outside."""
     queue = (
@@ -143,14 +144,14 @@ def outside_queue(db: Database, params: dict[str, Any], evaluator_id: str) -> di
         n = db.execute(
             f"SELECT count(*) FROM incoming.{table} WHERE {SCOPE[table]} "
             f"AND study_item_id NOT IN ({queue}) AND EXISTS ({queue})",
-            {**params, "e": evaluator_id},
+            {**_params(scope), "e": evaluator_id},
         ).fetchone()[0]
         if n:
             found[table] = n
     return found
 
 
-def unknown_items(db: Database, params: dict[str, Any]) -> list[str]:
+def unknown_items(db: Database, scope: MergeScope) -> list[str]:
     """Ids of incoming items with work on them that the workspace does not hold in the same
     study."""
     used = " UNION ".join(
@@ -160,12 +161,12 @@ def unknown_items(db: Database, params: dict[str, Any]) -> list[str]:
     rows = db.query(
         f"SELECT s.id FROM incoming.study_items s WHERE s.id IN ({used}) AND NOT EXISTS "
         "(SELECT 1 FROM main.study_items t WHERE t.id = s.id AND t.study_id = s.study_id)",
-        params,
+        _params(scope),
     )
     return [r["id"] for r in rows]
 
 
-def unresolved_references(db: Database, params: dict[str, Any]) -> list[tuple[str, str]]:
+def unresolved_references(db: Database, scope: MergeScope) -> list[tuple[str, str]]:
     """(table, id) of references in incoming rows that resolve neither in the workspace nor
     among the incoming rows merged with them."""
     events = (
@@ -186,15 +187,15 @@ def unresolved_references(db: Database, params: dict[str, Any]) -> list[tuple[st
         SELECT 'judgments', supersedes_id FROM incoming.judgments
             WHERE {_ITEMS} AND supersedes_id IS NOT NULL AND supersedes_id NOT IN ({judged})
     """
-    return [(r["t"], r["ref"]) for r in db.query(sql, params)]
+    return [(r["t"], r["ref"]) for r in db.query(sql, _params(scope))]
 
 
-def assigned_conditions(db: Database, params: dict[str, Any]) -> dict[tuple[str, str], str]:
+def assigned_conditions(db: Database, scope: MergeScope) -> dict[tuple[str, str], str]:
     """(evaluator, item) → the condition the workspace's plan assigns, in the merged studies."""
     rows = db.query(
         "SELECT evaluator_id, study_item_id, condition FROM main.assignments "
         "WHERE study_id IN (SELECT value FROM json_each(:studies))",
-        params,
+        _params(scope),
     )
     return {(r["evaluator_id"], r["study_item_id"]): r["condition"] for r in rows}
 

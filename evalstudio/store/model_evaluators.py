@@ -9,6 +9,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from evalstudio.core.model_evaluator import JudgeCall
+from evalstudio.core.review import Stage
+
 
 def insert_profile(db: Database, evaluator_id: str, profile: dict[str, Any], at: str) -> None:
     db.table("model_evaluators").insert(
@@ -23,9 +26,28 @@ def profile(db: Database, evaluator_id: str) -> dict[str, Any] | None:
     return json.loads(rows[0]["settings"]) if rows else None
 
 
-def insert_call(db: Database, row: dict[str, Any]) -> None:
+def insert_call(db: Database, call: JudgeCall) -> None:
+    request = call.request
     db.table("judge_calls").insert(
-        row | {"messages": json.dumps(row["messages"]), "params": json.dumps(row["params"])}
+        {
+            "id": request.id,
+            "evaluator_id": request.evaluator_id,
+            "study_item_id": request.study_item_id,
+            "stage": request.stage.value,
+            "messages": json.dumps(request.messages),
+            "params": json.dumps(request.params),
+            "seed": request.seed,
+            "request_sha256": request.request_sha256,
+            "reused_from": request.reused_from,
+            "requested_at": request.requested_at,
+            "response": call.response,
+            "outcome": call.outcome.value,
+            "error": call.error,
+            "prompt_tokens": call.prompt_tokens,
+            "completion_tokens": call.completion_tokens,
+            "judgment_id": call.judgment_id,
+            "ended_at": call.ended_at,
+        }
     )
 
 
@@ -41,13 +63,13 @@ def answered_call(db: Database, request_sha256: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-def last_reply(db: Database, evaluator_id: str, item_id: str, stage: str) -> str | None:
+def last_reply(db: Database, evaluator_id: str, item_id: str, stage: Stage) -> str | None:
     """The reply of the evaluator's newest judge call at `stage` that became a judgment."""
     rows = list(
         db.query(
             "SELECT response FROM judge_calls WHERE evaluator_id = ? AND study_item_id = ? "
             "AND stage = ? AND judgment_id IS NOT NULL ORDER BY requested_at DESC LIMIT 1",
-            [evaluator_id, item_id, stage],
+            [evaluator_id, item_id, stage.value],
         )
     )
     return rows[0]["response"] if rows else None

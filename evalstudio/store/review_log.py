@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlite_utils import Database
 
-from evalstudio.core.review import PointMark
+from evalstudio.core.review import PointMark, ReviewEvent
 
 
-def insert_event(db: Database, row: dict[str, Any]) -> None:
-    db.table("review_events").insert(row)
+def insert_event(db: Database, event: ReviewEvent) -> None:
+    db.table("review_events").insert(
+        {
+            "id": event.id,
+            "evaluator_id": event.evaluator_id,
+            "study_item_id": event.study_item_id,
+            "kind": event.step.value,
+            "assist_event_id": event.assist_event_id,
+            "point_index": event.point_index,
+            "mark": event.mark.value if event.mark else None,
+            "at": event.at,
+        }
+    )
 
 
 def last_opened(db: Database, study_id: str, evaluator_id: str) -> str | None:

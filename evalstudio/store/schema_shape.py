@@ -35,6 +35,15 @@ def columns(db: Database, table: str, schema: str = "main") -> list[str]:
     return [c[0] for c in _columns(db, table, schema)]
 
 
+def declared_defaults(db: Database, table: str) -> dict[str, Any]:
+    """Each column of the workspace's own `table` with the value a row gets that names none
+    (None where the column declares no default)."""
+    return {
+        c[0]: None if c[3] is None else db.execute(f"SELECT {c[3]}").fetchone()[0]
+        for c in _columns(db, table, "main")
+    }
+
+
 def _columns(db: Database, table: str, schema: str) -> list[Column]:
     rows = db.execute(f"PRAGMA {quoted(schema)}.table_xinfo({quoted(table)})").fetchall()
     return [tuple(r[1:]) for r in rows]

@@ -3,9 +3,7 @@ since the last one) — and File › Restore from a backup…. The work runs on 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -25,49 +23,54 @@ from evalstudio.services.workspace.backups import (
     restore_backup,
     take_backup,
 )
+from evalstudio.ui.app_context import AppContext
 from evalstudio.ui.jobs import Lane
-
-if TYPE_CHECKING:
-    from evalstudio.ui.main_window import MainWindow
 
 
 class BackupActions(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    # A restore is about to replace the workspace's content: close what shows it (a review
+    # saves its draft first, on the same lane).
+    restore_starting = Signal()
+    restore_ended = Signal()  # restored, or refused with nothing replaced
+
+    def __init__(self, context: AppContext, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.parent_widget = parent
         self._inputs_seen = -1
         self.timer = QTimer(self)
         self.timer.setInterval(PERIOD_MINUTES * 60 * 1000)
         self.timer.timeout.connect(self._periodic)
         self.timer.start()
+        context.workspace_changed.connect(self.opened)
 
     def opened(self) -> None:
         """A workspace was opened: back it up (a failure is said in the status bar)."""
         self._take("open")
-        self._inputs_seen = self.window.activity.inputs
+        self._inputs_seen = self.context.activity.inputs
 
     def _periodic(self) -> None:
-        if self.window.activity.inputs != self._inputs_seen:  # in use since the last one
-            self._inputs_seen = self.window.activity.inputs
+        if self.context.activity.inputs != self._inputs_seen:  # in use since the last one
+            self._inputs_seen = self.context.activity.inputs
             self._take("periodic")
 
     def _take(self, reason: str) -> None:
-        path = self.window.workspace.path
-        self.window.jobs.run(
+        path = self.context.workspace.path
+        self.context.jobs.run(
             Lane.DATA,
             lambda: take_backup(path, reason),
-            failed=lambda e: self.window.show_message(f"Backup failed: {e}"),
+            failed=lambda e: self.context.show_message(f"Backup failed: {e}"),
         )
 
     def choose_and_restore(self) -> None:
-        w = self.window
-        path = w.workspace.path
-        dialog = RestoreDialog(w, list_backups(path))
+        c, parent = self.context, self.parent_widget
+        path = c.workspace.path
+        dialog = RestoreDialog(parent, list_backups(path))
         if dialog.exec() != QDialog.DialogCode.Accepted or dialog.chosen is None:
             return
         chosen = dialog.chosen
         sure = QMessageBox.question(
-            w,
+            parent,
             "Restore a backup",
             f"Replace everything in {path.name} with the backup of "
             f"{chosen.taken_at:%Y-%m-%d %H:%M} UTC?\n\nWhat it holds now is backed up first, "
@@ -75,18 +78,18 @@ class BackupActions(QObject):
         )
         if sure != QMessageBox.StandardButton.Yes:
             return
-        w.close_review()
+        self.restore_starting.emit()
 
         def restored(before: Backup | None) -> None:
-            w.show_start()
+            self.restore_ended.emit()
             kept = f"; what it replaced is kept as a backup ({before.path.name})" if before else ""
-            w.show_message(f"Restored the backup of {chosen.taken_at:%Y-%m-%d %H:%M} UTC{kept}.")
+            c.show_message(f"Restored the backup of {chosen.taken_at:%Y-%m-%d %H:%M} UTC{kept}.")
 
         def refused(error: BaseException) -> None:  # a damaged backup: nothing was replaced
-            w.show_start()
-            w.show_error(error)
+            self.restore_ended.emit()
+            c.show_error(error)
 
-        w.jobs.run(Lane.DATA, lambda: restore_backup(path, chosen), done=restored, failed=refused)
+        c.jobs.run(Lane.DATA, lambda: restore_backup(path, chosen), done=restored, failed=refused)
 
 
 class RestoreDialog(QDialog):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QStandardItemModel
@@ -30,11 +29,9 @@ from evalstudio.core.model import StudySummary
 from evalstudio.services.report.exports import ExportFormat, ExportReport, export_study
 from evalstudio.services.studies.studies import list_studies
 from evalstudio.services.workspace.opening import Workspace
+from evalstudio.ui.app_context import AppContext
 from evalstudio.ui.jobs import Jobs, Lane
 from evalstudio.ui.owner_gate import OwnerGate
-
-if TYPE_CHECKING:
-    from evalstudio.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +55,11 @@ _WROTE = {"judgments": "judgments", "events": "assistance requests", "pairs": "p
 _JSONL, _CSV = "jsonl", "csv"
 
 
-def open_export(window: MainWindow) -> ExportDialog:
-    """File › Export…: the dialog on the study under review, else the one chosen on the start
-    page."""
-    chosen = window.start_page.selected_study()
-    name = window.review.session.study.name if window.review else chosen.name if chosen else None
-    package = window.sessions.package is not None
-    dialog = ExportDialog(window, window.workspace, window.jobs, window.gate, name, package)
+def open_export(parent: QWidget, context: AppContext, study: str | None) -> ExportDialog:
+    """File › Export…: the dialog on `study` (the one under review, else the one chosen on the
+    start page) in the app's workspace, behind its owner's gate."""
+    package = context.package is not None
+    dialog = ExportDialog(parent, context.workspace, context.jobs, context.gate, study, package)
     dialog.show()
     return dialog
 

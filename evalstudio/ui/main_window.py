@@ -1,6 +1,8 @@
 """The main window: start page or review view, menus, status bar, settings, theme.
 
-Wires widgets to services and does nothing else; long work goes through `Jobs`.
+Wires widgets to services and does nothing else; long work goes through `Jobs`. What its parts
+share (the workspace and its switching, the lanes, the model, the owner's gate) is the
+`AppContext`; the parts get that, never the window.
 """
 
 from __future__ import annotations
@@ -28,24 +30,21 @@ from evalstudio.core.model import Evaluator, Study
 from evalstudio.core.review import Stage
 from evalstudio.services.assistance.backends import Backend
 from evalstudio.services.review.session import ReviewSession
-from evalstudio.services.sessions.package import OpenPackage, package_of
+from evalstudio.services.sessions.package import OpenPackage
 from evalstudio.services.studies import studies
 from evalstudio.services.studies.importing import ImportReport, import_tasks
 from evalstudio.services.workspace.lock import WorkspaceLock
-from evalstudio.services.workspace.opening import Workspace, open_workspace
-from evalstudio.ui.activity import ActivityWatcher
-from evalstudio.ui.app_settings import AppSettings
+from evalstudio.services.workspace.opening import Workspace
+from evalstudio.ui.app_context import AppContext
 from evalstudio.ui.backup_actions import BackupActions
 from evalstudio.ui.cheat_sheet import CheatSheet
 from evalstudio.ui.export_dialog import open_export
-from evalstudio.ui.jobs import Jobs, Lane
-from evalstudio.ui.model_host import ModelHost
-from evalstudio.ui.owner_gate import OwnerGate
+from evalstudio.ui.jobs import Lane
 from evalstudio.ui.owner_tools import OwnerTools
 from evalstudio.ui.palette import follow_color_scheme
 from evalstudio.ui.review.review_view import ReviewView
 from evalstudio.ui.review_actions import review_handlers
-from evalstudio.ui.session_actions import SessionActions
+from evalstudio.ui.session_actions import OWNER_TOOLS_OFF, SessionActions
 from evalstudio.ui.settings_dialog import SettingsDialog
 from evalstudio.ui.shortcuts import ACTIONS, keys_of
 from evalstudio.ui.start_page import StartPage
@@ -70,30 +69,32 @@ class MainWindow(QMainWindow):
         package, and the window opens on its evaluator's review. `lock`: the workspace's lock,
         moved along when File > Open switches workspaces."""
         super().__init__()
-        self.workspace = workspace
-        self.lock = lock
-        self.settings = AppSettings()
-        self.jobs = Jobs(on_error=self.show_error)
-        app = QApplication.instance()
-        assert isinstance(app, QApplication)
-        self.activity = ActivityWatcher(app)
-        self.sessions = SessionActions(self)
-        self.backups = BackupActions(self)
-        self.sessions.package = package  # the model starts with the package's settings
-        self.host = ModelHost(
-            self.jobs,
-            workspace,
-            self.sessions.model_settings(self.settings.model_options().model_settings()),
-            backend,
-        )
         self.review: ReviewView | None = None
-        self.gate = OwnerGate(self.jobs, workspace, self.show_message)
+        context = self.context = AppContext(
+            workspace,
+            show_message=self.show_message,
+            show_error=self.show_error,
+            package=package,
+            lock=lock,
+            backend=backend,
+        )
+        # The same for the app's life: at hand here.
+        self.jobs, self.host, self.settings = context.jobs, context.host, context.settings
+        self.activity = context.activity
+        context.workspace_closing.connect(self.close_review)
         self.setWindowTitle("EvalStudio")
         self.resize(1400, 860)
 
-        self.start_page = StartPage(workspace, self.jobs)
+        self.start_page = StartPage(context)
         self.start_page.start_requested.connect(self.start_review)
         self.start_page.problem.connect(self.show_message)
+        self.backups = BackupActions(context, self)
+        self.backups.restore_starting.connect(self.close_review)
+        self.backups.restore_ended.connect(self.show_start)
+        self.sessions = SessionActions(context, self)
+        self.sessions.review_requested.connect(self.start_review)
+        self.sessions.mode_changed.connect(self._show_mode)
+        self.sessions.merged.connect(lambda: self.start_page.refresh())
         self.stack = QStackedWidget()
         self.stack.addWidget(self.start_page)
         self.setCentralWidget(self.stack)
@@ -114,6 +115,7 @@ class MainWindow(QMainWindow):
                 "OpenAI-compatible server."
             )
             label.hide()
+        self.statusBar().addPermanentWidget(self.sessions.mode_label)
         for label in (
             self.progress_label,
             self.time_label,
@@ -133,11 +135,12 @@ class MainWindow(QMainWindow):
         self._status_timer.start()
 
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _: self._apply_theme())
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
         self.theme = follow_color_scheme(app, self.settings.appearance())
         self.host.load()
         self.backups.opened()
-        if package is not None:
-            self.sessions.enter(package)
+        self.sessions.follow()
 
     # -- menus and keys -----------------------------------------------------------------------
 
@@ -145,9 +148,9 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         _add(file_menu, "&Open…", self._open_workspace, QKeySequence.StandardKey.Open)
         # What changes the study or other people's work asks the owner first (owner_gate.py).
-        owners = self.gate.guarded
+        owners = self.context.gate.guarded
         self.import_action = _add(file_menu, "&Import tasks…", owners(self, self._import_tasks))
-        _add(file_menu, "&Export…", lambda: open_export(self))
+        _add(file_menu, "&Export…", lambda: open_export(self, self.context, self.current_study()))
         self.merge_action = _add(
             file_menu, "&Merge returned sessions…", owners(self, self.sessions.choose_and_merge)
         )
@@ -163,7 +166,8 @@ class MainWindow(QMainWindow):
         _add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
         self.owner_menu = self.menuBar().addMenu("&Owner")
-        self.owner_tools = OwnerTools(self)
+        self.owner_tools = OwnerTools(self.context, self, self.current_study)
+        self.owner_tools.study_created.connect(self._study_created)
         self.owner_tools.fill(self.owner_menu)
 
         self.review_menu = self.menuBar().addMenu("&Review")
@@ -205,14 +209,30 @@ class MainWindow(QMainWindow):
                 qaction.setEnabled(enabled)
         self.back_action.setEnabled(enabled)
 
+    def _show_mode(self, package: bool) -> None:
+        """A session package holds no answer key for the owner's tools, and one study: its
+        own; its work is merged into the owner's workspace, not the other way."""
+        self.owner_menu.setEnabled(not package)
+        self.owner_menu.menuAction().setToolTip(OWNER_TOOLS_OFF if package else "")
+        self.import_action.setEnabled(not package)
+        self.merge_action.setEnabled(not package)
+        self.start_page.set_package(package)
+
     # -- pages ----------------------------------------------------------------------------------
 
     def select_study(self, name: str) -> None:
         self.start_page.refresh(select_study=name, select_evaluator=self.settings.last_evaluator())
 
+    def current_study(self) -> str | None:
+        """The study under review, else the one chosen on the start page."""
+        if self.review is not None:
+            return self.review.session.study.name
+        chosen = self.start_page.selected_study()
+        return chosen.name if chosen else None
+
     def start_review(self, study: Study, evaluator: Evaluator) -> None:
         """Open the review view on the evaluator's queue, at the item they left off."""
-        workspace = self.workspace
+        workspace = self.context.workspace
 
         def load() -> tuple[ReviewSession, int]:
             fresh = studies.study_named(workspace, study.name)  # options may have changed
@@ -233,7 +253,7 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(review)
         self.stack.setCurrentWidget(review)
         self._enable_review_actions(True)
-        self.settings.add_recent_study(self.workspace.path, session.study.name)
+        self.settings.add_recent_study(self.context.workspace.path, session.study.name)
         self.settings.set_last_evaluator(session.evaluator.id)
         self.setWindowTitle(f"EvalStudio — {session.study.name} — {session.evaluator.name}")
         review.open_index(index)
@@ -274,7 +294,7 @@ class MainWindow(QMainWindow):
         self.apply_shortcuts()
         self._apply_theme()
         if dialog.model_options() != before:
-            self.host.load(self.sessions.model_settings(dialog.model_options().model_settings()))
+            self.host.load(self.context.model_settings()[0])
 
     def show_cheat_sheet(self) -> None:
         CheatSheet(self, self.settings.shortcuts()).exec()
@@ -284,7 +304,7 @@ class MainWindow(QMainWindow):
             self,
             "About EvalStudio",
             "<b>EvalStudio</b><br>AI-assisted evaluation with a local model.<br>"
-            f"Workspace: {self.workspace.path}",
+            f"Workspace: {self.context.workspace.path}",
         )
 
     def _fill_recent(self) -> None:
@@ -293,55 +313,40 @@ class MainWindow(QMainWindow):
         if not recent:
             self.recent_menu.addAction("(none yet)").setEnabled(False)
         for path, name in recent:
-            label = name if Path(path) == self.workspace.path else f"{name} — {path}"
+            label = name if Path(path) == self.context.workspace.path else f"{name} — {path}"
             action = self.recent_menu.addAction(label)
             action.triggered.connect(lambda _=False, p=path, n=name: self._open_recent(p, n))
 
     def _open_recent(self, path: str, name: str) -> None:
-        if Path(path) != self.workspace.path and not self._switch_workspace(Path(path)):
-            return
-        if self.sessions.package is None:  # a package has opened on its review
+        def chosen() -> None:
             self.show_start()
             self.select_study(name)
+
+        if Path(path) != self.context.workspace.path:
+            self._switch_workspace(Path(path), then=chosen)
+        elif self.context.package is None:  # a package is on its review
+            chosen()
 
     def _open_workspace(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
             self,
             "Open a workspace or session package, or create a workspace",
-            str(self.workspace.path.parent),
+            str(self.context.workspace.path.parent),
             "EvalStudio workspaces and session packages (*.sqlite *.evs);;All files (*)",
             options=QFileDialog.Option.DontConfirmOverwrite,
         )
-        if path and self._switch_workspace(Path(path)) and self.sessions.package is None:
-            self.show_start()
+        if path:
+            self._switch_workspace(Path(path), then=self.show_start)
 
-    def _switch_workspace(self, path: Path) -> bool:
-        """Open `path` as the workspace; a session package starts its evaluator's review."""
-        try:
-            workspace = open_workspace(path)
-            package = package_of(workspace)
-        except EvalStudioError as e:
-            self.show_error(e)
-            return False
-        if self.lock is not None and (held := self.lock.take(path)) is not None:
-            workspace.close()
-            self.show_error(EvalStudioError(held))
-            return False
-        self.close_review()
-        old = self.workspace
-        self.jobs.run(Lane.DATA, old.close)
-        self.jobs.run(Lane.MODEL, old.close)
-        old.close()
-        self.workspace = self.start_page.workspace = self.host.workspace = workspace
-        self.gate.workspace = workspace
-        self.gate.lock()
-        self.owner_tools.refresh()
-        self.backups.opened()
-        if package is None:
-            self.sessions.leave()
-        else:
-            self.sessions.enter(package)
-        return True
+    def _switch_workspace(self, path: Path, then: Callable[[], None] | None = None) -> bool:
+        """Switch to `path` (AppContext.switch); once it is open, a session package has asked
+        for its evaluator's review, and a workspace runs `then()`. False if refused."""
+
+        def opened() -> None:
+            if self.context.package is None and then is not None:
+                then()
+
+        return self.context.switch(path, done=opened)
 
     def _import_tasks(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -357,7 +362,7 @@ class MainWindow(QMainWindow):
         )
         if not ok or not name.strip():
             return
-        workspace = self.workspace
+        workspace = self.context.workspace
 
         def imported(report: object) -> None:
             self.show_message(f"Imported {Path(path).name} into '{name.strip()}'.")
@@ -372,6 +377,11 @@ class MainWindow(QMainWindow):
         )
 
     # -- status, messages, theme ----------------------------------------------------------------
+
+    def _study_created(self, name: str) -> None:
+        self.show_start()
+        self.select_study(name)
+        self.show_message(f"Created the study '{name}'.")
 
     def _model_state(self, text: str) -> None:
         self._model_text = text
@@ -431,12 +441,7 @@ class MainWindow(QMainWindow):
             self.close_review()
             self.owner_tools.stop()
             self._status_timer.stop()
-            self.jobs.shutdown(
-                {Lane.DATA: self.workspace.close, Lane.MODEL: self.host.shutdown_job}
-            )
-            self.activity.stop()
-            if self.lock is not None:
-                self.lock.release()
+            self.context.close()
         super().closeEvent(event)
 
 

@@ -69,7 +69,9 @@ class ModelHost(QObject):
         self.workspace = workspace
         self.settings = settings
         self._given_backend = backend  # owned by the caller (tests share one model)
-        self._assistant: Assistant | None = None
+        self._assistant: Assistant | None = None  # what requests go to (GUI thread)
+        self._built: Assistant | None = None  # the newest made (MODEL lane): closed when replaced
+        self._loads = 0  # which load is the newest: an older one's result is dropped
         self.ready = False
         self.failed = False  # the last load failed (the status bar says why)
 
@@ -81,20 +83,47 @@ class ModelHost(QObject):
         """(Re)load the model in the background; the window stays usable meanwhile."""
         if settings is not None:
             self.settings = settings
+        self._start(keep_backend=False)
+
+    def use_workspace(self, workspace: Workspace) -> None:
+        """The app moved to `workspace`: the assistant reads and logs there from now on; the
+        model loaded stays (one that failed to load is tried again)."""
+        self.workspace = workspace
+        self._start(keep_backend=True)
+
+    def _start(self, keep_backend: bool) -> None:
+        """Build the assistant on the MODEL lane, after what is queued there for the old one:
+        on a fresh backend, or (`keep_backend`) on the one loaded with the same settings."""
         self.ready = self.failed = False
         self.ready_changed.emit(False)
         self.state_changed.emit(f"Model: loading {self.model_id}…")
-        settings_now = self.settings
-        old, self._assistant = self._assistant, None  # no new request goes to the old model
+        settings, workspace = self.settings, self.workspace
+        self._assistant = None  # no new request goes to the old model or workspace
+        self._loads += 1
+        turn = self._loads
 
         def work() -> Assistant:
-            if old is not None:
-                self._close(old)
-            backend = self._given_backend or open_backend(settings_now)
-            backend.info()  # waits for the load; raises AssistError if it failed
-            return Assistant(self.workspace, backend, settings_now)
+            old, self._built = self._built, None
+            if keep_backend and old is not None and old.settings == settings:
+                old.stop_warming()
+                backend = old.backend
+            else:
+                if old is not None:
+                    self._close(old)
+                backend = self._given_backend or open_backend(settings)
+                backend.info()  # waits for the load; raises AssistError if it failed
+            self._built = Assistant(workspace, backend, settings)
+            return self._built
 
-        self.jobs.run(Lane.MODEL, work, done=self._loaded, failed=self._load_failed)
+        def done(assistant: Assistant) -> None:
+            if turn == self._loads:
+                self._loaded(assistant)
+
+        def failed(error: BaseException) -> None:
+            if turn == self._loads:
+                self._load_failed(error)
+
+        self.jobs.run(Lane.MODEL, work, done=done, failed=failed)
 
     def _loaded(self, assistant: Assistant) -> None:
         self._assistant = assistant
@@ -201,8 +230,8 @@ class ModelHost(QObject):
 
     def shutdown_job(self) -> None:
         """Run on the MODEL lane as its last job: free the model and the lane's connection."""
-        if self._assistant is not None:
-            self._close(self._assistant)
+        if self._built is not None:
+            self._close(self._built)
         self.workspace.close()
 
     def _close(self, assistant: Assistant) -> None:

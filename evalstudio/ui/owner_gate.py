@@ -39,7 +39,9 @@ class OwnerGate:
         self.unlocked = False
         self.passphrase: str | None = None  # the one that opened the tools (to change it)
 
-    def lock(self) -> None:
+    def use_workspace(self, workspace: Workspace) -> None:
+        """The app moved to `workspace`: closed until its owner's passphrase is given."""
+        self.workspace = workspace
         self.unlocked, self.passphrase = False, None
 
     def guarded(self, parent: QWidget, action: Callable[[], object]) -> Callable[[], None]:

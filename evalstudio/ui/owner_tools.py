@@ -8,21 +8,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QFileDialog, QMenu, QStyle
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QMenu, QStyle, QWidget
 
 from evalstudio.services.report.study_report import build_report, report_page
 from evalstudio.services.workspace import owner
+from evalstudio.ui.app_context import AppContext
 from evalstudio.ui.assistant_quality_dialog import AssistantQualityDialog
 from evalstudio.ui.jobs import Lane
 from evalstudio.ui.pair_editor import PairEditor
+from evalstudio.ui.palette import current_theme
 from evalstudio.ui.report_view import ReportView, figure_resource
 from evalstudio.ui.study_setup_dialog import StudySetupDialog
 from evalstudio.ui.unplanted_flaws import UnplantedFlawsDialog
-
-if TYPE_CHECKING:
-    from evalstudio.ui.main_window import MainWindow
 
 NO_PASSPHRASE = (
     "No owner passphrase is set: anyone who opens EvalStudio on this computer can use the "
@@ -31,9 +30,17 @@ NO_PASSPHRASE = (
 )
 
 
-class OwnerTools:
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+class OwnerTools(QObject):
+    study_created = Signal(str)
+
+    def __init__(
+        self, context: AppContext, parent: QWidget, current_study: Callable[[], str | None]
+    ) -> None:
+        """`current_study`: the study under review, or the one chosen on the start page."""
+        super().__init__(parent)
+        self.context = context
+        self.parent_widget = parent
+        self.current_study = current_study
         self.report_view: ReportView | None = None
         self.unplanted: UnplantedFlawsDialog | None = None
         self.quality: AssistantQualityDialog | None = None
@@ -41,12 +48,12 @@ class OwnerTools:
     def fill(self, menu: QMenu) -> None:
         """The Owner menu's entries, every tool behind the gate; the notice of a missing
         passphrase is read again each time the menu opens."""
-        w = self.window
+        parent, gate = self.parent_widget, self.context.gate
         menu.setToolTipsVisible(True)
         self.notice = menu.addAction(
             "No owner passphrase set: anyone here can use these tools — set one…"
         )
-        self.notice.setIcon(w.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning))
+        self.notice.setIcon(parent.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning))
         self.notice.setToolTip(NO_PASSPHRASE)
         self.notice.triggered.connect(self._change_passphrase)
         self.notice_end = menu.addSeparator()
@@ -58,16 +65,17 @@ class OwnerTools:
             ("&Assistant quality…", self.open_assistant_quality),
         ]
         for text, tool in tools:
-            menu.addAction(text).triggered.connect(w.gate.guarded(w, tool))
+            menu.addAction(text).triggered.connect(gate.guarded(parent, tool))
         self.passphrase_action = menu.addAction("Set the owner's &passphrase…")
         self.passphrase_action.triggered.connect(self._change_passphrase)
         self._show_protection(True)  # until read: say nothing rather than something wrong
         menu.aboutToShow.connect(self.refresh)
+        self.context.workspace_changed.connect(self.refresh)
         self.refresh()
 
     def refresh(self) -> None:
         """Read whether a passphrase is set (a workspace opened, the menu about to show)."""
-        self.window.gate.read(self._show_protection)
+        self.context.gate.read(self._show_protection)
 
     def _show_protection(self, protected: bool) -> None:
         self.notice.setVisible(not protected)
@@ -76,26 +84,26 @@ class OwnerTools:
         self.passphrase_action.setText(f"{verb} the owner's &passphrase…")
 
     def open_study_setup(self) -> StudySetupDialog:
-        w = self.window
-        dialog = StudySetupDialog(w, w.workspace, w.jobs)
-        dialog.created.connect(self._study_created)
+        c = self.context
+        dialog = StudySetupDialog(self.parent_widget, c.workspace, c.jobs)
+        dialog.created.connect(self.study_created)
         dialog.show()
         return dialog
 
     def open_pair_editor(self, path: Path) -> PairEditor:
-        w = self.window
-        editor = PairEditor(w, w.jobs, w.host, path)
+        c = self.context
+        editor = PairEditor(self.parent_widget, c.jobs, c.host, path)
         editor.show()
         return editor
 
     def open_report(self, study_name: str | None = None) -> None:
         """Build the report of the study under review, or chosen on the start page, on the
         DATA lane, then show it (saying so when no passphrase keeps it to the owner)."""
-        w = self.window
+        c = self.context
         name = study_name or self._study_name()
         if name is None:
             return
-        workspace = w.workspace
+        workspace = c.workspace
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
         def build() -> tuple[str, dict[str, bytes], bool]:
@@ -104,22 +112,24 @@ class OwnerTools:
 
         def show(found: tuple[str, dict[str, bytes], bool]) -> None:
             page, figures, protected = found
-            view = self.report_view = ReportView(w, name, page, figures, protected)
+            view = self.report_view = ReportView(self.parent_widget, name, page, figures, protected)
             view.set_passphrase.clicked.connect(
-                lambda: w.gate.change_passphrase(view, done=view.passphrase_set)
+                lambda: c.gate.change_passphrase(view, done=view.passphrase_set)
             )
             view.show()
 
-        w.show_message(f"Building the report of '{name}'…")
-        w.jobs.run(Lane.DATA, build, done=show)
+        c.show_message(f"Building the report of '{name}'…")
+        c.jobs.run(Lane.DATA, build, done=show)
 
     def open_unplanted_flaws(self, study_name: str | None = None) -> None:
         """The flaws reported away from any plant in the current study, to mark real or not."""
         name = study_name or self._study_name()
         if name is None:
             return
-        w = self.window
-        self.unplanted = UnplantedFlawsDialog(w, w.workspace, w.jobs, name, w.theme)
+        c = self.context
+        self.unplanted = UnplantedFlawsDialog(
+            self.parent_widget, c.workspace, c.jobs, name, current_theme()
+        )
         self.unplanted.show()
 
     def open_assistant_quality(self, study_name: str | None = None) -> None:
@@ -129,7 +139,7 @@ class OwnerTools:
             return
         if self.quality is not None:
             self.quality.close()  # its run is cancelled: one measurement at a time
-        self.quality = AssistantQualityDialog(self.window, self.window.host, name)
+        self.quality = AssistantQualityDialog(self.parent_widget, self.context.host, name)
         self.quality.show()
 
     def stop(self) -> None:
@@ -140,16 +150,14 @@ class OwnerTools:
 
     def _study_name(self) -> str | None:
         """The study under review, or the one chosen on the start page (else says so)."""
-        w = self.window
-        chosen = w.start_page.selected_study()
-        name = w.review.session.study.name if w.review else (chosen.name if chosen else None)
+        name = self.current_study()
         if name is None:
-            w.show_message("Choose a study on the start page first.")
+            self.context.show_message("Choose a study on the start page first.")
         return name
 
     def _edit_pairs(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self.window,
+            self.parent_widget,
             "Edit pairs in a task file",
             "",
             "JSONL task files (*.jsonl);;All files (*)",
@@ -157,10 +165,5 @@ class OwnerTools:
         if path:
             self.open_pair_editor(Path(path))
 
-    def _study_created(self, name: str) -> None:
-        self.window.show_start()
-        self.window.select_study(name)
-        self.window.show_message(f"Created the study '{name}'.")
-
     def _change_passphrase(self) -> None:
-        self.window.gate.change_passphrase(self.window, done=self.refresh)
+        self.context.gate.change_passphrase(self.parent_widget, done=self.refresh)

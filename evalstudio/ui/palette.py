@@ -47,7 +47,12 @@ def follow_color_scheme(app: QApplication, appearance: str = "system") -> Theme:
     elif not wants_dark and is_dark(app.palette()) and app.property("evalstudio_dark"):
         app.setPalette(app.style().standardPalette())
     app.setProperty("evalstudio_dark", wants_dark)
-    return DARK if is_dark(app.palette()) else LIGHT
+    return current_theme()
+
+
+def current_theme() -> Theme:
+    """The render colours of the palette in use."""
+    return DARK if is_dark(QApplication.palette()) else LIGHT
 
 
 def is_dark(palette: QPalette) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from evalstudio.core.assistance import AssistKind
+from evalstudio.core.assist_kinds import ASKED_KINDS
 from evalstudio.core.model import Verdict
 from evalstudio.core.review import CONFIDENCE_RANGE, QUALITY_RANGE, PointMark
 from evalstudio.ui.review.review_view import ReviewView
@@ -34,9 +34,6 @@ def review_handlers(current: Callable[[], ReviewView | None]) -> dict[str, Calla
         "submit": on(lambda r: r.submit()),
         "skip": on(lambda r: r.skip()),
         "undo_submit": on(lambda r: r.undo_submit()),
-        "critique": on(lambda r: r.ask(AssistKind.CRITIQUE)),
-        "fact_check": on(lambda r: r.ask(AssistKind.FACT_CHECK)),
-        "explain": on(lambda r: r.ask(AssistKind.EXPLAIN)),
         "focus_chat": on(_focus_chat),
         "stop": on(lambda r: r.stop()),
         "regenerate": on(lambda r: r.regenerate()),
@@ -46,6 +43,8 @@ def review_handlers(current: Callable[[], ReviewView | None]) -> dict[str, Calla
         "focus_run": on(lambda r: r.run_box.focus_input()),
         "probe": on(lambda r: r.run_box.probe()),
     }
+    for kind in ASKED_KINDS:
+        handlers[kind.value] = on(partial(ReviewView.ask, kind=kind))
     for n in QUALITY_RANGE:
         handlers[f"quality_{n}"] = on(partial(_quality, value=n))
     for n in CONFIDENCE_RANGE:

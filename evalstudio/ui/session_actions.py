@@ -5,8 +5,8 @@ key to use them on), and File > Merge brings returned packages into the owner's 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -19,13 +19,9 @@ from PySide6.QtWidgets import (
 
 from evalstudio.core.errors import SessionError
 from evalstudio.core.session_merge import MergeSummary
-from evalstudio.services.assistance.backends import ModelSettings
 from evalstudio.services.sessions.merge import merge_files
-from evalstudio.services.sessions.package import OpenPackage, package_model_settings
+from evalstudio.ui.app_context import AppContext
 from evalstudio.ui.jobs import Lane
-
-if TYPE_CHECKING:
-    from evalstudio.ui.main_window import MainWindow
 
 OWNER_TOOLS_OFF = (
     "This is a session package: it holds no answer key, so the owner's tools (study setup, "
@@ -33,54 +29,37 @@ OWNER_TOOLS_OFF = (
 )
 
 
-class SessionActions:
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
-        self.package: OpenPackage | None = None
+class SessionActions(QObject):
+    review_requested = Signal(object, object)  # Study, Evaluator: a package opens on its review
+    mode_changed = Signal(bool)  # whether the workspace is a session package
+    merged = Signal()
+
+    def __init__(self, context: AppContext, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.parent_widget = parent
+        # Shown in the status bar, left of the progress (a status message must not cover it).
         self.mode_label = QLabel()
         self.mode_label.setToolTip(OWNER_TOOLS_OFF)
-        # Permanent (left of the progress): a status message must not cover it.
-        window.statusBar().insertPermanentWidget(0, self.mode_label)
         self.mode_label.hide()
+        context.workspace_changed.connect(self.follow)
 
-    def model_settings(self, chosen: ModelSettings) -> ModelSettings:
-        """The settings the model runs with: the user's, with a package's generation settings
-        (its study's) on top."""
-        if self.package is None:
-            return chosen
-        return package_model_settings(chosen, self.package.info.model)[0]
-
-    def enter(self, package: OpenPackage) -> None:
-        """The workspace is a session package: open its evaluator's review at once."""
-        self.package = package
-        self._set_mode(package)
-        w = self.window
-        chosen = w.settings.model_options().model_settings()
-        settings, note = package_model_settings(chosen, package.info.model)
-        if settings != w.host.settings:
-            w.host.load(settings)
-        w.start_review(package.study, package.evaluator)
+    def follow(self) -> None:
+        """The workspace opened: a session package asks for its evaluator's review at once and
+        runs the model with its study's settings; a workspace, the user's."""
+        package = self.context.package
+        self._set_mode()
+        settings, note = self.context.model_settings()
+        host = self.context.host
+        if settings != host.settings:
+            host.load(settings)
+        if package is not None:
+            self.review_requested.emit(package.study, package.evaluator)
         if note:
-            w.show_message(note)
+            self.context.show_message(note)
 
-    def leave(self) -> None:
-        """The workspace is not a package (any more)."""
-        if self.package is None:
-            return
-        self.package = None
-        self._set_mode(None)
-        chosen = self.window.settings.model_options().model_settings()
-        if chosen != self.window.host.settings:
-            self.window.host.load(chosen)
-
-    def _set_mode(self, package: OpenPackage | None) -> None:
-        w = self.window
-        owner = package is None
-        w.owner_menu.setEnabled(owner)
-        w.owner_menu.menuAction().setToolTip("" if owner else OWNER_TOOLS_OFF)
-        w.import_action.setEnabled(owner)  # a package holds one study: its own
-        w.merge_action.setEnabled(owner)  # work is merged into the owner's workspace
-        w.start_page.set_package(package is not None)
+    def _set_mode(self) -> None:
+        package = self.context.package
         if package is None:
             self.mode_label.hide()
         else:
@@ -89,14 +68,15 @@ class SessionActions:
                 "owner's tools off"
             )
             self.mode_label.show()
+        self.mode_changed.emit(package is not None)
 
     # -- File > Merge -------------------------------------------------------------------------
 
     def choose_and_merge(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(
-            self.window,
+            self.parent_widget,
             "Merge returned sessions",
-            str(self.window.workspace.path.parent),
+            str(self.context.workspace.path.parent),
             "Session packages and workspaces (*.evs *.sqlite);;All files (*)",
         )
         if paths:
@@ -104,15 +84,14 @@ class SessionActions:
 
     def merge(self, paths: list[Path]) -> None:
         """Merge the files on the DATA lane, then show what each added or why it was refused."""
-        w = self.window
-        workspace = w.workspace
+        workspace = self.context.workspace
 
         def shown(results: list[MergeSummary | SessionError]) -> None:
-            MergeResults(w, results).show()
-            w.start_page.refresh()
+            MergeResults(self.parent_widget, results).show()
+            self.merged.emit()
 
-        w.show_message(f"Merging {len(paths)} file(s)…")
-        w.jobs.run(Lane.DATA, lambda: merge_files(workspace, paths), done=shown)
+        self.context.show_message(f"Merging {len(paths)} file(s)…")
+        self.context.jobs.run(Lane.DATA, lambda: merge_files(workspace, paths), done=shown)
 
 
 class MergeResults(QDialog):

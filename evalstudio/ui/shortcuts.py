@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from evalstudio.core.assist_kinds import ASKED_KINDS, spec
+from evalstudio.core.assistance import AssistKind
+
 
 @dataclass(frozen=True)
 class ShortcutAction:
@@ -19,6 +22,12 @@ class ShortcutAction:
 
 def _quality(n: int) -> ShortcutAction:
     return ShortcutAction(f"quality_{n}", f"Quality {n}", "Judgment", str(n))
+
+
+def _ask(kind: AssistKind) -> ShortcutAction:
+    """A kind's shortcut: its id is the kind's name (a user's chosen key is stored under it)."""
+    asked = spec(kind)
+    return ShortcutAction(kind.value, asked.ask, "Assistant", asked.key or "")
 
 
 def _confidence(n: int) -> ShortcutAction:
@@ -38,9 +47,7 @@ ACTIONS: tuple[ShortcutAction, ...] = (
     ShortcutAction("submit", "Submit", "Judgment", "Ctrl+Return, Ctrl+Enter"),
     ShortcutAction("skip", "Skip (with a reason)", "Judgment", "S"),
     ShortcutAction("undo_submit", "Undo the last submit", "Judgment", "Ctrl+Z"),
-    ShortcutAction("critique", "Ask for a critique", "Assistant", "C"),
-    ShortcutAction("fact_check", "Ask for a fact-check", "Assistant", "X"),
-    ShortcutAction("explain", "Ask for an explanation", "Assistant", "E"),
+    *(_ask(kind) for kind in ASKED_KINDS),
     ShortcutAction("focus_chat", "Ask a question (chat)", "Assistant", "/"),
     ShortcutAction("stop", "Stop the response", "Assistant", "Esc"),
     ShortcutAction("regenerate", "Regenerate the response", "Assistant", "R"),

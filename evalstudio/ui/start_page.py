@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
 from evalstudio.core.model import Evaluator, EvaluatorKind, Study, StudySummary
 from evalstudio.services.studies import studies
 from evalstudio.services.workspace import evaluators
-from evalstudio.services.workspace.opening import Workspace
-from evalstudio.ui.jobs import Jobs, Lane
+from evalstudio.ui.app_context import AppContext
+from evalstudio.ui.jobs import Lane
 
 _ROLE = Qt.ItemDataRole.UserRole
 
@@ -28,10 +28,9 @@ class StartPage(QWidget):
     start_requested = Signal(object, object)  # Study, Evaluator
     problem = Signal(str)
 
-    def __init__(self, workspace: Workspace, jobs: Jobs) -> None:
+    def __init__(self, context: AppContext) -> None:
         super().__init__()
-        self.workspace = workspace
-        self.jobs = jobs
+        self.context = context
         self.loaded = False
         self.workspace_label = QLabel()
         self.workspace_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -80,12 +79,12 @@ class StartPage(QWidget):
         )
 
     def refresh(self, select_evaluator: str = "", select_study: str = "") -> None:
-        """Reload the studies and evaluators (on the DATA lane)."""
-        self.workspace_label.setText(f"Workspace: {self.workspace.path}")
+        """Reload the studies and evaluators of the workspace (on the DATA lane)."""
+        workspace = self.context.workspace
+        self.workspace_label.setText(f"Workspace: {workspace.path}")
         current = self.selected_study()
         wanted_study = select_study or (current.name if current else "")
         wanted_evaluator = select_evaluator or (e.id if (e := self.selected_evaluator()) else "")
-        workspace = self.workspace
 
         def read() -> tuple[list[StudySummary], list[Evaluator]]:
             return studies.list_studies(workspace), evaluators.list_evaluators(
@@ -95,7 +94,7 @@ class StartPage(QWidget):
         def show(found: tuple[list[StudySummary], list[Evaluator]]) -> None:
             self._fill(*found, wanted_study, wanted_evaluator)
 
-        self.jobs.run(Lane.DATA, read, done=show)
+        self.context.jobs.run(Lane.DATA, read, done=show)
 
     def _fill(
         self,
@@ -136,7 +135,7 @@ class StartPage(QWidget):
         return value if isinstance(value, Evaluator) else None
 
     def add_evaluator(self, name: str, then_start: bool = False) -> None:
-        workspace = self.workspace
+        workspace = self.context.workspace
 
         def added(evaluator: Evaluator) -> None:
             self.refresh(select_evaluator=evaluator.id)
@@ -144,7 +143,7 @@ class StartPage(QWidget):
             if then_start and study is not None:
                 self.start_requested.emit(study, evaluator)
 
-        self.jobs.run(
+        self.context.jobs.run(
             Lane.DATA,
             lambda: evaluators.add_evaluator(workspace, name),
             done=added,

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from evalstudio.core.assistance import AssistKind
+from evalstudio.core.assist_kinds import DEFAULT_ASSIST_KINDS, spec
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.review import Condition
 from evalstudio.core.study_definition import StudyDefinition, parse_definition
@@ -42,13 +42,7 @@ from evalstudio.services.studies.setup import (
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.jobs import Jobs, Lane
 
-_KIND_LABELS = {
-    AssistKind.CRITIQUE: "Critique",
-    AssistKind.FACT_CHECK: "Fact-check",
-    AssistKind.EXPLAIN: "Explain",
-    AssistKind.CHAT: "Chat",
-    AssistKind.SUSPICION: "Suspicion",
-}
+_KIND_LABELS = {k: spec(k).label for k in DEFAULT_ASSIST_KINDS}
 
 
 class StudySetupDialog(QDialog):

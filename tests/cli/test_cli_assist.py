@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from support.builders import record, write_jsonl
 
 from evalstudio.cli.main import main
 
 
+@pytest.mark.model  # the command loads the bundled model
 def test_pregen_generates_then_skips_what_is_stored(tmp_path: Path) -> None:
     runner = CliRunner()
     db = ["--db", str(tmp_path / "ws.sqlite")]

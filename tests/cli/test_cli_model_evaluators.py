@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from support.builders import record, write_jsonl
 
@@ -19,6 +20,7 @@ def _study(tmp_path: Path) -> list[str]:
     return db
 
 
+@pytest.mark.model  # the command loads the bundled model
 def test_judge_runs_a_model_evaluator_and_resumes_it_by_name(tmp_path: Path) -> None:
     db = _study(tmp_path)
     args = [*db, "judge", "--study", "S", "--name", "smol", "--condition", "unassisted", *SMALL]
@@ -32,6 +34,7 @@ def test_judge_runs_a_model_evaluator_and_resumes_it_by_name(tmp_path: Path) -> 
     assert "'smol' was made with other model settings" in other.output
 
 
+@pytest.mark.model  # the command loads the bundled model
 def test_sandwich_prints_the_curve_and_refuses_a_bad_grid(tmp_path: Path) -> None:
     db = _study(tmp_path)
     bad = CliRunner().invoke(main, [*db, "sandwich", "--study", "S", "--p", "0,1.5"])

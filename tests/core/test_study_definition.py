@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from evalstudio.core.assistance import EXECUTION_KINDS, WRITTEN_KINDS, AssistKind
+from evalstudio.core.assist_kinds import EXECUTION_KINDS, WRITTEN_KINDS
+from evalstudio.core.assistance import AssistKind
 from evalstudio.core.misleading import Misalignment
 from evalstudio.core.review import Condition
 from evalstudio.core.study_definition import StudyDefinition, parse_definition

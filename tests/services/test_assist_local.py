@@ -20,6 +20,8 @@ from evalstudio.services.workspace.opening import Workspace
 from evalstudio.services.workspace.resources import bundled_model
 from evalstudio.store import assist_log
 
+pytestmark = pytest.mark.model  # real inference: the model is the subject
+
 
 def _items(workspace: Workspace, study: Study) -> list[str]:
     return [i.item_id for i in studies.study_items(workspace, study.id)]

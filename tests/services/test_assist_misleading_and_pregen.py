@@ -21,6 +21,8 @@ from evalstudio.services.studies.importing import import_tasks
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import assist_log
 
+pytestmark = pytest.mark.model  # real inference: the model is the subject
+
 # The numbers of points honest critiques list, as pre-generation would count them: here one
 # for "flawed", none for "acceptable" (a manipulated critique lists as many).
 ONE = HonestPoints(flawed=(1,), acceptable=(0,))

@@ -5,7 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from evalstudio.services.workspace.resources import bundled_model
+
+pytestmark = pytest.mark.model  # real inference: the model is the subject
 
 
 def test_the_bundled_model_is_a_gguf_file() -> None:

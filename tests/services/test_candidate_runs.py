@@ -438,6 +438,7 @@ def test_a_misleading_probe_on_a_flawed_twin_withholds_the_calls_that_expose_it(
     assert "present line" in model.sent[1][-1]["content"]
 
 
+@pytest.mark.model  # real inference: the model is the subject
 def test_a_probe_by_the_bundled_model_shows_only_runnable_calls(
     workspace: Workspace, tmp_path: Path, local_backend: LocalLlama
 ) -> None:

@@ -28,6 +28,8 @@ from evalstudio.services.workspace import evaluators
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.review.assistant_panel import AssistantPanel
 
+pytestmark = pytest.mark.model  # real inference: the model is the subject
+
 HONEST = MisleadingPlan(None, None)
 
 

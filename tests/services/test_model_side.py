@@ -15,6 +15,8 @@ from evalstudio.services.report.study_report import build_report, report_page
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import assist_log, content
 
+pytestmark = pytest.mark.model  # real inference: the model is the subject
+
 
 def test_the_model_side_scores_both_twins_and_critiques_each_flawed_one(
     workspace: Workspace, tmp_path: Path, assistant: Assistant

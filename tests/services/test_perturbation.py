@@ -3,6 +3,8 @@ owner sees it (real bundled model)."""
 
 from __future__ import annotations
 
+import pytest
+
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.model import LineRange, Study
@@ -12,6 +14,8 @@ from evalstudio.services.assistance.backends import ModelSettings
 from evalstudio.services.studies import studies
 from evalstudio.services.studies.perturbation import suggest_flaw
 from evalstudio.services.workspace.opening import Workspace
+
+pytestmark = pytest.mark.model  # real inference: the model is the subject
 
 CORRECT = "def add(a, b):\n    total = a + b\n    return total\n"
 

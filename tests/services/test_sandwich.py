@@ -30,6 +30,8 @@ from evalstudio.services.workspace.evaluators import list_evaluators
 from evalstudio.services.workspace.opening import Workspace, open_workspace
 from evalstudio.store import assist_log, judgments
 
+pytestmark = pytest.mark.model  # real inference: the model is the subject
+
 # Room for a whole critique (its verdict comes last) and a whole judgment.
 EVALUATOR = role("bundled", max_tokens=256, temperature=0.7, threads=2)
 ASSISTANT = role("bundled", max_tokens=512, temperature=0.7, threads=2)

@@ -32,13 +32,14 @@ from evalstudio.services.workspace import owner
 from evalstudio.services.workspace.evaluators import list_evaluators
 from evalstudio.services.workspace.opening import Workspace, open_workspace
 from evalstudio.services.workspace.resources import resources_dir
-from evalstudio.store import content
+from evalstudio.store import content, package_rows
 
 PASSPHRASE = "owner passphrase 1"
 
-# What a package may fill with values. Every other column of these tables holds only NULL or
+# What a package may fill with values, decided here on its own: the store's allow-list
+# (store/package_rows.py) is held to it. Every other column of these tables holds only NULL or
 # its declared default, and every other table is empty: a column or table added later stays
-# out of packages until someone decides here that it may go in.
+# out of packages until someone decides, in the store and here, that it may go in.
 MAY_HOLD: dict[str, set[str]] = {
     "_sqlite_migrations": {"id", "migration_set", "name", "applied_at"},
     "assist_kinds": {"name"},  # reference data the migration writes: names only
@@ -122,6 +123,26 @@ MAY_HOLD: dict[str, set[str]] = {
         "token",  # the owner's signature: proves who it was written for, tells nothing
     },
 }
+# What the package writer fills itself (migrations, the blinded design, the package's own
+# row); the rest of MAY_HOLD it copies through the store's allow-list.
+WRITTEN = {"_sqlite_migrations", "assist_kinds", "study_designs", "package_info"}
+# The answer key, and what tells a manipulated response from an honest one: in no package,
+# whatever an allow-list says.
+ANSWER_KEY: dict[str, set[str]] = {
+    "studies": {"misleading_p"},
+    "candidates": {
+        "truth",
+        "flaw_description",
+        "flaw_severity",
+        "flaw_line_start",
+        "flaw_line_end",
+        "flaw_span_start",
+        "flaw_span_end",
+        "gold",
+    },
+    "assist_events": {"manipulated", "manipulation", "misalignment", "basis_id", "prepared_for"},
+}
+SECRET_TABLES = {"pairs", "pair_checks", "study_secrets", "workspace_settings"}
 
 
 @pytest.fixture
@@ -225,19 +246,34 @@ def _secrets(workspace: Workspace) -> list[str]:
     return texts
 
 
+def _allowed() -> dict[str, set[str]]:
+    """The store's allow-list: what the package writer copies into a package."""
+    return {table: set(columns) for table, columns in package_rows.PACKAGE_COLUMNS.items()}
+
+
+def test_the_stores_allow_list_is_the_one_decided_here_and_lets_no_answer_key_in() -> None:
+    allowed = _allowed()
+    assert allowed == {t: columns for t, columns in MAY_HOLD.items() if t not in WRITTEN}
+    for may_hold in (allowed, MAY_HOLD):
+        assert not SECRET_TABLES & may_hold.keys()
+        for table, secret in ANSWER_KEY.items():
+            assert not secret & may_hold.get(table, set()), f"{table}: answer key allowed"
+
+
 def test_every_table_and_column_of_a_package_holds_only_what_it_may(
     workspace: Workspace, package: Path
 ) -> None:
     cells = _cells(package)
     defaults = _declared_defaults(package)
-    for table, columns in MAY_HOLD.items():
+    may_hold = {table: MAY_HOLD[table] for table in WRITTEN} | _allowed()
+    for table, columns in may_hold.items():
         assert columns <= set(defaults[table]), f"{table}: the allow-list names no column"
     for table, rows in cells.items():
-        if table not in MAY_HOLD:
+        if table not in may_hold:
             assert rows == [], f"{table} must stay empty in a package"
             continue
         for name, default in defaults[table].items():
-            if name in MAY_HOLD[table]:
+            if name in may_hold[table]:
                 continue
             values = {row[name] for row in rows}
             assert values <= {None, default}, f"{table}.{name} carries {values - {default}}"

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 
+import pytest
 from support.http_servers import serving
 
 from evalstudio.assist.openai_http import OpenAICompatible, ServerSettings
@@ -22,6 +23,8 @@ from evalstudio.services.assistance.suspicion import SuspicionRun
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.services.workspace.resources import resources_dir
 from evalstudio.store import content
+
+pytestmark = pytest.mark.model  # real inference: the model is the subject
 
 DEMO = resources_dir() / "demo" / "tasks.jsonl"
 

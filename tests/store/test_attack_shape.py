@@ -37,6 +37,8 @@ from evalstudio.services.studies.setup import create_study
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import assist_log
 
+pytestmark = pytest.mark.model  # real inference: the model is the subject
+
 PAIRS = 100
 # A model's own habit, by the verdict it reaches: how many points it lists.
 HABIT = {"flawed": [1, 2, 2, 3, 3, 4, 5, 6], "acceptable": [0, 0, 0, 1, 1, 2]}

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from support.builders import pair, write_jsonl
 
+pytestmark = pytest.mark.slow  # builds the binary (minutes), then runs it
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

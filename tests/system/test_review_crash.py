@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
+from support.windows import open_main_window, start_review
 
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.model import Verdict
 from evalstudio.services.studies import studies
 from evalstudio.services.workspace import evaluators
 from evalstudio.services.workspace.opening import Workspace
-from evalstudio.ui.main_window import MainWindow
 
 # The evaluator's app: opens the third item, picks a verdict, types, and keeps running until
 # killed. A server backend nobody listens on keeps this process off the CPU-bound model.
@@ -103,15 +103,8 @@ def test_a_killed_app_reopens_on_the_same_item_with_the_draft(
         child.wait(timeout=30)
     assert child.returncode == -signal.SIGKILL
 
-    QSettings("EvalStudio", "EvalStudio").clear()
-    window = MainWindow(workspace, backend=local_backend)
-    qtbot.addWidget(window)
-    window.show()
-    window.start_review(study, ada)
-    qtbot.waitUntil(lambda: window.review is not None and window.review.loaded)
-    review = window.review
-    assert review is not None
-    assert review.index == 2
-    form = review.form.form()
-    assert form.verdict is Verdict.FLAWED and form.rationale == "line 4 looks off"
-    window.close()
+    with open_main_window(qtbot, workspace, local_backend) as window:
+        review = start_review(qtbot, window, study, ada)
+        assert review.index == 2
+        form = review.form.form()
+        assert form.verdict is Verdict.FLAWED and form.rationale == "line 4 looks off"

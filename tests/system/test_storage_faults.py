@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
+from support.windows import open_main_window, start_review
 
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.errors import StorageError, WorkspaceError
@@ -24,7 +24,6 @@ from evalstudio.services.studies import studies
 from evalstudio.services.workspace import evaluators
 from evalstudio.services.workspace.opening import Workspace, open_workspace
 from evalstudio.ui.jobs import Lane
-from evalstudio.ui.main_window import MainWindow
 
 
 @pytest.fixture
@@ -126,32 +125,29 @@ def test_the_review_window_keeps_the_typing_when_a_draft_cannot_be_saved(
 ) -> None:
     """Disk full while typing: the status bar says so (no dialog at every keystroke), the
     text stays in the form, and it is saved once there is room again."""
-    QSettings("EvalStudio", "EvalStudio").clear()
     study = studies.ensure_demo_study(workspace)
     ada = evaluators.add_evaluator(workspace, "Ada")
-    window = MainWindow(workspace, backend=local_backend)
-    qtbot.addWidget(window)
-    window.show()
-    window.start_review(study, ada)
-    qtbot.waitUntil(lambda: window.review is not None and window.review.loaded)
-    review = window.review
-    assert review is not None
-    item = review.entry.item.item_id
+    with open_main_window(qtbot, workspace, local_backend) as window:
+        review = start_review(qtbot, window, study, ada)
+        item = review.entry.item.item_id
 
-    def limit(pages: str) -> None:  # on the data lane's own connection, where drafts are saved
-        window.jobs.run(Lane.DATA, lambda: workspace.db.execute(f"PRAGMA max_page_count = {pages}"))
+        def limit(pages: str) -> None:  # on the data lane's own connection, where drafts are saved
+            window.jobs.run(
+                Lane.DATA, lambda: workspace.db.execute(f"PRAGMA max_page_count = {pages}")
+            )
 
-    limit("1")  # no room to grow (SQLite keeps the limit at the file's current size)
-    qtbot.waitUntil(lambda: window.jobs.idle)
-    review.form.rationale.setPlainText("z" * 300_000)
-    qtbot.waitUntil(
-        lambda: "Draft not saved yet" in window.statusBar().currentMessage(), timeout=10_000
-    )
-    assert review.form.rationale.toPlainText() == "z" * 300_000  # nothing lost on screen
-    limit("1073741823")  # room again: the retry saves it
-    session = ReviewSession(workspace, study, ada)
-    qtbot.waitUntil(
-        lambda: (d := session.state(item).item.draft) is not None and len(d.rationale) == 300_000,
-        timeout=15_000,
-    )
-    window.close()
+        limit("1")  # no room to grow (SQLite keeps the limit at the file's current size)
+        qtbot.waitUntil(lambda: window.jobs.idle)
+        review.form.rationale.setPlainText("z" * 300_000)
+        qtbot.waitUntil(
+            lambda: "Draft not saved yet" in window.statusBar().currentMessage(), timeout=10_000
+        )
+        assert review.form.rationale.toPlainText() == "z" * 300_000  # nothing lost on screen
+        limit("1073741823")  # room again: the retry saves it
+        session = ReviewSession(workspace, study, ada)
+        qtbot.waitUntil(
+            lambda: (
+                (d := session.state(item).item.draft) is not None and len(d.rationale) == 300_000
+            ),
+            timeout=15_000,
+        )

@@ -11,6 +11,7 @@ from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from support.builders import pair, write_jsonl
+from support.windows import start_review
 
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.assistance import AssistKind
@@ -94,8 +95,7 @@ def test_four_evaluators_run_a_study_through_the_window(
         qtbot.addWidget(window)
         window.show()
         qtbot.waitUntil(lambda w=window: w.host.ready, timeout=60_000)
-        window.start_review(study, people[name])
-        qtbot.waitUntil(lambda w=window: w.review is not None and w.review.loaded)
+        start_review(qtbot, window, study, people[name])
         _judge_queue(qtbot, window)
         window.close()
     settings.clear()

@@ -16,6 +16,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from support.study_builders import two_evaluator_study
+from support.windows import open_main_window
 
 from evalstudio.assist.backend import AssistError, GenerationParams, Message, ModelInfo, Stream
 from evalstudio.assist.local_llama import LocalLlama
@@ -68,6 +69,7 @@ class _FailsOnPair:
         pass
 
 
+@pytest.mark.model  # real inference: the model is the subject
 def test_every_pair_is_measured_with_the_real_model_and_one_failing_pair_is_named(
     workspace: Workspace, tmp_path: Path, local_backend: LocalLlama
 ) -> None:
@@ -311,15 +313,10 @@ def test_a_run_that_cannot_start_is_told_as_a_message(
 
 @pytest.fixture
 def window(qtbot: QtBot, workspace: Workspace, local_backend: LocalLlama) -> Iterator[MainWindow]:
-    QSettings("EvalStudio", "EvalStudio").clear()
     studies.ensure_demo_study(workspace)
-    win = MainWindow(workspace, backend=local_backend)
-    qtbot.addWidget(win)
-    win.resize(1280, 720)
-    win.show()
-    qtbot.waitUntil(lambda: win.start_page.loaded and win.host.ready, timeout=60_000)
-    yield win
-    win.close()
+    with open_main_window(qtbot, workspace, local_backend, size=(1280, 720)) as win:
+        qtbot.waitUntil(lambda: win.start_page.loaded and win.host.ready, timeout=60_000)
+        yield win
 
 
 def test_the_status_bar_names_the_model_and_warns_about_the_bundled_one(

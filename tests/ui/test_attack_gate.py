@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 from support.builders import FLAWED_CODE, record, write_jsonl
 from support.session_study import digest
 from support.study_builders import two_evaluator_study
+from support.windows import open_main_window
 
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.cli.main import main
@@ -104,15 +104,9 @@ def warnings(monkeypatch: pytest.MonkeyPatch) -> _Warnings:
 def window(
     qtbot: QtBot, workspace: Workspace, local_backend: LocalLlama, warnings: _Warnings
 ) -> Iterator[MainWindow]:
-    QSettings("EvalStudio", "EvalStudio").clear()
-    win = MainWindow(workspace, backend=local_backend)
-    qtbot.addWidget(win)
-    win.resize(1280, 720)
-    win.show()
-    qtbot.waitUntil(lambda: win.start_page.loaded and win.jobs.idle)
-    yield win
-    win.close()
-    QSettings("EvalStudio", "EvalStudio").clear()
+    with open_main_window(qtbot, workspace, local_backend, size=(1280, 720)) as win:
+        qtbot.waitUntil(lambda: win.start_page.loaded and win.jobs.idle)
+        yield win
     assert warnings.said == []
 
 
@@ -321,10 +315,11 @@ def test_one_unlock_opens_every_owner_action_until_the_workspace_changes(
     _trigger(window, "Import tasks…")
     _settle(qtbot, window)
     assert asked.count == 1  # asked once, for the merge
-    dialog = open_export(window)
+    dialog = open_export(window, window.context, window.current_study())
     assert dialog.truth.isEnabled()  # the answer key too, without asking again
     dialog.close()
     assert window._switch_workspace(workspace.path)  # File › Open: the same file, opened again
+    _settle(qtbot, window)  # it opens on the data lane
     asked = _answer(monkeypatch, None)
     _trigger(window, "Import tasks…")
     _settle(qtbot, window)
@@ -337,7 +332,7 @@ def test_exports_with_the_truth_wait_for_the_passphrase(
     window: MainWindow,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    dialog = open_export(window)
+    dialog = open_export(window, window.context, window.current_study())
     _settle(qtbot, window)
     assert not dialog.truth.isEnabled()
     for answer in (None, "a wrong guess"):
@@ -356,16 +351,13 @@ def test_a_session_package_offers_no_truth_to_export(
     qtbot: QtBot, returned: Path, local_backend: LocalLlama, warnings: _Warnings
 ) -> None:
     laptop = open_workspace(returned)
-    win = MainWindow(laptop, backend=local_backend, package=package_of(laptop))
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitUntil(lambda: win.review is not None and win.jobs.idle)
-    dialog = open_export(win)
-    dialog.unlock.click()  # what a package's missing passphrase would open at once
-    _settle(qtbot, win)
-    assert not dialog.unlock.isVisible() and not dialog.truth.isEnabled()
-    dialog.close()
-    win.close()
+    with open_main_window(qtbot, laptop, local_backend, package=package_of(laptop)) as win:
+        qtbot.waitUntil(lambda: win.review is not None and win.jobs.idle)
+        dialog = open_export(win, win.context, win.current_study())
+        dialog.unlock.click()  # what a package's missing passphrase would open at once
+        _settle(qtbot, win)
+        assert not dialog.unlock.isVisible() and not dialog.truth.isEnabled()
+        dialog.close()
     laptop.close()
     assert warnings.said == []
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
@@ -14,9 +13,9 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from support.bulk_study import bulk_study
 from support.scripted_study import scripted_study
+from support.windows import open_main_window
 
-from evalstudio.core.model import Study
-from evalstudio.services.studies import studies
+from evalstudio.assist.backend import ModelInfo
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.export_dialog import ExportDialog, open_export
 from evalstudio.ui.jobs import Jobs
@@ -112,26 +111,22 @@ def test_the_bar_follows_the_rows_of_a_large_export(
     assert dialog.progress.maximum() == dialog.progress.value() == 2100
 
 
-class _Window(QWidget):
-    """What File › Export reads of the main window: its workspace, jobs, owner gate, the
-    review (none open) and the study chosen on the start page."""
+class _NoModel:
+    """A model that is loaded at once and never asked: nothing here generates."""
 
-    def __init__(self, workspace: Workspace, jobs: Jobs, chosen: Study) -> None:
-        super().__init__()
-        self.workspace, self.jobs = workspace, jobs
-        self.gate = OwnerGate(jobs, workspace, lambda text: pytest.fail(text))
-        self.review = None
-        self.sessions = SimpleNamespace(package=None)  # the owner's workspace
-        self.start_page = SimpleNamespace(selected_study=lambda: chosen)
+    def info(self) -> ModelInfo:
+        return ModelInfo("stub", "stub-model", None, 4096)
 
 
 def test_file_export_opens_on_the_study_chosen_on_the_start_page(
-    qtbot: QtBot, workspace: Workspace, jobs: Jobs, tmp_path: Path
+    qtbot: QtBot, workspace: Workspace, tmp_path: Path
 ) -> None:
     scripted_study(workspace, tmp_path)
     bulk_study(workspace, tmp_path, evaluators=1, pairs=2, name="Other")
-    window = _Window(workspace, jobs, studies.study_named(workspace, "Other"))
-    qtbot.addWidget(window)
-    dialog = open_export(cast(Any, window))
-    qtbot.waitUntil(lambda: dialog.study.count() == 2)
-    assert dialog.isVisible() and dialog.study.currentData() == "Other"
+    with open_main_window(qtbot, workspace, cast(Any, _NoModel())) as window:
+        window.select_study("Other")
+        qtbot.waitUntil(lambda: window.start_page.loaded and window.jobs.idle)
+        dialog = open_export(window, window.context, window.current_study())
+        qtbot.waitUntil(lambda: dialog.study.count() == 2)
+        assert dialog.isVisible() and dialog.study.currentData() == "Other"
+        dialog.close()

@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, QTimer, QUrl
+from PySide6.QtCore import QTimer, QUrl
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 from support.builders import record, write_jsonl
+from support.windows import open_main_window, start_review
 
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.services.studies import studies
@@ -23,15 +24,11 @@ from evalstudio.ui.main_window import MainWindow
 
 @pytest.fixture
 def window(qtbot: QtBot, workspace: Workspace, local_backend: LocalLlama) -> Iterator[MainWindow]:
-    QSettings("EvalStudio", "EvalStudio").clear()
     studies.ensure_demo_study(workspace)
-    win = MainWindow(workspace, backend=local_backend)
-    qtbot.addWidget(win)
-    win.select_study(studies.DEMO_STUDY)
-    win.show()
-    qtbot.waitUntil(lambda: win.start_page.loaded)
-    yield win
-    win.close()
+    with open_main_window(qtbot, workspace, local_backend) as win:
+        win.select_study(studies.DEMO_STUDY)
+        qtbot.waitUntil(lambda: win.start_page.loaded)
+        yield win
 
 
 def test_it_opens_on_the_start_page_with_the_demo_study_chosen(window: MainWindow) -> None:
@@ -55,10 +52,8 @@ def test_markup_in_a_candidate_is_shown_as_text_and_fetches_nothing(
     hostile = '<b>bold</b> <img src="file:///etc/hostname"> **strong** [x](javascript:alert(1))'
     path = write_jsonl(tmp_path / "t.jsonl", [record("h", kind="text", candidate=hostile)])
     study = import_tasks(workspace, path, "Hostile").study
-    window.start_review(study, evaluators.add_evaluator(workspace, "Ada"))
-    qtbot.waitUntil(lambda: window.review is not None and window.review.loaded)
-    assert window.review is not None
-    view = window.review.candidate.text
+    view = start_review(qtbot, window, study, evaluators.add_evaluator(workspace, "Ada"))
+    view = view.candidate.text
     html = view.document().toHtml()
     assert "<img" not in html and 'href="javascript' not in html
     assert "[x](javascript:alert(1))" in view.toPlainText()  # shown as written, not a link

@@ -10,11 +10,12 @@ from statistics import NormalDist
 
 import pytest
 from click.testing import CliRunner
-from PySide6.QtCore import QSettings, QUrl
+from PySide6.QtCore import QUrl
 from PySide6.QtGui import QTextDocument
 from pytestqt.qtbot import QtBot
 from support.builders import pair, write_jsonl
 from support.study_builders import two_evaluator_study
+from support.windows import open_main_window
 
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.cli.main import main
@@ -29,7 +30,6 @@ from evalstudio.services.studies.setup import create_study
 from evalstudio.services.workspace import evaluators
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import assist_log, content
-from evalstudio.ui.main_window import MainWindow
 from evalstudio.ui.report_view import figure_resource
 
 NAMES = ["Ada", "Bob", "Cy", "Di", "Ed", "Flo"]
@@ -210,25 +210,22 @@ def test_the_in_app_report_shows_the_json_s_numbers(
 ) -> None:
     _run_study(workspace, tmp_path)
     data = build_report(workspace, "R").to_json()
-    QSettings("EvalStudio", "EvalStudio").clear()
-    window = MainWindow(workspace, backend=local_backend)
-    qtbot.addWidget(window)
-    window.owner_tools.open_report("R")
-    qtbot.waitUntil(lambda: window.owner_tools.report_view is not None, timeout=30_000)
-    view = window.owner_tools.report_view
-    assert view is not None
-    text = view.view.toPlainText()
-    for rates in data["conditions"].values():
-        assert f"{rates['detection_rate']:.0%}" in text
-        assert f"{rates['false_alarm_rate']:.0%}" in text
-    assert f"{data['effects'][0]['effect']['difference']:+.1%}" in text
-    document = view.view.document()
-    for name in ("detection", "time", "evaluators"):  # the figures, given to the view
-        image = document.resource(
-            QTextDocument.ResourceType.ImageResource, QUrl(figure_resource(name))
-        )
-        assert image is not None and not image.isNull(), name
-    window.close()
+    with open_main_window(qtbot, workspace, local_backend) as window:
+        window.owner_tools.open_report("R")
+        qtbot.waitUntil(lambda: window.owner_tools.report_view is not None, timeout=30_000)
+        view = window.owner_tools.report_view
+        assert view is not None
+        text = view.view.toPlainText()
+        for rates in data["conditions"].values():
+            assert f"{rates['detection_rate']:.0%}" in text
+            assert f"{rates['false_alarm_rate']:.0%}" in text
+        assert f"{data['effects'][0]['effect']['difference']:+.1%}" in text
+        document = view.view.document()
+        for name in ("detection", "time", "evaluators"):  # the figures, given to the view
+            image = document.resource(
+                QTextDocument.ResourceType.ImageResource, QUrl(figure_resource(name))
+            )
+            assert image is not None and not image.isNull(), name
 
 
 def _logged_critique(

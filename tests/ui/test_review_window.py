@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QApplication, QInputDialog
 from pytestqt.qtbot import QtBot
 from support.builders import pair, record, write_jsonl
+from support.windows import clear_settings, open_main_window, start_review
 
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.assistance import AssistKind, Outcome
@@ -41,16 +42,10 @@ def max_tokens() -> int:
 def window(
     qtbot: QtBot, workspace: Workspace, local_backend: LocalLlama, max_tokens: int
 ) -> Iterator[MainWindow]:
-    settings = QSettings("EvalStudio", "EvalStudio")
-    settings.clear()
-    settings.setValue("model/max_tokens", max_tokens)
-    win = MainWindow(workspace, backend=local_backend)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitUntil(lambda: win.host.ready, timeout=60_000)
-    yield win
-    win.close()
-    settings.clear()
+    clear_settings().setValue("model/max_tokens", max_tokens)
+    with open_main_window(qtbot, workspace, local_backend) as win:
+        qtbot.waitUntil(lambda: win.host.ready, timeout=60_000)
+        yield win
 
 
 @pytest.fixture
@@ -67,10 +62,7 @@ def _small_study(workspace: Workspace, tmp_path: Path) -> Study:
 
 
 def _start(qtbot: QtBot, win: MainWindow, study: Study, evaluator: Evaluator) -> ReviewView:
-    win.start_review(study, evaluator)
-    qtbot.waitUntil(lambda: win.review is not None and win.review.loaded)
-    assert win.review is not None
-    return win.review
+    return start_review(qtbot, win, study, evaluator)
 
 
 def _key(qtbot: QtBot, review: ReviewView, key: str | Qt.Key, modifier: object = None) -> None:

@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from support.builders import record, write_jsonl
+from support.windows import open_main_window, start_review
 from test_candidate_runs import FLAWED_SEARCH, PROMPT
 
 from evalstudio.assist.local_llama import LocalLlama
@@ -27,14 +28,8 @@ from evalstudio.ui.review.review_view import ReviewView
 
 @pytest.fixture
 def window(qtbot: QtBot, workspace: Workspace, local_backend: LocalLlama) -> Iterator[MainWindow]:
-    settings = QSettings("EvalStudio", "EvalStudio")
-    settings.clear()
-    win = MainWindow(workspace, backend=local_backend)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-    settings.clear()
+    with open_main_window(qtbot, workspace, local_backend) as win:
+        yield win
 
 
 def _study(workspace: Workspace, tmp_path: Path) -> tuple[Study, Evaluator]:
@@ -47,10 +42,7 @@ def _study(workspace: Workspace, tmp_path: Path) -> tuple[Study, Evaluator]:
 
 
 def _start(qtbot: QtBot, win: MainWindow, study: Study, evaluator: Evaluator) -> ReviewView:
-    win.start_review(study, evaluator)
-    qtbot.waitUntil(lambda: win.review is not None and win.review.loaded)
-    assert win.review is not None
-    return win.review
+    return start_review(qtbot, win, study, evaluator)
 
 
 def test_examples_run_on_opening_and_a_typed_call_shows_its_result_and_is_logged(

@@ -16,6 +16,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from support.session_study import session_study
+from support.windows import open_main_window, wait_for_review
 
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.review import PointMark
@@ -84,48 +85,40 @@ def test_a_package_is_judged_in_the_app_and_merged_back_with_file_merge(
     ada = next(e for e in list_evaluators(workspace) if e.name == "Ada")
     planned = ReviewSession(workspace, study, ada)
     laptop = open_workspace(path)
-    window = MainWindow(laptop, backend=local_backend, package=package_of(laptop))
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitUntil(lambda: window.review is not None and window.review.loaded)
-    review = window.review
-    assert review is not None
-    assert "Ada" in window.windowTitle() and review.index == 0
-    assert not window.owner_menu.isEnabled()
-    assert "holds no answer key" in window.owner_menu.menuAction().toolTip()
-    assert not window.import_action.isEnabled() and not window.merge_action.isEnabled()
-    assert "Session package · Offline · Ada" in window.sessions.mode_label.text()
-    judged = 4
-    marked = []
-    for n in range(judged):
-        marked.append(_judge(qtbot, window, review))
-        if n == 0:
-            window.grab().save(str(SCREENSHOTS / "session-package-review.png"))
-    window.close()
+    with open_main_window(qtbot, laptop, local_backend, package=package_of(laptop)) as window:
+        review = wait_for_review(qtbot, window)
+        assert "Ada" in window.windowTitle() and review.index == 0
+        assert not window.owner_menu.isEnabled()
+        assert "holds no answer key" in window.owner_menu.menuAction().toolTip()
+        assert not window.import_action.isEnabled() and not window.merge_action.isEnabled()
+        assert "Session package · Offline · Ada" in window.sessions.mode_label.text()
+        judged = 4
+        marked = []
+        for n in range(judged):
+            marked.append(_judge(qtbot, window, review))
+            if n == 0:
+                window.grab().save(str(SCREENSHOTS / "session-package-review.png"))
     laptop.close()
 
-    owner = MainWindow(workspace, backend=local_backend)
-    qtbot.addWidget(owner)
-    owner.show()
-    assert owner.owner_menu.isEnabled() and owner.merge_action.isEnabled()
-    owner.sessions.merge([path])
-    qtbot.waitUntil(lambda: _results() is not None)
-    results = _results()
-    assert results is not None
-    assert "1 file(s) merged." in results.summary.text()
-    assert f"judgments: {judged} added" in results.text.toPlainText()
-    results.grab().save(str(SCREENSHOTS / "session-merge-results.png"))
+    with open_main_window(qtbot, workspace, local_backend) as owner:
+        assert owner.owner_menu.isEnabled() and owner.merge_action.isEnabled()
+        owner.sessions.merge([path])
+        qtbot.waitUntil(lambda: _results() is not None)
+        results = _results()
+        assert results is not None
+        assert "1 file(s) merged." in results.summary.text()
+        assert f"judgments: {judged} added" in results.text.toPlainText()
+        results.grab().save(str(SCREENSHOTS / "session-merge-results.png"))
 
-    scored = [s for s in study_scores(workspace, study.id) if s.judgment.evaluator_id == ada.id]
-    firsts = [e.item.item_id for e in planned.queue[:judged]]
-    assert sorted(s.judgment.study_item_id for s in scored) == sorted(firsts)
-    plan = {e.item.item_id: e.condition for e in planned.queue}
-    assert all(s.judgment.condition is plan[s.judgment.study_item_id] for s in scored)
-    marks = ReviewSession(workspace, study, ada)
-    for item in firsts:
-        found = list(marks.state(item).item.point_marks.values())
-        assert found == ([PointMark.VALID] if item in marked else [])
-    owner.close()
+        scored = [s for s in study_scores(workspace, study.id) if s.judgment.evaluator_id == ada.id]
+        firsts = [e.item.item_id for e in planned.queue[:judged]]
+        assert sorted(s.judgment.study_item_id for s in scored) == sorted(firsts)
+        plan = {e.item.item_id: e.condition for e in planned.queue}
+        assert all(s.judgment.condition is plan[s.judgment.study_item_id] for s in scored)
+        marks = ReviewSession(workspace, study, ada)
+        for item in firsts:
+            found = list(marks.state(item).item.point_marks.values())
+            assert found == ([PointMark.VALID] if item in marked else [])
 
 
 def _results() -> MergeResults | None:
@@ -139,24 +132,22 @@ def test_file_open_of_a_package_starts_its_review_and_a_workspace_turns_the_tool
     study = session_study(workspace, tmp_path)
     path = export_package(workspace, study.name, "Bob", tmp_path / "bob.evs").path
     owner_path = workspace.path
-    window = MainWindow(workspace, backend=local_backend)
-    qtbot.addWidget(window)
-    window.show()
-    assert window._switch_workspace(path)  # what File > Open does with the chosen file
-    qtbot.waitUntil(lambda: window.review is not None and window.review.loaded)
-    assert window.review is not None and window.review.session.evaluator.name == "Bob"
-    assert not window.owner_menu.isEnabled() and window.sessions.mode_label.isVisible()
-    window.show_start()
-    page = window.start_page
-    qtbot.waitUntil(lambda: page.evaluator_box.count() == 1 and window.jobs.idle)
-    assert page.evaluator_box.currentText() == "Bob" and page.study_list.count() == 1
-    assert not page.new_evaluator_button.isEnabled()
-    window.grab().save(str(SCREENSHOTS / "session-package-start-page.png"))
-    assert window._switch_workspace(owner_path)
-    assert window.owner_menu.isEnabled() and window.merge_action.isEnabled()
-    assert not window.sessions.mode_label.isVisible()
-    assert window.start_page.new_evaluator_button.isEnabled()
-    window.close()
+    with open_main_window(qtbot, workspace, local_backend) as window:
+        assert window._switch_workspace(path)  # what File > Open does with the chosen file
+        qtbot.waitUntil(lambda: window.review is not None and window.review.loaded)
+        assert window.review is not None and window.review.session.evaluator.name == "Bob"
+        assert not window.owner_menu.isEnabled() and window.sessions.mode_label.isVisible()
+        window.show_start()
+        page = window.start_page
+        qtbot.waitUntil(lambda: page.evaluator_box.count() == 1 and window.jobs.idle)
+        assert page.evaluator_box.currentText() == "Bob" and page.study_list.count() == 1
+        assert not page.new_evaluator_button.isEnabled()
+        window.grab().save(str(SCREENSHOTS / "session-package-start-page.png"))
+        assert window._switch_workspace(owner_path)
+        qtbot.waitUntil(lambda: window.jobs.idle)  # it opens on the data lane
+        assert window.owner_menu.isEnabled() and window.merge_action.isEnabled()
+        assert not window.sessions.mode_label.isVisible()
+        assert window.start_page.new_evaluator_button.isEnabled()
 
 
 def test_evalstudio_open_starts_a_packages_session_and_adds_nothing_to_it(

@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from support.builders import pair, record, write_jsonl
+from support.windows import open_main_window, start_review
 
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.assistance import AssistEvent, AssistKind, Manipulation, Outcome
@@ -40,15 +41,9 @@ SCORED = 120_000  # ms: a two-line item, behind the item's warm-up on 2 shared c
 
 @pytest.fixture
 def window(qtbot: QtBot, workspace: Workspace, local_backend: LocalLlama) -> Iterator[MainWindow]:
-    settings = QSettings("EvalStudio", "EvalStudio")
-    settings.clear()
-    win = MainWindow(workspace, backend=local_backend)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitUntil(lambda: win.host.ready, timeout=60_000)
-    yield win
-    win.close()
-    settings.clear()
+    with open_main_window(qtbot, workspace, local_backend) as win:
+        qtbot.waitUntil(lambda: win.host.ready, timeout=60_000)
+        yield win
 
 
 @pytest.fixture
@@ -66,10 +61,7 @@ def _study(workspace: Workspace, tmp_path: Path) -> Study:
 
 
 def _start(qtbot: QtBot, win: MainWindow, study: Study, evaluator: Evaluator) -> ReviewView:
-    win.start_review(study, evaluator)
-    qtbot.waitUntil(lambda: win.review is not None and win.review.loaded)
-    assert win.review is not None
-    return win.review
+    return start_review(qtbot, win, study, evaluator)
 
 
 def _press_d(qtbot: QtBot, review: ReviewView) -> None:

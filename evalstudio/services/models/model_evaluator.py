@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from evalstudio.assist.backend import AssistError, Backend, GenerationParams, Stream, answer
 from evalstudio.assist.prompts import ItemContext
@@ -24,6 +23,8 @@ from evalstudio.core.ids import new_id
 from evalstudio.core.model import Evaluator, EvaluatorKind, Study
 from evalstudio.core.model_evaluator import (
     EvaluatorProfile,
+    JudgeCall,
+    JudgeRequest,
     assistance_text,
     form_from_reply,
     judgment_schema,
@@ -118,7 +119,7 @@ class ModelEvaluator:
                 self._submit(entry, context, Stage.FIRST, None, None, started)
             db = self.workspace.db
             first_reply = model_evaluators.last_reply(
-                db, self.session.evaluator.id, item_id, "first"
+                db, self.session.evaluator.id, item_id, Stage.FIRST
             )
         assistance = None
         if helped:
@@ -179,26 +180,27 @@ class ModelEvaluator:
             reproducible=True,
         )
         digest = request_digest(self.profile.judge.identity, messages, asdict(params))
-        row = {
-            "id": new_id(),
-            "evaluator_id": self.session.evaluator.id,
-            "study_item_id": item.item_id,
-            "stage": stage.value,
-            "messages": messages,
-            "params": asdict(params),
-            "seed": params.seed,
-            "request_sha256": digest,
-            "requested_at": now(),
-        }
+        requested_at = now()
         earlier = model_evaluators.answered_call(self.workspace.db, digest)
-        row["reused_from"] = earlier["id"] if earlier else None
+        request = JudgeRequest(
+            id=new_id(),
+            evaluator_id=self.session.evaluator.id,
+            study_item_id=item.item_id,
+            stage=stage,
+            messages=messages,
+            params=asdict(params),
+            seed=params.seed,
+            request_sha256=digest,
+            requested_at=requested_at,
+            reused_from=earlier["id"] if earlier else None,
+        )
         stream = answer(self.judge, messages, params, earlier)
         try:
             stream.wait()
         except BaseException:  # an interrupt: stop the model, log the call, let it through
             stream.cancel()
             stream.wait()
-            self._log_call(row, stream.text, Outcome.CANCELLED, None, stream)
+            self._log_call(request, Outcome.CANCELLED, None, stream)
             raise
         active_ms = int((time.monotonic() - started) * 1000)
         form = form_from_reply(stream.text, item.candidate, item.kind, stage, active_ms)
@@ -207,16 +209,15 @@ class ModelEvaluator:
                 f"the reply is not a complete judgment ({stream.completion_tokens} tokens; "
                 "cut short by --evaluator-max-tokens?)"
             )
-            self._log_call(row, stream.text, Outcome.ERROR, error, stream)
+            self._log_call(request, Outcome.ERROR, error, stream)
             raise ModelEvaluatorError(error)
         with self.workspace.db.atomic():  # the judgment and the call that made it, or neither
             judgment = self.session.submit(item.item_id, stage, form)
-            self._log_call(row, stream.text, Outcome.DONE, None, stream, judgment.id)
+            self._log_call(request, Outcome.DONE, None, stream, judgment.id)
 
     def _log_call(
         self,
-        row: dict[str, Any],
-        response: str,
+        request: JudgeRequest,
         outcome: Outcome,
         error: str | None,
         stream: Stream,
@@ -226,16 +227,16 @@ class ModelEvaluator:
         with db.atomic():
             model_evaluators.insert_call(
                 db,
-                row
-                | {
-                    "response": response,
-                    "outcome": outcome.value,
-                    "error": error,
-                    "prompt_tokens": stream.prompt_tokens,
-                    "completion_tokens": stream.completion_tokens,
-                    "judgment_id": judgment_id,
-                    "ended_at": now(),
-                },
+                JudgeCall(
+                    request=request,
+                    response=stream.text,
+                    outcome=outcome,
+                    error=error,
+                    prompt_tokens=stream.prompt_tokens,
+                    completion_tokens=stream.completion_tokens,
+                    judgment_id=judgment_id,
+                    ended_at=now(),
+                ),
             )
 
 

@@ -103,7 +103,8 @@ def _is_workspace(path: Path, workspace: Workspace) -> bool:
 
 def _source(
     workspace: Workspace, study_id: str, format: ExportFormat
-) -> tuple[int, Iterator[list[dict[str, Any]]]]:
+) -> tuple[int, Iterator[list[Any]]]:
+    """The format's total and its chunks of records (core/exported.py), which `_shape` takes."""
     db = workspace.db
     if format.content == "judgments":
         return export_rows.count_judgments(db, study_id), export_rows.judgment_chunks(db, study_id)
@@ -114,7 +115,7 @@ def _source(
 
 def _shape(
     format: ExportFormat, study: str, with_truth: bool
-) -> Callable[[dict[str, Any]], export_records.Record | None]:
+) -> Callable[[Any], export_records.Record | None]:
     if format.content == "judgments":
         return lambda row: export_records.judgment_record(row, study, with_truth)
     if format.content == "events":

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from evalstudio.core.assist_kinds import DEFAULT_ASSIST_KINDS
 from evalstudio.core.assistance import AssistEvent, AssistKind
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.ids import new_id
@@ -22,12 +23,13 @@ from evalstudio.core.review import (
     Judgment,
     JudgmentForm,
     PointMark,
+    ReviewEvent,
+    ReviewStep,
     Stage,
     flaws_outside,
     form_problems,
     next_undone,
 )
-from evalstudio.core.study_definition import ALL_KINDS
 from evalstudio.services.assistance.assistant import stored_response, study_misleading
 from evalstudio.services.workspace.opening import Workspace, now
 from evalstudio.store import (
@@ -81,7 +83,7 @@ class ReviewSession:
     @property
     def allowed_kinds(self) -> tuple[AssistKind, ...]:
         """The assist kinds the study allows (all, for a study without a definition)."""
-        return self.design.assist_kinds if self.design else ALL_KINDS
+        return self.design.assist_kinds if self.design else DEFAULT_ASSIST_KINDS
 
     @property
     def uses_stored(self) -> bool:
@@ -163,15 +165,19 @@ class ReviewSession:
     # -- writes ------------------------------------------------------------------------------
 
     def opened(self, item_id: str) -> None:
-        self._log(item_id, "open")
+        self._log(item_id, ReviewStep.OPEN)
 
     def shown(self, item_id: str, assist_event_id: str) -> None:
         """A stored (pre-generated) response was shown to the evaluator."""
-        self._log(item_id, "show_response", assist_event_id=assist_event_id)
+        self._log(item_id, ReviewStep.SHOW_RESPONSE, assist_event_id=assist_event_id)
 
     def mark_point(self, item_id: str, assist_event_id: str, index: int, mark: PointMark) -> None:
         self._log(
-            item_id, "mark_point", assist_event_id=assist_event_id, point_index=index, mark=mark
+            item_id,
+            ReviewStep.MARK_POINT,
+            assist_event_id=assist_event_id,
+            point_index=index,
+            mark=mark,
         )
 
     def save_draft(self, item_id: str, stage: Stage, form: JudgmentForm) -> None:
@@ -215,7 +221,7 @@ class ReviewSession:
             content.lower_frontier(
                 db, self.evaluator.id, self.study.id, self._position(last.study_item_id)
             )
-            self._insert_event(last.study_item_id, "undo", at=at)
+            self._insert_event(last.study_item_id, ReviewStep.UNDO, at=at)
         self.done.discard(last.study_item_id)
         return last
 
@@ -242,7 +248,7 @@ class ReviewSession:
                 judgments.save_draft(
                     db, self.evaluator.id, item_id, Stage.FINAL, form, judgment.created_at
                 )
-                self._insert_event(item_id, "reveal", at=judgment.created_at)
+                self._insert_event(item_id, ReviewStep.REVEAL, at=judgment.created_at)
             else:
                 judgments.drop_draft(db, self.evaluator.id, item_id)
         if stage is Stage.FINAL:
@@ -252,15 +258,15 @@ class ReviewSession:
     def _position(self, item_id: str) -> int:
         return self.queue[self._index[item_id]].item.position
 
-    def _log(self, item_id: str, kind: str, **fields: Any) -> None:
+    def _log(self, item_id: str, step: ReviewStep, **fields: Any) -> None:
         """Append one review event in its own transaction (see `_insert_event`)."""
         with self.workspace.db.atomic():
-            self._insert_event(item_id, kind, **fields)
+            self._insert_event(item_id, step, **fields)
 
     def _insert_event(
         self,
         item_id: str,
-        kind: str,
+        step: ReviewStep,
         *,
         assist_event_id: str | None = None,
         point_index: int | None = None,
@@ -269,14 +275,14 @@ class ReviewSession:
     ) -> None:
         review_log.insert_event(
             self.workspace.db,
-            {
-                "id": new_id(),
-                "evaluator_id": self.evaluator.id,
-                "study_item_id": item_id,
-                "kind": kind,
-                "assist_event_id": assist_event_id,
-                "point_index": point_index,
-                "mark": mark.value if mark else None,
-                "at": at or now(),
-            },
+            ReviewEvent(
+                id=new_id(),
+                evaluator_id=self.evaluator.id,
+                study_item_id=item_id,
+                step=step,
+                at=at or now(),
+                assist_event_id=assist_event_id,
+                point_index=point_index,
+                mark=mark,
+            ),
         )

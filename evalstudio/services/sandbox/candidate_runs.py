@@ -41,6 +41,7 @@ from typing import Any
 
 from evalstudio.assist.backend import AssistError, GenerationParams
 from evalstudio.assist.probe import MAX_CALLS, parse_probe, probe_schema
+from evalstudio.core.assist_kinds import DEFAULT_TOOLS, EXECUTION_KINDS
 from evalstudio.core.assistance import AssistEvent, AssistKind, Manipulation, Outcome
 from evalstudio.core.code_runs import (
     CallResult,
@@ -83,7 +84,6 @@ LOAD_S = 2.0  # loading the candidate (its top level)
 START_S = 3.0  # the interpreter's start, with room for a machine busy with the model
 MAX_RESULT_BYTES = 1 << 20  # what is read of the child's result file
 PYTHON_LANGUAGES = {"python", "python3", "py"}
-DEFAULT_TOOLS = (AssistKind.RUN, AssistKind.EXAMPLES)
 SANDBOX = "sandbox"
 
 
@@ -108,7 +108,7 @@ def offered_tools(
     if not runs_code(task_kind, language):
         return ()
     tools = design.tools if design is not None else DEFAULT_TOOLS
-    offered = [k for k in DEFAULT_TOOLS if k in tools]
+    offered = [k for k in EXECUTION_KINDS if k in tools]
     if condition.assisted and AssistKind.PROBE in allowed:
         offered.append(AssistKind.PROBE)
     return tuple(offered)

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -16,13 +15,9 @@ from evalstudio.core.session_package import (
     UNREADABLE,
     PackageInfo,
     PackageModel,
-    Row,
-    blind_candidate,
+    PackageShare,
+    StoredResponse,
     blind_definition,
-    blind_item,
-    blind_study,
-    blind_task,
-    display_copy,
     package_condition,
 )
 from evalstudio.core.signing import package_token
@@ -32,7 +27,15 @@ from evalstudio.services.assistance.backends import ModelSettings
 from evalstudio.services.studies.studies import study_named
 from evalstudio.services.workspace.evaluators import list_evaluators
 from evalstudio.services.workspace.opening import Workspace, now
-from evalstudio.store import designs, package_info, package_rows, studies, workspace_settings
+from evalstudio.store import (
+    assignments,
+    designs,
+    judgments,
+    package_info,
+    package_rows,
+    studies,
+    workspace_settings,
+)
 from evalstudio.store.sql_errors import as_session_error
 
 
@@ -72,10 +75,9 @@ def export_package(
         )
     study = study_named(workspace, study_name)
     evaluator = _evaluator_named(workspace, evaluator_name)
-    queue = [
-        (r["study_item_id"], Condition(r["condition"]))
-        for r in package_rows.queue_rows(db, study.id, evaluator.id)
-    ] or [(item, Condition.ASSISTED) for item in package_rows.study_item_ids(db, study.id)]
+    queue = assignments.assigned(db, study.id, evaluator.id) or [
+        (item, Condition.ASSISTED) for item in package_rows.study_item_ids(db, study.id)
+    ]
     if not queue:
         raise SessionError(f"the study '{study.name}' has no items", where=str(out))
     misleading = [item for item, c in queue if c is Condition.MISLEADING]
@@ -96,111 +98,64 @@ def export_package(
         created_at=now(),
         token=_signature(workspace, study.id, evaluator.id),
     )
-    tables = _blinded_share(workspace, study, evaluator, queue, stored + prepared, info)
+    share = _share(workspace, study, evaluator, queue, stored + prepared, info)
     blinded = None
     if design is not None:
         shown = {package_condition(c) for _, c in queue}
         conditions = tuple(c for c in DEFAULT_CONDITIONS if c in shown)
         blinded = blind_definition(design, evaluator.name, conditions, pregenerated=shows_stored)
-    _write(out, tables, blinded, info)
-    retracted = {r["judgment_id"] for r in tables["judgment_retractions"]}
-    judged = {
-        j["study_item_id"]
-        for j in tables["judgments"]
-        if j["stage"] == "final" and j["id"] not in retracted
-    }
+    _write(out, workspace, share, blinded, info)
+    queued = {item for item, _ in queue}
     return PackageReport(
         path=out,
         study=study.name,
         evaluator=evaluator.name,
         items=len(queue),
-        judged=len(judged),
+        judged=len(judgments.done_items(db, study.id, evaluator.id) & queued),
         stored=len(stored) + len(prepared),
         prepared=len(prepared),
     )
 
 
-def _blinded_share(
+def _share(
     workspace: Workspace,
     study: Study,
     evaluator: Evaluator,
     queue: list[tuple[str, Condition]],
-    stored: list[Row],
+    stored: list[StoredResponse],
     info: PackageInfo,
-) -> dict[str, list[Row]]:
-    """Every row the package gets, table by table, blinded (core/session_package.py)."""
-    db = workspace.db
+) -> PackageShare:
+    """What the package gets: the evaluator's queue, their own work on it (the store adds
+    that), and the stored responses it shows with the times it gives them."""
     item_ids = [item for item, _ in queue]
-    work = package_rows.work_rows(db, evaluator.id, item_ids)
     position = {item: n for n, item in enumerate(item_ids)}
     # Earlier pre-generated responses the evaluator saw or used: older than the current ones.
-    earlier = _referenced_events(workspace, evaluator, work, {r["id"] for r in stored})
-    stamps = {r["id"]: study.created_at for r in earlier} | {
-        r["id"]: info.created_at for r in stored
-    }
+    earlier = _referenced_responses(workspace, evaluator, item_ids, {r.id for r in stored})
+    stamps = {r.id: study.created_at for r in earlier} | {r.id: info.created_at for r in stored}
 
-    def in_queue_order(row: Row) -> tuple[int, str, str]:
+    def in_queue_order(response: StoredResponse) -> tuple[int, str, str]:
         """Pre-generated responses in the evaluator's order, an item's kinds side by side:
         the owner's order (shared ones first, prepared ones after) would set apart the
         misleading items by their rows' places in the file."""
-        return position.get(row["study_item_id"], len(position)), row["kind"], row["requested_at"]
+        return (
+            position.get(response.study_item_id, len(position)),
+            response.kind,
+            response.requested_at,
+        )
 
-    content = package_rows.content_rows(db, item_ids)  # in queue order, not the owner's file's
-    return {
-        **work,
-        "studies": [blind_study(_row(workspace, "studies", study.id))],
-        "tasks": [blind_task(r) for r in content["tasks"]],
-        "candidates": [blind_candidate(r) for r in content["candidates"]],
-        "study_items": [blind_item(r, position[r["id"]]) for r in content["study_items"]],
-        "evaluators": [_row(workspace, "evaluators", evaluator.id)],
-        "assignments": [
-            {
-                "study_id": study.id,
-                "evaluator_id": evaluator.id,
-                "position": n,
-                "study_item_id": item,
-                "condition": package_condition(condition).value,
-            }
-            for n, (item, condition) in enumerate(queue)
-        ],
-        "assist_events": [
-            *(
-                display_copy(r, stamp=stamps[r["id"]])
-                for r in sorted(stored + earlier, key=in_queue_order)
-            ),
-            *(display_copy(r, stamp=info.created_at) for r in work["assist_events"]),
-        ],
-        "judgments": [
-            {**r, "condition": package_condition(Condition(r["condition"])).value}
-            if r["condition"]
-            else r
-            for r in work["judgments"]
-        ],
-    }
-
-
-# The tables a package fills, in the order they are written (references first). Every other
-# table of the schema stays empty in a package: its answer key, pairs and their checks, the
-# owner's settings and reviews, other evaluators.
-_WRITE_ORDER = (
-    "studies",
-    "tasks",
-    "candidates",
-    "study_items",
-    "evaluators",
-    "assignments",
-    "assist_events",
-    "judgments",
-    "judgment_flaws",
-    "judgment_retractions",
-    "drafts",
-    "review_events",
-)
+    return PackageShare(
+        study_id=study.id,
+        evaluator_id=evaluator.id,
+        queue=tuple(queue),
+        responses=tuple((r.id, stamps[r.id]) for r in sorted(stored + earlier, key=in_queue_order)),
+        created_at=info.created_at,
+    )
 
 
 def _write(
     out: Path,
-    tables: dict[str, list[Row]],
+    workspace: Workspace,
+    share: PackageShare,
     definition: StudyDefinition | None,
     info: PackageInfo,
 ) -> None:
@@ -208,7 +163,7 @@ def _write(
     discard(staged)  # left over from an export that was killed
     try:
         with as_session_error(str(out), "writing the package"):
-            _fill(staged, tables, definition, info)
+            _fill(staged, workspace, share, definition, info)
     except BaseException:
         discard(staged)
         raise
@@ -217,7 +172,8 @@ def _write(
 
 def _fill(
     staged: Path,
-    tables: dict[str, list[Row]],
+    workspace: Workspace,
+    share: PackageShare,
     definition: StudyDefinition | None,
     info: PackageInfo,
 ) -> None:
@@ -225,8 +181,7 @@ def _fill(
     try:
         db = package.db
         with db.atomic():
-            for table in _WRITE_ORDER:
-                package_rows.insert_rows(db, table, tables[table])
+            package_rows.copy_share(workspace.db, db, share)
             if definition is not None:
                 designs.insert_design(db, info.study_id, definition, info.created_at)
             package_info.write(db, info)
@@ -240,15 +195,15 @@ def _check_prepared(
     evaluator: Evaluator,
     shared: list[str],
     misleading: list[str],
-    stored: list[Row],
-    prepared: list[Row],
+    stored: list[StoredResponse],
+    prepared: list[StoredResponse],
 ) -> None:
     """A misleading study's package needs the evaluator's responses made ahead: it carries no
     truth, so nothing in it can aim a manipulation. Every item the evaluator gets assistance
     on must have each pre-generated kind (prepared ones on misleading items, shared ones on
     the others), or the missing ones would stand out."""
-    kinds = {r["kind"] for r in stored + prepared}
-    have = {(r["study_item_id"], r["kind"]) for r in stored + prepared}
+    kinds = {r.kind for r in stored + prepared}
+    have = {(r.study_item_id, r.kind) for r in stored + prepared}
     missing = [(i, k) for i in shared + misleading for k in sorted(kinds) if (i, k) not in have]
     if kinds and not missing:
         return
@@ -263,33 +218,17 @@ def _check_prepared(
     )
 
 
-def _referenced_events(
-    workspace: Workspace, evaluator: Evaluator, work: dict[str, list[Row]], have: set[str]
-) -> list[Row]:
+def _referenced_responses(
+    workspace: Workspace, evaluator: Evaluator, item_ids: list[str], have: set[str]
+) -> list[StoredResponse]:
     """Responses the evaluator's work refers to that the package does not hold yet: earlier
     pre-generated ones they were shown. Anything else is not theirs to carry."""
-    own = {r["id"] for r in work["assist_events"]}
-    wanted = (
-        {
-            ref
-            for table, column in (
-                ("judgment_flaws", "assist_event_id"),
-                ("review_events", "assist_event_id"),
-                ("assist_events", "regenerates_id"),
-            )
-            for r in work[table]
-            if (ref := r[column]) is not None
-        }
-        - own
-        - have
-    )
-    found = package_rows.events_by_id(workspace.db, wanted)
-    foreign = [
-        r for r in found if not r["pregenerated"] or r["prepared_for"] not in (None, evaluator.id)
-    ]
-    if foreign or len(found) != len(wanted):
+    db = workspace.db
+    wanted = package_rows.referenced_responses(db, evaluator.id, item_ids) - have
+    found = package_rows.shown_responses(db, wanted, evaluator.id)
+    if len(found) != len(wanted):
         raise SessionError(
-            f"{evaluator.name}'s work refers to {len(wanted) - len(found) + len(foreign)} "
+            f"{evaluator.name}'s work refers to {len(wanted) - len(found)} "
             "assistance response(s) that are neither theirs nor pre-generated; it cannot be "
             "packaged",
         )
@@ -304,27 +243,19 @@ def _signature(workspace: Workspace, study_id: str, evaluator_id: str) -> str:
     return package_token(secret, study_id, evaluator_id)
 
 
-def _model_of(responses: list[Row]) -> PackageModel:
+def _model_of(responses: list[StoredResponse]) -> PackageModel:
     """The model settings of the newest pre-generated response, else the default model's."""
-    if responses:
-        newest = max(responses, key=lambda r: r["requested_at"])
-        params = json.loads(newest["params"])
-        defaults = ModelSettings()
-        return PackageModel(
-            newest["backend"],
-            newest["model_id"],
-            int(params.get("max_tokens", defaults.max_tokens)),
-            float(params.get("temperature", defaults.temperature)),
-        )
     defaults = ModelSettings()
+    if responses:
+        newest = max(responses, key=lambda r: r.requested_at)
+        return PackageModel(
+            newest.backend,
+            newest.model_id,
+            int(newest.params.get("max_tokens", defaults.max_tokens)),
+            float(newest.params.get("temperature", defaults.temperature)),
+        )
     backend, model_id = defaults.backend_and_model()
     return PackageModel(backend, model_id, defaults.max_tokens, defaults.temperature)
-
-
-def _row(workspace: Workspace, table: str, key: str) -> Row:
-    found = package_rows.one_row(workspace.db, table, "id", key)
-    assert found is not None
-    return found
 
 
 def _evaluator_named(workspace: Workspace, name: str) -> Evaluator:

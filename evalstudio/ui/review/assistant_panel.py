@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from evalstudio.core.assist_kinds import ASKED_KINDS, spec
 from evalstudio.core.assistance import AssistEvent, AssistKind, CritiquePoint, Outcome
 from evalstudio.core.fences import fenced
 from evalstudio.core.model import line_count
@@ -36,16 +37,6 @@ from evalstudio.ui.links import InertBrowser
 from evalstudio.ui.model_host import LiveResponse
 
 REPAINT_MS = 40  # 25 repaints a second: smooth, and far from re-rendering per token
-TITLES = {
-    AssistKind.CRITIQUE: "Critique",
-    AssistKind.FACT_CHECK: "Fact-check",
-    AssistKind.EXPLAIN: "Explanation",
-    AssistKind.CHAT: "Answer",
-    AssistKind.SUSPICION: "Suspicion",
-    AssistKind.PROBE: "Probe",
-    AssistKind.RUN: "Run",
-    AssistKind.EXAMPLES: "Examples",
-}
 _MARK_TEXT = {PointMark.VALID: "✓ valid", PointMark.INVALID: "✗ invalid"}
 
 
@@ -91,12 +82,8 @@ class AssistantPanel(QWidget):
 
         self.buttons: dict[AssistKind, QPushButton] = {}
         row = QHBoxLayout()
-        for kind, label in (
-            (AssistKind.CRITIQUE, "&Critique"),
-            (AssistKind.FACT_CHECK, "Fact-&check"),
-            (AssistKind.EXPLAIN, "&Explain"),
-        ):
-            button = QPushButton(label)
+        for kind in ASKED_KINDS:
+            button = QPushButton(spec(kind).button)
             button.clicked.connect(lambda _=False, k=kind: self.requested.emit(k, None))
             self.buttons[kind] = button
             row.addWidget(button)
@@ -190,7 +177,7 @@ class AssistantPanel(QWidget):
     def add_stored(self, event: AssistEvent) -> None:
         """Show a pre-generated response at once."""
         self._entries.append(_Entry(event.kind, None, event=event))
-        self.status.setText(f"{TITLES[event.kind]} · prepared in advance")
+        self.status.setText(f"{spec(event.kind).heading} · prepared in advance")
         self._refresh()
 
     def add_live(self, live: LiveResponse, question: str | None) -> None:
@@ -211,7 +198,7 @@ class AssistantPanel(QWidget):
                 Outcome.DONE: f"done in {seconds:.1f} s",
                 Outcome.CANCELLED: "stopped",
             }.get(outcome, f"failed: {live.error or 'unknown error'}")
-            self.status.setText(f"{TITLES[live.kind]} · {note}")
+            self.status.setText(f"{spec(live.kind).heading} · {note}")
         if self.streaming() is None:
             self._timer.stop()
         self._refresh()
@@ -304,7 +291,7 @@ class AssistantPanel(QWidget):
                 speed = f" · {rate:.0f} tokens/s"
             else:  # a rate needs two tokens; a slow one in tenths, never "1 tokens/s"
                 speed = f" · {rate:.1f} tokens/s" if rate else ""
-            self.status.setText(f"{TITLES[live.kind]} · streaming{speed}")
+            self.status.setText(f"{spec(live.kind).heading} · streaming{speed}")
         self._refresh()
 
     def _refresh(self) -> None:
@@ -326,7 +313,7 @@ class AssistantPanel(QWidget):
         """The item's responses as Markdown, one part per question and per response."""
         parts = []
         for entry in self._entries:
-            heading = f"#### {TITLES[entry.kind]}"
+            heading = f"#### {spec(entry.kind).heading}"
             if entry.question:
                 parts.append(f"**You:** {entry.question}")
             body = entry.text

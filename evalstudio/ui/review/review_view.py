@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from evalstudio.core.assist_kinds import STORED_KINDS, Source, kinds_from
 from evalstudio.core.assistance import AssistEvent, AssistKind
 from evalstudio.core.model import Kind, Severity, Verdict
 from evalstudio.core.point_placement import PlacedPoint
@@ -54,9 +55,8 @@ from evalstudio.ui.review.suspicion_box import SuspicionBox
 DRAFT_DELAY_MS = 500  # a draft is saved at most this long after the last change
 DRAFT_RETRY_MS = 5000  # after a failed save (disk full, workspace held elsewhere)
 CANDIDATE_SHARE = 0.6  # the run box's results take no more from a candidate that needs it
-STORED_KINDS = (AssistKind.CRITIQUE, AssistKind.FACT_CHECK, AssistKind.EXPLAIN)
 # Kinds shown outside the assistant panel's transcript (the run box, the candidate's gutter).
-NOT_IN_PANEL = (*RUN_BOX_KINDS, AssistKind.SUSPICION)
+NOT_IN_PANEL = kinds_from(Source.SANDBOX, Source.PROBE, Source.DOUBT)
 
 
 @dataclass(frozen=True)

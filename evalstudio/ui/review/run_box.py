@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from evalstudio.core.assist_kinds import Source, kinds_from
 from evalstudio.core.assistance import AssistEvent, AssistKind, Outcome
 from evalstudio.core.code_runs import (
     CallResult,
@@ -45,7 +46,7 @@ from evalstudio.ui.jobs import Jobs, Lane
 from evalstudio.ui.links import InertBrowser
 from evalstudio.ui.model_host import ModelHost
 
-RUN_BOX_KINDS = (AssistKind.RUN, AssistKind.EXAMPLES, AssistKind.PROBE)
+RUN_BOX_KINDS = kinds_from(Source.SANDBOX, Source.PROBE)
 MAX_RUNS_SHOWN = 20  # the newest runs of the item; older ones stay in the log
 MIN_RESULT_LINES = 3  # the results view never shrinks below this many lines
 

@@ -1,0 +1,113 @@
+"""The registry of assistance kinds: what each kind is called, what produces its response, how
+an evaluator asks for it and where a study offers it.
+
+The review window (buttons, shortcuts, headings), the study setup dialog, the CLI, the prompt
+book and the study definition iterate this table instead of naming kinds. Adding a kind the
+model writes takes an `AssistKind` member (core/assistance.py), its entry here, its row in the
+store's `assist_kinds` table (a migration) and its prompt file in resources/prompts/.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from evalstudio.core.assistance import AssistKind
+
+
+class Source(StrEnum):
+    """What produces a kind's response, which decides where the review window shows it."""
+
+    WRITTEN = "written"  # the model writes it from resources/prompts/<kind>.md (the panel)
+    DOUBT = "doubt"  # the model's yes/no doubt, line by line (the Suspicion box)
+    PROBE = "probe"  # calls the model proposes, run in the sandbox (the run box)
+    SANDBOX = "sandbox"  # no model: the candidate run in the sandbox (the run box)
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: AssistKind
+    label: str  # the option's name: study setup, cheat sheet, CLI help
+    heading: str  # the title over its response in the assistant panel
+    source: Source
+    ask: str = ""  # the shortcut's description ("Ask for a critique")
+    key: str | None = None  # the review window's default shortcut
+    button: str | None = None  # the assistant panel's button, with its mnemonic
+    placeholders: frozenset[str] = frozenset()  # what its prompt file may use
+    structured: bool = False  # held to the critique schema, its lines to the candidate's
+    stored: bool = False  # pre-generated for offline sessions and shown from the store
+    offered: bool = True  # in a study's offer unless its study.toml lists its own
+
+    @property
+    def prompt(self) -> str | None:
+        """Its prompt file's name (without .md) when the model writes it from one."""
+        return self.kind.value if self.source in (Source.WRITTEN, Source.PROBE) else None
+
+
+KINDS: tuple[KindSpec, ...] = (
+    KindSpec(
+        AssistKind.CRITIQUE,
+        "Critique",
+        "Critique",
+        Source.WRITTEN,
+        ask="Ask for a critique",
+        key="C",
+        button="&Critique",
+        structured=True,
+        stored=True,
+    ),
+    KindSpec(
+        AssistKind.FACT_CHECK,
+        "Fact-check",
+        "Fact-check",
+        Source.WRITTEN,
+        ask="Ask for a fact-check",
+        key="X",
+        button="Fact-&check",
+        stored=True,
+    ),
+    KindSpec(
+        AssistKind.EXPLAIN,
+        "Explain",
+        "Explanation",
+        Source.WRITTEN,
+        ask="Ask for an explanation",
+        key="E",
+        button="&Explain",
+        stored=True,
+    ),
+    # Asked by typing a question (/ focuses the box), so no key or button of its own.
+    KindSpec(
+        AssistKind.CHAT, "Chat", "Answer", Source.WRITTEN, placeholders=frozenset({"question"})
+    ),
+    KindSpec(AssistKind.SUSPICION, "Suspicion", "Suspicion", Source.DOUBT),
+    # Opt-in: it runs code the model proposes.
+    KindSpec(AssistKind.PROBE, "Probe", "Probe", Source.PROBE, offered=False),
+    KindSpec(AssistKind.RUN, "Run", "Run", Source.SANDBOX),
+    KindSpec(AssistKind.EXAMPLES, "Examples", "Examples", Source.SANDBOX),
+)
+
+_BY_KIND = {spec.kind: spec for spec in KINDS}  # tests/core/test_assist_kinds.py: one per kind
+
+
+def spec(kind: AssistKind) -> KindSpec:
+    return _BY_KIND[kind]
+
+
+def kinds_from(*sources: Source) -> tuple[AssistKind, ...]:
+    return tuple(s.kind for s in KINDS if s.source in sources)
+
+
+# The kinds the model writes from their own prompt file.
+WRITTEN_KINDS = kinds_from(Source.WRITTEN)
+# The kinds that involve no model: the candidate run in the sandbox (not AI help).
+EXECUTION_KINDS = kinds_from(Source.SANDBOX)
+# The model's kinds, which a study's assist_kinds lists (the execution kinds go in `tools`).
+MODEL_KINDS = kinds_from(Source.WRITTEN, Source.DOUBT, Source.PROBE)
+# What a study offers unless it lists its own.
+DEFAULT_ASSIST_KINDS = tuple(k for k in MODEL_KINDS if spec(k).offered)
+DEFAULT_TOOLS = tuple(k for k in EXECUTION_KINDS if spec(k).offered)
+# Written kinds asked for by a button or key (not chat, which is asked by a question).
+ASKED_KINDS = tuple(s.kind for s in KINDS if s.source is Source.WRITTEN and s.button)
+# The kinds pre-generated for offline sessions and shown from the store.
+STORED_KINDS = tuple(s.kind for s in KINDS if s.stored)
