@@ -9,6 +9,7 @@ import statistics
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from evalstudio.core.analysis.effect import (
     Outcomes,
@@ -18,6 +19,7 @@ from evalstudio.core.analysis.effect import (
     standard_errors,
 )
 from evalstudio.core.analysis.simulate import Scenario, intercept, simulate, simulated_power
+from evalstudio.core.plan import Design, PairUnit, make_plan
 from evalstudio.core.review import Condition
 
 # 3 evaluators × 4 items; each evaluator judges every item, items 0-1 treated for e0, ...
@@ -27,8 +29,8 @@ TREATED = [1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 1, 0]
 CAUGHT = [1, 1, 0, 1, 0, 0, 1, 0, 1, 0, 1, 1]
 
 
-def _one_way_by_hand(influence: list[float], groups: list[int]) -> float:
-    sums: dict[int, float] = {}
+def _one_way_by_hand(influence: list[float], groups: list[int] | list[str]) -> float:
+    sums: dict[int | str, float] = {}
     for value, group in zip(influence, groups, strict=True):
         sums[group] = sums.get(group, 0.0) + value
     g = len(sums)
@@ -140,3 +142,66 @@ def test_the_simulator_simulates_the_plan_it_is_given() -> None:
         seed=5,
     )
     assert fewer.power < full.power - 0.2 and three.power < full.power - 0.1
+
+
+THREE_CONDITIONS = (Condition.UNASSISTED, Condition.ASSISTED, Condition.MISLEADING)
+
+
+def test_outcomes_refuse_numbers_that_skip_an_absent_cluster() -> None:
+    """Numbered 0, 2: evaluator 1 judged nothing here and would count as a third cluster."""
+    with pytest.raises(ValueError, match="evaluator numbers skip a value"):
+        Outcomes(
+            np.array([0, 2], dtype=np.int64),
+            np.array([0, 1], dtype=np.int64),
+            np.array([True, False]),
+            np.array([True, False]),
+        )
+
+
+def test_a_simulated_study_counts_only_the_clusters_its_comparison_reaches() -> None:
+    """6 evaluators × 10 pairs, three conditions, 2 judgments per pair: the flawed twins some
+    pairs deal only to misleading or to nobody; those items (and evaluators left without an
+    unassisted or assisted flawed twin) are not clusters. The interval is the report's: the
+    same judgments numbered by name (Outcomes.of, as build_report numbers them) give it, and
+    it is worked by hand from the clusters present."""
+    scenario = Scenario(6, 10, conditions=THREE_CONDITIONS, judgments_per_pair=2)
+    design = Design(
+        evaluators=tuple(f"e{i}" for i in range(6)),
+        pairs=tuple(PairUnit(f"p{i}", f"c{i}", f"f{i}") for i in range(10)),
+        conditions=THREE_CONDITIONS,
+        seed="0",
+        judgments_per_pair=2,
+    )
+    compared = (Condition.UNASSISTED, Condition.ASSISTED)
+    flawed = [a for a in make_plan(design) if a.twin_flawed and a.condition in compared]
+    evaluators, items = [a.evaluator for a in flawed], [a.item for a in flawed]
+    assert len(set(items)) < 10  # the case: an item absent from the comparison
+
+    simulated = simulate(scenario, 0)
+    assert (simulated.evaluator.max() + 1, simulated.item.max() + 1) == (
+        len(set(evaluators)),
+        len(set(items)),
+    )
+    by_name = Outcomes.of(evaluators, items, simulated.treated.tolist(), simulated.caught.tolist())
+    found = cluster_robust(simulated)
+    assert found == cluster_robust(by_name)
+
+    treated, caught = simulated.treated.tolist(), simulated.caught.tolist()
+    p1 = sum(c for c, t in zip(caught, treated, strict=True) if t) / sum(treated)
+    p0 = sum(c for c, t in zip(caught, treated, strict=True) if not t) / (
+        len(treated) - sum(treated)
+    )
+    influence = [
+        (c - p1) / sum(treated) if t else -(c - p0) / (len(treated) - sum(treated))
+        for c, t in zip(caught, treated, strict=True)
+    ]
+    v = (
+        _one_way_by_hand(influence, evaluators)
+        + _one_way_by_hand(influence, items)
+        - _one_way_by_hand(influence, list(range(len(influence))))
+    )
+    groups = min(len(set(evaluators)), len(set(items)))
+    t = float(stats.t.ppf(0.975, df=groups - 1))
+    assert v > 0 and found.difference_ci is not None
+    assert found.difference_ci.high == pytest.approx(min(1.0, p1 - p0 + t * math.sqrt(v)))
+    assert found.difference_ci.low == pytest.approx(max(-1.0, p1 - p0 - t * math.sqrt(v)))

@@ -23,12 +23,23 @@ BOOTSTRAP_CHUNK = 256  # resamples per vectorised step: bounds memory at ~chunk 
 
 @dataclass(frozen=True)
 class Outcomes:
-    """One row per judgment of a flawed twin: who, which item, treated or not, caught or not."""
+    """One row per judgment of a flawed twin: who, which item, treated or not, caught or not.
+
+    Evaluators and items are numbered 0..G−1 over the rows of this comparison only: the cluster
+    counts (the t's degrees of freedom, the G/(G−1) factors, the bootstrap's draws) count the
+    clusters present. Build with `of`, which numbers them so."""
 
     evaluator: NDArray[np.int64]
     item: NDArray[np.int64]
     treated: NDArray[np.bool_]
     caught: NDArray[np.bool_]
+
+    def __post_init__(self) -> None:
+        for name, codes in (("evaluator", self.evaluator), ("item", self.item)):
+            if codes.size and np.unique(codes).size != int(codes.max()) + 1:
+                raise ValueError(
+                    f"Outcomes: {name} numbers skip a value; an absent cluster would be counted"
+                )
 
     @classmethod
     def of(

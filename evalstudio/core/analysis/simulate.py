@@ -78,7 +78,11 @@ def simulate(scenario: Scenario, seed: int) -> Outcomes:
     treated = np.array([a.condition is Condition.ASSISTED for a in flawed], dtype=bool)
     logit = np.where(treated, b1, b0) + u[evaluator] + v[item]
     caught = rng.random(len(flawed)) < special.expit(logit)
-    return Outcomes(evaluator, item, treated, caught)
+    # Numbered as the report numbers them (Outcomes.of): evaluators and items the compared
+    # conditions never reach are not clusters of this comparison.
+    return Outcomes.of(
+        [a.evaluator for a in flawed], [a.item for a in flawed], treated.tolist(), caught.tolist()
+    )
 
 
 @dataclass(frozen=True)
