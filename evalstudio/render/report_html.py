@@ -108,8 +108,9 @@ def report_html(
         "<p class='muted'>Catch: verdict “flawed” and a reported flaw at the planted lines or "
         "passage. Intervals: two-way cluster-robust (Cameron–Gelbach–Miller) t intervals over "
         "evaluators and items; the conservative two-way bootstrap (evaluators and items "
-        "resampled, 2,000 times) in the rows marked “bootstrap”; p: condition labels permuted "
-        "within evaluator. docs/report.md says what every number counts.</p>"
+        "resampled, 2,000 times) in the rows marked “bootstrap”, where R's upper limit is ∞ "
+        "when 2.5% or more of the resamples had no unassisted catch; p: condition labels "
+        "permuted within evaluator. docs/report.md says what every number counts.</p>"
     )
     parts.append("</body></html>")
     return "\n".join(parts)
@@ -524,12 +525,18 @@ def _effects(effects: list[dict[str, Any]]) -> list[str]:
         for label, e in (("", effect["effect"]), (" (bootstrap)", effect["conservative"])):
             d_ci, r_ci = e["difference_ci"], e["ratio_ci"]
             d_text = f"{d_ci['low']:+.1%} to {d_ci['high']:+.1%}" if d_ci else "—"
-            r_text = f"{r_ci['low']:.2f} to {r_ci['high']:.2f}" if r_ci else "—"
+            r_text = f"{_limit(r_ci['low'])} to {_limit(r_ci['high'])}" if r_ci else "—"
             ratio = "—" if e["ratio"] is None else f"{e['ratio']:.2f}"
             p = f"{effect['p_value']:.3f}" if not label else ""
             rows.append((comparison + label, f"{e['difference']:+.1%}", d_text, ratio, r_text, p))
     headers = ("comparison", "D", "95% CI", "R", "95% CI", "p")
     return ["<h2>Effect of assistance on detection</h2>", _table(headers, rows)]
+
+
+def _limit(value: float | None) -> str:
+    """A limit of R's interval: JSON null there is an unbounded limit (the bootstrap's, when
+    enough resamples had no unassisted catch), not a missing one."""
+    return "∞" if value is None else f"{value:.2f}"
 
 
 def _table(headers: Sequence[str], rows: Iterable[Sequence[object]], left: int = 1) -> str:

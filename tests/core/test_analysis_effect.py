@@ -12,8 +12,10 @@ import pytest
 from scipy import stats
 
 from evalstudio.core.analysis.effect import (
+    Interval,
     Outcomes,
     cluster_robust,
+    percentile_interval,
     permutation_p,
     pigeonhole_bootstrap,
     standard_errors,
@@ -205,3 +207,56 @@ def test_a_simulated_study_counts_only_the_clusters_its_comparison_reaches() -> 
     assert v > 0 and found.difference_ci is not None
     assert found.difference_ci.high == pytest.approx(min(1.0, p1 - p0 + t * math.sqrt(v)))
     assert found.difference_ci.low == pytest.approx(max(-1.0, p1 - p0 - t * math.sqrt(v)))
+
+
+def test_a_percentile_limit_is_unbounded_once_its_tail_share_is_infinite() -> None:
+    """2,000 values, 95%: the upper limit sits at rank 1,999 × 0.975 = 1,949.025, between the
+    1,950th and 1,951st smallest (0-based 1,949 and 1,950). 49 infinite values leave both
+    finite (1,949 and 1,950: 1,949.025); 50 make the 1,951st infinite, and the limit with it."""
+    finite_49 = percentile_interval(np.r_[np.arange(1951.0), [math.inf] * 49])
+    assert finite_49 == Interval(pytest.approx(49.975), pytest.approx(1949.025))
+    infinite_50 = percentile_interval(np.r_[np.arange(1950.0), [math.inf] * 50])
+    assert infinite_50 == Interval(pytest.approx(49.975), math.inf)
+    # Every value infinite: numpy alone would interpolate inf − inf to NaN.
+    assert percentile_interval(np.full(10, math.inf)) == Interval(math.inf, math.inf)
+    assert percentile_interval(np.array([], dtype=float)) is None
+
+
+def _only_some_catch_without_help(evaluators: int, catchers: int) -> Outcomes:
+    """Every evaluator judges 20 flawed twins, assisted where evaluator + item is even; every
+    assisted judgment catches, and unassisted ones catch only for the first `catchers`
+    evaluators. A resample then has R = +inf exactly when it draws none of those evaluators
+    (its items always hold both conditions, up to the 2 × 2^-20 chance all are of one parity),
+    with probability (1 − catchers/evaluators)^evaluators."""
+    cells = list(itertools.product(range(evaluators), range(20)))
+    treated = [(e + i) % 2 == 0 for e, i in cells]
+    caught = [t or e < catchers for (e, _), t in zip(cells, treated, strict=True)]
+    return Outcomes.of([e for e, _ in cells], [i for _, i in cells], treated, caught)
+
+
+def test_the_bootstrap_keeps_infinite_ratios_so_the_upper_limit_is_unbounded() -> None:
+    """4 evaluators, 1 catches without help: (3/4)^4 = 31.6% of resamples have R = +inf.
+    The upper limit is +inf wherever its tail is under that share (95%: 2.5%; 50%: 25%) and
+    finite where it is over it (20%: the 60th percentile, a tail of 40%); the lower limit is
+    finite. Dropping the infinite resamples, as before, gave a finite 95% upper limit."""
+    o = _only_some_catch_without_help(4, 1)
+    assert cluster_robust(o).ratio == pytest.approx(1 / 0.25)  # unassisted rate: 1 in 4
+    for level in (0.95, 0.5):
+        ci = pigeonhole_bootstrap(o, 2000, seed=3, level=level).ratio_ci
+        assert ci is not None and math.isfinite(ci.low) and ci.high == math.inf, level
+    ci = pigeonhole_bootstrap(o, 2000, seed=3, level=0.2).ratio_ci
+    assert ci is not None and math.isfinite(ci.high)
+    d_ci = pigeonhole_bootstrap(o, 2000, seed=3).difference_ci
+    assert d_ci is not None and math.isfinite(d_ci.low) and math.isfinite(d_ci.high)
+
+
+def test_a_few_infinite_resamples_leave_the_95_percent_upper_limit_finite() -> None:
+    """6 evaluators, 3 catch without help: (1/2)^6 = 1.6% of resamples are infinite, under
+    the 2.5% tail, so the 95% limit is finite; they still count — the 99% limit (a 0.5%
+    tail) is unbounded."""
+    o = _only_some_catch_without_help(6, 3)
+    ci = pigeonhole_bootstrap(o, 2000, seed=3).ratio_ci
+    assert ci is not None and math.isfinite(ci.low) and math.isfinite(ci.high)
+    assert ci.covers(cluster_robust(o).ratio)
+    wide = pigeonhole_bootstrap(o, 2000, seed=3, level=0.99).ratio_ci
+    assert wide is not None and wide.high == math.inf

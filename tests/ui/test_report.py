@@ -4,6 +4,7 @@ catches are known, then every rate and the effect checked against hand counts.""
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from pathlib import Path
 from statistics import NormalDist
@@ -177,6 +178,14 @@ def test_report_json_holds_every_number_with_a_format_version(
     assert data["effects"][0]["conservative"]["method"] == "two-way bootstrap (conservative)"
     assert data["conditions"]["assisted"]["detection_rate"] == 1.0
     assert data["effects"][0]["effect"]["difference_ci"]["low"] > 0
+    # Unassisted catches fall on pairs 0-3 only: enough bootstrap resamples draw none of them
+    # (R = +inf) that R's conservative upper limit is unbounded, which JSON writes as null.
+    conservative = build_report(workspace, "R").effects[0].conservative.ratio_ci
+    assert conservative is not None and conservative.high == math.inf
+    assert data["effects"][0]["conservative"]["ratio_ci"] == {
+        "low": pytest.approx(conservative.low),
+        "high": None,
+    }
 
 
 def test_the_html_report_is_one_offline_file_with_the_json_s_numbers(
@@ -198,6 +207,8 @@ def test_the_html_report_is_one_offline_file_with_the_json_s_numbers(
     effect = data["effects"][0]["effect"]
     assert f"<td>{effect['difference']:+.1%}</td>" in text
     assert effect["difference_ci"]["high"] <= 1.0  # a difference of rates is at most 100%
+    r_low = data["effects"][0]["conservative"]["ratio_ci"]["low"]  # its high: null, unbounded
+    assert f"<td>{r_low:.2f} to ∞</td>" in text
 
 
 def test_the_command_needs_somewhere_to_write(workspace_path: Path) -> None:
@@ -220,6 +231,8 @@ def test_the_in_app_report_shows_the_json_s_numbers(
             assert f"{rates['detection_rate']:.0%}" in text
             assert f"{rates['false_alarm_rate']:.0%}" in text
         assert f"{data['effects'][0]['effect']['difference']:+.1%}" in text
+        r_low = data["effects"][0]["conservative"]["ratio_ci"]["low"]
+        assert f"{r_low:.2f} to ∞" in text  # the bootstrap's unbounded upper limit of R
         document = view.view.document()
         for name in ("detection", "time", "evaluators"):  # the figures, given to the view
             image = document.resource(

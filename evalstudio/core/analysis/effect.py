@@ -5,7 +5,9 @@ Default: the two-way cluster-robust variance of Cameron, Gelbach and Miller from
 estimator's influence function, V = V_evaluator + V_item − V_judgment with G/(G−1) factors,
 and a t quantile on min(#evaluators, #items) − 1 degrees of freedom (on D, and on log R).
 Conservative option: the two-way "pigeonhole" bootstrap (evaluators and items resampled
-independently; a judgment's weight is the product of its evaluator's and item's draw counts).
+independently; a judgment's weight is the product of its evaluator's and item's draw counts),
+percentile intervals; a resample with no unassisted catch has R = +inf and counts, so the
+upper limit of R is unbounded when 2.5% or more of the resamples are infinite.
 p-value: condition labels permuted within evaluator.
 """
 
@@ -59,6 +61,9 @@ class Outcomes:
 
 @dataclass(frozen=True)
 class Interval:
+    """Limits of a confidence interval; the bootstrap's for R may be +inf (unbounded: JSON null,
+    "∞" on the page)."""
+
     low: float
     high: float
 
@@ -136,13 +141,29 @@ def pigeonhole_bootstrap(
             ds.append(r1 - r0)
             rs.append(r1 / r0)
     d_all, r_all = np.concatenate(ds), np.concatenate(rs)
-    tail = (1 - level) / 2 * 100
-    d_ok = d_all[np.isfinite(d_all)]
-    r_ok = r_all[np.isfinite(r_all)]
-    d_ci = Interval(*np.percentile(d_ok, [tail, 100 - tail])) if d_ok.size else None
-    r_ci = Interval(*np.percentile(r_ok, [tail, 100 - tail])) if r_ok.size else None
+    # NaN: a resample that drew no flawed twin of one condition (D and R undefined), or no
+    # catch in either (R = 0/0); those are left out. +inf (catches with assistance, none
+    # without) is a value R takes and stays in: dropping it made the upper limit finite.
+    d_ci = percentile_interval(d_all[~np.isnan(d_all)], level)
+    r_ci = percentile_interval(r_all[~np.isnan(r_all)], level)
     ratio = p1 / p0 if p0 > 0 else math.inf
     return Effect(p1, p0, n1, n0, p1 - p0, ratio, d_ci, r_ci, "two-way bootstrap (conservative)")
+
+
+def percentile_interval(values: NDArray[np.float64], level: float = 0.95) -> Interval | None:
+    """The central `level` percentile interval (numpy's linear rule) of values that are finite
+    or +inf. A limit whose rank reaches an infinite value is +inf: with 2,000 values and 95%,
+    the upper limit is unbounded once 50 or more (2.5%) are infinite. (np.percentile alone
+    interpolates between two infinities to NaN.) None without values."""
+    if not values.size:
+        return None
+    ordered = np.sort(values)
+    tail = (1 - level) / 2 * 100
+    limits = []
+    for q in (tail, 100 - tail):
+        above = float(ordered[math.ceil((ordered.size - 1) * q / 100)])
+        limits.append(above if math.isinf(above) else float(np.percentile(ordered, q)))
+    return Interval(*limits)
 
 
 def permutation_p(o: Outcomes, permutations: int = 2000, seed: int = 0) -> float:
