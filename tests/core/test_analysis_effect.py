@@ -260,3 +260,37 @@ def test_a_few_infinite_resamples_leave_the_95_percent_upper_limit_finite() -> N
     assert ci.covers(cluster_robust(o).ratio)
     wide = pigeonhole_bootstrap(o, 2000, seed=3, level=0.99).ratio_ci
     assert wide is not None and wide.high == math.inf
+
+
+def test_a_negative_two_way_variance_falls_back_to_the_larger_one_way_variance() -> None:
+    """The 3 × 4 design above, caught so that D = 3/6 − 1/6. The evaluators' sums of the
+    influence (±1/12 treated; 1/36 or −5/36 unassisted) are −1/9, 1/18 and 1/18, so
+    V_evaluator = 3/2 · (1/81 + 2/324) = 1/36; V_item and V_judgment (by hand, below) make the
+    two-way sum negative. The variance used is then 1/36, not 0: an interval of width 0."""
+    caught = [0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1]
+    o = Outcomes.of(EVALUATORS, ITEMS, [bool(t) for t in TREATED], [bool(c) for c in caught])
+    influence = [
+        (c - 1 / 2) / 6 if t else -(c - 1 / 6) / 6 for c, t in zip(caught, TREATED, strict=True)
+    ]
+    v_e = _one_way_by_hand(influence, EVALUATORS)
+    v_i = _one_way_by_hand(influence, ITEMS)
+    assert v_e == pytest.approx(1 / 36) and v_i < v_e
+    assert v_e + v_i - _one_way_by_hand(influence, list(range(12))) < 0
+    assert standard_errors(o)[0] == pytest.approx(1 / 6)
+    effect = cluster_robust(o)
+    t = 4.302652729911275  # t(0.975) on 2 degrees of freedom
+    assert effect.difference_ci == Interval(
+        pytest.approx(1 / 3 - t / 6), pytest.approx(min(1.0, 1 / 3 + t / 6))
+    )
+
+
+def test_a_positive_two_way_variance_is_used_as_it_is() -> None:
+    """The first hand case: there V_evaluator + V_item − V_judgment is positive and is the
+    variance, smaller than the larger one-way variance the fallback would take."""
+    o = Outcomes.of(EVALUATORS, ITEMS, [bool(t) for t in TREATED], [bool(c) for c in CAUGHT])
+    p1, p0 = 5 / 6, 2 / 6
+    influence = [(c - p1) / 6 if t else -(c - p0) / 6 for c, t in zip(CAUGHT, TREATED, strict=True)]
+    v_e, v_i = _one_way_by_hand(influence, EVALUATORS), _one_way_by_hand(influence, ITEMS)
+    v = v_e + v_i - _one_way_by_hand(influence, list(range(12)))
+    assert 0 < v < max(v_e, v_i)
+    assert standard_errors(o)[0] == pytest.approx(math.sqrt(v))

@@ -192,8 +192,16 @@ def _count(codes: NDArray[np.int64]) -> int:
 
 
 def _two_way_variance(influence: NDArray[np.float64], o: Outcomes) -> float:
-    """CGM: V_evaluator + V_item − V_judgment; a negative sum falls back to the larger one-way
-    variance (Cameron, Gelbach and Miller's own suggestion)."""
+    """CGM: V_evaluator + V_item − V_judgment. In small studies the sum can come out ≤ 0
+    (simulated, 27% → 45%: 4.2% of studies at 6 × 20 for D, 0.9% at 12 × 40, 0.1% at 24 × 80).
+
+    Then we use the larger one-way variance: our choice, not CGM's. Their fix (2011) sets a
+    variance matrix's negative eigenvalues to 0; for one scalar that is a variance of 0, an
+    interval of width 0 that claims certainty and all but never covers the truth. Clustering
+    by the one dimension that varies more is the usual one-way analysis, wider than nothing:
+    in the 81 of 2,000 simulated 6 × 20 studies where it applied, it covered the true D 96%
+    of the time (V_evaluator + V_item, also always positive, covered 99%: wider than needed).
+    """
     v_e = _one_way(influence, o.evaluator)
     v_i = _one_way(influence, o.item)
     v_j = _one_way(influence, np.arange(influence.size))
