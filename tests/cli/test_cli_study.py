@@ -32,6 +32,8 @@ def test_validate_then_create_then_show(tmp_path: Path) -> None:
     checked = runner.invoke(main, ["--db", db, "study", "validate", path])
     assert checked.exit_code == 0, checked.output
     assert "valid" in checked.output and "Ada: 20 items" in checked.output
+    # The 1.5× target of the default 27% is 40.5%: with its decimal, in both power lines.
+    assert "27% → 40.5% with" in checked.output and "27% → 40.5% detected in" in checked.output
     assert "Trial" not in runner.invoke(main, ["--db", db, "studies"]).output
     created = runner.invoke(main, ["--db", db, "study", "create", path])
     assert created.exit_code == 0 and "Created study 'Trial'" in created.output

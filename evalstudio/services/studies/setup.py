@@ -13,6 +13,7 @@ import tomli_w
 from evalstudio.core.analysis.simulate import Scenario, SimulationReport, simulated_power
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.model import Evaluator, Study, Truth
+from evalstudio.core.percent import percent
 from evalstudio.core.plan import Design, PairUnit, make_plan, queues
 from evalstudio.core.power import PowerEstimate, estimate
 from evalstudio.core.review import Condition
@@ -276,12 +277,12 @@ def overview_text(found: StudyOverview) -> str:
         + ("pre-generated" if d.pregenerated else "live")
         + ("; first verdict before the assistance" if d.commit_before_reveal else ""),
         f"  Judgments per pair: {d.judgments_per_pair or len(d.evaluators)} · "
-        f"gold rate {d.gold_rate:.0%} · seed {d.seed!r}",
+        f"gold rate {percent(d.gold_rate)} · seed {d.seed!r}",
         "  Queues:",
     ]
     for name, size in found.queue_sizes.items():
         share = found.flawed_share.get(name, 0.0)
-        lines.append(f"    {name}: {size} items, {share:.0%} of paired items flawed")
+        lines.append(f"    {name}: {size} items, {percent(share)} of paired items flawed")
     if found.pairs:
         verdicts = Counter(verdict for verdict, _ in found.checks.values())
         lines.append(
@@ -297,21 +298,21 @@ def overview_text(found: StudyOverview) -> str:
         if power.detectable is None:
             lines.append(
                 f"  Power: too few judgments to detect any rise from a "
-                f"{power.baseline:.0%} detection rate with 80% power."
+                f"{percent(power.baseline)} detection rate with 80% power."
             )
         else:
             target, chance = next(iter(power.power_at.items()))
             lines.append(
                 f"  Power (normal approximation, {power.flawed_per_condition:.0f} flawed-twin "
-                f"judgments per condition): detects {power.baseline:.0%} → "
-                f"{power.detectable:.0%} with 80% power; {power.baseline:.0%} → {target:.0%} "
-                f"with {chance:.0%} power."
+                f"judgments per condition): detects {percent(power.baseline)} → "
+                f"{percent(power.detectable)} with 80% power; "
+                f"{percent(power.baseline)} → {percent(target)} with {percent(chance)} power."
             )
-    if found.simulated is not None and power is not None:
+    if found.simulated is not None and power is not None and found.target is not None:
         lines.append(
             f"  Power by simulation of this plan ({found.simulated.studies} simulated studies, "
             f"evaluators and items varying as in STUDY.md, the report's interval): "
-            f"{power.baseline:.0%} → {found.target:.0%} detected in "
-            f"{found.simulated.power:.0%} of them."
+            f"{percent(power.baseline)} → {percent(found.target)} detected in "
+            f"{percent(found.simulated.power)} of them."
         )
     return "\n".join(lines)
