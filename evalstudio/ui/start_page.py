@@ -51,6 +51,7 @@ class StartPage(QWidget):
         self.name_field.setAccessibleName("Your name")
         self.name_field.setPlaceholderText("Your name")
         self.name_field.setMaxLength(80)
+        self.name_field.setMaximumWidth(self.name_field.fontMetrics().horizontalAdvance("M" * 28))
         welcome = QVBoxLayout(self.welcome)
         welcome.setContentsMargins(0, 0, 0, 0)
         welcome.addWidget(QLabel("<b>Welcome.</b> Who is evaluating?"))
@@ -94,7 +95,8 @@ class StartPage(QWidget):
         self.start_button.setToolTip("Your next item not done in the chosen study (Enter)")
         self.start_button.clicked.connect(self._start)
         bottom = QHBoxLayout()
-        bottom.addWidget(hint("Enter: continue · ↑↓: choose a study · Alt+E: evaluator"))
+        self.keys_hint = hint()
+        bottom.addWidget(self.keys_hint)
         bottom.addStretch()
         bottom.addWidget(self.start_button)
 
@@ -183,6 +185,8 @@ class StartPage(QWidget):
         first = not people and not self.package
         self.welcome.setVisible(first)
         self.chooser.setVisible(not first)
+        keys = "Enter: continue · ↑↓: choose a study"
+        self.keys_hint.setText(keys if first else f"{keys} · Alt+E: evaluator")
         self._show_button()
         self.loaded = True
         if self.isVisible():  # not from under a review (a merge refreshes the page)

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QStyle,
     QStyledItemDelegate,
-    QStyleOptionProgressBar,
     QStyleOptionViewItem,
     QWidget,
 )
@@ -93,14 +92,13 @@ class StudyRowDelegate(QStyledItemDelegate):
             top = rect.top() + 2 * line
             text_left = rect.left()
             if progress.total:
-                bar = QStyleOptionProgressBar()
-                bar.rect = QRect(rect.left(), top + 3, _BAR_WIDTH, line - 6)
-                bar.minimum, bar.maximum = 0, progress.total
-                bar.progress = progress.done
-                bar.textVisible = False
-                bar.palette = palette
-                bar.state = QStyle.StateFlag.State_Enabled
-                style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, widget)
+                _draw_bar(
+                    painter,
+                    QRect(rect.left(), top + 4, _BAR_WIDTH, line - 8),
+                    progress,
+                    palette,
+                    selected,
+                )
                 text_left += _BAR_WIDTH + _PAD
             painter.setPen(palette.color(text_role))
             painter.drawText(
@@ -109,3 +107,24 @@ class StudyRowDelegate(QStyledItemDelegate):
                 progress_line(progress),
             )
         painter.restore()
+
+
+def _draw_bar(
+    painter: QPainter, rect: QRect, progress: StudyProgress, palette: QPalette, selected: bool
+) -> None:
+    """Done of total as a bar, drawn here rather than by the style: on a selected row the
+    style's bar would be the selection's own colour, and vanish."""
+    fill = palette.color(
+        QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Highlight
+    )
+    edge = palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Mid)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(edge)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRoundedRect(rect.adjusted(0, 0, -1, -1), 3, 3)
+    done = rect.adjusted(2, 2, -2, -2)
+    done.setWidth(round(done.width() * progress.done / progress.total))
+    if done.width() > 0:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(fill)
+        painter.drawRoundedRect(done, 2, 2)

@@ -56,7 +56,10 @@ def test_each_study_shows_the_chosen_evaluators_progress(
     qtbot: QtBot, window: MainWindow, workspace: Workspace, tmp_path: Path
 ) -> None:
     # Three items: a code pair and a text item; Ada judges one and skips one, Grace nothing.
-    records = [*pair("p1"), record("t1", kind="text", language="en", prompt="When?", candidate="In 1889.")]
+    records = [
+        *pair("p1"),
+        record("t1", kind="text", language="en", prompt="When?", candidate="In 1889."),
+    ]
     small = import_tasks(workspace, write_jsonl(tmp_path / "s.jsonl", records), "Small").study
     ada = evaluators.add_evaluator(workspace, "Ada")
     grace = evaluators.add_evaluator(workspace, "Grace")
