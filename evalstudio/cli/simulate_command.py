@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from evalstudio.core.analysis.simulate import Scenario, simulated_power
+from evalstudio.core.plurals import counted
 
 _RATE = click.FloatRange(0.001, 0.999)
 
@@ -57,7 +58,8 @@ def simulate(
     scenario = Scenario(evaluators, pairs, control, treated, evaluator_sd, item_sd)
     report = simulated_power(scenario, studies, seed)
     click.echo(
-        f"{evaluators} evaluators × {pairs} pairs, {control:.0%} → {treated:.0%}: "
+        f"{counted(evaluators, 'evaluator')} × {counted(pairs, 'pair')}, "
+        f"{control:.0%} → {treated:.0%}: "
         f"power {report.power:.0%} over {report.studies} simulated studies "
         f"(interval covers the true difference in {report.coverage:.0%}; "
         f"median ratio {report.median_ratio:.2f} for a true {scenario.true_ratio:.2f})."

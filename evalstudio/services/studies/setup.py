@@ -14,6 +14,7 @@ from evalstudio.core.analysis.simulate import Scenario, SimulationReport, simula
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.model import Evaluator, Study, Truth
 from evalstudio.core.plan import Design, PairUnit, make_plan, queues
+from evalstudio.core.plurals import counted
 from evalstudio.core.power import PowerEstimate, estimate
 from evalstudio.core.review import Condition
 from evalstudio.core.study_definition import StudyDefinition, parse_definition
@@ -261,7 +262,8 @@ def overview_text(found: StudyOverview) -> str:
     """The overview as plain text (the CLI prints it; study setup shows it)."""
     lines = [
         f"Study: {found.study.name}",
-        f"  {found.items} items · {found.pairs} perturbation pairs · {found.gold} gold",
+        f"  {counted(found.items, 'item')} · {counted(found.pairs, 'perturbation pair')} · "
+        f"{found.gold} gold",
     ]
     if found.naming_warning:
         lines.append(f"  {found.naming_warning}")
@@ -281,7 +283,7 @@ def overview_text(found: StudyOverview) -> str:
     ]
     for name, size in found.queue_sizes.items():
         share = found.flawed_share.get(name, 0.0)
-        lines.append(f"    {name}: {size} items, {share:.0%} of paired items flawed")
+        lines.append(f"    {name}: {counted(size, 'item')}, {share:.0%} of paired items flawed")
     if found.pairs:
         verdicts = Counter(verdict for verdict, _ in found.checks.values())
         lines.append(
