@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.model import Evaluator, Study
+from evalstudio.core.plurals import per_second
 from evalstudio.core.review import Stage
 from evalstudio.services.assistance.backends import Backend
 from evalstudio.services.review import restart
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
             workspace,
             show_message=self.show_message,
             show_error=self.show_error,
+            show_busy=self.show_busy,
             package=package,
             lock=lock,
             backend=backend,
@@ -452,16 +454,26 @@ class MainWindow(QMainWindow):
             self.time_label.setText(f"On item {seconds // 60}:{seconds % 60:02d}{idle}")
             live = review.panel.streaming()
             if live is not None:
-                rate = live.tokens_per_second()
-                model = f"Model: {self.host.model_id} generating" + (
-                    f" · {rate:.0f} tokens/s" if rate else "…"
-                )
+                rate = per_second(live.tokens_per_second(), "token")
+                model = f"Model: {self.host.model_id} generating" + (f" · {rate}" if rate else "…")
         self.model_label.setText(model)
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
         if self.review is not None and text.startswith("Not saved"):
             QMessageBox.warning(self, "EvalStudio", text)
+
+    def show_busy(self, text: str) -> Callable[[], None]:
+        """Say `text` while work is under way (no time limit: it may take a while); the call
+        returned takes it back when the work ends, unless another message replaced it."""
+        bar = self.statusBar()
+        bar.showMessage(text)
+
+        def ended() -> None:
+            if bar.currentMessage() == text:
+                bar.clearMessage()
+
+        return ended
 
     def show_error(self, error: BaseException) -> None:
         """The one place a background failure reaches the user: a message, never a traceback."""
