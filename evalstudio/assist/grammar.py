@@ -15,6 +15,8 @@ from typing import Any
 
 from llama_cpp.llama_grammar import LlamaGrammar, SchemaConverter
 
+from evalstudio.assist.llama_log import route_llama_log
+
 
 def up_to(bound: int) -> str:
     """A GBNF alternation matching the decimal numbers 1..bound (no leading zeros)."""
@@ -45,6 +47,7 @@ class _Converter(SchemaConverter):
 def grammar_of(schema: dict[str, Any]) -> LlamaGrammar:
     """The grammar of `schema`, as llama_grammar.json_schema_to_gbnf builds it, with bounded
     integers (see the module's docstring)."""
+    route_llama_log()  # a grammar llama.cpp cannot parse is logged there, then raised here
     converter = _Converter(  # type: ignore[no-untyped-call]
         prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False
     )

@@ -27,6 +27,7 @@ from llama_cpp.llama_grammar import LlamaGrammar
 
 from evalstudio.assist.backend import AssistError, GenerationParams, Message, ModelInfo, Stream
 from evalstudio.assist.grammar import grammar_of
+from evalstudio.assist.llama_log import route_llama_log
 from evalstudio.core.assistance import Outcome
 
 GGUF_MAGIC = b"GGUF"
@@ -60,6 +61,7 @@ class LocalLlama:
     def __init__(self, settings: LocalSettings) -> None:
         self.settings = settings
         _check_model_file(settings.model_path)
+        route_llama_log()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evalstudio-llama")
         self._llm: Llama | None = None
         self._format: Callable[[list[Message]], ChatFormatterResponse] = _chatml

@@ -11,6 +11,7 @@ import click
 from evalstudio.cli.context import with_owner_workspace, with_workspace
 from evalstudio.core.assist_kinds import ASKED_KINDS
 from evalstudio.core.assistance import AssistKind
+from evalstudio.core.plurals import counted
 from evalstudio.services.assistance.assistant import Assistant
 from evalstudio.services.assistance.backends import KV_CACHE_TYPES, SERVER_DEADLINE, model_settings
 from evalstudio.services.models.pregen import PregenProgress, pregenerate
@@ -176,7 +177,9 @@ def assist(
     study = studies.study_named(workspace, study_name)
     items = studies.study_items(workspace, study.id)
     if position > len(items):
-        raise click.BadParameter(f"the study has {len(items)} items", param_hint="--item")
+        raise click.BadParameter(
+            f"the study has {counted(len(items), 'item')}", param_hint="--item"
+        )
     item = items[position - 1]
     assistant = Assistant.start(workspace, model_settings(**model))
     try:
@@ -192,4 +195,4 @@ def assist(
     click.echo()
     if event.error:
         raise click.ClickException(event.error)
-    click.echo(f"[{event.completion_tokens} tokens, seed {event.seed}]", err=True)
+    click.echo(f"[{counted(event.completion_tokens or 0, 'token')}, seed {event.seed}]", err=True)

@@ -8,6 +8,7 @@ import click
 
 from evalstudio.cli.context import CliState
 from evalstudio.cli.owner_notice import say_acting_as_owner
+from evalstudio.core.plurals import counted
 from evalstudio.services.workspace.backups import (
     DAMAGED,
     Backup,
@@ -38,7 +39,7 @@ def list_command(state: CliState) -> None:
     for backup in found:
         mark = "\tnewest good" if backup == good else "\tdamaged" if backup in damaged else ""
         click.echo(_line(backup) + mark)
-    click.echo(f"{len(found)} backups of {workspace}.", err=True)
+    click.echo(f"{counted(len(found), 'backup')} of {workspace}.", err=True)
 
 
 @backup_group.command("now")

@@ -27,6 +27,7 @@ from evalstudio.cli.session_commands import merge_command, open_command, session
 from evalstudio.cli.simulate_command import simulate
 from evalstudio.cli.study_commands import study
 from evalstudio.core.errors import EvalStudioError, ImportRejected
+from evalstudio.core.plurals import counted
 from evalstudio.services.studies import studies
 from evalstudio.services.studies.importing import import_tasks
 from evalstudio.services.workspace.opening import Workspace, resolve_workspace_path
@@ -91,16 +92,18 @@ def import_command(workspace: Workspace, file: Path, study_name: str, skip_inval
         for problem in e.problems:
             click.echo(problem.describe(e.source), err=True)
         raise click.ClickException(
-            f"nothing imported from {e.source}: {len({p.line for p in e.problems})} bad row(s) "
+            f"nothing imported from {e.source}: "
+            f"{counted(len({p.line for p in e.problems}), 'bad row')} "
             "(fix them, or use --skip-invalid to import the good ones)"
         ) from e
     for problem in report.problems:
         click.echo(problem.describe(report.source), err=True)
     if report.naming_warning:
         click.echo(report.naming_warning, err=True)
-    skipped = f", skipped {report.skipped_rows} bad row(s)" if report.problems else ""
+    skipped = f", skipped {counted(report.skipped_rows, 'bad row')}" if report.problems else ""
     click.echo(
-        f"Imported {report.items} item(s) ({report.tasks} new task(s), {report.pairs} pair(s)) "
+        f"Imported {counted(report.items, 'item')} ({counted(report.tasks, 'new task')}, "
+        f"{counted(report.pairs, 'pair')}) "
         f"into '{report.study.name}'{skipped}."
     )
 

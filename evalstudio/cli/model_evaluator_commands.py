@@ -13,6 +13,7 @@ from evalstudio.cli.context import with_owner_workspace
 from evalstudio.core.analysis.sandwich import Interval
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.misleading import Misalignment
+from evalstudio.core.plurals import counted
 from evalstudio.core.review import Condition
 from evalstudio.services.assistance.model_roles import Role, role
 from evalstudio.services.models.model_evaluator import Progress, RunResult, judge_study
@@ -106,10 +107,11 @@ def _finish(result: RunResult, again: str) -> None:
     for failure in result.failed:
         click.echo(f"left undone: {failure}", err=True)
     per_item = f", {result.seconds / result.judged:.1f} s per item" if result.judged else ""
-    click.echo(f"Judged {result.judged} item(s) in this run{per_item}.")
+    click.echo(f"Judged {counted(result.judged, 'item')} in this run{per_item}.")
     if result.failed:
         click.echo(
-            f"{len(result.failed)} item(s) left undone: run the same `{again}` command again "
+            f"{counted(len(result.failed), 'item')} left undone: run the same `{again}` command "
+            "again "
             "to retry them."
         )
 

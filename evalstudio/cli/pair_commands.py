@@ -11,6 +11,7 @@ import click
 from evalstudio.cli.assist_commands import model_options
 from evalstudio.cli.context import with_owner_workspace
 from evalstudio.core.perturbation import diff_text
+from evalstudio.core.plurals import counted
 from evalstudio.core.verification import PairVerdict
 from evalstudio.services.assistance.assistant import Assistant
 from evalstudio.services.assistance.backends import model_settings
@@ -87,6 +88,6 @@ def verify(file: Path, timeout: float) -> None:
     for pair_id, check in found.items():
         click.echo(f"{pair_id}: {check.explanation}")
     bad = [p for p, c in found.items() if c.verdict is not PairVerdict.VERIFIED]
-    click.echo(f"{len(found) - len(bad)} of {len(found)} pairs verified.")
+    click.echo(f"{len(found) - len(bad)} of {counted(len(found), 'pair')} verified.")
     if bad:
         raise SystemExit(1)

@@ -11,6 +11,7 @@ import click
 
 from evalstudio.cli.assist_commands import model_options
 from evalstudio.cli.context import reading_workspace
+from evalstudio.core.plurals import counted
 from evalstudio.services.assistance.assistant import Assistant
 from evalstudio.services.assistance.backends import model_settings
 from evalstudio.services.models.model_side import ModelSide, measure_model_side
@@ -102,7 +103,8 @@ def _measure(workspace: Workspace, study_name: str, model: dict[str, Any]) -> Mo
     side = measured.summary()
     if side["gap"] is not None:
         click.echo(
-            f"model side ({measured.model}, {len(measured.pairs)} pairs): discrimination "
+            f"model side ({measured.model}, {counted(len(measured.pairs), 'pair')}): "
+            "discrimination "
             f"{side['discrimination']:.0%}, critique catch {side['critique_catch']:.0%}, "
             f"gap {side['gap']:+.0%}"
         )

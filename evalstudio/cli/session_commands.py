@@ -10,6 +10,7 @@ import click
 from evalstudio.cli.context import reading_workspace, screenshot_option, with_workspace
 from evalstudio.cli.owner_notice import say_acting_as_owner
 from evalstudio.core.errors import SessionError
+from evalstudio.core.plurals import counted
 from evalstudio.core.session_merge import MergeSummary
 from evalstudio.services.sessions.merge import merge_files
 from evalstudio.services.sessions.package import export_package
@@ -32,8 +33,9 @@ def export_command(workspace: Workspace, study_name: str, evaluator_name: str, o
     say_acting_as_owner(workspace.path)
     found = export_package(workspace, study_name, evaluator_name, out)
     click.echo(
-        f"Wrote {found.path}: {found.evaluator}'s {found.items} item(s) of '{found.study}'"
-        f" ({found.judged} judged already), {found.stored} pre-generated response(s)."
+        f"Wrote {found.path}: {found.evaluator}'s {counted(found.items, 'item')} of "
+        f"'{found.study}' ({found.judged} judged already), "
+        f"{counted(found.stored, 'pre-generated response')}."
     )
     click.echo(f"Open it with: evalstudio open {found.path}")
 
@@ -77,4 +79,4 @@ def merge_command(workspace: Workspace, files: tuple[Path, ...], trust_unsigned:
     results = merge_files(workspace, list(files), on_result=show, trust_unsigned=trust_unsigned)
     refused = sum(isinstance(r, SessionError) for r in results)
     if refused:
-        raise click.ClickException(f"{refused} of {len(results)} file(s) were not merged")
+        raise click.ClickException(f"{refused} of {counted(len(results), 'file')} not merged")

@@ -6,6 +6,7 @@ import click
 
 from evalstudio.core.analysis.simulate import Scenario, simulated_power
 from evalstudio.core.percent import percent
+from evalstudio.core.plurals import counted
 
 _RATE = click.FloatRange(0.001, 0.999)
 
@@ -58,7 +59,8 @@ def simulate(
     scenario = Scenario(evaluators, pairs, control, treated, evaluator_sd, item_sd)
     report = simulated_power(scenario, studies, seed)
     click.echo(
-        f"{evaluators} evaluators × {pairs} pairs, {percent(control)} → {percent(treated)}: "
+        f"{counted(evaluators, 'evaluator')} × {counted(pairs, 'pair')}, "
+        f"{percent(control)} → {percent(treated)}: "
         f"power {percent(report.power)} over {report.studies} simulated studies "
         f"(interval covers the true difference in {percent(report.coverage)}; "
         f"median ratio {report.median_ratio:.2f} for a true {scenario.true_ratio:.2f})."

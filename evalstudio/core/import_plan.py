@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from evalstudio.core.errors import Problem
 from evalstudio.core.ids import derived_id
 from evalstudio.core.model import Candidate, Pair, StudyItem, Task, Truth
+from evalstudio.core.plurals import counted
 from evalstudio.core.task_records import BadRecord, TaskRecord, revealing_words
 
 # How many of the records a naming warning quotes; the rest are counted.
@@ -93,7 +94,8 @@ def naming_warning(warnings: list[Problem]) -> str | None:
     quoted = "; ".join(f"line {w.line} {w.message}" for w in warnings[:_QUOTED])
     more = f"; and {len(warnings) - _QUOTED} more" if len(warnings) > _QUOTED else ""
     return (
-        f"warning: {len(warnings)} record id(s) name their item's truth ({quoted}{more}). "
+        f"warning: {counted(len(warnings), 'record id')} "
+        f"name{'s' if len(warnings) == 1 else ''} their item's truth ({quoted}{more}). "
         "Session packages never carry record ids, but your exports, reports and task file "
         "do: ids that say nothing of the truth (binsearch-a / binsearch-b, either twin "
         "either letter) keep the answer key out of them. Imported all the same."
@@ -159,7 +161,7 @@ def _pairs(
 def _pair_problem(group: list[TaskRecord]) -> str | None:
     lines = ", ".join(str(r.line) for r in group)
     if len(group) != 2:
-        return f"has {len(group)} record(s) (lines {lines}); a pair is exactly two twins"
+        return f"has {counted(len(group), 'record')} (lines {lines}); a pair is exactly two twins"
     truths = {r.truth for r in group}
     if truths != {Truth.CORRECT, Truth.FLAWED}:
         return f"needs one truth=correct and one truth=flawed twin (lines {lines})"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from evalstudio.core.plurals import counted
+
 # The tables a merge copies, in the order it writes them (each row's references come first).
 MERGED_TABLES = (
     "evaluators",
@@ -143,7 +145,7 @@ class MergeSummary:
         if self.conflicts:
             again = len(self.conflicts) - self.conflicts_recorded
             lines.append(
-                f"  {len(self.conflicts)} conflict(s): same id, different content; the "
+                f"  {counted(len(self.conflicts), 'conflict')}: same id, different content; the "
                 "workspace's rows were kept, the incoming ones saved in merge_conflicts"
                 + (f" ({again} from an earlier merge)" if again else "")
                 + ":"

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from evalstudio.core.errors import Problem
 from evalstudio.core.model import Kind, LineRange, PlantedFlaw, Severity, Span, Truth
+from evalstudio.core.plurals import counted
 
 REQUIRED_FIELDS = ("id", "prompt", "candidate", "kind")
 OPTIONAL_FIELDS = (
@@ -243,7 +244,10 @@ def _line_range(f: _Fields, lines: tuple[int, int] | None, text: str | None) -> 
     if start < 1 or end < start:
         f.problem("flaw_lines", f"{start}-{end} is not a range of lines (1-based, start <= end)")
     elif count is not None and end > count:
-        f.problem("flaw_lines", f"{start}-{end} is past the end of the candidate ({count} lines)")
+        f.problem(
+            "flaw_lines",
+            f"{start}-{end} is past the end of the candidate ({counted(count, 'line')})",
+        )
     else:
         return LineRange(start, end)
     return None
@@ -257,7 +261,8 @@ def _span(f: _Fields, span: tuple[int, int] | None, text: str | None) -> Span | 
         f.problem("flaw_span", f"{start}-{end} is not a span of characters (start < end)")
     elif text is not None and end > len(text):
         f.problem(
-            "flaw_span", f"{start}-{end} is past the end of the candidate ({len(text)} chars)"
+            "flaw_span",
+            f"{start}-{end} is past the end of the candidate ({counted(len(text), 'character')})",
         )
     else:
         return Span(start, end)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from evalstudio.core.plurals import counted
 from evalstudio.render.hidden_chars import TEXT, reveal_plain
 
 _CSS = """
@@ -122,7 +123,8 @@ def _reveal(reveal: dict[str, Any]) -> list[str]:
     parts = ["<h2>Change after reveal</h2>"]
     for condition, r in reveal.items():
         parts.append(
-            f"<p>{html.escape(condition).capitalize()}: of {r['judged_twice']} judgments with a "
+            f"<p>{html.escape(condition).capitalize()}: of "
+            f"{counted(r['judged_twice'], 'judgment')} with a "
             f"first verdict, {r['changed']} changed after the assistance — "
             f"{r['toward_truth']} toward the truth, {r['away_from_truth']} away from it; "
             f"{r['stayed_right']} kept a right verdict, {r['stayed_wrong']} a wrong one.</p>"
@@ -148,8 +150,8 @@ def _assistance(report: dict[str, Any]) -> list[str]:
         kinds = ", ".join(f"{k}: {v:.1f}" for k, v in u["requests_per_item"].items()) or "none"
         parts.append(
             f"<p>{html.escape(condition).capitalize()}: help on {u['items_with_help']} of "
-            f"{u['items']} items; requests per item — {_esc(kinds)}; "
-            f"{u['tokens_per_item']:.0f} tokens per item.</p>"
+            f"{counted(u['items'], 'item')}; requests per item — {_esc(kinds)}; "
+            f"{counted(round(u['tokens_per_item']), 'token')} per item.</p>"
         )
     if report.get("points"):
         pt = report["points"]
@@ -202,8 +204,8 @@ def _unplanted(items: list[dict[str, Any]]) -> list[str]:
     reviewed = sum(i["reviewed"] for i in items)
     rows = [
         "<h2>Unplanted flaws</h2>",
-        f"<p>Evaluators reported {reported} flaws that match nothing planted, on {len(items)} "
-        f"items; the owner reviewed {reviewed} and marked {real} real "
+        f"<p>Evaluators reported {counted(reported, 'flaw')} that match nothing planted, on "
+        f"{counted(len(items), 'item')}; the owner reviewed {reviewed} and marked {real} real "
         "(Owner › Unplanted flaws, or <code>evalstudio flaws</code>).</p>",
         _table(
             ("item", "twin", "reported", "reviewed", "real"),
@@ -239,7 +241,8 @@ def _model_side(side: dict[str, Any]) -> list[str]:
     ]
     if side["failed"]:
         rows.append(
-            f"<p class='muted'>Left out: {len(side['failed'])} pairs whose requests failed.</p>"
+            f"<p class='muted'>Left out: {counted(len(side['failed']), 'pair')} whose requests "
+            "failed.</p>"
         )
     return rows
 

@@ -203,6 +203,17 @@ def draft(db: Database, evaluator_id: str, item_id: str) -> tuple[Stage, Judgmen
     return Stage(rows[0]["stage"]), JudgmentForm.from_json(json.loads(rows[0]["form"]))
 
 
+def draft_saved_at(db: Database, evaluator_id: str, item_id: str) -> str | None:
+    """When the evaluator's draft of the item was last saved (UTC, ISO 8601); None: no draft."""
+    rows = list(
+        db.query(
+            "SELECT saved_at FROM drafts WHERE evaluator_id = ? AND study_item_id = ?",
+            [evaluator_id, item_id],
+        )
+    )
+    return str(rows[0]["saved_at"]) if rows else None
+
+
 def drop_draft(db: Database, evaluator_id: str, item_id: str) -> None:
     db.execute(
         "DELETE FROM drafts WHERE evaluator_id = ? AND study_item_id = ?", [evaluator_id, item_id]

@@ -21,3 +21,7 @@ def secret(db: Database, schema: str = "main") -> str | None:
     """The workspace's secret (migration m011); None in a session package."""
     rows = list(db.query(f"SELECT value FROM {schema}.workspace_settings WHERE key = ?", [SECRET]))
     return str(rows[0]["value"]) if rows else None
+
+
+def delete(db: Database, key: str) -> None:
+    db.execute("DELETE FROM workspace_settings WHERE key = ?", [key])

@@ -39,20 +39,23 @@ class AppContext(QObject):
         *,
         show_message: Callable[[str], None],
         show_error: Callable[[BaseException], None],
+        show_busy: Callable[[str], Callable[[], None]] | None = None,
         package: OpenPackage | None = None,
         lock: WorkspaceLock | None = None,
         backend: Backend | None = None,
     ) -> None:
         """`show_message`, `show_error`: how the user is told (the window's status bar and
-        dialogs). `package`: the workspace is this session package. `lock`: the workspace's
-        lock, moved along by `switch`; None takes no lock (tests). `backend`: a model already
-        loaded by the caller (tests share one)."""
+        dialogs). `show_busy`: says that work is under way until the call it returns (at the
+        end, done or failed); by default a passing message. `package`: the workspace is this
+        session package. `lock`: the workspace's lock, moved along by `switch`; None takes no
+        lock (tests). `backend`: a model already loaded by the caller (tests share one)."""
         super().__init__()
         self.workspace = workspace
         self.package = package
         self.lock = lock
         self.show_message = show_message
         self.show_error = show_error
+        self.show_busy = show_busy or _passing(show_message)
         self.switching: Path | None = None  # the file a switch is opening
         self.jobs = Jobs(on_error=show_error)
         self.settings = AppSettings()
@@ -133,6 +136,14 @@ class AppContext(QObject):
         self.jobs.run(Lane.DATA, old.close)
         self.jobs.run(Lane.MODEL, old.close)
         old.close()
+
+
+def _passing(show_message: Callable[[str], None]) -> Callable[[str], Callable[[], None]]:
+    def busy(text: str) -> Callable[[], None]:
+        show_message(text)
+        return lambda: None
+
+    return busy
 
 
 def _open(path: Path) -> tuple[Workspace, OpenPackage | None]:

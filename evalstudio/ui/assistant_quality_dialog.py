@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from evalstudio.core.errors import EvalStudioError
+from evalstudio.core.plurals import counted
 from evalstudio.services.assistance.assistant import Assistant
 from evalstudio.services.report.assistant_quality import (
     AssistantQuality,
@@ -133,7 +134,7 @@ class AssistantQualityDialog(QDialog):
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
         self.progress.setFormat(
-            f"Pair {done + 1} of {total}" if done < total else f"All {total} pairs measured"
+            f"Pair {done + 1} of {total}" if done < total else _all_measured(total)
         )
 
     def _show(self, quality: AssistantQuality) -> None:
@@ -143,9 +144,9 @@ class AssistantQualityDialog(QDialog):
         self.progress.setRange(0, max(quality.total, 1))
         self.progress.setValue(done)
         self.progress.setFormat(
-            f"Cancelled after {done} of {quality.total} pairs"
+            f"Cancelled after {done} of {counted(quality.total, 'pair')}"
             if quality.cancelled
-            else f"All {quality.total} pairs measured"
+            else _all_measured(quality.total)
         )
         if not quality.pairs:
             return
@@ -182,10 +183,14 @@ class AssistantQualityDialog(QDialog):
         self.status.setText(text)
 
 
+def _all_measured(total: int) -> str:
+    return "The pair measured" if total == 1 else f"All {total} pairs measured"
+
+
 def _summary(quality: AssistantQuality) -> str:
     if quality.total == 0:
         return "This study has no pairs: every measure needs a correct twin and its flawed twin."
-    measured = f"{quality.model}: {len(quality.pairs)} of {quality.total} pairs measured"
+    measured = f"{quality.model}: {len(quality.pairs)} of {counted(quality.total, 'pair')} measured"
     if quality.cancelled:
         measured += " before the cancel; the figures count those only"
     lines = [measured + "."]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ctypes.util
 import locale
 import os
+import shlex
 import sys
+from pathlib import Path
 
 # Libraries Qt's xcb platform plugin loads, with the Debian package that provides each.
 _XCB_LIBRARIES = {
@@ -32,10 +34,14 @@ def display_problem() -> str | None:
     if platform.startswith("wayland") or (not platform and os.environ.get("WAYLAND_DISPLAY")):
         return None
     if not os.environ.get("DISPLAY"):
+        command = _command()
         return (
-            "No display: DISPLAY is not set, so no window can open here.\n"
-            "Run under a virtual screen:  xvfb-run -a make run   (apt-get install xvfb)\n"
-            "or without a window at all:  QT_QPA_PLATFORM=offscreen evalstudio ..."
+            "No display: DISPLAY is not set, so no window can open here (over SSH: ssh -X, or "
+            "run it on the computer's own screen).\n"
+            f"Run it under a virtual screen:  xvfb-run -a {command}   "
+            "(Debian, Ubuntu: sudo apt-get install xvfb)\n"
+            f"Check the install without a window:  {command} --self-test\n"
+            f"The command line needs no window:  {command} --help"
         )
     missing = [pkg for lib, pkg in _XCB_LIBRARIES.items() if ctypes.util.find_library(lib) is None]
     if missing:
@@ -44,6 +50,13 @@ def display_problem() -> str | None:
             f"Install them:  apt-get install {' '.join(missing)}"
         )
     return None
+
+
+def _command() -> str:
+    """How the user started the app, to repeat in advice: the binary's own path as typed (it
+    has no `make`), else `evalstudio`."""
+    typed = sys.argv[0] if sys.argv else ""
+    return shlex.quote(typed) if Path(typed).name == "evalstudio" else "evalstudio"
 
 
 def ensure_utf8_locale() -> None:

@@ -1,7 +1,9 @@
-"""Small pieces of text and layout the windows share: a titled pane, a line range in words."""
+"""Small pieces of text and layout the windows share: a titled pane, a hint, a line range in
+words."""
 
 from __future__ import annotations
 
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from evalstudio.core.model import LineRange
@@ -35,3 +37,12 @@ def lines_text(lines: LineRange) -> str:
     if lines.start == lines.end:
         return f"line {lines.start}"
     return f"lines {lines.start}–{lines.end}"
+
+
+def hint(text: str = "") -> QLabel:
+    """A secondary line of text (a key's meaning, a path, a count): muted by the palette's
+    placeholder role, which each palette keeps readable — not a disabled label, whose grey is
+    meant to be hard to read. A role, not a style sheet: it follows a change of appearance."""
+    label = QLabel(text)
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+    return label

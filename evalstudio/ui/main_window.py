@@ -23,12 +23,17 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QStackedWidget,
     QStyle,
+    QVBoxLayout,
+    QWidget,
 )
 
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.model import Evaluator, Study
+from evalstudio.core.plurals import per_second
 from evalstudio.core.review import Stage
 from evalstudio.services.assistance.backends import Backend
+from evalstudio.services.review import restart
+from evalstudio.services.review.restart import Interrupted
 from evalstudio.services.review.session import ReviewSession
 from evalstudio.services.sessions.package import OpenPackage
 from evalstudio.services.studies import studies
@@ -40,6 +45,7 @@ from evalstudio.ui.backup_actions import BackupActions
 from evalstudio.ui.cheat_sheet import CheatSheet
 from evalstudio.ui.export_dialog import open_export
 from evalstudio.ui.jobs import Lane
+from evalstudio.ui.notice_bar import NoticeBar
 from evalstudio.ui.owner_tools import OwnerTools
 from evalstudio.ui.palette import follow_color_scheme
 from evalstudio.ui.review.review_view import ReviewView
@@ -48,6 +54,7 @@ from evalstudio.ui.session_actions import OWNER_TOOLS_OFF, SessionActions
 from evalstudio.ui.settings_dialog import SettingsDialog
 from evalstudio.ui.shortcuts import ACTIONS, keys_of
 from evalstudio.ui.start_page import StartPage
+from evalstudio.ui.times import local_time
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +81,7 @@ class MainWindow(QMainWindow):
             workspace,
             show_message=self.show_message,
             show_error=self.show_error,
+            show_busy=self.show_busy,
             package=package,
             lock=lock,
             backend=backend,
@@ -97,7 +105,15 @@ class MainWindow(QMainWindow):
         self.sessions.merged.connect(lambda: self.start_page.refresh())
         self.stack = QStackedWidget()
         self.stack.addWidget(self.start_page)
-        self.setCentralWidget(self.stack)
+        self.notice = NoticeBar()
+        self._notice_index = -1  # the review's item the notice is about
+        page = QWidget()
+        page_layout = QVBoxLayout(page)
+        page_layout.setContentsMargins(0, 0, 0, 0)
+        page_layout.setSpacing(0)
+        page_layout.addWidget(self.notice)
+        page_layout.addWidget(self.stack, 1)
+        self.setCentralWidget(page)
 
         self.model_label = QLabel()
         self.progress_label = QLabel()
@@ -140,6 +156,11 @@ class MainWindow(QMainWindow):
         self.theme = follow_color_scheme(app, self.settings.appearance())
         self.host.load()
         self.backups.opened()
+        # A session package's review is opened by `follow`, which looks for an interrupted
+        # one itself; a workspace looks here.
+        self._crash_check = package is not None
+        if package is None:
+            self._reopen_interrupted()
         self.sessions.follow()
 
     # -- menus and keys -----------------------------------------------------------------------
@@ -231,17 +252,36 @@ class MainWindow(QMainWindow):
         return chosen.name if chosen else None
 
     def start_review(self, study: Study, evaluator: Evaluator) -> None:
-        """Open the review view on the evaluator's queue, at the item they left off."""
+        """Open the review view on the evaluator's queue, at the item they go on with (the
+        one the last run had open, if it was killed there)."""
         workspace = self.context.workspace
+        check, self._crash_check = self._crash_check, False
 
-        def load() -> tuple[ReviewSession, int]:
+        def load() -> tuple[ReviewSession, int, str]:
             fresh = studies.study_named(workspace, study.name)  # options may have changed
             session = ReviewSession(workspace, fresh, evaluator)
-            return session, session.resume_index()
+            return _reopened_at(session, restart.interrupted(workspace) if check else None)
 
         self.jobs.run(Lane.DATA, load, done=lambda found: self._show_review(*found))
 
-    def _show_review(self, session: ReviewSession, index: int) -> None:
+    def _reopen_interrupted(self) -> None:
+        """At start: if the last run ended (killed, crashed) with a review open, reopen it on
+        that item with its draft, and say so; after a clean close, stay on the start page."""
+        workspace = self.context.workspace
+
+        def load() -> tuple[ReviewSession, int, str] | None:
+            found = restart.interrupted(workspace)
+            if found is None:
+                return None
+            return _reopened_at(ReviewSession(workspace, found.study, found.evaluator), found)
+
+        def done(found: tuple[ReviewSession, int, str] | None) -> None:
+            if found is not None and self.review is None:  # not if a review started meanwhile
+                self._show_review(*found)
+
+        self.jobs.run(Lane.DATA, load, done=done)
+
+    def _show_review(self, session: ReviewSession, index: int, notice: str = "") -> None:
         if not session.queue:
             self.show_message(f"The study '{session.study.name}' has no items yet.")
             return
@@ -258,11 +298,18 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"EvalStudio — {session.study.name} — {session.evaluator.name}")
         review.open_index(index)
         review.candidate.current_browser().setFocus()
+        if notice:
+            self.show_message(notice)
+            self.notice.show_text(notice)
+            self._notice_index = index
 
     def close_review(self) -> None:
+        self.notice.hide()
         if self.review is None:
             return
         self.review.save_draft()
+        workspace = self.review.session.workspace
+        self.jobs.run(Lane.DATA, lambda: restart.record_closed(workspace))
         self.review.stop()
         self.review.save_layout()
         self.stack.removeWidget(self.review)
@@ -397,6 +444,8 @@ class MainWindow(QMainWindow):
             self.progress_label.clear()
             self.time_label.clear()
         else:
+            if review.index != self._notice_index:
+                self.notice.hide()  # about an item no longer on screen
             done, total = len(review.done), len(review.session.queue)
             stage = " · first verdict" if review.stage is Stage.FIRST else ""
             self.progress_label.setText(f"Item {review.index + 1} of {total} · {done} done{stage}")
@@ -405,16 +454,26 @@ class MainWindow(QMainWindow):
             self.time_label.setText(f"On item {seconds // 60}:{seconds % 60:02d}{idle}")
             live = review.panel.streaming()
             if live is not None:
-                rate = live.tokens_per_second()
-                model = f"Model: {self.host.model_id} generating" + (
-                    f" · {rate:.0f} tokens/s" if rate else "…"
-                )
+                rate = per_second(live.tokens_per_second(), "token")
+                model = f"Model: {self.host.model_id} generating" + (f" · {rate}" if rate else "…")
         self.model_label.setText(model)
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
         if self.review is not None and text.startswith("Not saved"):
             QMessageBox.warning(self, "EvalStudio", text)
+
+    def show_busy(self, text: str) -> Callable[[], None]:
+        """Say `text` while work is under way (no time limit: it may take a while); the call
+        returned takes it back when the work ends, unless another message replaced it."""
+        bar = self.statusBar()
+        bar.showMessage(text)
+
+        def ended() -> None:
+            if bar.currentMessage() == text:
+                bar.clearMessage()
+
+        return ended
 
     def show_error(self, error: BaseException) -> None:
         """The one place a background failure reaches the user: a message, never a traceback."""
@@ -439,10 +498,37 @@ class MainWindow(QMainWindow):
         """Save the draft, stop the model, finish every queued write, then close."""
         if not self.jobs.closed:
             self.close_review()
+            workspace = self.context.workspace  # also one restored from a backup with a review
+            self.jobs.run(Lane.DATA, lambda: restart.record_closed(workspace))
             self.owner_tools.stop()
             self._status_timer.stop()
             self.context.close()
         super().closeEvent(event)
+
+
+def _reopened_at(
+    session: ReviewSession, found: Interrupted | None
+) -> tuple[ReviewSession, int, str]:
+    """Where the session opens and what the window says: the item a killed run had open in
+    it, with the notice of its restored draft; else where the evaluator goes on, silently."""
+    if (
+        found is None
+        or (found.study.id, found.evaluator.id) != (session.study.id, session.evaluator.id)
+        or found.item_id not in session.item_ids()
+    ):
+        return session, session.resume_index(), ""
+    index = session.index_of(found.item_id)
+    if found.draft_saved_at is None:
+        notice = (
+            f"EvalStudio did not close properly last time: reopened item {index + 1}, where "
+            "you were (nothing had been typed on it)."
+        )
+    else:
+        notice = (
+            f"Restored your unsaved draft of item {index + 1} from "
+            f"{local_time(found.draft_saved_at)}: EvalStudio did not close properly last time."
+        )
+    return session, index, notice
 
 
 def _add(

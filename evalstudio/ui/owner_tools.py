@@ -110,7 +110,10 @@ class OwnerTools(QObject):
             page, figures = report_page(build_report(workspace, name), stamp, figure_resource)
             return page, figures, owner.is_protected(workspace)
 
+        ended = c.show_busy(f"Building the report of '{name}'…")
+
         def show(found: tuple[str, dict[str, bytes], bool]) -> None:
+            ended()
             page, figures, protected = found
             view = self.report_view = ReportView(self.parent_widget, name, page, figures, protected)
             view.set_passphrase.clicked.connect(
@@ -118,8 +121,11 @@ class OwnerTools(QObject):
             )
             view.show()
 
-        c.show_message(f"Building the report of '{name}'…")
-        c.jobs.run(Lane.DATA, build, done=show)
+        def failed(error: BaseException) -> None:
+            ended()
+            c.show_error(error)
+
+        c.jobs.run(Lane.DATA, build, done=show, failed=failed)
 
     def open_unplanted_flaws(self, study_name: str | None = None) -> None:
         """The flaws reported away from any plant in the current study, to mark real or not."""

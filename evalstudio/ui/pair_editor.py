@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from evalstudio.core.errors import ImportRejected
 from evalstudio.core.model import Kind
+from evalstudio.core.plurals import counted
 from evalstudio.core.task_records import TaskRecord
 from evalstudio.core.verification import PairVerification
 from evalstudio.render.theme import DARK, LIGHT
@@ -139,7 +140,8 @@ class PairEditor(QDialog):
         self.list.fill(records)
         if show is not None:
             self.list.select(show)
-        counts = f"{len(self.list.records)} records can get a twin; {len(self.list.pairs)} pairs"
+        twins = counted(len(self.list.records), "record")
+        counts = f"{twins} can get a twin; {counted(len(self.list.pairs), 'pair')}"
         self._say(note or f"{self.path.name}: {counts}.")
 
     def _chosen(self, current: QListWidgetItem | None, previous: QListWidgetItem | None) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from evalstudio.core.errors import SessionError
+from evalstudio.core.plurals import counted
 from evalstudio.core.session_merge import MergeSummary
 from evalstudio.services.sessions.merge import merge_files
 from evalstudio.ui.app_context import AppContext
@@ -86,12 +87,20 @@ class SessionActions(QObject):
         """Merge the files on the DATA lane, then show what each added or why it was refused."""
         workspace = self.context.workspace
 
+        ended = self.context.show_busy(f"Merging {counted(len(paths), 'file')}…")
+
         def shown(results: list[MergeSummary | SessionError]) -> None:
+            ended()
             MergeResults(self.parent_widget, results).show()
             self.merged.emit()
 
-        self.context.show_message(f"Merging {len(paths)} file(s)…")
-        self.context.jobs.run(Lane.DATA, lambda: merge_files(workspace, paths), done=shown)
+        def failed(error: BaseException) -> None:
+            ended()
+            self.context.show_error(error)
+
+        self.context.jobs.run(
+            Lane.DATA, lambda: merge_files(workspace, paths), done=shown, failed=failed
+        )
 
 
 class MergeResults(QDialog):
@@ -103,7 +112,9 @@ class MergeResults(QDialog):
         self.resize(760, 420)
         refused = sum(isinstance(r, SessionError) for r in results)
         merged = len(results) - refused
-        head = f"{merged} file(s) merged" + (f", {refused} not merged." if refused else ".")
+        head = f"{counted(merged, 'file')} merged" + (
+            f", {refused} not merged." if refused else "."
+        )
         blocks = [
             f"Not merged: {r}" if isinstance(r, SessionError) else "\n".join(r.lines())
             for r in results

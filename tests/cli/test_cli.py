@@ -46,7 +46,7 @@ def test_import_then_studies_lists_the_counts(runner: CliRunner, tmp_path: Path)
     path = write_jsonl(tmp_path / "t.jsonl", [*pair("p"), record("solo", prompt="Other")])
     result = runner.invoke(main, ["--db", str(db), "import", str(path), "--study", "Bugs"])
     assert result.exit_code == 0, result.output
-    assert "Imported 3 item(s) (2 new task(s), 1 pair(s)) into 'Bugs'." in result.output
+    assert "Imported 3 items (2 new tasks, 1 pair) into 'Bugs'." in result.output
     listing = runner.invoke(main, ["--db", str(db), "studies"])
     assert listing.exit_code == 0
     header, row = listing.output.splitlines()
@@ -72,7 +72,7 @@ def test_skip_invalid_reports_the_skipped_rows(runner: CliRunner, tmp_path: Path
     args = ["--db", str(db), "import", str(path), "--study", "S", "--skip-invalid"]
     result = runner.invoke(main, args)
     assert result.exit_code == 0
-    assert "Imported 1 item(s)" in result.output and "skipped 1 bad row(s)" in result.output
+    assert "Imported 1 item " in result.output and "skipped 1 bad row." in result.output
 
 
 def test_the_workspace_comes_from_db_then_env_then_user_data_dir(

@@ -65,7 +65,7 @@ def test_bad_kinds_and_items_are_usage_errors(tmp_path: Path) -> None:
     chat = runner.invoke(main, [*db, "pregen", "--study", "S", "--kinds", "chat"])
     assert chat.exit_code == 2 and "cannot be pre-generated" in chat.output
     far = runner.invoke(main, [*db, "assist", "--study", "S", "--item", "9"])
-    assert far.exit_code == 2 and "the study has 1 items" in far.output
+    assert far.exit_code == 2 and "the study has 1 item" in far.output
     missing = runner.invoke(
         main, [*db, "assist", "--study", "S", "--item", "1", "--model", str(tmp_path / "none.gguf")]
     )

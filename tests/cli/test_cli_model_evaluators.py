@@ -26,9 +26,9 @@ def test_judge_runs_a_model_evaluator_and_resumes_it_by_name(tmp_path: Path) -> 
     args = [*db, "judge", "--study", "S", "--name", "smol", "--condition", "unassisted", *SMALL]
     first = CliRunner().invoke(main, args)
     assert first.exit_code == 0, first.output
-    assert "Judged 1 item(s) in this run" in first.output
+    assert "Judged 1 item in this run" in first.output
     again = CliRunner().invoke(main, args)
-    assert again.exit_code == 0 and "Judged 0 item(s)" in again.output
+    assert again.exit_code == 0 and "Judged 0 items in this run" in again.output
     other = CliRunner().invoke(main, [*args, "--evaluator-temperature", "0.2"])
     assert other.exit_code == 1
     assert "'smol' was made with other model settings" in other.output
@@ -42,5 +42,5 @@ def test_sandwich_prints_the_curve_and_refuses_a_bad_grid(tmp_path: Path) -> Non
     args = [*db, "sandwich", "--study", "S", "--p", "1", "--repeats", "1", *SMALL]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert "Judged 1 item(s) in this run" in result.output
+    assert "Judged 1 item in this run" in result.output
     assert "followed" in result.output and "cannot tell" in result.output

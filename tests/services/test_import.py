@@ -123,8 +123,8 @@ def test_a_pair_with_a_bad_twin_is_left_out_whole(workspace: Workspace, tmp_path
 @pytest.mark.parametrize(
     ("records", "message"),
     [
-        (pair("p")[:1], "has 1 record(s)"),
-        ([*pair("p"), record("x", pair_id="p", truth="correct")], "has 3 record(s)"),
+        (pair("p")[:1], "has 1 record (lines"),
+        ([*pair("p"), record("x", pair_id="p", truth="correct")], "has 3 records (lines"),
         (
             [record("a", pair_id="p", truth="correct"), record("b", pair_id="p", truth="correct")],
             "one truth=correct and one truth=flawed",

@@ -236,7 +236,7 @@ def test_a_conflicting_row_is_reported_and_kept_apart_never_written_over(
         ).fetchone()
         == original
     )
-    assert "1 conflict(s)" in "\n".join(summary.lines())
+    assert "1 conflict:" in "\n".join(summary.lines())
     before = digest(workspace)
     again = merge_file(workspace, package)
     assert len(again.conflicts) == 1 and again.conflicts_recorded == 0
@@ -438,7 +438,7 @@ def test_the_cli_prints_what_each_file_added_and_names_each_refused_one(
     assert result.exit_code == 1
     assert f"judgments: {len(did.judged) + 2} added, 1 already here" in result.output
     assert f"Not merged: {junk}: is not a session package or workspace" in result.output
-    assert "1 of 2 file(s) were not merged" in result.output
+    assert "1 of 2 files not merged" in result.output
     assert "Traceback" not in result.output
 
 

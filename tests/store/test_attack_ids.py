@@ -340,11 +340,11 @@ def test_the_warning_shows_in_the_cli_import_and_in_study_validate_and_create(
     for command in ("validate", "create"):
         result = runner.invoke(main, ["--db", db, "study", command, str(tmp_path / "study.toml")])
         assert result.exit_code == 0, result.output
-        assert "warning: 3 record id(s) name" in result.output, command
+        assert "warning: 3 record ids name their" in result.output, command
     imported = runner.invoke(main, ["--db", db, "import", str(path), "--study", "W"])
     assert imported.exit_code == 0, imported.output
-    assert "Imported 4 item(s)" in imported.output
-    assert "warning: 3 record id(s) name" in imported.output
+    assert "Imported 4 items" in imported.output
+    assert "warning: 3 record ids name their" in imported.output
     assert "binsearch-correct" in imported.output
 
 
@@ -355,4 +355,4 @@ def test_the_study_setup_report_shows_the_warning(workspace: Workspace, tmp_path
         encoding="utf-8",
     )
     text = overview_text(check_study_file(workspace, tmp_path / "study.toml"))
-    assert "warning: 3 record id(s) name" in text and "gold.7" in text
+    assert "warning: 3 record ids name their" in text and "gold.7" in text

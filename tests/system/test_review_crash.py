@@ -1,5 +1,6 @@
 """Never lose work: the app is killed (SIGKILL) while an evaluator types; reopened, it returns
-to the same item with the draft restored."""
+by itself to the same item with the draft restored, and says so. A clean quit reopens on the
+start page."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
-from support.windows import open_main_window, start_review
+from support.windows import open_main_window, start_review, wait_for_review
 
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.model import Verdict
 from evalstudio.services.studies import studies
 from evalstudio.services.workspace import evaluators
 from evalstudio.services.workspace.opening import Workspace
+from evalstudio.ui.jobs import Lane
 
 # The evaluator's app: opens the third item, picks a verdict, types, and keeps running until
 # killed. A server backend nobody listens on keeps this process off the CPU-bound model.
@@ -103,8 +105,32 @@ def test_a_killed_app_reopens_on_the_same_item_with_the_draft(
         child.wait(timeout=30)
     assert child.returncode == -signal.SIGKILL
 
+    # Nobody chooses anything: the window reopens the review by itself.
     with open_main_window(qtbot, workspace, local_backend) as window:
-        review = start_review(qtbot, window, study, ada)
+        review = wait_for_review(qtbot, window)
+        assert (review.session.study.id, review.session.evaluator.id) == (study.id, ada.id)
         assert review.index == 2
         form = review.form.form()
         assert form.verdict is Verdict.FLAWED and form.rationale == "line 4 looks off"
+        assert window.notice.isVisible()
+        assert window.notice.text.text().startswith("Restored your unsaved draft of item 3 from ")
+        assert window.statusBar().currentMessage() == window.notice.text.text()
+
+
+def test_a_clean_quit_opens_on_the_start_page(
+    qtbot: QtBot, workspace: Workspace, local_backend: LocalLlama, clean_settings: None
+) -> None:
+    study = studies.ensure_demo_study(workspace)
+    ada = evaluators.add_evaluator(workspace, "Ada")
+    with open_main_window(qtbot, workspace, local_backend) as window:
+        review = start_review(qtbot, window, study, ada)
+        review.open_index(2)
+        qtbot.waitUntil(lambda: review.loaded)
+        qtbot.keyClicks(review.form.rationale, "line 4 looks off")
+    # Closed in order (the draft stays, for Continue); the next start is the start page.
+    with open_main_window(qtbot, workspace, local_backend) as window:
+        settled: list[bool] = []
+        window.jobs.run(Lane.DATA, lambda: None, done=lambda _: settled.append(True))
+        qtbot.waitUntil(lambda: bool(settled))  # the lane is in order: the check came back
+        assert window.review is None and window.stack.currentWidget() is window.start_page
+        assert not window.notice.isVisible()

@@ -185,7 +185,7 @@ def test_file_merge_asks_the_owner_and_a_refusal_merges_nothing(
     before = _refused_then_opened(qtbot, window, workspace, monkeypatch, "Merge returned sessions…")
     qtbot.waitUntil(lambda: bool(_shown(MergeResults)))
     (results,) = _shown(MergeResults)
-    assert isinstance(results, MergeResults) and "1 file(s) merged." in results.summary.text()
+    assert isinstance(results, MergeResults) and "1 file merged." in results.summary.text()
     assert digest(workspace) != before  # Ada's judgment came back
     results.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,7 +95,10 @@ def test_no_display_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(sys, "argv", ["dist/evalstudio/evalstudio"])  # the binary: no make
     problem = display_problem()
-    assert problem is not None and "xvfb-run" in problem
+    assert problem is not None and "make" not in problem
+    assert "xvfb-run -a dist/evalstudio/evalstudio" in problem
+    assert "dist/evalstudio/evalstudio --self-test" in problem
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     assert display_problem() is None

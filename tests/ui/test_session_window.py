@@ -106,7 +106,7 @@ def test_a_package_is_judged_in_the_app_and_merged_back_with_file_merge(
         qtbot.waitUntil(lambda: _results() is not None)
         results = _results()
         assert results is not None
-        assert "1 file(s) merged." in results.summary.text()
+        assert "1 file merged." in results.summary.text()
         assert f"judgments: {judged} added" in results.text.toPlainText()
         results.grab().save(str(SCREENSHOTS / "session-merge-results.png"))
 

@@ -96,12 +96,15 @@ class ReviewSession:
         return self._index[item_id]
 
     def resume_index(self) -> int:
-        """Where the evaluator left off: the item opened last, else the first not done."""
+        """Where the evaluator goes on (the start page's Continue): the item opened last while
+        it is not done, else the next one not done after it (wrapping around), else — all
+        done — the item opened last, to revise."""
         last = review_log.last_opened(self.workspace.db, self.study.id, self.evaluator.id)
-        if last is not None and last in self._index:
-            return self._index[last]
-        following = self.next_undone(-1)
-        return following if following is not None else 0
+        at = self._index.get(last, -1) if last is not None else -1
+        if at >= 0 and self._ids[at] not in self.done:
+            return at
+        following = self.next_undone(at)
+        return following if following is not None else max(at, 0)
 
     def next_undone(self, after: int) -> int | None:
         """The first item after position `after` that is not done, wrapping around once."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import assert_never
 
 from evalstudio.core.errors import EvalStudioError, SessionError
+from evalstudio.core.plurals import counted
 from evalstudio.core.session_merge import (
     InvalidTime,
     MergeScope,
@@ -115,14 +116,18 @@ def _checked_copy(path: Path, folder: Path) -> _Source:
             if unlike:
                 raise SessionError(
                     f"does not have this version's schema (edited by hand?): {unlike[0]}"
-                    + (f", and {len(unlike) - 1} more difference(s)" if len(unlike) > 1 else ""),
+                    + (
+                        f", and {counted(len(unlike) - 1, 'more difference', 'more differences')}"
+                        if len(unlike) > 1
+                        else ""
+                    ),
                     where=where,
                 )
             dangling = session_source.dangling_references(opened.db)
             if dangling:
                 raise SessionError(
-                    f"has {len(dangling)} row(s) pointing at rows it does not hold (edited by "
-                    f"hand?), e.g. {dangling[0]}",
+                    f"has {counted(len(dangling), 'row')} pointing at rows it does not hold "
+                    f"(edited by hand?), e.g. {dangling[0]}",
                     where=where,
                 )
             secret = workspace_settings.secret(opened.db)
@@ -245,16 +250,16 @@ def _check_scope(
     unknown = merge_rows.unknown_items(db, scope)
     if unknown:
         raise SessionError(
-            f"has work on {len(unknown)} item(s) this workspace does not have in that study "
-            f"(edited by hand, or written from another workspace?), e.g. item {unknown[0]}",
+            f"has work on {counted(len(unknown), 'item')} this workspace does not have in that "
+            f"study (edited by hand, or written from another workspace?), e.g. item {unknown[0]}",
             where=where,
         )
     unresolved = merge_rows.unresolved_references(db, scope)
     if unresolved:
         table, ref = unresolved[0]
         raise SessionError(
-            f"has {len(unresolved)} reference(s) to rows neither it nor this workspace holds, "
-            f"e.g. in {table} to {ref}",
+            f"has {counted(len(unresolved), 'reference')} to rows neither it nor this "
+            f"workspace holds, e.g. in {table} to {ref}",
             where=where,
         )
 

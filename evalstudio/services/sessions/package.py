@@ -9,6 +9,7 @@ from pathlib import Path
 
 from evalstudio.core.errors import EvalStudioError, SessionError
 from evalstudio.core.model import Evaluator, Study
+from evalstudio.core.plurals import counted
 from evalstudio.core.review import Condition
 from evalstudio.core.session_package import (
     FORMAT_VERSION,
@@ -228,9 +229,9 @@ def _referenced_responses(
     found = package_rows.shown_responses(db, wanted, evaluator.id)
     if len(found) != len(wanted):
         raise SessionError(
-            f"{evaluator.name}'s work refers to {len(wanted) - len(found)} "
-            "assistance response(s) that are neither theirs nor pre-generated; it cannot be "
-            "packaged",
+            f"{evaluator.name}'s work refers to "
+            f"{counted(len(wanted) - len(found), 'assistance response')} that are neither "
+            "theirs nor pre-generated; it cannot be packaged",
         )
     return found
 

@@ -15,6 +15,7 @@ from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.model import Evaluator, Study, Truth
 from evalstudio.core.percent import percent
 from evalstudio.core.plan import Design, PairUnit, make_plan, queues
+from evalstudio.core.plurals import counted
 from evalstudio.core.power import PowerEstimate, estimate
 from evalstudio.core.review import Condition
 from evalstudio.core.study_definition import StudyDefinition, parse_definition
@@ -262,7 +263,8 @@ def overview_text(found: StudyOverview) -> str:
     """The overview as plain text (the CLI prints it; study setup shows it)."""
     lines = [
         f"Study: {found.study.name}",
-        f"  {found.items} items · {found.pairs} perturbation pairs · {found.gold} gold",
+        f"  {counted(found.items, 'item')} · {counted(found.pairs, 'perturbation pair')} · "
+        f"{found.gold} gold",
     ]
     if found.naming_warning:
         lines.append(f"  {found.naming_warning}")
@@ -282,7 +284,9 @@ def overview_text(found: StudyOverview) -> str:
     ]
     for name, size in found.queue_sizes.items():
         share = found.flawed_share.get(name, 0.0)
-        lines.append(f"    {name}: {size} items, {percent(share)} of paired items flawed")
+        lines.append(
+            f"    {name}: {counted(size, 'item')}, {percent(share)} of paired items flawed"
+        )
     if found.pairs:
         verdicts = Counter(verdict for verdict, _ in found.checks.values())
         lines.append(

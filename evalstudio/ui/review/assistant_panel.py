@@ -27,6 +27,7 @@ from evalstudio.core.assist_kinds import ASKED_KINDS, spec
 from evalstudio.core.assistance import AssistEvent, AssistKind, CritiquePoint, Outcome
 from evalstudio.core.fences import fenced
 from evalstudio.core.model import line_count
+from evalstudio.core.plurals import per_second
 from evalstudio.core.point_placement import PlacedPoint, Placement, place
 from evalstudio.core.review import PointMark
 from evalstudio.render.safe_markdown import markdown_to_html
@@ -284,13 +285,11 @@ class AssistantPanel(QWidget):
     def _repaint(self) -> None:
         live = self.streaming()
         if live is not None:
-            rate = live.tokens_per_second()
+            rate = per_second(live.tokens_per_second(), "token")  # none until two tokens
             if live.first_chunk_at is None:
                 speed = " · waiting for the first token"
-            elif rate >= 10:
-                speed = f" · {rate:.0f} tokens/s"
-            else:  # a rate needs two tokens; a slow one in tenths, never "1 tokens/s"
-                speed = f" · {rate:.1f} tokens/s" if rate else ""
+            else:
+                speed = f" · {rate}" if rate else ""
             self.status.setText(f"{spec(live.kind).heading} · streaming{speed}")
         self._refresh()
 

@@ -32,7 +32,7 @@ from evalstudio.core.review import (
     ReportedFlaw,
     Stage,
 )
-from evalstudio.ui.labels import lines_text
+from evalstudio.ui.labels import hint, lines_text
 
 # A chosen rating must stand out at a glance, in light and dark alike.
 _CHECKED = (
@@ -272,7 +272,7 @@ class JudgmentFormView(QWidget):
             self.flaw_selected.emit(self._flaws[row].lines)
 
 
-def _scale(parent: QWidget, values: range, hint: str) -> tuple[QButtonGroup, QHBoxLayout]:
+def _scale(parent: QWidget, values: range, meaning: str) -> tuple[QButtonGroup, QHBoxLayout]:
     group = QButtonGroup(parent)
     row = QHBoxLayout()
     for value in values:
@@ -284,8 +284,8 @@ def _scale(parent: QWidget, values: range, hint: str) -> tuple[QButtonGroup, QHB
         button.setMaximumWidth(button.fontMetrics().horizontalAdvance("00") * 3)
         group.addButton(button, value)
         row.addWidget(button)
-    label = QLabel(hint)
-    label.setEnabled(False)
+    label = hint(meaning)  # muted, but readable: a disabled label's grey is not
+    label.setObjectName("scale_meaning")
     row.addWidget(label)
     row.addStretch()
     return group, row

@@ -38,6 +38,7 @@ from evalstudio.render.hidden_chars import TEXT, reveal_plain
 from evalstudio.render.safe_markdown import markdown_pages
 from evalstudio.render.theme import Theme
 from evalstudio.services.assistance.assistant import responses
+from evalstudio.services.review import restart
 from evalstudio.services.review.session import QueueEntry, ReviewSession, ReviewState
 from evalstudio.ui.activity import ActivityWatcher
 from evalstudio.ui.app_settings import AppSettings
@@ -227,6 +228,8 @@ class ReviewView(QWidget):
 
         def read() -> _Opened:
             session.opened(item.item_id)
+            # Until the window leaves the review in order: a crash reopens this item.
+            restart.record_open(session.workspace, session.study.id, evaluator, item.item_id)
             stored = {}
             for kind in STORED_KINDS:
                 found = session.stored_response(entry, kind, model_id)
