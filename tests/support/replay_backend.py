@@ -67,8 +67,9 @@ class ReplayBackend:
         key = _key("stream", messages, _decisive(params))
         entry = self._replies.get(key)
         if entry is None:
-            return self._record_stream(key, messages, params)
-        self.hits += 1
+            entry = self._record_reply(key, messages, params)
+        else:
+            self.hits += 1
         stream = Stream(params.seed)
         stream.prompt_tokens, stream.completion_tokens = entry["tokens"]
 
@@ -125,25 +126,23 @@ class ReplayBackend:
         self._remember({"key": key, "scores": scored})
         return scored
 
-    def _record_stream(self, key: str, messages: list[Message], params: GenerationParams) -> Stream:
+    def _record_reply(
+        self, key: str, messages: list[Message], params: GenerationParams
+    ) -> dict[str, Any]:
+        """The real model's whole reply, generated before it is replayed: a test that stops a
+        stream mid-way still gets a reply it can stop, and the recording gets the whole of it."""
         self.misses += 1
-        stream = self.real().stream(messages, params)
-
-        def keep() -> None:
-            stream.wait()
-            if stream.outcome in (Outcome.DONE, Outcome.ERROR):  # a cancelled reply is cut short
-                self._remember(
-                    {
-                        "key": key,
-                        "text": stream.text,
-                        "tokens": [stream.prompt_tokens, stream.completion_tokens],
-                        "outcome": stream.outcome.value,
-                        "error": stream.error,
-                    }
-                )
-
-        threading.Thread(target=keep, daemon=True).start()
-        return stream
+        real = self.real().stream(messages, params)
+        real.wait()
+        entry = {
+            "key": key,
+            "text": real.text,
+            "tokens": [real.prompt_tokens, real.completion_tokens],
+            "outcome": real.outcome.value,
+            "error": real.error,
+        }
+        self._remember(entry)
+        return entry
 
     def _remember(self, entry: dict[str, Any]) -> None:
         with self._lock:
