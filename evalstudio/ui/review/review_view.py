@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QInputDialog,
     QListWidget,
     QListWidgetItem,
@@ -48,6 +49,7 @@ from evalstudio.ui.model_host import LiveResponse, ModelHost
 from evalstudio.ui.review.assistant_panel import AssistantPanel
 from evalstudio.ui.review.candidate_view import CandidateView, untrusted_note
 from evalstudio.ui.review.judgment_form import JudgmentFormView
+from evalstudio.ui.review.keyboard_focus import FocusKeeper
 from evalstudio.ui.review.render_job import RenderJob
 from evalstudio.ui.review.run_box import RUN_BOX_KINDS, RunBox
 from evalstudio.ui.review.suspicion_box import SuspicionBox
@@ -126,7 +128,6 @@ class ReviewView(QWidget):
         # study offers them in (Run and Examples are not AI help), for Python code items only.
         self.run_box = RunBox(jobs, host, session)
         self.run_box.set_theme(theme)
-        self.run_box.leave_requested.connect(self.candidate.setFocus)
         # Queued: the results' document is laid out (and so measured) after this turn.
         self.run_box.results_changed.connect(self._fit_run_box, Qt.ConnectionType.QueuedConnection)
         # Suspicion (issue 19 §3): under the candidate, whose gutter shows the heat.
@@ -176,6 +177,9 @@ class ReviewView(QWidget):
         self._draft_timer.setInterval(DRAFT_DELAY_MS)
         self._draft_timer.timeout.connect(self.save_draft)
 
+        # Esc in a text field, and a focus Qt moves on from a hidden widget, come back here.
+        self.focus_keeper = FocusKeeper(self, self.focus_home)
+
         self.form.changed.connect(self._form_changed)
         self.form.submit_requested.connect(self.submit)
         self.form.skip_requested.connect(self.skip)
@@ -197,6 +201,10 @@ class ReviewView(QWidget):
     def entry(self) -> QueueEntry:
         return self.session.queue[self.index]
 
+    def focus_home(self) -> None:
+        """Give the keyboard to the candidate, where single-key shortcuts act."""
+        self.candidate.current_browser().setFocus(Qt.FocusReason.OtherFocusReason)
+
     def open_index(self, index: int) -> None:
         """Show the item at `index` of the queue: content now, its state when read."""
         if not 0 <= index < len(self.session.queue) or index == self.index:
@@ -213,6 +221,10 @@ class ReviewView(QWidget):
         # Rendered on the DATA lane before the read below: in place when the state arrives.
         self._show_task(keep=False)
         self.candidate.show_item(item, self.theme)
+        # Before the form is disabled and the assistant hidden: the keyboard starts each item
+        # on its candidate (unless it is moving through the queue list).
+        if QApplication.focusWidget() is not self.queue:
+            self.focus_home()
         self.form.source_text = item.candidate
         self.form.setEnabled(False)
         self.panel.reset([], {})
