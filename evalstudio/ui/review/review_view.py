@@ -216,6 +216,7 @@ class ReviewView(QWidget):
         self.queue.set_current(index)
         # Rendered on the DATA lane before the read below: in place when the state arrives.
         self._show_task(keep=False)
+        self.task_tabs.setCurrentWidget(self.task_view)  # each item opens on its task
         self.candidate.show_item(item, self.theme)
         # Before the form is disabled and the assistant hidden: the keyboard starts each item
         # on its candidate (unless it is moving through the queue list).
