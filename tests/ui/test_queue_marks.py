@@ -20,6 +20,7 @@ from evalstudio.core.model import Evaluator, Study, Verdict
 from evalstudio.services.studies.importing import import_tasks
 from evalstudio.services.workspace import evaluators
 from evalstudio.services.workspace.opening import Workspace
+from evalstudio.ui.cheat_sheet import cheat_sheet_html
 from evalstudio.ui.main_window import MainWindow
 from evalstudio.ui.review.queue_list import CURRENT, LEGEND_TIP, Mark
 from evalstudio.ui.review.review_view import ReviewView
@@ -155,3 +156,10 @@ def test_the_skip_dialog_stays_open_on_an_empty_reason_and_ctrl_enter_skips(
     qtbot.keyClick(dialog.reason, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert dialog.result() == QDialog.DialogCode.Accepted and not dialog.isVisible()
     assert dialog.text() == "cannot judge\nthis language"
+
+
+def test_the_cheat_sheet_says_how_to_leave_a_text_field_and_what_the_marks_mean() -> None:
+    sheet = cheat_sheet_html({})
+    assert "<b>Esc</b> leaves a text field" in sheet and "a second Esc stops" in sheet
+    for mark in Mark:
+        assert f"{mark.glyph} {mark.words}" in sheet

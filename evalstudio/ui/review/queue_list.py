@@ -2,8 +2,8 @@
 
 Marks are glyphs, not colours, so they read in either palette and to an evaluator who cannot
 tell colours apart: ✓ judged, ↷ skipped, ✎ draft (started, not submitted), · not started, and
-▶ before the item on screen. A row's tooltip gives the full title (a long one is cut in the
-row) and its state in words; the legend sits beside the list's title, and its tooltip says
+▶ before the item on screen. A row's tooltip gives the task's first paragraph (the row cuts
+a long title) and the state in words; the legend sits under the list, and its tooltip says
 the same at length.
 """
 
@@ -14,7 +14,7 @@ from enum import Enum
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from evalstudio.render.hidden_chars import TEXT, reveal_plain
 from evalstudio.services.review.session import QueueEntry
@@ -38,11 +38,15 @@ class Mark(Enum):
 
 
 CURRENT = "▶"
-LEGEND = "✓ judged   ↷ skipped   ✎ draft   ▶ on screen"
+# Every mark in words (the cheat sheet lists them).
+MARK_LEGEND = (*(f"{mark.glyph} {mark.words}" for mark in Mark), f"{CURRENT} the item on screen")
+LEGEND = "✓ judged   ↷ skipped\n✎ draft   ▶ on screen"  # two lines: fits the narrowest queue
+SUMMARY_CHARS = 300  # of the task's first paragraph, in a row's tooltip
+TIP_WIDTH = 360  # px: a tooltip wraps at this width, not at Qt's narrow default
 LEGEND_TIP = (
     "Marks in the queue:\n"
-    + "\n".join(f"{mark.glyph}  {mark.words}" for mark in Mark)
-    + f"\n{CURRENT}  the item on screen\n\nHover an item for its full title. "
+    + "\n".join(MARK_LEGEND)
+    + "\n\nHover an item for its task and where it stands. "
     "J / K: next / previous item; Shift+J: next item not done."
 )
 
@@ -56,8 +60,20 @@ def mark_of(item_id: str, judged: set[str], skipped: set[str], drafted: set[str]
     return Mark.DRAFT if item_id in drafted else Mark.OPEN
 
 
+def with_legend(queue: QueueList) -> QWidget:
+    """The queue with the legend of its marks under it."""
+    pane = QWidget()
+    layout = QVBoxLayout(pane)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    layout.addWidget(queue, 1)
+    layout.addWidget(legend())
+    pane.setFocusProxy(queue)  # the title's buddy: its mnemonic focuses the list
+    return pane
+
+
 def legend() -> QLabel:
-    """The marks in one line, muted, for beside the queue's title."""
+    """The marks in one line, muted."""
     label = QLabel(LEGEND)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(True)
@@ -71,8 +87,19 @@ def legend() -> QLabel:
 def title_of(entry: QueueEntry) -> str:
     """An item's title: the first line of its task, without Markdown's marks."""
     lines = entry.item.task_prompt.strip().splitlines()
-    title = lines[0].lstrip("# ").replace("`", "").replace("**", "") if lines else ""
-    return reveal_plain(title, TEXT)  # a bidi override must not reorder the row
+    return _plain(lines[0]) if lines else ""
+
+
+def summary_of(entry: QueueEntry) -> str:
+    """The task's first paragraph on one line (cut at SUMMARY_CHARS), for a row's tooltip."""
+    paragraph = " ".join(entry.item.task_prompt.strip().split("\n\n")[0].split())
+    cut = len(paragraph) > SUMMARY_CHARS
+    return _plain(paragraph[:SUMMARY_CHARS]) + ("…" if cut else "")
+
+
+def _plain(markdown: str) -> str:
+    text = markdown.lstrip("# ").replace("`", "").replace("**", "")
+    return reveal_plain(text, TEXT)  # a bidi override must not reorder the row
 
 
 class QueueList(QListWidget):
@@ -87,6 +114,7 @@ class QueueList(QListWidget):
         # row first (36 ms a submit).
         self.setUniformItemSizes(True)
         self._titles = [title_of(entry) for entry in queue]
+        self._summaries = [summary_of(entry) for entry in queue]
         self._marks = list(marks)
         self._current = -1
         for row in range(len(queue)):
@@ -118,6 +146,9 @@ class QueueList(QListWidget):
         item = self.item(row)
         item.setText(f"{here}{mark.glyph} {row + 1:>3}. {title}")
         now = "; on screen" if row == self._current else ""
-        # Rich text, escaped: it wraps a long title, and a title's own markup stays text.
+        # Rich text, escaped: it wraps a long task, and the task's own markup stays text.
         state = html.escape(f"{mark.glyph} {mark.words.capitalize()}{now}")
-        item.setToolTip(f"<b>{html.escape(f'{row + 1}. {title}')}</b><br>{state}")
+        summary = html.escape(f"{row + 1}. {self._summaries[row]}")
+        item.setToolTip(
+            f'<table width="{TIP_WIDTH}"><tr><td><b>{summary}</b><br>{state}</td></tr></table>'
+        )

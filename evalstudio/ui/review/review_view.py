@@ -46,7 +46,7 @@ from evalstudio.ui.review.assistant_panel import AssistantPanel
 from evalstudio.ui.review.candidate_view import CandidateView, untrusted_note
 from evalstudio.ui.review.judgment_form import JudgmentFormView
 from evalstudio.ui.review.keyboard_focus import FocusKeeper
-from evalstudio.ui.review.queue_list import QueueList, legend, mark_of
+from evalstudio.ui.review.queue_list import QueueList, mark_of, with_legend
 from evalstudio.ui.review.render_job import RenderJob
 from evalstudio.ui.review.run_box import RUN_BOX_KINDS, RunBox
 from evalstudio.ui.review.skip_dialog import ask_reason
@@ -160,7 +160,7 @@ class ReviewView(QWidget):
         self.right.addWidget(self.form)
         self.right.setCollapsible(1, False)  # the judgment form is never dragged out of sight
         self.outer = QSplitter()
-        self.outer.addWidget(titled("Your items", self.queue, margin=2, note=legend()))
+        self.outer.addWidget(titled("Your items", with_legend(self.queue), margin=2))
         self.outer.addWidget(self.center)
         self.outer.addWidget(self.right)
         self.outer.setStretchFactor(1, 3)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from evalstudio.ui.palette import is_dark
 
-REASON_LINES = 4  # room for a sentence or two without scrolling
+REASON_LINES = 5  # room for a sentence or two without scrolling
 EMPTY_REASON = "Write why you skip this item: the reason is stored with the skip."
 ERROR_COLOURS = ("#c62828", "#ff7b72")  # light, dark: red that reads on either ground
 
@@ -57,7 +57,7 @@ class SkipDialog(QDialog):
         layout.addWidget(self.reason)
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
-        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 60)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 72)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (
