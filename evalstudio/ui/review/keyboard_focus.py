@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -74,8 +75,11 @@ class FocusKeeper(QObject):
         return True
 
     def _focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
-        if not is_text_field(new) or not self.inside(new) or not self.inside(old):
+        if not is_text_field(new) or not self.inside(new) or old is None:
             return
-        assert old is not None
-        if not (old.isVisible() and old.isEnabled()):
-            self.home()  # Qt moved it on from a widget that went away, not the evaluator
+        # From a widget deleted, hidden or disabled, Qt moved the focus on, not the evaluator.
+        gone = not shiboken6.isValid(old) or (
+            self.inside(old) and not (old.isVisible() and old.isEnabled())
+        )
+        if gone:
+            self.home()
