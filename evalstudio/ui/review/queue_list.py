@@ -150,5 +150,5 @@ class QueueList(QListWidget):
         state = html.escape(f"{mark.glyph} {mark.words.capitalize()}{now}")
         summary = html.escape(f"{row + 1}. {self._summaries[row]}")
         item.setToolTip(
-            f'<table width="{TIP_WIDTH}"><tr><td><b>{summary}</b><br>{state}</td></tr></table>'
+            f'<table width="{TIP_WIDTH}"><tr><td>{summary}<br><b>{state}</b></td></tr></table>'
         )
