@@ -132,6 +132,32 @@ def done_items(db: Database, study_id: str, evaluator_id: str) -> set[str]:
     return {row["study_item_id"] for row in rows}
 
 
+def skipped_items(db: Database, study_id: str, evaluator_id: str) -> set[str]:
+    """Items whose current final judgment by the evaluator is a skip (a later judgment
+    replaces a skip, and a skip a judgment)."""
+    rows = db.query(
+        "SELECT study_item_id FROM ("
+        "  SELECT j.study_item_id, j.skipped_reason, ROW_NUMBER() OVER ("
+        "    PARTITION BY j.study_item_id ORDER BY j.created_at DESC, j.rowid DESC) AS newest"
+        "  FROM judgments j JOIN study_items si ON si.id = j.study_item_id"
+        "  WHERE si.study_id = ? AND j.evaluator_id = ? AND j.stage = 'final'"
+        "  AND NOT EXISTS (SELECT 1 FROM judgment_retractions r WHERE r.judgment_id = j.id)"
+        ") WHERE newest = 1 AND skipped_reason IS NOT NULL",
+        [study_id, evaluator_id],
+    )
+    return {row["study_item_id"] for row in rows}
+
+
+def drafted_items(db: Database, study_id: str, evaluator_id: str) -> set[str]:
+    """Items of the study with a draft by the evaluator (started, or a revision begun)."""
+    rows = db.query(
+        "SELECT d.study_item_id FROM drafts d JOIN study_items si ON si.id = d.study_item_id "
+        "WHERE si.study_id = ? AND d.evaluator_id = ?",
+        [study_id, evaluator_id],
+    )
+    return {row["study_item_id"] for row in rows}
+
+
 def _judgment(db: Database, row: dict[str, Any]) -> Judgment:
     flaws = db.query(
         "SELECT * FROM judgment_flaws WHERE judgment_id = ? ORDER BY position", [row["id"]]

@@ -7,6 +7,7 @@ import html
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
+from evalstudio.ui.review.queue_list import MARK_LEGEND
 from evalstudio.ui.shortcuts import ACTIONS, keys_of
 
 
@@ -27,8 +28,12 @@ def cheat_sheet_html(overrides: dict[str, str]) -> str:
             f"<td>{html.escape(action.label)}</td></tr>"
         )
     note = (
-        "<p>Single keys act when the cursor is not in a text field (click the candidate to "
-        "leave one). Change any key in Settings › Keyboard.</p>"
+        "<p>Single keys act when the cursor is not in a text field. <b>Esc</b> leaves a "
+        "text field (the chat, the rationale, a flaw's description, the Run input) for the "
+        "candidate; a second Esc stops a response. Only /, N, L and G put the cursor in a "
+        "field. Tab and Shift+Tab go round the whole view.</p>"
+        f"<p>The queue's marks: {html.escape(' · '.join(MARK_LEGEND))}.</p>"
+        "<p>Change any key in Settings › Keyboard.</p>"
     )
     return f"<table>{''.join(rows)}</table>{note}"
 

@@ -236,3 +236,24 @@ def _assist_event(workspace: Workspace, item: str) -> str:
             },
         )
     return "ev1"
+
+
+def test_a_fresh_session_knows_which_items_are_skipped_and_which_have_a_draft(
+    workspace: Workspace, demo_study: Study, ada: Evaluator
+) -> None:
+    """The queue's marks when it opens: a skip replaced by a judgment is no longer a skip, an
+    undone skip is not one either, and a draft is a draft until its item is submitted."""
+    session = ReviewSession(workspace, demo_study, ada)
+    a, b, c, d = (entry.item.item_id for entry in session.queue[:4])
+    session.skip(a, "cannot read it", active_ms=0)
+    session.skip(b, "later", active_ms=0)
+    session.submit(b, Stage.FINAL, FORM)  # a judgment over the skip
+    session.skip(c, "oops", active_ms=0)
+    session.save_draft(d, Stage.FINAL, JudgmentForm(rationale="half"))
+    fresh = ReviewSession(workspace, demo_study, ada)
+    assert fresh.skipped == {a, c} and fresh.drafted == {d}
+    session.undo_last()  # c's skip taken back: open again, its form a draft
+    session.submit(d, Stage.FINAL, FORM)
+    fresh = ReviewSession(workspace, demo_study, ada)
+    assert fresh.skipped == {a} and fresh.drafted == {c}
+    assert fresh.done == {a, b, d}

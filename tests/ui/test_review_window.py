@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QTextCursor
-from PySide6.QtWidgets import QApplication, QInputDialog
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from support.builders import pair, record, write_jsonl
 from support.windows import clear_settings, open_main_window, start_review
@@ -29,6 +29,7 @@ from evalstudio.store import assignments, assist_log
 from evalstudio.store import studies as study_rows
 from evalstudio.ui.main_window import MainWindow
 from evalstudio.ui.review.review_view import ReviewView
+from evalstudio.ui.review.skip_dialog import SkipDialog
 
 TEXT = "The **Eiffel Tower** was finished in *1899*.\n\nIt stands in Paris."
 
@@ -380,19 +381,17 @@ def test_a_shortcut_changed_in_the_settings_takes_effect(
     assert review.index == 1
 
 
-def _answer_dialog(text: str | None) -> None:
-    """Answer the modal dialog that is about to open: type `text` and accept, or cancel."""
+def _answer_skip(reason: str | None) -> None:
+    """Answer the skip dialog about to open: write `reason` and skip, or cancel (None)."""
 
     def answer() -> None:
         (dialog,) = [
-            w
-            for w in QApplication.topLevelWidgets()
-            if isinstance(w, QInputDialog) and w.isVisible()
+            w for w in QApplication.topLevelWidgets() if isinstance(w, SkipDialog) and w.isVisible()
         ]
-        if text is None:
+        if reason is None:
             dialog.reject()
         else:
-            dialog.setTextValue(text)
+            dialog.reason.setPlainText(reason)
             dialog.accept()
 
     QTimer.singleShot(50, answer)
@@ -403,10 +402,10 @@ def test_a_skip_needs_a_reason_and_is_stored_with_it(
 ) -> None:
     study = _small_study(workspace, tmp_path)
     review = _start(qtbot, window, study, ada)
-    _answer_dialog(None)  # cancelled: nothing happens
+    _answer_skip(None)  # cancelled: nothing happens
     _key(qtbot, review, "s")
     assert review.index == 0
-    _answer_dialog("cannot judge Python")
+    _answer_skip("cannot judge Python")
     # Offscreen, a closed dialog does not give the window its activation back, so window
     # shortcuts stay quiet; the action is what the key triggers.
     window.review_actions["skip"].trigger()

@@ -75,6 +75,9 @@ class ReviewSession:
         self._ids = [entry.item.item_id for entry in self.queue]
         self._index = {item_id: i for i, item_id in enumerate(self._ids)}
         self.done = judgments.done_items(db, study.id, evaluator.id) & set(self._index)
+        # Where each item stands when the queue opens (its marks); the review view keeps them.
+        self.skipped = judgments.skipped_items(db, study.id, evaluator.id) & set(self._index)
+        self.drafted = judgments.drafted_items(db, study.id, evaluator.id) & set(self._index)
         self.design = designs.design_of(db, study.id)
         self.in_package = package_info.is_package(db)
         found = model_evaluators.profile(db, evaluator.id)

@@ -84,6 +84,9 @@ class JudgmentFormView(QWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.flaw_table.verticalHeader().setVisible(False)
         self.flaw_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        # Tab leaves the table (arrow keys move between its cells): Tab from cell to cell would
+        # never get out of it.
+        self.flaw_table.setTabKeyNavigation(False)
         self.flaw_table.itemChanged.connect(self._description_edited)
         self.flaw_table.currentCellChanged.connect(self._flaw_chosen)
         add = QPushButton("Add from selection (L)")
@@ -100,7 +103,8 @@ class JudgmentFormView(QWidget):
 
         self.rationale = QPlainTextEdit()
         self.rationale.setAccessibleName("Rationale")
-        self.rationale.setPlaceholderText("Why? What did you check? (N to focus)")
+        self.rationale.setPlaceholderText("Why? What did you check? (N to focus, Esc to leave)")
+        self.rationale.setTabChangesFocus(True)  # Tab moves on, as everywhere else in the view
         self.rationale.textChanged.connect(self._edited)
 
         self.skip_button = QPushButton("Skip…")

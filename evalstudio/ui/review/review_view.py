@@ -11,9 +11,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QInputDialog,
-    QListWidget,
-    QListWidgetItem,
+    QApplication,
     QSizePolicy,
     QSplitter,
     QTabWidget,
@@ -34,7 +32,6 @@ from evalstudio.core.review import (
     form_problems,
     next_undone,
 )
-from evalstudio.render.hidden_chars import TEXT, reveal_plain
 from evalstudio.render.safe_markdown import markdown_pages
 from evalstudio.render.theme import Theme
 from evalstudio.services.assistance.assistant import responses
@@ -49,8 +46,11 @@ from evalstudio.ui.model_host import LiveResponse, ModelHost
 from evalstudio.ui.review.assistant_panel import AssistantPanel
 from evalstudio.ui.review.candidate_view import CandidateView, untrusted_note
 from evalstudio.ui.review.judgment_form import JudgmentFormView
+from evalstudio.ui.review.keyboard_focus import FocusKeeper
+from evalstudio.ui.review.queue_list import QueueList, mark_of, with_legend
 from evalstudio.ui.review.render_job import RenderJob
 from evalstudio.ui.review.run_box import RUN_BOX_KINDS, RunBox
+from evalstudio.ui.review.skip_dialog import ask_reason
 from evalstudio.ui.review.suspicion_box import SuspicionBox
 
 DRAFT_DELAY_MS = 500  # a draft is saved at most this long after the last change
@@ -89,7 +89,10 @@ class ReviewView(QWidget):
         self.activity = activity
         self.settings = settings
         self.theme = theme
-        self.done = set(session.done)  # the GUI's copy; the session's belongs to the DATA lane
+        # The GUI's copies (the session's belong to the DATA lane): the queue's marks.
+        self.done = set(session.done)
+        self.skipped = set(session.skipped)
+        self.drafted = set(session.drafted)
         self.index = -1
         self.stage = Stage.FINAL
         self.revealed = False
@@ -97,16 +100,13 @@ class ReviewView(QWidget):
         self._stored: dict[AssistKind, AssistEvent] = {}
         self._dirty = False
 
-        self.queue = QListWidget()
-        self.queue.setAccessibleName("Your items")
-        self.queue.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.queue.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # One-line rows: without this, selecting a row of a 10,000-item queue measures every
-        # row first (36 ms a submit).
-        self.queue.setUniformItemSizes(True)
-        for row, entry in enumerate(session.queue):
-            done = entry.item.item_id in self.done
-            self.queue.addItem(QListWidgetItem(_queue_label(row, entry, done)))
+        self.queue = QueueList(
+            session.queue,
+            [
+                mark_of(entry.item.item_id, self.done, self.skipped, self.drafted)
+                for entry in session.queue
+            ],
+        )
         self.queue.currentRowChanged.connect(self._queue_clicked)
 
         self.task_view = InertBrowser()
@@ -127,7 +127,6 @@ class ReviewView(QWidget):
         # study offers them in (Run and Examples are not AI help), for Python code items only.
         self.run_box = RunBox(jobs, host, session)
         self.run_box.set_theme(theme)
-        self.run_box.leave_requested.connect(self.candidate.setFocus)
         # Queued: the results' document is laid out (and so measured) after this turn.
         self.run_box.results_changed.connect(self._fit_run_box, Qt.ConnectionType.QueuedConnection)
         # Suspicion (issue 19 §3): under the candidate, whose gutter shows the heat.
@@ -162,7 +161,7 @@ class ReviewView(QWidget):
         self.right.addWidget(self.form)
         self.right.setCollapsible(1, False)  # the judgment form is never dragged out of sight
         self.outer = QSplitter()
-        self.outer.addWidget(titled("Your items", self.queue, margin=2))
+        self.outer.addWidget(titled("Your items", with_legend(self.queue), margin=2))
         self.outer.addWidget(self.center)
         self.outer.addWidget(self.right)
         self.outer.setStretchFactor(1, 3)
@@ -176,6 +175,9 @@ class ReviewView(QWidget):
         self._draft_timer.setSingleShot(True)
         self._draft_timer.setInterval(DRAFT_DELAY_MS)
         self._draft_timer.timeout.connect(self.save_draft)
+
+        # Esc in a text field, and a focus Qt moves on from a hidden widget, come back here.
+        self.focus_keeper = FocusKeeper(self, self.focus_home)
 
         self.form.changed.connect(self._form_changed)
         self.form.submit_requested.connect(self.submit)
@@ -198,6 +200,10 @@ class ReviewView(QWidget):
     def entry(self) -> QueueEntry:
         return self.session.queue[self.index]
 
+    def focus_home(self) -> None:
+        """Give the keyboard to the candidate, where single-key shortcuts act."""
+        self.candidate.current_browser().setFocus(Qt.FocusReason.OtherFocusReason)
+
     def open_index(self, index: int) -> None:
         """Show the item at `index` of the queue: content now, its state when read."""
         if not 0 <= index < len(self.session.queue) or index == self.index:
@@ -208,12 +214,15 @@ class ReviewView(QWidget):
         entry = self.entry
         item = entry.item
         self.loaded = False
-        self.queue.blockSignals(True)
-        self.queue.setCurrentRow(index)
-        self.queue.blockSignals(False)
+        self.queue.set_current(index)
         # Rendered on the DATA lane before the read below: in place when the state arrives.
         self._show_task(keep=False)
+        self.task_tabs.setCurrentWidget(self.task_view)  # each item opens on its task
         self.candidate.show_item(item, self.theme)
+        # Before the form is disabled and the assistant hidden: the keyboard starts each item
+        # on its candidate (unless it is moving through the queue list).
+        if QApplication.focusWidget() is not self.queue:
+            self.focus_home()
         self.form.source_text = item.candidate
         self.form.setEnabled(False)
         self.panel.reset([], {})
@@ -247,6 +256,10 @@ class ReviewView(QWidget):
             return  # the evaluator moved on before the read came back
         state = opened.state
         judged = state.item.final
+        skipped = judged is not None and judged.skipped
+        self._note(
+            self.entry.item.item_id, judged is not None, skipped, state.item.draft is not None
+        )
         first_needed = self.session.first_verdict_needed(self.entry) and state.item.first is None
         self.stage = Stage.FIRST if first_needed and judged is None else Stage.FINAL
         form = state.item.draft
@@ -316,6 +329,7 @@ class ReviewView(QWidget):
         item_id, stage = self.entry.item.item_id, self.stage
         form = self.form.form(self.activity.active_ms())
         session = self.session
+        self._note(item_id, item_id in self.done, item_id in self.skipped, drafted=True)
         self.jobs.run(
             Lane.DATA, lambda: session.save_draft(item_id, stage, form), failed=self._draft_failed
         )
@@ -344,7 +358,8 @@ class ReviewView(QWidget):
             lambda: session.submit(item_id, stage, form),
             failed=lambda error: self._submit_failed(index, error),
         )
-        if stage is Stage.FIRST:
+        if stage is Stage.FIRST:  # the final judgment starts as a draft of the first verdict
+            self._note(item_id, judged=False, skipped=False, drafted=True)
             self.stage = Stage.FINAL
             self.form.set_form(form, Stage.FINAL, revision=False)
             self.revealed = True
@@ -352,17 +367,14 @@ class ReviewView(QWidget):
                 self._reveal(auto_show=True)
             self.status_changed.emit()
             return
-        self._set_done(item_id, True)
+        self._note(item_id, judged=True, skipped=False, drafted=False)
         self._after_final()
 
     def skip(self) -> None:
         if not self.loaded:
             return
-        reason, ok = QInputDialog.getText(self, "Skip this item", "Why are you skipping it?")
-        if not ok:
-            return
-        if not reason.strip():
-            self.form.show_problem("A skip needs a reason.")
+        reason = ask_reason(self)  # the dialog refuses an empty reason
+        if reason is None:
             return
         self._draft_timer.stop()
         self._dirty = False
@@ -373,7 +385,7 @@ class ReviewView(QWidget):
             lambda: session.skip(item_id, reason, active),
             failed=lambda error: self._submit_failed(index, error),
         )
-        self._set_done(item_id, True)
+        self._note(item_id, judged=True, skipped=True, drafted=False)
         self._after_final()
 
     def _after_final(self) -> None:
@@ -386,7 +398,8 @@ class ReviewView(QWidget):
             self.open_index(found)
 
     def _submit_failed(self, index: int, error: BaseException) -> None:
-        self._set_done(self.session.queue[index].item.item_id, False)
+        # Opening the item again reads its true marks back.
+        self._note(self.session.queue[index].item.item_id, False, False, drafted=True)
         self.index = -1
         self.open_index(index)
         self.problem.emit(f"Not saved: {error}")
@@ -400,7 +413,7 @@ class ReviewView(QWidget):
                 self.problem.emit("Nothing to undo.")
                 return
             item_id = judgment.study_item_id
-            self._set_done(item_id, False)
+            self._note(item_id, judged=False, skipped=False, drafted=True)
             self.index = -1
             self.open_index(session.index_of(item_id))
 
@@ -575,19 +588,12 @@ class ReviewView(QWidget):
             "review/assistant": self.panel.splitter,
         }
 
-    def _set_done(self, item_id: str, done: bool) -> None:
-        """Mark one item done or open again, in the GUI's set and its row of the queue."""
-        if done:
-            self.done.add(item_id)
-        else:
-            self.done.discard(item_id)
-        row = self.session.index_of(item_id)
-        self.queue.item(row).setText(_queue_label(row, self.session.queue[row], done))
-
-
-def _queue_label(row: int, entry: QueueEntry, done: bool) -> str:
-    """The evaluator's own numbering: the study's positions would hint at which items pair."""
-    lines = entry.item.task_prompt.strip().splitlines()
-    title = lines[0].lstrip("# ").replace("`", "").replace("**", "") if lines else ""
-    title = reveal_plain(title, TEXT)  # a bidi override must not reorder the row
-    return f"{'✓' if done else '  '} {row + 1:>3}. {title}"
+    def _note(self, item_id: str, judged: bool, skipped: bool, drafted: bool) -> None:
+        """Record where an item stands, in the GUI's sets and its mark in the queue."""
+        for found, kept in ((judged, self.done), (skipped, self.skipped), (drafted, self.drafted)):
+            if found:
+                kept.add(item_id)
+            else:
+                kept.discard(item_id)
+        mark = mark_of(item_id, self.done, self.skipped, self.drafted)
+        self.queue.set_mark(self.session.index_of(item_id), mark)

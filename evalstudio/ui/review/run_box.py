@@ -17,8 +17,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QResizeEvent
+from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -64,29 +64,6 @@ class ResultsView(InertBrowser):
         self.updateGeometry()  # a narrower view wraps into more lines
 
 
-class RunInput(QLineEdit):
-    """The Run input: Enter runs, Esc gives the keyboard back to the review view (before the
-    window's Esc shortcut would take it), so focus is never trapped here."""
-
-    leave = Signal()
-
-    def event(self, event: QEvent) -> bool:
-        if (
-            event.type() == QEvent.Type.ShortcutOverride
-            and isinstance(event, QKeyEvent)
-            and event.key() == Qt.Key.Key_Escape
-        ):
-            event.accept()  # the key comes to keyPressEvent, not to the Esc shortcut
-            return True
-        return super().event(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Escape:
-            self.leave.emit()
-            return
-        super().keyPressEvent(event)
-
-
 class _Delivery(QObject):
     """Brings a result from the box's run thread back to the GUI thread."""
 
@@ -94,7 +71,6 @@ class _Delivery(QObject):
 
 
 class RunBox(QWidget):
-    leave_requested = Signal()  # Esc in the input: the review view takes focus back
     results_changed = Signal()  # the results shown changed: the review view fits the box
 
     def __init__(self, jobs: Jobs, host: ModelHost, session: ReviewSession) -> None:
@@ -121,11 +97,11 @@ class RunBox(QWidget):
         self._delivery = _Delivery()
         self._delivery.arrived.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
-        self.input = RunInput()
+        # Esc in it gives the keyboard back to the candidate (keyboard_focus.py).
+        self.input = QLineEdit()
         self.input.setAccessibleName("Call to run against the candidate")
         self.input.setPlaceholderText("A call to run, e.g. f(1, 2)  (G to focus, Enter to run)")
         self.input.returnPressed.connect(self.run_input)
-        self.input.leave.connect(self.leave_requested.emit)
         self.run_button = QPushButton("Run")
         self.run_button.clicked.connect(self.run_input)
         self.probe_button = QPushButton("&Probe")
