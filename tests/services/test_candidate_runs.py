@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from support.binary_search import FLAWED_SEARCH, PROMPT, SEARCH
 from support.builders import record, write_jsonl
 
 from evalstudio.assist.backend import GenerationParams, Message, ModelInfo, Stream
@@ -35,29 +36,6 @@ from evalstudio.services.sandbox.candidate_runs import Call, examples_now, execu
 from evalstudio.services.studies.importing import import_tasks
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import assist_log, content
-
-SEARCH = (
-    "def binary_search(items, target):\n"
-    "    lo, hi = 0, len(items) - 1\n"
-    "    while lo <= hi:\n"
-    "        mid = (lo + hi) // 2\n"
-    "        if items[mid] == target:\n"
-    "            return mid\n"
-    "        if items[mid] < target:\n"
-    "            lo = mid + 1\n"
-    "        else:\n"
-    "            hi = mid - 1\n"
-    "    return -1\n"
-)
-FLAWED_SEARCH = SEARCH.replace("lo <= hi", "lo < hi")
-PROMPT = (
-    "Implement `binary_search(items, target)` returning the index of `target` in the sorted "
-    "list `items`, or -1.\n\nExamples:\n\n"
-    ">>> binary_search([1, 3, 5], 5)\n2\n>>> binary_search([], 4)\n-1\n\n"
-    "- `binary_search([7], 7) -> 0`\n"
-    "- `binary_search([1, 3], 2)` returns `-1`\n"
-    "- `binary_search(None, 1)` raises `TypeError`\n"
-)
 
 
 def _items(workspace: Workspace, tmp_path: Path, records: list[dict[str, object]]) -> list[str]:

@@ -11,9 +11,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from support.binary_search import FLAWED_SEARCH, PROMPT
 from support.builders import record, write_jsonl
 from support.windows import open_main_window, start_review
-from test_candidate_runs import FLAWED_SEARCH, PROMPT
 
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.assistance import AssistKind
