@@ -33,7 +33,7 @@ unpack() {
     # Leftovers of a start killed while unpacking, or a damaged folder: start afresh.
     rm -rf "$dir" "$cache/.$name.unpack-"*
     tmp=$(mktemp -d "$cache/.$name.unpack-XXXXXX")
-    say "unpacking EvalStudio $version once into $dir (about 15 s; later starts are immediate)"
+    say "unpacking EvalStudio $version once into $dir (about 10 s; later starts are immediate)"
     if ! tail -c "$payload_bytes" "$self" | xz -dc -T0 | tar -x -C "$tmp" ||
         [ "$(find "$tmp/evalstudio" 2>/dev/null | wc -l)" -ne $((entries - 1)) ]; then
         rm -rf "$tmp"
