@@ -82,14 +82,16 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_suspicion.py
 	$(BIN)/python bench/bench_critique_placement.py
 
-# The binary: dist/evalstudio/ (run dist/evalstudio/evalstudio) and the archive to hand out,
-# dist/evalstudio-<version>-linux-x86_64.tar.xz (packaging/README.md).
+# The binary: dist/evalstudio/ (run dist/evalstudio/evalstudio) and the one file to hand out,
+# dist/evalstudio-<version>-linux-x86_64 (packaging/README.md).
 binary: $(STAMP)
 	PYTHON=$(BIN)/python packaging/build.sh
 
-# Screenshots of every main state in light and dark, into screenshots/ (not committed).
+# Screenshots of every main state in light and dark, into screenshots/ (not committed), and
+# the README's two pictures, with fixed content, into docs/images/ (committed).
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python tools/screenshots.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python tools/screenshots.py --readme
 
 clean-venv:
 	rm -rf $(VENV)

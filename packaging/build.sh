@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Build the EvalStudio binary: dist/evalstudio/ (run dist/evalstudio/evalstudio) and, unless
-# --no-archive, dist/evalstudio-<version>-linux-x86_64.tar.xz to hand out.
-# Usage: packaging/build.sh [--no-archive] [--dist DIR]   (make binary runs it in the venv)
+# Build the EvalStudio binary: dist/evalstudio/ (run dist/evalstudio/evalstudio: for
+# developers) and, unless --no-onefile, the one file to hand out,
+# dist/evalstudio-<version>-linux-x86_64 (packaging/README.md).
+# Usage: packaging/build.sh [--no-onefile] [--dist DIR]   (make binary runs it in the venv)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
 DIST=dist
-ARCHIVE=yes
+ONEFILE=yes
 while [[ $# -gt 0 ]]; do
     case $1 in
-        --no-archive) ARCHIVE=no ;;
+        --no-onefile) ONEFILE=no ;;
         --dist) DIST=$2; shift ;;
         *) echo "unknown option: $1" >&2; exit 2 ;;
     esac
@@ -23,10 +24,8 @@ cp packaging/evalstudio.desktop packaging/evalstudio-open.desktop packaging/eval
     packaging/evalstudio.svg packaging/install.sh "$DIST/evalstudio/"
 echo "Built $DIST/evalstudio/evalstudio ($(du -sh "$DIST/evalstudio" | cut -f1) unpacked)"
 
-if [[ $ARCHIVE == yes ]]; then
+if [[ $ONEFILE == yes ]]; then
     version=$("$DIST/evalstudio/evalstudio" --version | awk '{print $NF}')
-    archive="$DIST/evalstudio-$version-linux-x86_64.tar.xz"
-    # xz: 175 MB against 210 MB for gzip (the model barely compresses; the rest does).
-    tar -C "$DIST" -cf - evalstudio | xz -6 -T0 > "$archive"
-    echo "Packed $archive ($(du -h "$archive" | cut -f1))"
+    "$PYTHON" packaging/onefile/make_onefile.py --version "$version" \
+        "$DIST/evalstudio" "$DIST/evalstudio-$version-linux-x86_64"
 fi

@@ -1,8 +1,12 @@
-"""Screenshots of the main states of the app, in light and dark, for a person to look at.
+"""Screenshots of the main states of the app, in light and dark, for a person to look at,
+and the two pictures at the top of README.md (tools/readme_images.py).
 
-    make screenshots            # writes screenshots/<scheme>-<state>.png (not committed)
+    make screenshots                    # both
+    python tools/screenshots.py         # screenshots/<scheme>-<state>.png (not committed)
+    python tools/screenshots.py --readme  # docs/images/review.png and report.png (committed)
 
-Runs offscreen on a fresh workspace with the demo study and the bundled model (real answers).
+The screenshots run offscreen on a fresh workspace with the demo study and the bundled model
+(real answers); the README's pictures have fixed content.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
+from readme_images import make as make_readme_images
 
 from evalstudio.core.assistance import AssistKind
 from evalstudio.core.model import Kind, Verdict
@@ -40,6 +45,10 @@ def main() -> None:
     os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="evalstudio-shots-config-")
     app = QApplication(sys.argv)
     app.setOrganizationName("EvalStudio")
+    if "--readme" in sys.argv[1:]:
+        for path in make_readme_images(app):
+            print(f"{path} ({path.stat().st_size // 1000} KB)")
+        return
     OUT.mkdir(exist_ok=True)
     for scheme in ("light", "dark"):
         shoot(app, scheme)

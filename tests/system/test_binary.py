@@ -1,7 +1,9 @@
-"""The one-folder binary as a user runs it: built from packaging/ with PyInstaller, started
-with an empty environment (`env -i`, a fresh HOME, no network where the machine allows a
-network namespace), checked by its self-test, a CLI round trip, an offscreen window, and a
-second instance on the same workspace. Building takes about a minute: once per session."""
+"""The binary as a user runs it: built from packaging/ with PyInstaller, started with an empty
+environment (`env -i`, a fresh HOME, no network where the machine allows a network
+namespace), checked by its self-test, a CLI round trip, an offscreen window, and a second
+instance on the same workspace; then the one file handed out (packaging/onefile/): unpacked
+on its first start, reused on the next, unpacked again when damaged, and installed with a
+menu entry naming it by its absolute path. Building takes minutes: once per session."""
 
 from __future__ import annotations
 
@@ -21,17 +23,29 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dist = tmp_path_factory.mktemp("dist")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    built = tmp_path_factory.mktemp("dist")
     subprocess.run(
-        [str(ROOT / "packaging" / "build.sh"), "--no-archive", "--dist", str(dist)],
+        [str(ROOT / "packaging" / "build.sh"), "--dist", str(built)],
         cwd=ROOT,
         check=True,
         capture_output=True,
     )
+    return built
+
+
+@pytest.fixture(scope="session")
+def binary(dist: Path) -> Path:
     executable = dist / "evalstudio" / "evalstudio"
     assert executable.is_file() and os.access(executable, os.X_OK)
     return executable
+
+
+@pytest.fixture(scope="session")
+def onefile(dist: Path) -> Path:
+    (made,) = dist.glob("evalstudio-*-linux-x86_64")
+    assert os.access(made, os.X_OK) and made.read_bytes()[:4] == b"\x7fELF"
+    return made
 
 
 @pytest.fixture
@@ -131,3 +145,50 @@ def test_a_second_instance_on_the_same_workspace_is_told_so(binary: Path, home: 
     finally:
         first.terminate()
         first.wait(timeout=30)
+
+
+def _unpacked(home: Path) -> Path:
+    (folder,) = (home / ".cache" / "evalstudio").glob("app-*")
+    return folder
+
+
+def test_the_one_file_unpacks_once_then_starts_from_its_cache(onefile: Path, home: Path) -> None:
+    first = run(onefile, home, "--version")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("evalstudio, version ")
+    version = first.stdout.split()[-1]
+    assert "unpacking EvalStudio" in first.stderr
+    folder = _unpacked(home)
+    assert folder.name.startswith(f"app-{version}-")
+    marker = (folder / ".unpacked").stat().st_ino
+
+    second = run(onefile, home, "--self-test")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "Passed in" in second.stdout
+    assert "unpacking" not in second.stderr
+    assert (folder / ".unpacked").stat().st_ino == marker  # the same folder, not unpacked anew
+
+
+def test_a_damaged_cache_is_unpacked_again(onefile: Path, home: Path) -> None:
+    assert run(onefile, home, "--version").returncode == 0
+    folder = _unpacked(home)
+    (library,) = (folder / "_internal").glob("libpython3*.so*")
+    library.unlink()  # what a start killed mid-way or a cache cleaner could leave
+    again = run(onefile, home, "--version")
+    assert again.returncode == 0, again.stderr
+    assert "unpacking EvalStudio" in again.stderr
+    assert library.is_file()
+
+
+def test_install_gives_a_menu_entry_that_works_without_local_bin_on_path(
+    onefile: Path, home: Path
+) -> None:
+    installed = run(onefile, home, "--install")
+    assert installed.returncode == 0, installed.stderr
+    program = home / ".local" / "bin" / "evalstudio"
+    entry = (home / ".local" / "share" / "applications" / "evalstudio.desktop").read_text()
+    (exec_line,) = [line for line in entry.splitlines() if line.startswith("Exec=")]
+    assert exec_line == f'Exec="{program}"'
+    # The menu runs that path; PATH here is /usr/bin:/bin, without ~/.local/bin.
+    ran = run(program, home, "--version")
+    assert ran.returncode == 0 and ran.stdout.startswith("evalstudio, version "), ran.stderr
