@@ -7,6 +7,7 @@ import html
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
+from evalstudio.ui.screen_fit import fit_to_screen
 from evalstudio.ui.shortcuts import ACTIONS, keys_of
 
 
@@ -37,7 +38,7 @@ class CheatSheet(QDialog):
     def __init__(self, parent: QWidget, overrides: dict[str, str]) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
-        self.resize(520, 640)
+        fit_to_screen(self, 520, 640)
         self.view = QTextBrowser()
         self.view.setHtml(cheat_sheet_html(overrides))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
