@@ -66,8 +66,9 @@ def test_points_appear_as_the_critique_streams_without_a_sideways_scrollbar(
     assert not panel.raw_view.isVisible()
     panel.raw_toggle.setChecked(True)
     assert panel.raw_view.isVisible() and panel.raw_view.toPlainText() == WHOLE
+    assert not panel.response_view.isVisible()  # in its place: no room lost on a small screen
     panel.raw_toggle.setChecked(False)
-    assert not panel.raw_view.isVisible()
+    assert not panel.raw_view.isVisible() and panel.response_view.isVisible()
 
 
 def _claims_shown(panel: AssistantPanel, points: tuple[CritiquePoint, ...]) -> bool:

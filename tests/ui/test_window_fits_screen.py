@@ -75,7 +75,12 @@ def test_the_main_window_and_its_review_fit_and_the_transcript_keeps_its_lines(
         review.assistant_box.setVisible(True)
         panel.add_live(live, None)
         qtbot.waitUntil(lambda: panel.points.count() == 5)
+        review.form.set_quality(3)  # a chosen rating and a problem shown: the form at its tallest
+        review.form.problem.setText("Choose a verdict (F or A).")
         _fits(window, screen)
+        panel.raw_toggle.setChecked(True)  # the raw output, in the transcript's place
+        _fits(window, screen)
+        panel.raw_toggle.setChecked(False)
         lines = panel.response_view.fontMetrics().lineSpacing()
         qtbot.waitUntil(lambda: panel.response_view.height() >= TRANSCRIPT_LINES * lines)
         # Folding the points gives their room back to the transcript.

@@ -45,9 +45,8 @@ from evalstudio.ui.model_host import LiveResponse
 REPAINT_MS = 40  # 25 repaints a second: smooth, and far from re-rendering per token
 TRANSCRIPT_LINES = 6  # the transcript's least height, in lines, however crowded the panel
 DEMO_MODEL_NOTE = (
-    "ⓘ The bundled model, SmolLM2-135M, is a tiny demo model: it shows how the assistant "
-    "works, and its critiques are often wrong. For real help, choose a larger GGUF model "
-    "file or a model server in File › Settings."
+    "Demo model: the bundled SmolLM2-135M is tiny and often wrong. For real help, choose a "
+    "larger GGUF model or a model server in File › Settings."
 )
 _MARK_TEXT = {PointMark.VALID: "✓ valid", PointMark.INVALID: "✗ invalid"}
 
@@ -116,7 +115,9 @@ class AssistantPanel(QWidget):
         # It quotes errors a model server sent: shown as text, never read as HTML.
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.raw_toggle = QCheckBox("Show raw output")
-        self.raw_toggle.setToolTip("The critique's text as the model wrote it (JSON)")
+        self.raw_toggle.setToolTip(
+            "The critique's text as the model wrote it (JSON), in place of the transcript"
+        )
         self.raw_toggle.toggled.connect(lambda _: self._refresh_raw())
         status_row = QHBoxLayout()
         status_row.addWidget(self.status, 1)
@@ -133,6 +134,7 @@ class AssistantPanel(QWidget):
         self.raw_view.setReadOnly(True)
         self.raw_view.setAccessibleName("Raw output")
         self.raw_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.raw_view.setMinimumHeight(self.response_view.minimumHeight())
         self.raw_view.setVisible(False)
 
         self.points = QListWidget()
@@ -367,11 +369,14 @@ class AssistantPanel(QWidget):
         return critiques[-1] if critiques else None
 
     def _refresh_raw(self) -> None:
-        """The latest critique's raw text, when asked for (the toggle shows with a critique)."""
+        """The latest critique's raw text, when asked for, in the transcript's place (the
+        toggle shows once there is a critique)."""
         latest = self._latest_critique()
         self.raw_toggle.setVisible(latest is not None)
         show = latest is not None and self.raw_toggle.isChecked()
+        # In the transcript's place: a small screen has no room for both.
         self.raw_view.setVisible(show)
+        self.response_view.setVisible(not show)
         if show and latest is not None and self.raw_view.toPlainText() != latest.text:
             self.raw_view.setPlainText(latest.text)
             bar = self.raw_view.verticalScrollBar()
