@@ -187,10 +187,8 @@ class ReviewView(QWidget):
         self.panel.point_marked.connect(self._point_marked)
         self.panel.flaw_from_point.connect(self._flaw_from_point)
         self.panel.set_model_ready(host.ready)
-        self.panel.set_demo_model(host.settings.uses_bundled_model())
-        host.state_changed.connect(
-            lambda _: self.panel.set_demo_model(host.settings.uses_bundled_model())
-        )
+        self._model_changed()
+        host.state_changed.connect(self._model_changed)  # a method: it ends with this view
         host.ready_changed.connect(self.panel.set_model_ready)
         host.response_finished.connect(self._response_finished)
 
@@ -447,6 +445,9 @@ class ReviewView(QWidget):
             misleading=self.session.misleading(entry),
         )
         self.panel.add_live(live, question)
+
+    def _model_changed(self, _: str = "") -> None:
+        self.panel.set_demo_model(self.host.settings.uses_bundled_model())
 
     def _kinds_here(self) -> tuple[AssistKind, ...]:
         """The study's kinds that apply to the open item (the registry says where each fits)."""
