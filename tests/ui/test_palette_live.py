@@ -12,12 +12,15 @@ from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 from support.windows import open_main_window, start_review
 
-from evalstudio.core.model import Study
+from evalstudio.core.model import Kind, Study
+from evalstudio.core.task_records import TaskRecord
 from evalstudio.render.report_html import PageColours
+from evalstudio.render.theme import DARK
 from evalstudio.services.workspace import evaluators
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.main_window import MainWindow
-from evalstudio.ui.palette import contrast, follow_color_scheme, is_dark
+from evalstudio.ui.pair_form import PairForm
+from evalstudio.ui.palette import contrast, current_theme, follow_color_scheme, is_dark
 from evalstudio.ui.report_view import ReportView, page_colours
 
 BODY = 4.5
@@ -122,3 +125,24 @@ def test_the_report_view_follows_the_palette_and_stays_readable(
         assert contrast(QColor(colours.muted), base) >= BODY
         assert colours.text in view.view.toHtml()
     assert len(drawn) == 3  # opened, and once per switch
+
+
+def test_the_pair_form_draws_its_diff_and_code_again_in_the_new_colours(
+    qtbot: QtBot, app: QApplication
+) -> None:
+    follow_color_scheme(app, "light")
+    form = PairForm(current_theme())
+    qtbot.addWidget(form)
+    code = "def f(x):\n    return x + 1\n"
+    correct = TaskRecord(
+        1, "r1", "Write f.", code, Kind.CODE, "python", "t", None, None, None, None, None, False
+    )
+    form.show_record(correct)
+    form.flawed.setPlainText("def f(x):\n    return x - 1\n")
+    form._refresh()
+    light_code = form.correct.toHtml()
+    follow_color_scheme(app, "dark")
+    assert form.theme is DARK
+    assert form.correct.toHtml() != light_code  # the code in github-dark's colours
+    added = form.diff._colours._formats["+"].foreground().color()
+    assert contrast(added, QApplication.palette().color(QPalette.ColorRole.Base)) >= BODY
