@@ -14,6 +14,8 @@ import json
 import re
 from typing import Any
 
+import jiter
+
 from evalstudio.core.assistance import Critique, CritiquePoint, Manipulation
 from evalstudio.core.misleading import MAX_POINTS, MisleadingPlan
 from evalstudio.core.model import LineRange, Severity, Verdict, line_count
@@ -146,6 +148,23 @@ def parse_critique(text: str) -> Critique:
         if structured is not None:
             return structured
     return _from_free_text(text)
+
+
+def parse_partial_critique(text: str) -> Critique:
+    """A critique still streaming, as far as it is written: its JSON's prefix read by jiter's
+    partial mode, so the point being written counts once its claim has begun (its claim
+    growing with each repaint). Text that is no JSON goes to `parse_critique`. Never raises."""
+    start = text.find("{")
+    if start != -1:
+        try:
+            data = jiter.from_json(text[start:].encode(), partial_mode="trailing-strings")
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            found = _from_json(data)
+            if found is not None:
+                return found
+    return parse_critique(text)
 
 
 # strict=False: a raw newline or tab inside a string is kept, not a reason to give up the JSON

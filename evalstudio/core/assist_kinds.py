@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from evalstudio.core.assistance import AssistKind
+from evalstudio.core.model import Kind
 
 
 class Source(StrEnum):
@@ -22,6 +23,17 @@ class Source(StrEnum):
     DOUBT = "doubt"  # the model's yes/no doubt, line by line (the Suspicion box)
     PROBE = "probe"  # calls the model proposes, run in the sandbox (the run box)
     SANDBOX = "sandbox"  # no model: the candidate run in the sandbox (the run box)
+
+
+class Fits(StrEnum):
+    """An item a kind is offered on."""
+
+    TEXT = "text"
+    CODE = "code"
+    CODE_WITH_REFERENCE = "code with a reference"  # the task has a reference solution
+
+
+ANY_ITEM = frozenset({Fits.TEXT, Fits.CODE})
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,7 @@ class KindSpec:
     structured: bool = False  # held to the critique schema, its lines to the candidate's
     stored: bool = False  # pre-generated for offline sessions and shown from the store
     offered: bool = True  # in a study's offer unless its study.toml lists its own
+    fits: frozenset[Fits] = ANY_ITEM  # the items the review window offers it on
 
     @property
     def prompt(self) -> str | None:
@@ -65,6 +78,9 @@ KINDS: tuple[KindSpec, ...] = (
         key="X",
         button="Fact-&check",
         stored=True,
+        # Facts are in text; code has none to check unless a reference solution says what
+        # the code should do.
+        fits=frozenset({Fits.TEXT, Fits.CODE_WITH_REFERENCE}),
     ),
     KindSpec(
         AssistKind.EXPLAIN,
@@ -92,6 +108,14 @@ _BY_KIND = {spec.kind: spec for spec in KINDS}  # tests/core/test_assist_kinds.p
 
 def spec(kind: AssistKind) -> KindSpec:
     return _BY_KIND[kind]
+
+
+def fits(kind: AssistKind, item: Kind, has_reference: bool) -> bool:
+    """Whether `kind` applies to an item of kind `item` (whose task has a reference or not)."""
+    where = spec(kind).fits
+    if item is Kind.TEXT:
+        return Fits.TEXT in where
+    return Fits.CODE in where or (has_reference and Fits.CODE_WITH_REFERENCE in where)
 
 
 def kinds_from(*sources: Source) -> tuple[AssistKind, ...]:

@@ -182,3 +182,4 @@ class ItemView:
     kind: Kind
     language: str
     candidate: str
+    has_reference: bool = False  # its task has a reference solution (not shown to them)

@@ -5,25 +5,47 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from evalstudio.core.plurals import counted
 from evalstudio.render.hidden_chars import TEXT, reveal_plain
 
-_CSS = """
-body { font-family: system-ui, sans-serif; max-width: 76rem; margin: 2rem auto; padding: 0 1rem;
-       color: #1d1d1f; line-height: 1.45; }
-h1 { font-size: 1.6rem; margin-bottom: 4px; } h2 { font-size: 1.2rem; margin-top: 28px; }
-table { margin: 8px 0; font-size: 0.92rem; }
-th, td { padding: 5px 12px; border-bottom: 1px solid #ddd; text-align: right; }
-.name { text-align: left; white-space: nowrap; }
-.muted { color: #666; font-size: 0.9rem; } img { max-width: 100%; height: auto; }
-.figure { line-height: 100%; }  /* Qt would scale an image's line by the body's */
-.lead { font-size: 1.1rem; background: #f3f6fa; padding: 0.8rem 1rem; border-radius: 6px; }
-h3 { font-size: 1.05rem; margin-top: 20px; }
-code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.85rem; }
-.ci { color: #666; font-size: 0.85rem; white-space: nowrap; }
+
+@dataclass(frozen=True)
+class PageColours:
+    """The page's colours (CSS colour strings): the exported file is printed on white paper
+    (`PRINT`); the app's view gives its palette's."""
+
+    text: str
+    muted: str
+    rule: str
+    lead_background: str
+    background: str = ""  # none: the paper's, or the view's own
+
+
+PRINT = PageColours(text="#1d1d1f", muted="#666", rule="#ddd", lead_background="#f3f6fa")
+
+
+def report_css(colours: PageColours) -> str:
+    c = colours
+    background = f" background: {c.background};" if c.background else ""
+    return f"""
+body {{ font-family: system-ui, sans-serif; max-width: 76rem; margin: 2rem auto; padding: 0 1rem;
+       color: {c.text};{background} line-height: 1.45; }}
+h1 {{ font-size: 1.6rem; margin-bottom: 4px; }} h2 {{ font-size: 1.2rem; margin-top: 28px; }}
+table {{ margin: 8px 0; font-size: 0.92rem; }}
+th, td {{ padding: 5px 12px; border-bottom: 1px solid {c.rule}; text-align: right; }}
+.name {{ text-align: left; white-space: nowrap; }}
+.muted {{ color: {c.muted}; font-size: 0.9rem; }} img {{ max-width: 100%; height: auto; }}
+.figure {{ line-height: 100%; }}  /* Qt would scale an image's line by the body's */
+.lead {{ font-size: 1.1rem; background: {c.lead_background}; padding: 0.8rem 1rem;
+        border-radius: 6px; }}
+h3 {{ font-size: 1.05rem; margin-top: 20px; }}
+code {{ font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+        font-size: 0.85rem; }}
+.ci {{ color: {c.muted}; font-size: 0.85rem; white-space: nowrap; }}
 """
 
 
@@ -42,10 +64,12 @@ def report_html(
     figures: dict[str, bytes],
     generated_at: str,
     figure_src: Callable[[str], str] | None = None,
+    colours: PageColours = PRINT,
 ) -> str:
     """The report; every text from the study (names) is escaped, its hidden characters shown
     as marks. Each figure is embedded as a data: URI, or referred to as `figure_src(name)` (a
-    resource the app's view provides)."""
+    resource the app's view provides). `colours`: the page's (the app's palette's in its
+    view)."""
     esc = _esc
 
     def figure(name: str) -> list[str]:
@@ -68,7 +92,8 @@ def report_html(
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
         "img-src data:; style-src 'unsafe-inline'\">",
-        f"<title>{esc(report['study'])} — EvalStudio report</title><style>{_CSS}</style>",
+        f"<title>{esc(report['study'])} — EvalStudio report</title>",
+        f"<style>{report_css(colours)}</style>",
         "</head><body>",
         f"<h1>{esc(report['study'])}</h1>",
         f"<p class='muted'>EvalStudio study report · {esc(generated_at)} · "

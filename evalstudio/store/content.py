@@ -184,7 +184,8 @@ def pairs_of_study(db: Database, study_id: str) -> list[Pair]:
 
 
 _ITEM_VIEW = """
-    SELECT si.id AS item_id, si.position, t.prompt, t.kind, t.language, c.text
+    SELECT si.id AS item_id, si.position, t.prompt, t.kind, t.language, c.text,
+           COALESCE(t.reference, '') <> '' AS has_reference
     FROM study_items si
     JOIN candidates c ON c.id = si.candidate_id
     JOIN tasks t ON t.id = c.task_id
@@ -199,6 +200,7 @@ def _item_view(row: dict[str, Any]) -> ItemView:
         Kind(row["kind"]),
         row["language"],
         row["text"],
+        bool(row["has_reference"]),
     )
 
 

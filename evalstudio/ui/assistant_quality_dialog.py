@@ -34,6 +34,7 @@ from evalstudio.services.report.assistant_quality import (
 )
 from evalstudio.services.studies import studies
 from evalstudio.ui.model_host import ModelHost
+from evalstudio.ui.screen_fit import fit_to_screen
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ class AssistantQualityDialog(QDialog):
         self.running = False
         self._cancel = threading.Event()
         self.setWindowTitle(f"Assistant quality — {study}")
-        self.resize(900, 560)
+        fit_to_screen(self, 900, 560)
         model, name = html.escape(host.model_id), html.escape(study)
         intro = QLabel(
             f"How good is <b>{model}</b> on the pairs of <b>{name}</b>? Each pair's twins are "

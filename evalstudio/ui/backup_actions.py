@@ -25,6 +25,7 @@ from evalstudio.services.workspace.backups import (
 )
 from evalstudio.ui.app_context import AppContext
 from evalstudio.ui.jobs import Lane
+from evalstudio.ui.screen_fit import fit_to_screen
 
 
 class BackupActions(QObject):
@@ -99,7 +100,7 @@ class RestoreDialog(QDialog):
     def __init__(self, parent: QWidget, backups: list[Backup]) -> None:
         super().__init__(parent)
         self.setWindowTitle("Restore from a backup")
-        self.resize(520, 420)
+        fit_to_screen(self, 520, 420)
         self.backups = backups
         self.chosen: Backup | None = None
         self.list = QListWidget()

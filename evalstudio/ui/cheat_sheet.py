@@ -8,6 +8,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
 from evalstudio.ui.review.queue_list import MARK_LEGEND
+from evalstudio.ui.screen_fit import fit_to_screen
 from evalstudio.ui.shortcuts import ACTIONS, keys_of
 
 
@@ -42,7 +43,7 @@ class CheatSheet(QDialog):
     def __init__(self, parent: QWidget, overrides: dict[str, str]) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
-        self.resize(520, 640)
+        fit_to_screen(self, 520, 640)
         self.view = QTextBrowser()
         self.view.setHtml(cheat_sheet_html(overrides))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

@@ -26,6 +26,10 @@ class DiffView(QPlainTextEdit):
         self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self._colours = _DiffColours(self.document(), theme)
 
+    def set_theme(self, theme: Theme) -> None:
+        self._colours.setDocument(None)  # the old highlighter lets go of the text
+        self._colours = _DiffColours(self.document(), theme)
+
     def show_diff(self, correct: str, flawed: str) -> None:
         # When neither answer ends its last line (most JSONL candidates), the diff is the same
         # with a line end and spares two "No newline at end of file" markers.

@@ -19,7 +19,11 @@ def titled(
     layout.setContentsMargins(margin, margin, margin, margin)
     layout.setSpacing(2)
     label = title if isinstance(title, QLabel) else QLabel(title)
-    label.setStyleSheet("font-weight: bold;")
+    # A bold font, not a style sheet: a styled label would keep its colours when the palette
+    # changes (ui/palette.py).
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
     label.setBuddy(widget)
     if note is None:
         layout.addWidget(label)

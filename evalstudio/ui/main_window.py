@@ -50,6 +50,7 @@ from evalstudio.ui.owner_tools import OwnerTools
 from evalstudio.ui.palette import follow_color_scheme
 from evalstudio.ui.review.review_view import ReviewView
 from evalstudio.ui.review_actions import review_handlers
+from evalstudio.ui.screen_fit import fit_to_screen
 from evalstudio.ui.session_actions import OWNER_TOOLS_OFF, SessionActions
 from evalstudio.ui.settings_dialog import SettingsDialog
 from evalstudio.ui.shortcuts import ACTIONS, keys_of
@@ -91,7 +92,7 @@ class MainWindow(QMainWindow):
         self.activity = context.activity
         context.workspace_closing.connect(self.close_review)
         self.setWindowTitle("EvalStudio")
-        self.resize(1400, 860)
+        fit_to_screen(self, 1400, 860)
 
         self.start_page = StartPage(context)
         self.start_page.start_requested.connect(self.start_review)
@@ -150,7 +151,7 @@ class MainWindow(QMainWindow):
         self._status_timer.timeout.connect(self._update_status)
         self._status_timer.start()
 
-        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _: self._apply_theme())
+        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _: self.apply_theme())
         app = QApplication.instance()
         assert isinstance(app, QApplication)
         self.theme = follow_color_scheme(app, self.settings.appearance())
@@ -339,7 +340,7 @@ class MainWindow(QMainWindow):
         self.settings.set_shortcuts(dialog.shortcut_overrides())
         self.settings.set_appearance(dialog.appearance())
         self.apply_shortcuts()
-        self._apply_theme()
+        self.apply_theme()
         if dialog.model_options() != before:
             self.host.load(self.context.model_settings()[0])
 
@@ -485,7 +486,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 10000)
         QMessageBox.warning(self, "EvalStudio", text)
 
-    def _apply_theme(self) -> None:
+    def apply_theme(self) -> None:
         app = QApplication.instance()
         assert isinstance(app, QApplication)
         self.theme = follow_color_scheme(app, self.settings.appearance())

@@ -8,11 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QStyle, QWidget
 
-from evalstudio.services.report.study_report import build_report, report_page
+from evalstudio.render.report_html import PageColours, report_html
+from evalstudio.services.report.study_report import build_report, report_figures
 from evalstudio.services.workspace import owner
 from evalstudio.ui.app_context import AppContext
 from evalstudio.ui.assistant_quality_dialog import AssistantQualityDialog
@@ -106,15 +108,19 @@ class OwnerTools(QObject):
         workspace = c.workspace
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
-        def build() -> tuple[str, dict[str, bytes], bool]:
-            page, figures = report_page(build_report(workspace, name), stamp, figure_resource)
-            return page, figures, owner.is_protected(workspace)
+        def build() -> tuple[dict[str, Any], dict[str, bytes], bool]:
+            found = build_report(workspace, name)
+            return found.to_json(), report_figures(found), owner.is_protected(workspace)
 
         ended = c.show_busy(f"Building the report of '{name}'…")
 
-        def show(found: tuple[str, dict[str, bytes], bool]) -> None:
+        def show(found: tuple[dict[str, Any], dict[str, bytes], bool]) -> None:
             ended()
-            page, figures, protected = found
+            report, figures, protected = found
+
+            def page(colours: PageColours) -> str:
+                return report_html(report, figures, stamp, figure_resource, colours)
+
             view = self.report_view = ReportView(self.parent_widget, name, page, figures, protected)
             view.set_passphrase.clicked.connect(
                 lambda: c.gate.change_passphrase(view, done=view.passphrase_set)

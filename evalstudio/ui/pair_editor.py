@@ -12,8 +12,9 @@ import itertools
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -38,10 +39,10 @@ from evalstudio.ui.jobs import Jobs, Lane
 from evalstudio.ui.model_host import ModelHost
 from evalstudio.ui.pair_form import PairForm
 from evalstudio.ui.pair_list import Key, PairList
-from evalstudio.ui.palette import is_dark
+from evalstudio.ui.palette import Tone, is_dark, restyle, set_style, tone
+from evalstudio.ui.screen_fit import fit_to_screen
 from evalstudio.ui.verdict_label import VerdictLabel
 
-ERROR_COLOURS = ("#c62828", "#ff7b72")
 MODEL_NOT_READY = "No model is ready: wait for it to load, or choose one in File › Settings."
 
 
@@ -52,9 +53,9 @@ class PairEditor(QDialog):
         super().__init__(parent)
         self.jobs, self.host, self.path = jobs, host, path
         self.setWindowTitle(f"Edit pairs — {path.name}")
-        self.resize(1200, 800)
+        fit_to_screen(self, 1200, 800)
         dark = is_dark(self.palette())
-        self._shade = 1 if dark else 0  # index into the (light, dark) colour pairs
+        self._message_error = False
         self._key: Key | None = None  # what the form shows
         self._asking: str | None = None  # the record the model is suggesting a twin for
         self._testing = False
@@ -63,12 +64,13 @@ class PairEditor(QDialog):
         self.list = PairList()
         self.list.currentItemChanged.connect(self._chosen)
         self.form = PairForm(DARK if dark else LIGHT)
-        self.test_result = VerdictLabel(dark)
+        self.test_result = VerdictLabel()
         for edit in (self.form.flawed, self.form.test):  # what a test result is about
             edit.textChanged.connect(self.test_result.mark_stale)
         self.message = QLabel()
         self.message.setAccessibleName("Messages")
         self.message.setWordWrap(True)
+        set_style(self.message, self._message_sheet)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setTextFormat(Qt.TextFormat.PlainText)  # messages quote the owner's text
         self.suggest_button = QPushButton("Suggest a flaw")
@@ -331,9 +333,12 @@ class PairEditor(QDialog):
         )
 
     def _say(self, text: str, error: bool = False) -> None:
-        colour = ERROR_COLOURS[self._shade] if error else None
-        self.message.setStyleSheet(f"color: {colour};" if colour else "")
+        self._message_error = error
+        restyle(self.message, self._message_sheet(QApplication.palette()))
         self.message.setText(text)
+
+    def _message_sheet(self, palette: QPalette) -> str:
+        return f"color: {tone(palette, Tone.ERROR).name()};" if self._message_error else ""
 
 
 def _reason(error: BaseException) -> str:

@@ -36,6 +36,7 @@ from evalstudio.services.studies.perturbation import FlawSuggestion
 from evalstudio.ui.diff_view import DiffView
 from evalstudio.ui.labels import titled
 from evalstudio.ui.links import InertBrowser
+from evalstudio.ui.palette import current_theme, palette_changes
 
 DIFF_DELAY_MS = 200  # the diff follows typing without recomputing it on every key
 
@@ -103,6 +104,7 @@ class PairForm(QWidget):
         self.place_end.valueChanged.connect(self._place_edited)
         self._layout()
         self.setEnabled(False)
+        palette_changes().changed.connect(self._follow_palette)
 
     def _layout(self) -> None:
         answers = QSplitter(Qt.Orientation.Horizontal)
@@ -193,6 +195,18 @@ class PairForm(QWidget):
         if self.record is not None and _crlf_only(self.record.candidate):
             text = text.replace("\n", "\r\n")  # the editor keeps no \r; the correct twin had it
         return text
+
+    def _follow_palette(self) -> None:
+        """Draw the shown pair again in the app's colours (light and dark switched live)."""
+        self.theme = current_theme()
+        self.diff.set_theme(self.theme)
+        record = self.record
+        if record is None:
+            return
+        self.prompt.setHtml(markdown_to_html(record.prompt, self.theme))
+        if record.kind is Kind.CODE:
+            self.correct.setHtml(code_to_html(record.candidate, record.language, None, self.theme))
+        self._mark_place()
 
     def _show(self, record: TaskRecord, flawed: str, test: str | None, *, editable: bool) -> None:
         self.record, self.editable, self._place_by_hand = record, editable, False

@@ -23,6 +23,7 @@ from evalstudio.core.session_merge import MergeSummary
 from evalstudio.services.sessions.merge import merge_files
 from evalstudio.ui.app_context import AppContext
 from evalstudio.ui.jobs import Lane
+from evalstudio.ui.screen_fit import fit_to_screen
 
 OWNER_TOOLS_OFF = (
     "This is a session package: it holds no answer key, so the owner's tools (study setup, "
@@ -109,7 +110,7 @@ class MergeResults(QDialog):
     def __init__(self, parent: QWidget, results: list[MergeSummary | SessionError]) -> None:
         super().__init__(parent)
         self.setWindowTitle("Merge")
-        self.resize(760, 420)
+        fit_to_screen(self, 760, 420)
         refused = sum(isinstance(r, SessionError) for r in results)
         merged = len(results) - refused
         head = f"{counted(merged, 'file')} merged" + (

@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from evalstudio.ui.app_settings import ModelOptions
-from evalstudio.ui.palette import APPEARANCES
+from evalstudio.ui.palette import APPEARANCES, error_label
+from evalstudio.ui.screen_fit import fit_to_screen
 from evalstudio.ui.shortcuts import ACTIONS, conflicts, keys_of
 
 
@@ -39,14 +40,14 @@ class SettingsDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
-        self.resize(640, 560)
+        fit_to_screen(self, 640, 560)
         tabs = QTabWidget()
         tabs.addTab(self._model_tab(options), "Model")
         tabs.addTab(self._shortcut_tab(shortcuts), "Keyboard")
         tabs.addTab(self._look_tab(appearance), "Appearance")
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c62828;")
+        error_label(self.error)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )

@@ -41,6 +41,8 @@ from evalstudio.services.studies.setup import (
 )
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.jobs import Jobs, Lane
+from evalstudio.ui.palette import error_label
+from evalstudio.ui.screen_fit import fit_to_screen
 
 _KIND_LABELS = {k: spec(k).label for k in DEFAULT_ASSIST_KINDS}
 
@@ -53,7 +55,7 @@ class StudySetupDialog(QDialog):
         self.workspace = workspace
         self.jobs = jobs
         self.setWindowTitle("New study")
-        self.resize(900, 720)
+        fit_to_screen(self, 900, 720)
 
         self.name = QLineEdit()
         self.tasks = _PathField("Task file", "Task files (*.jsonl *.csv)")
@@ -106,7 +108,7 @@ class StudySetupDialog(QDialog):
         )
         self.problem = QLabel()
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #c62828;")
+        error_label(self.problem)
         self.check_button = QPushButton("Check")
         self.check_button.clicked.connect(self.check)
         self.save_button = QPushButton("Save definition…")

@@ -30,6 +30,7 @@ from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.jobs import Jobs, Lane
 from evalstudio.ui.labels import lines_text
 from evalstudio.ui.links import InertBrowser
+from evalstudio.ui.screen_fit import fit_to_screen
 
 _COLUMNS = ("Item", "Twin", "Evaluator", "Condition", "Where", "Severity", "Flaw", "Real?")
 _REVIEW = {None: "—", True: "real", False: "not real"}
@@ -45,7 +46,7 @@ class UnplantedFlawsDialog(QDialog):
         self.workspace, self.jobs, self.study, self.theme = workspace, jobs, study, theme
         self.flaws: list[UnplantedFlaw] = []
         self.setWindowTitle(f"Unplanted flaws — {study}")
-        self.resize(1000, 720)
+        fit_to_screen(self, 1000, 720)
         self.table = QTableWidget(0, len(_COLUMNS))
         self.table.setAccessibleName("Unplanted flaws")
         self.table.setHorizontalHeaderLabels(_COLUMNS)

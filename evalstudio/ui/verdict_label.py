@@ -7,15 +7,15 @@ import html
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QApplication, QLabel
 
 from evalstudio.core.verification import PairVerdict, PairVerification
+from evalstudio.ui.palette import Tone, restyle, set_style, tone
 
-# (light, dark): each readable on its palette.
-VERDICT_COLOURS = {
-    PairVerdict.VERIFIED: ("#1b7f3b", "#6fd08c"),
-    PairVerdict.UNVERIFIED: ("#a05a00", "#f0b45a"),
-    PairVerdict.BROKEN: ("#c62828", "#ff7b72"),
+VERDICT_TONES = {
+    PairVerdict.VERIFIED: Tone.GOOD,
+    PairVerdict.UNVERIFIED: Tone.WARNING,
+    PairVerdict.BROKEN: Tone.ERROR,
 }
 VERDICT_WORDS = {
     PairVerdict.VERIFIED: "Verified",
@@ -26,13 +26,14 @@ STALE = "Before your last edit: "
 
 
 class VerdictLabel(QLabel):
-    def __init__(self, dark: bool) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self.setAccessibleName("Test result")
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._shade = 1 if dark else 0
+        self._tone: Tone | None = None
         self._stale = False
+        set_style(self, self._sheet)
 
     def show_verdict(self, check: PairVerification) -> None:
         why = check.explanation.removeprefix(f"{check.verdict}: ")
@@ -45,15 +46,16 @@ class VerdictLabel(QLabel):
         self.say(
             f"<b>{VERDICT_WORDS[check.verdict]}</b> — {html.escape(why)}<br>"
             f"{name} twin: {html.escape(other.detail)}",
-            VERDICT_COLOURS[check.verdict][self._shade],
+            VERDICT_TONES[check.verdict],
         )
         output = f"{check.correct.output.strip()}\n{check.flawed.output.strip()}".strip()
         self.setToolTip(output or "The tests printed nothing.")
 
-    def say(self, text: str, colour: str = "") -> None:
-        """Show `text` (rich text: escape what it quotes); an empty text clears the label."""
-        self._stale = False
-        self.setStyleSheet(f"color: {colour};" if colour else "")
+    def say(self, text: str, colour: Tone | None = None) -> None:
+        """Show `text` (rich text: escape what it quotes) in `colour`; an empty text clears
+        the label."""
+        self._stale, self._tone = False, colour
+        self._restyle()
         self.setText(text)
         self.setToolTip("")
 
@@ -61,6 +63,13 @@ class VerdictLabel(QLabel):
         """The twin or the test changed: what is shown is about their earlier text."""
         if self.text() and not self._stale:
             self._stale = True
-            muted = self.palette().color(QPalette.ColorRole.PlaceholderText)
-            self.setStyleSheet(f"color: {muted.name()};")
+            self._restyle()
             self.setText(STALE + self.text())
+
+    def _restyle(self) -> None:
+        restyle(self, self._sheet(QApplication.palette()))
+
+    def _sheet(self, palette: QPalette) -> str:
+        if self._stale:
+            return f"color: {palette.color(QPalette.ColorRole.PlaceholderText).name()};"
+        return f"color: {tone(palette, self._tone).name()};" if self._tone else ""

@@ -11,14 +11,17 @@ from click.testing import CliRunner
 from evalstudio.assist.prompts import PromptBook
 from evalstudio.cli.main import main
 from evalstudio.core.assist_kinds import (
+    ANY_ITEM,
     ASKED_KINDS,
     DEFAULT_ASSIST_KINDS,
     DEFAULT_TOOLS,
     KINDS,
     Source,
+    fits,
     spec,
 )
 from evalstudio.core.assistance import AssistKind
+from evalstudio.core.model import Kind
 from evalstudio.core.study_definition import StudyDefinition
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.review_actions import review_handlers
@@ -65,3 +68,12 @@ def test_a_study_offers_the_model_kinds_but_probe_and_runs_the_sandbox_kinds() -
     assert AssistKind.PROBE not in DEFAULT_ASSIST_KINDS
     assert {spec(k).source for k in DEFAULT_ASSIST_KINDS} <= {Source.WRITTEN, Source.DOUBT}
     assert definition.tools == DEFAULT_TOOLS == (AssistKind.RUN, AssistKind.EXAMPLES)
+
+
+def test_where_each_kind_fits_is_the_registry_s_data() -> None:
+    assert fits(AssistKind.FACT_CHECK, Kind.TEXT, has_reference=False)
+    assert not fits(AssistKind.FACT_CHECK, Kind.CODE, has_reference=False)
+    assert fits(AssistKind.FACT_CHECK, Kind.CODE, has_reference=True)
+    for kind in (AssistKind.CRITIQUE, AssistKind.EXPLAIN, AssistKind.CHAT):
+        assert spec(kind).fits == ANY_ITEM
+        assert fits(kind, Kind.CODE, has_reference=False) and fits(kind, Kind.TEXT, False)

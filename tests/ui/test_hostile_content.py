@@ -577,7 +577,7 @@ def test_the_report_shows_hostile_names_as_text_and_fetches_only_its_figures(
     page, figures = report_page(found, "today", figure_src=figure_resource)
     parent = QWidget()
     qtbot.addWidget(parent)
-    view = ReportView(parent, STUDY_NAME, page, figures)
+    view = ReportView(parent, STUDY_NAME, lambda colours: page, figures)
     _shown(view)
     plain = view.view.toPlainText()
     assert STUDY_NAME in plain

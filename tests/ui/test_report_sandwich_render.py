@@ -278,7 +278,9 @@ def test_the_in_app_view_holds_the_sandwich_figure(qtbot: QtBot) -> None:
     assert f"src='{figure_resource('sandwich-1')}'" in page
     parent = QWidget()
     qtbot.addWidget(parent)
-    view = ReportView(parent, "S", page, drawn)
+    view = ReportView(
+        parent, "S", lambda c: report_html(report, drawn, "now", figure_resource, c), drawn
+    )
     image = view.view.document().resource(
         QTextDocument.ResourceType.ImageResource, QUrl(figure_resource("sandwich-1"))
     )

@@ -17,7 +17,7 @@ from evalstudio.assist.backend import (
     Stream,
     answer,
 )
-from evalstudio.assist.critique import parse_critique, plan_schema
+from evalstudio.assist.critique import parse_critique, parse_partial_critique, plan_schema
 from evalstudio.assist.prompts import ItemContext, PromptBook
 from evalstudio.core.assistance import (
     AssistEvent,
@@ -364,6 +364,11 @@ def responses(workspace: Workspace, item_id: str, evaluator_id: str) -> list[Ass
 def critique_of(text: str) -> Critique:
     """A critique response (complete or still streaming) as points; never raises."""
     return parse_critique(text)
+
+
+def forming_critique_of(text: str) -> Critique:
+    """A critique still streaming, with the point being written (its claim so far)."""
+    return parse_partial_critique(text)
 
 
 def _schema(kind: AssistKind, plan: MisleadingPlan, candidate: str) -> dict[str, Any] | None:

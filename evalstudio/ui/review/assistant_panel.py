@@ -1,6 +1,10 @@
 """The assistant panel: ask for a critique, fact-check or explanation, or chat; responses stream
 in as rendered Markdown; critique points are listed, can be shown in the candidate and marked.
 
+A critique streams as its points, read from the JSON as it forms (the raw text is behind "Show
+raw output"); the points list folds away, and the transcript keeps a few lines whatever the
+window's height. With the bundled demo model, a quiet note says so and where to choose another.
+
 The panel only shows and asks: the review view sends the requests and logs the marks.
 """
 
@@ -12,32 +16,39 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from evalstudio.core.assist_kinds import ASKED_KINDS, spec
 from evalstudio.core.assistance import AssistEvent, AssistKind, CritiquePoint, Outcome
-from evalstudio.core.fences import fenced
 from evalstudio.core.model import line_count
 from evalstudio.core.plurals import per_second
 from evalstudio.core.point_placement import PlacedPoint, Placement, place
 from evalstudio.core.review import PointMark
 from evalstudio.render.safe_markdown import markdown_to_html
 from evalstudio.render.theme import LIGHT, Theme
-from evalstudio.services.assistance.assistant import critique_of
+from evalstudio.services.assistance.assistant import critique_of, forming_critique_of
 from evalstudio.ui.labels import lines_text
 from evalstudio.ui.links import InertBrowser
 from evalstudio.ui.model_host import LiveResponse
 
 REPAINT_MS = 40  # 25 repaints a second: smooth, and far from re-rendering per token
+TRANSCRIPT_LINES = 6  # the transcript's least height, in lines, however crowded the panel
+DEMO_MODEL_NOTE = (
+    "Demo model: the bundled SmolLM2-135M is tiny and often wrong. For real help, choose a "
+    "larger GGUF model or a model server in File › Settings."
+)
 _MARK_TEXT = {PointMark.VALID: "✓ valid", PointMark.INVALID: "✗ invalid"}
 
 
@@ -96,15 +107,36 @@ class AssistantPanel(QWidget):
         row.addWidget(self.stop_button)
         row.addWidget(self.regenerate_button)
 
+        self.demo_note = QLabel(DEMO_MODEL_NOTE)
+        self.demo_note.setWordWrap(True)
+        self.demo_note.setAccessibleName("About the model")
+        self.demo_note.setVisible(False)
         self.status = QLabel()
         self.status.setWordWrap(True)
         # It quotes errors a model server sent: shown as text, never read as HTML.
         self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.raw_toggle = QCheckBox("Show raw output")
+        self.raw_toggle.setToolTip(
+            "The critique's text as the model wrote it (JSON), in place of the transcript"
+        )
+        self.raw_toggle.toggled.connect(lambda _: self._refresh_raw())
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.raw_toggle)
         self.response_view = InertBrowser()
         self.response_view.setAccessibleName("Assistant responses")
         self.response_view.setPlaceholderText(
             "Ask the assistant for a critique, a fact-check or an explanation, or ask a question."
         )
+        self.response_view.setMinimumHeight(
+            TRANSCRIPT_LINES * self.response_view.fontMetrics().lineSpacing()
+        )
+        self.raw_view = QPlainTextEdit()
+        self.raw_view.setReadOnly(True)
+        self.raw_view.setAccessibleName("Raw output")
+        self.raw_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.raw_view.setMinimumHeight(self.response_view.minimumHeight())
+        self.raw_view.setVisible(False)
 
         self.points = QListWidget()
         self.points.setAccessibleName("Critique points")
@@ -119,20 +151,34 @@ class AssistantPanel(QWidget):
         points_box = self.points_box = QWidget()
         points_layout = QVBoxLayout(points_box)
         points_layout.setContentsMargins(0, 0, 0, 0)
-        self.points_label = QLabel("<b>Critique points</b> — click one to see its lines")
-        points_layout.addWidget(self.points_label)
-        points_layout.addWidget(self.points)
+        # A header that folds the list away, for the transcript's sake on a small screen.
+        self.points_toggle = QToolButton()
+        self.points_toggle.setCheckable(True)
+        self.points_toggle.setChecked(True)
+        self.points_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.points_toggle.setAutoRaise(True)
+        self.points_toggle.toggled.connect(self._fold_points)
+        self.points_body = QWidget()
+        body = QVBoxLayout(self.points_body)
+        body.setContentsMargins(0, 0, 0, 0)
+        self.points.setMinimumHeight(3 * self.points.fontMetrics().lineSpacing())
+        body.addWidget(self.points)
         marks = QHBoxLayout()
         for button in (self.valid_button, self.invalid_button, self.add_flaw_button):
             marks.addWidget(button)
         marks.addStretch()
-        points_layout.addLayout(marks)
+        body.addLayout(marks)
+        points_layout.addWidget(self.points_toggle)
+        points_layout.addWidget(self.points_body, 1)
 
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.response_view)
+        split.addWidget(self.raw_view)
         split.addWidget(points_box)
+        split.setChildrenCollapsible(False)  # the transcript keeps its few lines
         split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
+        split.setStretchFactor(1, 2)
+        split.setStretchFactor(2, 2)
         self.splitter = split
 
         self.chat = QLineEdit()
@@ -149,7 +195,8 @@ class AssistantPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
-        layout.addWidget(self.status)
+        layout.addWidget(self.demo_note)
+        layout.addLayout(status_row)
         layout.addWidget(split, 1)
         layout.addLayout(chat_row)
 
@@ -157,6 +204,7 @@ class AssistantPanel(QWidget):
         self._timer.setInterval(REPAINT_MS)
         self._timer.timeout.connect(self._repaint)
         self.points_box.setVisible(False)  # shown once a critique has points
+        self._fold_points(True)
         self._update_controls()
 
     # -- what the review view tells the panel ------------------------------------------------
@@ -215,6 +263,10 @@ class AssistantPanel(QWidget):
             button.setVisible(kind in kinds)
         for widget in (self.chat, self.send_button):
             widget.setVisible(AssistKind.CHAT in kinds)
+
+    def set_demo_model(self, demo: bool) -> None:
+        """Whether the model in use is the bundled demo one (the note shows)."""
+        self.demo_note.setVisible(demo)
 
     def set_model_ready(self, ready: bool) -> None:
         self.model_ready = ready
@@ -286,10 +338,10 @@ class AssistantPanel(QWidget):
         live = self.streaming()
         if live is not None:
             rate = per_second(live.tokens_per_second(), "token")  # none until two tokens
-            if live.first_chunk_at is None:
+            if not live.chunks and not live.text:
                 speed = " · waiting for the first token"
             else:
-                speed = f" · {rate}" if rate else ""
+                speed = f" · {rate}" if rate else " · the first token is in"
             self.status.setText(f"{spec(live.kind).heading} · streaming{speed}")
         self._refresh()
 
@@ -306,7 +358,36 @@ class AssistantPanel(QWidget):
                 bar.setValue(bar.maximum())
             self._shown = parts
         self._fill_points()
+        self._refresh_raw()
         self._update_controls()
+
+    def _latest_critique(self) -> _Entry | None:
+        critiques = [e for e in self._entries if e.kind is AssistKind.CRITIQUE and e.text]
+        return critiques[-1] if critiques else None
+
+    def _refresh_raw(self) -> None:
+        """The latest critique's raw text, when asked for, in the transcript's place (the
+        toggle shows once there is a critique)."""
+        latest = self._latest_critique()
+        self.raw_toggle.setVisible(latest is not None)
+        show = latest is not None and self.raw_toggle.isChecked()
+        # In the transcript's place: a small screen has no room for both.
+        self.raw_view.setVisible(show)
+        self.response_view.setVisible(not show)
+        if show and latest is not None and self.raw_view.toPlainText() != latest.text:
+            self.raw_view.setPlainText(latest.text)
+            bar = self.raw_view.verticalScrollBar()
+            bar.setValue(bar.maximum())
+
+    def _fold_points(self, open_: bool) -> None:
+        self.points_body.setVisible(open_)
+        self.points_toggle.setArrowType(
+            Qt.ArrowType.DownArrow if open_ else Qt.ArrowType.RightArrow
+        )
+        # Folded, the header is all the box is: the transcript takes the rest.
+        self.points_box.setMaximumHeight(
+            16_777_215 if open_ else self.points_toggle.sizeHint().height()
+        )
 
     def _transcript(self) -> list[str]:
         """The item's responses as Markdown, one part per question and per response."""
@@ -330,8 +411,7 @@ class AssistantPanel(QWidget):
         return parts
 
     def _fill_points(self, keep_row: int | None = None) -> None:
-        critiques = [e for e in self._entries if e.kind is AssistKind.CRITIQUE and e.text]
-        latest = critiques[-1] if critiques else None
+        latest = self._latest_critique()
         points = [self._place(p) for p in critique_of(latest.text).points] if latest else []
         event_id = latest.event.id if latest and latest.event else None
         if points == self._points and event_id == self._points_event and keep_row is None:
@@ -355,6 +435,7 @@ class AssistantPanel(QWidget):
             self.points.setCurrentRow(row)
         self.points.blockSignals(False)
         self.points_box.setVisible(bool(points))
+        self.points_toggle.setText(f"Critique points ({len(points)}) — click one to see its lines")
         self._update_controls()
 
     def _update_controls(self) -> None:
@@ -379,13 +460,16 @@ class AssistantPanel(QWidget):
         return placed
 
     def _critique_markdown(self, text: str, finished: bool) -> str:
-        """A critique (JSON, possibly still streaming) as readable Markdown; one that ended
-        with nothing readable is shown as it came, so the evaluator sees what the model said."""
-        critique = critique_of(text)
+        """A critique (JSON, possibly still streaming: its points as they form) as readable
+        Markdown; free text as it came. The raw JSON is behind "Show raw output"."""
+        critique = critique_of(text) if finished else forming_critique_of(text)
         if not critique.structured and not critique.points:
             return text
         if finished and not critique.points and critique.verdict is None:
-            return f"*The critique ended before any point could be read:*\n\n{fenced(text)}"
+            return (
+                "*The critique ended before any point could be read; Show raw output shows "
+                "what the model wrote.*"
+            )
         lines = []
         if critique.verdict is not None:
             verdict = "contains a flaw" if critique.verdict.value == "flawed" else "acceptable"
@@ -393,8 +477,8 @@ class AssistantPanel(QWidget):
         for point in critique.points:
             where = _where(self._place(point), self.lines)
             lines.append(f"- **{where}** ({point.severity.value}): {point.claim}")
-        if not finished:  # the point being written is not parsed yet: show the words arriving
-            lines.append(f"\n*writing…*\n\n{fenced(text[-600:])}")
+        if not finished:  # the last point is the one being written
+            lines.append("\n*writing…*" if critique.points else "*reading the critique…*")
         return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ import html
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -33,13 +34,20 @@ from evalstudio.core.review import (
     Stage,
 )
 from evalstudio.ui.labels import hint, lines_text
+from evalstudio.ui.palette import error_label, readable_under, set_style
 
-# A chosen rating must stand out at a glance, in light and dark alike.
-_CHECKED = (
-    "QPushButton:checked { background-color: palette(highlight); "
-    "color: palette(highlighted-text); border: 1px solid palette(highlight); "
-    "border-radius: 3px; padding: 3px; }"
-)
+
+def _checked_style(palette: QPalette) -> str:
+    """A chosen rating stands out at a glance, in light and dark alike."""
+    on_highlight = palette.color(QPalette.ColorRole.HighlightedText)
+    highlight = readable_under(on_highlight, palette.color(QPalette.ColorRole.Highlight)).name()
+    text = on_highlight.name()
+    return (
+        f"QPushButton:checked {{ background-color: {highlight}; color: {text}; "
+        f"border: 1px solid {highlight}; border-radius: 3px; padding: 3px; }}"
+    )
+
+
 _STAGE_TEXT = {
     Stage.FIRST: "<b>Your first verdict</b> — commit it before the assistant opens",
     Stage.FINAL: "<b>Your judgment</b>",
@@ -114,7 +122,7 @@ class JudgmentFormView(QWidget):
         self.submit_button.clicked.connect(self.submit_requested.emit)
         self.problem = QLabel()
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #c62828;")
+        error_label(self.problem)
         actions = QHBoxLayout()
         actions.addWidget(self.problem, 1)
         actions.addWidget(self.skip_button)
@@ -282,7 +290,7 @@ def _scale(parent: QWidget, values: range, meaning: str) -> tuple[QButtonGroup, 
     for value in values:
         button = QPushButton(str(value))
         button.setCheckable(True)
-        button.setStyleSheet(_CHECKED)
+        set_style(button, _checked_style)
         button.setAccessibleName(str(value))
         button.setMinimumWidth(button.fontMetrics().horizontalAdvance("00") + 16)
         button.setMaximumWidth(button.fontMetrics().horizontalAdvance("00") * 3)

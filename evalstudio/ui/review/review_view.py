@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from evalstudio.core.assist_kinds import STORED_KINDS, Source, kinds_from
+from evalstudio.core.assist_kinds import STORED_KINDS, Source, fits, kinds_from
 from evalstudio.core.assistance import AssistEvent, AssistKind
 from evalstudio.core.model import Kind, Severity, Verdict
 from evalstudio.core.point_placement import PlacedPoint
@@ -121,7 +121,6 @@ class ReviewView(QWidget):
         self.candidate = CandidateView(jobs)
         self.panel = AssistantPanel()
         self.panel.set_theme(theme)
-        self.panel.allow(session.allowed_kinds)
         self.form = JudgmentFormView()
         # Run, Examples, Probe (issue 19 §2): a box of its own, shown in every condition the
         # study offers them in (Run and Examples are not AI help), for Python code items only.
@@ -191,6 +190,8 @@ class ReviewView(QWidget):
         self.panel.point_marked.connect(self._point_marked)
         self.panel.flaw_from_point.connect(self._flaw_from_point)
         self.panel.set_model_ready(host.ready)
+        self._model_changed()
+        host.state_changed.connect(self._model_changed)  # a method: it ends with this view
         host.ready_changed.connect(self.panel.set_model_ready)
         host.response_finished.connect(self._response_finished)
 
@@ -226,6 +227,7 @@ class ReviewView(QWidget):
         self.form.source_text = item.candidate
         self.form.setEnabled(False)
         self.panel.reset([], {})
+        self.panel.allow(self._kinds_here())
         self.assistant_box.setVisible(False)
         self.run_box.open_item(entry)
         self.run_box_box.setVisible(bool(self.run_box.offered))
@@ -440,7 +442,7 @@ class ReviewView(QWidget):
     def ask(self, kind: AssistKind, question: str | None = None) -> None:
         if not self._assistant_open() or self.panel.streaming() is not None:
             return
-        if kind not in self.session.allowed_kinds:
+        if kind not in self._kinds_here():
             return
         if kind in self._stored:
             self._show_stored(kind)
@@ -459,6 +461,15 @@ class ReviewView(QWidget):
             misleading=self.session.misleading(entry),
         )
         self.panel.add_live(live, question)
+
+    def _model_changed(self, _: str = "") -> None:
+        self.panel.set_demo_model(self.host.settings.uses_bundled_model())
+
+    def _kinds_here(self) -> tuple[AssistKind, ...]:
+        """The study's kinds that apply to the open item (the registry says where each fits)."""
+        item = self.entry.item
+        allowed = self.session.allowed_kinds
+        return tuple(k for k in allowed if fits(k, item.kind, item.has_reference))
 
     def suspect(self) -> None:
         """Score the open item's lines (D): the model's doubt, painted in the gutter."""
