@@ -40,6 +40,7 @@ class StartPage(QWidget):
         super().__init__()
         self.context = context
         self.loaded = False
+        self._refreshes = 0  # only the latest refresh fills the page
         self.package = False
         self._progress: dict[str, StudyProgress] = {}
         self.workspace_label = hint()
@@ -151,10 +152,14 @@ class StartPage(QWidget):
             found = progress_by_study(workspace, chosen.id) if chosen else {}
             return studies.list_studies(workspace), people, found
 
+        self._refreshes += 1
+        this = self._refreshes
+
         def show(
             found: tuple[list[StudySummary], list[Evaluator], dict[str, StudyProgress]],
         ) -> None:
-            self._fill(*found, wanted_study, wanted_evaluator)
+            if this == self._refreshes:  # an earlier refresh's reading is out of date
+                self._fill(*found, wanted_study, wanted_evaluator)
 
         self.context.jobs.run(Lane.DATA, read, done=show)
 

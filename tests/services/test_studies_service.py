@@ -35,7 +35,17 @@ def test_items_an_evaluator_sees_carry_no_ground_truth(workspace: Workspace) -> 
     study = studies.ensure_demo_study(workspace)
     items = studies.study_items(workspace, study.id)
     fields = {f.name for f in dataclasses.fields(items[0])}
-    assert fields == {"item_id", "position", "task_prompt", "kind", "language", "candidate"}
+    # has_reference: whether the task has one (which decides if Fact-check is offered on
+    # code); the same for both twins of a pair, so it says nothing of a flaw.
+    assert fields == {
+        "item_id",
+        "position",
+        "task_prompt",
+        "kind",
+        "language",
+        "candidate",
+        "has_reference",
+    }
     assert [i.position for i in items] == list(range(len(items)))
     assert {i.kind for i in items} == {Kind.CODE, Kind.TEXT}
 

@@ -163,6 +163,7 @@ def test_the_evaluator_s_session_carries_no_ground_truth(
         "kind",
         "language",
         "candidate",
+        "has_reference",  # the task's, the same for both twins: it says nothing of a flaw
     }
     # Nothing an evaluator is shown names a twin, a flaw or a gold item.
     planted = [

@@ -396,14 +396,16 @@ def test_a_hostile_model_response_is_shown_as_text(
     assert seconds < SECONDS
 
 
-def test_a_critique_that_cannot_be_read_is_quoted_whole_even_with_fences_inside(
+def test_a_critique_that_cannot_be_read_is_shown_whole_as_text_behind_the_raw_toggle(
     qtbot: QtBot,
 ) -> None:
     raw = 'Not JSON.\n```\n<script>alert(1)</script>\n````\n{"points": ['
     panel = _panel(qtbot, [_event(AssistKind.CRITIQUE, raw)])
-    plain = panel.response_view.toPlainText()
-    assert "ended before any point could be read" in plain
-    assert raw in plain  # one code block: the fences inside it are text
+    assert "ended before any point could be read" in panel.response_view.toPlainText()
+    assert "alert(1)" not in panel.response_view.toPlainText()
+    panel.raw_toggle.setChecked(True)
+    assert panel.raw_view.isVisible() and panel.raw_view.isReadOnly()
+    assert panel.raw_view.toPlainText() == raw  # plain text: markup and fences stay text
 
 
 def test_an_error_from_a_model_server_is_shown_as_text_not_as_html(
