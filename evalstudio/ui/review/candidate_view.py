@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QFontDatabase, QPalette, QTextBlockFormat, QTextCursor
+from PySide6.QtGui import QBrush, QColor, QFontDatabase, QTextBlockFormat, QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QTextBrowser, QWidget
 
 from evalstudio.core.model import ItemView, Kind, LineRange, Span
@@ -23,6 +23,7 @@ from evalstudio.render.pages import Pages
 from evalstudio.render.safe_markdown import markdown_pages
 from evalstudio.render.theme import LIGHT, Theme
 from evalstudio.ui.jobs import Jobs
+from evalstudio.ui.labels import hint
 from evalstudio.ui.links import InertBrowser
 from evalstudio.ui.review.render_job import RenderJob
 from evalstudio.ui.review.suspicion_strip import SuspicionStrip
@@ -39,11 +40,9 @@ UNTRUSTED_TIP = (
 
 def untrusted_note() -> QLabel:
     """The calm reminder beside the candidate's title (muted, in either palette)."""
-    note = QLabel(UNTRUSTED_NOTE)
+    note = hint(UNTRUSTED_NOTE)
     note.setTextFormat(Qt.TextFormat.PlainText)
     note.setWordWrap(True)
-    # A role, not a style sheet: it follows the palette when the appearance changes.
-    note.setForegroundRole(QPalette.ColorRole.PlaceholderText)
     note.setToolTip(UNTRUSTED_TIP)
     note.setAccessibleName("The candidate is untrusted text")
     return note

@@ -13,11 +13,11 @@ import html
 from enum import Enum
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from evalstudio.render.hidden_chars import TEXT, reveal_plain
 from evalstudio.services.review.session import QueueEntry
+from evalstudio.ui.labels import hint
 
 
 class Mark(Enum):
@@ -74,11 +74,9 @@ def with_legend(queue: QueueList) -> QWidget:
 
 def legend() -> QLabel:
     """The marks in one line, muted."""
-    label = QLabel(LEGEND)
+    label = hint(LEGEND)
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(True)
-    # A role, not a style sheet: it follows the palette when the appearance changes.
-    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
     label.setToolTip(LEGEND_TIP)
     label.setAccessibleName("Queue marks")
     return label

@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from evalstudio.core.assistance import AssistEvent, AssistKind, Outcome
@@ -25,6 +24,7 @@ from evalstudio.core.suspicion import Scored, from_json
 from evalstudio.services.assistance.assistant import Assistant
 from evalstudio.services.assistance.suspicion import SuspicionRun
 from evalstudio.services.review.session import QueueEntry, ReviewSession
+from evalstudio.ui.labels import hint
 from evalstudio.ui.model_host import ModelHost
 from evalstudio.ui.review.suspicion_strip import TopLines
 
@@ -74,10 +74,9 @@ class SuspicionBox(QWidget):
         self.button.clicked.connect(self._clicked)
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)  # it may quote a server's error
-        self.legend = QLabel()
+        self.legend = hint()
         self.legend.setTextFormat(Qt.TextFormat.PlainText)
         self.legend.setWordWrap(True)
-        self.legend.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # follows the theme
         self.top = TopLines()
         self.top.unit_chosen.connect(self.unit_chosen.emit)
         self.top.setVisible(False)
