@@ -22,6 +22,7 @@ from string import Template
 from evalstudio.assist.backend import AssistError, Message
 from evalstudio.core.assist_kinds import ASKED_KINDS, KINDS
 from evalstudio.core.assistance import AssistKind, Manipulation
+from evalstudio.core.expert import ExpertFlaw
 from evalstudio.core.fences import fenced
 from evalstudio.core.misleading import MisleadingPlan
 
@@ -33,6 +34,7 @@ _PLACEHOLDERS: dict[str, set[str]] = {
     "misleading_flag": {"line"},
     "misleading_pass_points": {"points"},
     "misleading_flag_points": {"points", "line"},
+    "expert_flaw": {"lines", "severity", "description"},
     "suggest_flaw": {"task", "language", "candidate"},
     "evaluator": {"task", "reference", "language", "candidate"},
     "evaluator_first": set(),
@@ -139,6 +141,25 @@ class PromptBook:
         if plan.points is not None:
             text += " " + self._fill(f"{name}_points", points=plan.points, line=plan.flag_line)
         return text
+
+    def expert(self, item: ItemContext, flaw: ExpertFlaw) -> list[Message]:
+        """The expert's critique worded by the model: the critique's request, then the flaw
+        the answer key names (its schema, assist/critique.py `expert_schema`, holds the reply
+        to that place, severity and verdict; only the claim is the model's words)."""
+        where = flaw.lines
+        lines = (
+            f"line {where.start}"
+            if where.start == where.end
+            else f"lines {where.start}-{where.end}"
+        )
+        steer = self._fill(
+            "expert_flaw",
+            lines=lines,
+            severity=flaw.severity.value,
+            description=fenced(flaw.description.strip()),
+        )
+        request = self._fill(AssistKind.CRITIQUE.value) + "\n\n" + steer
+        return [self.system(item), {"role": "user", "content": request}]
 
     def judge(
         self, item: ItemContext, first_reply: str | None, assistance: str | None

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from evalstudio.core.assistance import Critique, Outcome
+from evalstudio.core.expert import AssistantSource
 from evalstudio.core.misleading import Misalignment, Misleading
 from evalstudio.core.model import Kind, LineRange, Severity, Span, Verdict
 from evalstudio.core.review import (
@@ -60,6 +61,7 @@ class EvaluatorProfile:
         data = asdict(self)
         if self.misleading is not None:
             data["misleading"]["misalignment"] = self.misleading.misalignment.value
+            data["misleading"]["source"] = self.misleading.source.value
         return data
 
     @classmethod
@@ -77,6 +79,8 @@ class EvaluatorProfile:
                 seed=str(misleading["seed"]),
                 misalignment=Misalignment(misleading["misalignment"]),
                 key=misleading.get("key"),
+                # Profiles made before the expert's copy existed had the model's critiques.
+                source=AssistantSource(misleading.get("source", AssistantSource.MODEL.value)),
             )
             if misleading
             else None,

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from evalstudio.core.errors import EvalStudioError
+from evalstudio.core.expert import AssistantSource
 from evalstudio.core.ids import new_id
 from evalstudio.core.misleading import Misalignment, Misleading
 from evalstudio.core.model import Study
@@ -44,6 +45,7 @@ class Sweep:
     repeats: int
     seed: str
     assist_every: int = 1
+    source: AssistantSource = AssistantSource.MODEL  # the honest critiques: model or expert
 
 
 def parse_ps(text: str) -> tuple[float, ...]:
@@ -116,6 +118,8 @@ def _run_of(
         "assistant": asdict(assistant),
         "prompts": prompts,
     }
+    if sweep.source.expert:  # absent for the model: runs made before the expert still resume
+        settings["assistant_source"] = sweep.source.value
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
     db = workspace.db
     found = model_evaluators.run_by_digest(db, study.id, digest)
@@ -143,7 +147,11 @@ def _run_of(
                     seed=f"{sweep.seed}/repeat {repeat}",
                     assist_every=sweep.assist_every,
                     misleading=Misleading(
-                        p, seed=sweep.seed, misalignment=sweep.misalignment, key=f"repeat {repeat}"
+                        p,
+                        seed=sweep.seed,
+                        misalignment=sweep.misalignment,
+                        key=f"repeat {repeat}",
+                        source=sweep.source,
                     ),
                 )
                 name = f"sandwich {run_id[:8]} p={p:g} repeat {repeat}"
