@@ -192,6 +192,11 @@ def judge(workspace: Workspace, study_name: str, name: str, condition: str, **op
     "the expert's copy, the answer key's planted flaw, worded by the assistant model (expert) "
     "or by a template (expert:template). Manipulated ones are the assistant model's.",
 )
+@click.option(
+    "--adversary-model",
+    help="A second model that writes the manipulated responses (default: the assistant model), "
+    "with the assistant's max tokens and temperature. " + MODEL_HELP,
+)
 @role_options
 @with_owner_workspace
 def sandwich(
@@ -201,6 +206,7 @@ def sandwich(
     ps: str,
     repeats: int,
     source: str,
+    adversary_model: str | None,
     **options: Any,
 ) -> None:
     """Artificial sandwiching: a weak model evaluator judges the study alone and with an
@@ -221,9 +227,28 @@ def sandwich(
         AssistantSource(source),
     )
     evaluator, assistant = _roles(options)
+    adversary = (
+        role(
+            adversary_model,
+            max_tokens=options["assistant_max_tokens"],
+            temperature=options["assistant_temperature"],
+            api_key=options["api_key"],
+            threads=options["threads"],
+        )
+        if adversary_model
+        else None
+    )
     again = "evalstudio sandwich"
     with _interruptible(again), _progress("Sweeping") as progress:
-        result = run_sweep(workspace, study, sweep, evaluator, assistant, on_progress=progress)
+        result = run_sweep(
+            workspace,
+            study,
+            sweep,
+            evaluator,
+            assistant,
+            adversary=adversary,
+            on_progress=progress,
+        )
     _finish(result, again)
     runs = build_report(workspace, study_name).model_evaluators
     run = next(r for r in runs if r.run_id == result.run_id)

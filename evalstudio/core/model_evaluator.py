@@ -48,7 +48,8 @@ class ModelRole:
 class EvaluatorProfile:
     """What a model evaluator is. `assist_every`: asks for assistance on every n-th assisted
     item of its queue (1: all; 0: never). `misleading`: in a sweep, the assistant's own
-    misalignment for this evaluator's misleading items (else the study's applies)."""
+    misalignment for this evaluator's misleading items (else the study's applies), with where
+    its honest critiques come from; `adversary`: the model that writes its manipulated ones."""
 
     judge: ModelRole
     assistant: ModelRole | None
@@ -56,6 +57,7 @@ class EvaluatorProfile:
     seed: str
     assist_every: int = 1
     misleading: Misleading | None = None
+    adversary: ModelRole | None = None  # writes the manipulated responses, if not the assistant
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -68,6 +70,7 @@ class EvaluatorProfile:
     def from_json(cls, data: dict[str, Any]) -> EvaluatorProfile:
         misleading = data.get("misleading")
         assistant = data.get("assistant")
+        adversary = data.get("adversary")
         return cls(
             judge=ModelRole(**data["judge"]),
             assistant=ModelRole(**assistant) if assistant else None,
@@ -84,6 +87,7 @@ class EvaluatorProfile:
             )
             if misleading
             else None,
+            adversary=ModelRole(**adversary) if adversary else None,
         )
 
 

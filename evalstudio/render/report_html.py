@@ -437,7 +437,12 @@ def _sweep_settings(run: dict[str, Any], settings: dict[str, Any]) -> list[str]:
         ("assist every n-th item", text(settings.get("assist_every"))),
         ("settings format", text(settings.get("format_version"))),
     ]
-    for role in ("evaluator", "assistant"):
+    roles = (
+        ("evaluator", "assistant", "adversary")
+        if settings.get("adversary")
+        else ("evaluator", "assistant")
+    )
+    for role in roles:
         r = settings.get(role) or {}
         sweep += [
             (

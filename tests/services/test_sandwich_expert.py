@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from support.builders import pair, write_jsonl
+from support.held_backend import HeldBackend
 
 from evalstudio.assist.backend import Backend
 from evalstudio.assist.critique import parse_critique
@@ -20,7 +21,7 @@ from evalstudio.core.model import LineRange, Severity, Study, Verdict
 from evalstudio.core.study_definition import parse_definition
 from evalstudio.services.assistance.assistant import Assistant, study_misleading
 from evalstudio.services.assistance.backends import ModelSettings
-from evalstudio.services.assistance.model_roles import role
+from evalstudio.services.assistance.model_roles import open_roles, role
 from evalstudio.services.models.sandwich import Sweep, run_sweep
 from evalstudio.services.report.study_report import build_report, report_page
 from evalstudio.services.studies import studies
@@ -207,3 +208,50 @@ def test_a_sweep_with_the_model_and_one_with_the_expert_are_different_runs(
         }
     finally:
         workspace.close()
+
+
+# --- a second model writes the misaligned responses (--adversary-model) ----------------------
+
+
+def test_an_adversary_model_writes_the_manipulated_responses_only(
+    workspace: Workspace, local_backend: Backend, tmp_path: Path
+) -> None:
+    twins = _twins(workspace, _one_pair(workspace, tmp_path))
+    flag = json.dumps(
+        {
+            "points": [
+                {
+                    "quote": "def add(a, b):",
+                    "line_start": 1,
+                    "line_end": 1,
+                    "severity": "major",
+                    "claim": "wrong name",
+                }
+            ],
+            "verdict": "flawed",
+        }
+    )
+    helper = Assistant(
+        workspace, local_backend, ModelSettings(max_tokens=512), adversary=HeldBackend(flag)
+    )
+    try:
+        always = Misleading(1.0, seed="s", source=TEMPLATE)
+        manipulated = helper.request(twins["ok"], AssistKind.CRITIQUE, misleading=always).wait()
+        honest = helper.request(
+            twins["ok"], AssistKind.CRITIQUE, misleading=Misleading(0.0, seed="s")
+        ).wait()
+    finally:
+        helper.stop_warming()
+    by_adversary = assist_log.event_row(workspace.db, manipulated.id)
+    by_assistant = assist_log.event_row(workspace.db, honest.id)
+    assert by_adversary is not None and by_assistant is not None
+    assert (by_adversary["backend"], by_adversary["model_id"]) == ("held", "held-model")
+    assert by_adversary["manipulation"] == "flag" and manipulated.response == flag
+    assert by_assistant["model_id"] == local_backend.info().model_id
+    assert by_assistant["manipulated"] == 0
+
+
+@pytest.mark.model  # loads the bundled model
+def test_roles_naming_the_same_model_share_one_loaded_model(workspace: Workspace) -> None:
+    with open_roles(workspace, EVALUATOR, ASSISTANT, ASSISTANT) as (judge, helper):
+        assert helper.backend is judge and helper.adversary is judge

@@ -137,16 +137,24 @@ def _at(stream: Stream, moment: float | None) -> str | None:
 
 class Assistant:
     """The assistance use cases: warm an item, request a kind or a chat turn, regenerate,
-    read a pre-generated response, score yes/no. Owns its backend."""
+    read a pre-generated response, score yes/no. Owns its backend. `adversary`, if given,
+    writes the manipulated responses instead (a sweep's `--adversary-model`; its owner
+    closes it)."""
 
-    def __init__(self, workspace: Workspace, backend: Backend, settings: ModelSettings) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        backend: Backend,
+        settings: ModelSettings,
+        adversary: Backend | None = None,
+    ) -> None:
         self.workspace = workspace
         self.backend = backend
         self.settings = settings
+        self.adversary = adversary
         self.prompts = PromptBook(resources_dir() / "prompts")
         self._warming: Stream | None = None
-        self._sha256: str | None = None
-        self._sha_done = False
+        self._sha256: dict[int, str | None] = {}  # per backend (by id), computed once
 
     @classmethod
     def start(cls, workspace: Workspace, settings: ModelSettings | None = None) -> Assistant:
@@ -269,15 +277,18 @@ class Assistant:
             "pregenerated": int(pregenerated or prepared_for is not None),
             "prepared_for": prepared_for,
         }
+        manipulated = plan.manipulation is not None and self.adversary is not None
+        backend = self.adversary if manipulated and self.adversary else self.backend
         try:
-            info = self.backend.info()
+            info = backend.info()
         except AssistError as e:
             self._log_failure(row, e)
             raise
+        sha256 = self._sha_of(backend)
         row |= {
             "backend": info.backend,
             "model_id": info.model_id,
-            "model_sha256": self.model_file_sha256,
+            "model_sha256": sha256,
             "params": row["params"] | {"n_ctx": info.n_ctx},
             "seed": params.seed,
         }
@@ -289,7 +300,7 @@ class Assistant:
             return AssistRun(self.workspace, row["id"], said)
         earlier = None
         if seed is not None:
-            model = self.model_file_sha256 or f"{info.backend}:{info.model_id}"
+            model = sha256 or f"{info.backend}:{info.model_id}"
             row["request_sha256"] = request_digest(model, messages, row["params"])
             earlier = assist_log.answered(self.workspace.db, item_id, row["request_sha256"])
         # The row is written before the model sees the request: a crash at any later moment
@@ -298,7 +309,7 @@ class Assistant:
             row | {"requested_at": now(), "reused_from": earlier["id"] if earlier else None}
         )
         try:
-            stream = answer(self.backend, messages, params, earlier)
+            stream = answer(backend, messages, params, earlier)
         except Exception as e:  # the backend could not take the request: its row ends here
             _end_with_error(self.workspace, row["id"], f"the request could not start: {e}")
             raise AssistError(f"the request could not start: {e}") from e
@@ -307,9 +318,12 @@ class Assistant:
     @property
     def model_file_sha256(self) -> str | None:
         """SHA-256 of the local model file (None for a server), computed once."""
-        if not self._sha_done:
-            self._sha256, self._sha_done = model_sha256(self.workspace, self.backend.info()), True
-        return self._sha256
+        return self._sha_of(self.backend)
+
+    def _sha_of(self, backend: Backend) -> str | None:
+        if id(backend) not in self._sha256:
+            self._sha256[id(backend)] = model_sha256(self.workspace, backend.info())
+        return self._sha256[id(backend)]
 
     def _insert(self, row: dict[str, Any]) -> None:
         db = self.workspace.db
