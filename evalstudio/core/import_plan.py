@@ -133,14 +133,14 @@ def _task_conflicts(records: list[TaskRecord], existing: dict[str, Task]) -> lis
         seen = first.setdefault(r.task_key, r)
         stored = existing.get(r.task_key)
         # The conversation comes from the record's `messages`, and is reported under it.
-        for name, field in _TASK_FIELDS:
+        for name, given in _TASK_FIELDS:
             if stored is not None and getattr(r, name) != getattr(stored, name):
                 task = (
                     f"task '{r.task_key}'"
                     if r.conversation is None or r.task_key_given
                     else "the task of the same conversation"
                 )
-                problems.append(Problem(r.line, field, f"differs from {task} already in the study"))
+                problems.append(Problem(r.line, given, f"differs from {task} already in the study"))
             elif getattr(r, name) != getattr(seen, name):
                 problems.append(
                     Problem(
