@@ -83,6 +83,8 @@ def test_the_review_shows_the_transcript_and_marks_the_evaluated_turn_where_flaw
         assert review.candidate.text.accessibleName() == "Evaluated turn 5 of 5: Assistant, text"
         bar = review.task_view.verticalScrollBar()
         assert bar.value() == bar.maximum()  # the newest turns in view
+        grown = review.center.sizes()[0]
+        assert grown > 140  # the transcript took height from the candidate (default 140)
         view = review.candidate.text
         qtbot.waitUntil(lambda: "30 minutes" in view.toPlainText())
         plain = view.toPlainText()
@@ -97,5 +99,6 @@ def test_the_review_shows_the_transcript_and_marks_the_evaluated_turn_where_flaw
         review.step(1 if review.index == 0 else -1)
         qtbot.waitUntil(lambda: review.entry.item.conversation is None and review.loaded)
         assert review.task_tabs.tabText(0) == "Task"
+        assert review.center.sizes()[0] < grown  # a plain item gets the sizes from before
         assert review.candidate_title.text() == "Candidate answer"
         assert review.candidate.text.accessibleName() == "Candidate text"

@@ -59,6 +59,10 @@ from evalstudio.ui.review.suspicion_box import SuspicionBox
 DRAFT_DELAY_MS = 500  # a draft is saved at most this long after the last change
 DRAFT_RETRY_MS = 5000  # after a failed save (disk full, workspace held elsewhere)
 CANDIDATE_TITLE = "Candidate answer"
+# A conversation's transcript takes up to this share of the centre column, the evaluated
+# turn keeping at least the second.
+CONVERSATION_SHARE = 0.55
+CANDIDATE_KEEPS = 0.3
 CANDIDATE_SHARE = 0.6  # the run box's results take no more from a candidate that needs it
 # Kinds shown outside the assistant panel's transcript (the run box, the candidate's gutter).
 NOT_IN_PANEL = kinds_from(Source.SANDBOX, Source.PROBE, Source.DOUBT)
@@ -103,6 +107,8 @@ class ReviewView(QWidget):
         self.loaded = False  # the open item's state has arrived from the DATA lane
         self._stored: dict[AssistKind, AssistEvent] = {}
         self._dirty = False
+        # The centre column's sizes before a conversation's transcript took height.
+        self._sizes_before_conversation: list[int] | None = None
 
         self.queue = QueueList(
             session.queue,
@@ -579,6 +585,9 @@ class ReviewView(QWidget):
         the transcript and its evaluated turn, named in words (not by the marker's colour)."""
         turns = item.conversation
         if turns is None:
+            if self._sizes_before_conversation is not None:
+                self.center.setSizes(self._sizes_before_conversation)
+                self._sizes_before_conversation = None
             self.task_tabs.setTabText(0, "Task")
             self.task_view.setAccessibleName("Task")
             self.candidate_title.setText(CANDIDATE_TITLE)
@@ -602,15 +611,35 @@ class ReviewView(QWidget):
         else:  # the newest turns, which the evaluated one answers, in view
             self.task_render.start(
                 lambda deadline: conversation_pages(turns, theme, deadline),
-                then=self._task_to_end,
+                then=self._fit_conversation,
                 keep=keep,
             )
         self.guidelines_render.start(
             lambda deadline: markdown_pages(guidelines, theme, deadline), keep=keep
         )
 
-    def _task_to_end(self) -> None:
-        bar = self.task_view.verticalScrollBar()
+    def _fit_conversation(self) -> None:
+        """Give the transcript the height it fills, up to CONVERSATION_SHARE of the column,
+        from the candidate's (which keeps CANDIDATE_KEEPS); the newest turns in view. The
+        sizes before come back with the next item that is not a conversation."""
+        sizes = self.center.sizes()
+        total = sum(sizes)
+        view = self.task_view
+        needs = (
+            self.task_tabs.height()
+            - view.height()
+            + int(view.document().size().height())
+            + 2 * view.frameWidth()
+        )
+        grow = min(
+            min(needs, int(total * CONVERSATION_SHARE)) - sizes[0],
+            sizes[1] - int(total * CANDIDATE_KEEPS),
+        )
+        if grow > 0:
+            if self._sizes_before_conversation is None:
+                self._sizes_before_conversation = sizes
+            self.center.setSizes([sizes[0] + grow, sizes[1] - grow, sizes[2]])
+        bar = view.verticalScrollBar()
         bar.setValue(bar.maximum())
 
     def save_layout(self) -> None:
