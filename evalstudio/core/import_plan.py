@@ -144,7 +144,7 @@ def _task_conflicts(records: list[TaskRecord], existing: dict[str, Task]) -> lis
             elif getattr(r, name) != getattr(seen, name):
                 problems.append(
                     Problem(
-                        r.line, field, f"differs from line {seen.line}, which has the same task"
+                        r.line, given, f"differs from line {seen.line}, which has the same task"
                     )
                 )
     return problems
