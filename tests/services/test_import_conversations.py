@@ -12,9 +12,11 @@ import pytest
 from support.builders import MESSAGES, chat, record, write_csv, write_jsonl
 
 from evalstudio.core.conversation import MAX_TURNS, Role, Turn
-from evalstudio.core.errors import ImportRejected
+from evalstudio.core.errors import EvalStudioError, ImportRejected
+from evalstudio.core.model import Severity
 from evalstudio.services.studies import studies
 from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.studies.pair_authoring import save_pair
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import content
 
@@ -206,3 +208,29 @@ def test_html_in_a_turn_is_stored_as_text(workspace: Workspace, tmp_path: Path) 
     import_tasks(workspace, write_jsonl(tmp_path / "t.jsonl", [chat("c", messages=script)]), "S")
     (item,) = content.item_views(workspace.db, studies.study_named(workspace, "S").id)
     assert item.conversation == (Turn(Role.USER, "<script>alert(1)</script>"),)
+
+
+def test_the_example_in_docs_task_format_imports_as_a_conversation_pair(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "task-format.md").read_text()
+    section = doc[doc.index("## Conversations") :]
+    block = section[section.index("```json\n") + 8 : section.index("\n```\n")]
+    decoder, records, at = json.JSONDecoder(), [], 0
+    while at < len(block):  # the doc folds each record over lines for reading
+        found, at = decoder.raw_decode(block, at)
+        records.append(found)
+        at = len(block) - len(block[at:].lstrip())
+    report = import_tasks(workspace, write_jsonl(tmp_path / "t.jsonl", records), "S")
+    assert (report.items, report.tasks, report.pairs) == (2, 1, 1)
+    study = studies.study_named(workspace, "S")
+    _, flawed = content.candidates_of_study(workspace.db, study.id)
+    assert flawed.flaw is not None and flawed.flaw.span is not None
+    assert flawed.text[flawed.flaw.span.start : flawed.flaw.span.end] == "**3 days**"
+
+
+def test_the_pair_tools_refuse_a_conversation_record_with_a_message(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "t.jsonl", [chat("c1")])
+    with pytest.raises(EvalStudioError, match="record 'c1' is a conversation: write its flawed"):
+        save_pair(path, "c1", "It takes 3 days.", "3 days", Severity.MAJOR, None, None, None)
+    assert path.read_text() == json.dumps(chat("c1")) + "\n"
