@@ -10,8 +10,9 @@ from __future__ import annotations
 from evalstudio.core.conversation import Turns
 from evalstudio.core.fences import fenced
 
-# About 4,000 tokens: the transcript, the answer and the reply share the context window.
-MAX_TRANSCRIPT_CHARS = 16_000
+# About 1,500 tokens of English: within the default 4,096-token context, the system prompt
+# (some 700), the answer under review and a 512-token reply still fit beside it.
+MAX_TRANSCRIPT_CHARS = 6_000
 
 INTRO = (
     "A conversation between a user and an AI assistant; the answer under review is the "
