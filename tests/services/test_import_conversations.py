@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support.builders import MESSAGES, chat, record, write_csv, write_jsonl
 
 from evalstudio.core.conversation import MAX_TURNS, Role, Turn
 from evalstudio.core.errors import EvalStudioError, ImportRejected
 from evalstudio.core.model import Severity
+from evalstudio.core.task_records import BadRecord, parse_record
 from evalstudio.services.studies import studies
 from evalstudio.services.studies.importing import import_tasks
 from evalstudio.services.studies.pair_authoring import save_pair
@@ -234,3 +237,28 @@ def test_the_pair_tools_refuse_a_conversation_record_with_a_message(tmp_path: Pa
     with pytest.raises(EvalStudioError, match="record 'c1' is a conversation: write its flawed"):
         save_pair(path, "c1", "It takes 3 days.", "3 days", Severity.MAJOR, None, None, None)
     assert path.read_text() == json.dumps(chat("c1")) + "\n"
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(["role", "content", "name", ""]), inner, max_size=3)
+    ),
+    max_leaves=30,
+)
+_TURN = st.fixed_dictionaries(
+    {"role": st.sampled_from(["user", "assistant", "system", "tool", " User "]), "content": _JSON}
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(messages=_JSON | st.lists(_TURN | _JSON, max_size=6))
+def test_any_json_as_messages_is_a_record_or_named_problems_never_an_exception(
+    messages: object,
+) -> None:
+    parsed = parse_record(1, chat("c", messages=messages))
+    if isinstance(parsed, BadRecord):
+        assert parsed.problems and all(p.line == 1 and p.message for p in parsed.problems)
+    else:
+        assert parsed.candidate.strip() and parsed.conversation is not None
