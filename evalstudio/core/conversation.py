@@ -131,9 +131,9 @@ def turns_json(turns: Turns) -> str:
 
 
 def turns_of_json(text: str) -> Turns:
-    """Stored turns back as records (a task's context, which may be empty only if damaged);
-    BadMessages if the text is not what turns_json writes."""
+    """Stored turns back as records: a task's context, at least its user turn; BadMessages if
+    the text is not what turns_json writes (a file edited by hand)."""
     value = _decoded(text)
-    if not isinstance(value, list) or len(value) > MAX_TURNS:
-        raise BadMessages(f"is not a list of at most {MAX_TURNS} turns")
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_TURNS:
+        raise BadMessages(f"is not a list of 1 to {MAX_TURNS} turns")
     return tuple(_turn(n, raw) for n, raw in enumerate(value))

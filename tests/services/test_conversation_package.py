@@ -77,15 +77,23 @@ def test_a_returned_package_with_a_rewritten_transcript_leaves_the_owners_tasks_
     assert _tasks(workspace) == before
 
 
+@pytest.mark.parametrize(
+    ("damaged", "message"),
+    [
+        ('{"role": "user"}', "is not a list of 1 to 1000 turns"),
+        ("[]", "is not a list of 1 to 1000 turns"),
+        ('[{"role": "user", "content": 7}]', r"turn 1, messages\[0\]: content must be a string"),
+    ],
+)
 def test_a_damaged_transcript_in_a_package_is_a_message_naming_the_task(
-    package: Path,
+    package: Path, damaged: str, message: str
 ) -> None:
-    _rewrite(package, '{"role": "user"}')
+    _rewrite(package, damaged)
     opened = open_workspace(package)
     try:
         found = package_of(opened)
         assert found is not None
-        with pytest.raises(EvalStudioError, match=r"the conversation of task .* is not a list"):
+        with pytest.raises(EvalStudioError, match=r"the conversation of task \S+ " + message):
             ReviewSession(opened, found.study, found.evaluator)
     finally:
         opened.close()
