@@ -56,11 +56,13 @@ def read_messages(value: object) -> Transcript:
     if isinstance(value, str):
         value = _decoded(value)
     if not isinstance(value, list):
-        raise BadMessages(f"must be a list of turns, not {type(value).__name__}")
+        raise BadMessages(f"must be a list of turns, not {_type(value)}")
     if not value:
         raise BadMessages("is empty (a conversation needs at least a user and an assistant turn)")
     if len(value) > MAX_TURNS:
-        raise BadMessages(f"has {len(value):,} turns; a conversation may have at most {MAX_TURNS}")
+        raise BadMessages(
+            f"has {len(value):,} turns; a conversation may have at most {MAX_TURNS:,}"
+        )
     turns = tuple(_turn(n, raw) for n, raw in enumerate(value))
     *context, last = turns
     if last.role is not Role.ASSISTANT:
@@ -135,5 +137,5 @@ def turns_of_json(text: str) -> Turns:
     the text is not what turns_json writes (a file edited by hand)."""
     value = _decoded(text)
     if not isinstance(value, list) or not 1 <= len(value) <= MAX_TURNS:
-        raise BadMessages(f"is not a list of 1 to {MAX_TURNS} turns")
+        raise BadMessages(f"is not a list of 1 to {MAX_TURNS:,} turns")
     return tuple(_turn(n, raw) for n, raw in enumerate(value))

@@ -80,8 +80,8 @@ def test_a_returned_package_with_a_rewritten_transcript_leaves_the_owners_tasks_
 @pytest.mark.parametrize(
     ("damaged", "message"),
     [
-        ('{"role": "user"}', "is not a list of 1 to 1000 turns"),
-        ("[]", "is not a list of 1 to 1000 turns"),
+        ('{"role": "user"}', "is not a list of 1 to 1,000 turns"),
+        ("[]", "is not a list of 1 to 1,000 turns"),
         ('[{"role": "user", "content": 7}]', r"turn 1, messages\[0\]: content must be a string"),
     ],
 )

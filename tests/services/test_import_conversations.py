@@ -139,7 +139,7 @@ HOSTILE: list[tuple[object, str]] = [
     (_turns("system", "assistant"), "has no user turn before the assistant turn under review"),
     (
         _turns(*["user", "assistant"] * (MAX_TURNS // 2 + 1)),
-        f"has {MAX_TURNS + 2:,} turns; a conversation may have at most {MAX_TURNS}",
+        f"has {MAX_TURNS + 2:,} turns; a conversation may have at most {MAX_TURNS:,}",
     ),
 ]
 

@@ -4,9 +4,11 @@ candidate pane's title, and it is what a flaw is selected in."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QTextBrowser
 from pytestqt.qtbot import QtBot
@@ -102,3 +104,37 @@ def test_the_review_shows_the_transcript_and_marks_the_evaluated_turn_where_flaw
         assert review.center.sizes()[0] < grown  # a plain item gets the sizes from before
         assert review.candidate_title.text() == "Candidate answer"
         assert review.candidate.text.accessibleName() == "Candidate text"
+
+
+def test_a_huge_transcript_fills_in_without_freezing_the_window(
+    qtbot: QtBot, workspace: Workspace, tmp_path: Path
+) -> None:
+    """600 turns of 5,000 characters (3 MB, under the record cap): a turn a page, the rest
+    plain past the format deadline; a 10 ms heartbeat keeps ticking (GAP as in
+    test_attack_render.py)."""
+    body = "Some *words* and a [link](http://example.com) in a long message. " * 75
+    turns = [
+        {"role": "user" if n % 2 == 0 else "assistant", "content": f"({n}) {body}"}
+        for n in range(599)
+    ]
+    turns.append({"role": "assistant", "content": "The answer."})
+    path = write_jsonl(tmp_path / "s.jsonl", [chat("huge", messages=turns)])
+    study = import_tasks(workspace, path, "S").study
+    ada = evaluators.add_evaluator(workspace, "Ada")
+    with open_main_window(qtbot, workspace, HeldBackend(), size=(1280, 720)) as window:
+        ticks: list[float] = []
+        heartbeat = QTimer()
+        heartbeat.setInterval(10)
+        heartbeat.timeout.connect(lambda: ticks.append(time.perf_counter()))
+        heartbeat.start()
+        ticks.append(time.perf_counter())
+        review = start_review(qtbot, window, study, ada)
+        qtbot.waitUntil(
+            lambda: "▶ Evaluated turn 600 of 600" in review.task_view.toPlainText(),
+            timeout=120_000,
+        )
+        ticks.append(time.perf_counter())
+        heartbeat.stop()
+        assert max(b - a for a, b in itertools.pairwise(ticks)) < 1.0
+        shown = review.task_view.toPlainText()
+        assert "Turn 1 · User" in shown and "(598) Some" in shown  # formatted, or plain if late
