@@ -86,7 +86,7 @@ def twin_records(record: TaskRecord, suggestion: FlawSuggestion) -> list[dict[st
         "language": record.language,
         "pair_id": pair_id,
     }
-    if record.task_key != record.prompt:  # the record named its task (else: by its prompt)
+    if record.task_key_given:  # else the task is known by its prompt
         common["task_id"] = record.task_key
     if record.reference:
         common["reference"] = record.reference
