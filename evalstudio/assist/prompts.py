@@ -20,8 +20,10 @@ from pathlib import Path
 from string import Template
 
 from evalstudio.assist.backend import AssistError, Message
+from evalstudio.assist.transcript import transcript
 from evalstudio.core.assist_kinds import ASKED_KINDS, KINDS
 from evalstudio.core.assistance import AssistKind, Manipulation
+from evalstudio.core.conversation import Turns
 from evalstudio.core.expert import ExpertFlaw
 from evalstudio.core.fences import fenced
 from evalstudio.core.misleading import MisleadingPlan
@@ -50,6 +52,14 @@ class ItemContext:
     candidate: str
     language: str
     reference: str | None
+    conversation: Turns | None = None  # a conversation's turns before the candidate
+
+    def task(self) -> str:
+        """The task as the model is told it: the prompt, or a conversation's bounded
+        transcript (assist/transcript.py), fenced as data either way."""
+        if self.conversation is not None:
+            return transcript(self.conversation)
+        return fenced(self.task_prompt.strip())
 
 
 def numbered(text: str) -> str:
@@ -99,7 +109,7 @@ class PromptBook:
         )
         content = self._fill(
             template,
-            task=fenced(item.task_prompt.strip()),
+            task=item.task(),
             reference=reference,
             language=item.language,
             candidate=numbered(item.candidate),
@@ -179,7 +189,7 @@ class PromptBook:
         """The study owner's request: a copy of a correct answer with one planted flaw."""
         content = self._fill(
             "suggest_flaw",
-            task=fenced(item.task_prompt.strip()),
+            task=item.task(),
             language=item.language,
             candidate=fenced(item.candidate),
         )

@@ -554,3 +554,17 @@ def m013_assist_kinds(db: Database) -> None:
         db.execute(f"PRAGMA schema_version = {int(version) + 1}")
     finally:
         db.execute("PRAGMA writable_schema = OFF")
+
+
+@migrations()
+def m014_task_conversations(db: Database) -> None:
+    # A conversation candidate's turns before the evaluated one (core/conversation.py), a JSON
+    # array of {"role", "content"}; NULL for a single-answer task. The evaluated turn itself is
+    # the candidate's text, so everything that works on a candidate works on it.
+    _run(
+        db,
+        """
+        ALTER TABLE tasks ADD COLUMN conversation TEXT
+            CHECK (conversation IS NULL OR json_valid(conversation));
+        """,
+    )

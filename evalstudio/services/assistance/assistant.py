@@ -389,7 +389,9 @@ def item_context(workspace: Workspace, item_id: str) -> tuple[Candidate, ItemCon
     if found is None:
         raise AssistError(f"no study item with id '{item_id}'")
     task, candidate = found
-    return candidate, ItemContext(task.prompt, candidate.text, task.language, task.reference)
+    return candidate, ItemContext(
+        task.prompt, candidate.text, task.language, task.reference, task.conversation
+    )
 
 
 def stored_response(
