@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from perf_doc import write_section
 from evalstudio.core.expert import AssistantSource
 from evalstudio.core.misleading import Misalignment
 from evalstudio.services.assistance.model_roles import role
-from evalstudio.services.models.model_evaluator import Progress
+from evalstudio.services.models.model_evaluator import Progress, RunResult
 from evalstudio.services.models.sandwich import Sweep, parse_ps, run_sweep
 from evalstudio.services.report.study_report import build_report, report_page
 from evalstudio.services.studies import studies
@@ -63,6 +64,9 @@ def main() -> None:
         "--threads", type=int, help="CPU threads per model (1 keeps pace beside other work)"
     )
     args = parser.parse_args()
+    # Started in the background (`cmd &`), a process inherits SIGINT ignored; this bench is
+    # meant to be stopped with it (kill -INT) and still write what it has.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     source = AssistantSource(args.assistant)
     path = args.workspace or Path(tempfile.mkdtemp()) / "sandwich.sqlite"
     workspace = open_workspace(path)
@@ -81,7 +85,15 @@ def main() -> None:
         print(f"{p.done}/{p.total} {p.label} {p.last.seconds:.1f} s", flush=True)
 
     start = time.monotonic()
-    result = run_sweep(workspace, study, sweep, evaluator, assistant, on_progress=progress)
+    stopped = False
+    try:
+        result = run_sweep(workspace, study, sweep, evaluator, assistant, on_progress=progress)
+    except KeyboardInterrupt:
+        # Stopped (Ctrl+C): the figures of what is judged so far; the same command resumes.
+        run_id = workspace.db.execute(
+            "SELECT id FROM sandwich_runs ORDER BY created_at DESC LIMIT 1"
+        ).fetchone()[0]
+        result, stopped = RunResult(resumed=True, run_id=run_id), True
     wall = time.monotonic() - start
     report = build_report(workspace, study.name)
     run = next(r for r in report.model_evaluators if r.run_id == result.run_id)
@@ -124,7 +136,8 @@ def main() -> None:
         "| measure | value |",
         "|---|---|",
         f"| judged | {run.judged} of {run.total} (in this run {result.judged}, "
-        f"{wall / 60:.1f} min; left undone {len(result.failed)}) |",
+        f"{wall / 60:.1f} min; left undone {len(result.failed)}"
+        f"{'; interrupted, so the later repeats are partial or missing' if stopped else ''}) |",
         f"| total time judging (sum of every item's wall time) | {total_seconds / 60:.1f} min |",
         f"| time per judged item (mean, replays included) | {run.seconds_per_item or 0:.1f} s |",
     ]
