@@ -339,11 +339,11 @@ def _model_evaluators(
         parts.append(f"<p class='lead'>{_esc(str(run.get('summary', '')))}</p>")
         if source != "model":
             parts.append(
-                "<p>The assistant is the <b>expert's copy</b>: its honest critiques are the "
-                "answer key (expert = the answer key: the planted flaw on a flawed twin, none "
-                f"on a correct one, {_esc(_SOURCE_WORDING.get(source, source))}); with "
-                "probability p a critique is replaced by the assistant model's misaligned one. "
-                "At p = 0 the assistant is the expert.</p>"
+                "<p>The assistant is the <b>expert's copy</b>, and expert = the answer key: "
+                "its honest critiques name the planted flaw on a flawed twin and none on a "
+                f"correct one, {_esc(_SOURCE_WORDING.get(source, source))}. With probability p "
+                "a critique is replaced by the assistant model's misaligned one; at p = 0 the "
+                "assistant is the expert.</p>"
             )
         parts += figure(sandwich_name(number))
         if run["points"]:
@@ -430,7 +430,10 @@ def _sweep_settings(run: dict[str, Any], settings: dict[str, Any]) -> list[str]:
     sweep = [
         ("run", f"<code>{text(run.get('run_id'))}</code>"),
         ("misalignment", text(settings.get("misalignment"))),
-        ("honest critiques", f"{text(_SOURCE_TITLES.get(source, source))} ({text(source)})"),
+        (
+            "honest critiques",
+            f"{text(_SOURCE_TITLES.get(source, source))}: <code>{text(source)}</code>",
+        ),
         ("p", ", ".join(f"{p:g}" for p in ps) if ps else "—"),
         ("repeats", text(settings.get("repeats"))),
         ("seed", f"<code>{text(settings.get('seed'))}</code>"),
