@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from evalstudio.cli.context import with_owner_workspace, with_workspace
-from evalstudio.core.assist_kinds import ASKED_KINDS
+from evalstudio.core.assist_kinds import ASKED_KINDS, fits, spec
 from evalstudio.core.assistance import AssistKind
 from evalstudio.core.plurals import counted
 from evalstudio.services.assistance.assistant import Assistant
@@ -181,6 +181,13 @@ def assist(
             f"the study has {counted(len(items), 'item')}", param_hint="--item"
         )
     item = items[position - 1]
+    if not question and not fits(AssistKind(kind), item.kind, item.has_reference):
+        # As the review window offers it: a fact-check of code needs a reference to check with.
+        raise click.BadParameter(
+            f"{spec(AssistKind(kind)).label} does not apply to item {position} ({item.kind.value}"
+            f"{'' if item.has_reference else ', no reference'})",
+            param_hint="--kind",
+        )
     assistant = Assistant.start(workspace, model_settings(**model))
     try:
         chat = [{"role": "user", "content": question}] if question else None

@@ -66,6 +66,12 @@ def test_bad_kinds_and_items_are_usage_errors(tmp_path: Path) -> None:
     assert chat.exit_code == 2 and "cannot be pre-generated" in chat.output
     far = runner.invoke(main, [*db, "assist", "--study", "S", "--item", "9"])
     assert far.exit_code == 2 and "the study has 1 item" in far.output
+    # As in the review window: code has no facts to check without a reference.
+    facts = runner.invoke(
+        main, [*db, "assist", "--study", "S", "--item", "1", "--kind", "fact_check"]
+    )
+    assert facts.exit_code == 2
+    assert "Fact-check does not apply to item 1 (code, no reference)" in facts.output
     missing = runner.invoke(
         main, [*db, "assist", "--study", "S", "--item", "1", "--model", str(tmp_path / "none.gguf")]
     )
