@@ -59,9 +59,9 @@ from evalstudio.ui.times import local_time
 
 log = logging.getLogger(__name__)
 
-DEMO_MODEL_WARNING = (
-    "small demo model: answers are mostly wrong; choose a GGUF or a server in Settings"
-)
+# Short: the assistant panel's note says the rest where the answers are read (its tooltip
+# here too); the status bar only keeps it in sight on every page.
+DEMO_MODEL_WARNING = "tiny demo model"
 
 
 class MainWindow(QMainWindow):
