@@ -7,7 +7,7 @@ their database work on the calling thread (the UI calls them from its data worke
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from evalstudio.core.assist_kinds import DEFAULT_ASSIST_KINDS
@@ -17,6 +17,7 @@ from evalstudio.core.ids import new_id
 from evalstudio.core.misleading import Misleading
 from evalstudio.core.model import Evaluator, ItemView, Study
 from evalstudio.core.model_evaluator import EvaluatorProfile
+from evalstudio.core.rubric import Question, answer_problems
 from evalstudio.core.review import (
     Condition,
     ItemState,
@@ -87,6 +88,11 @@ class ReviewSession:
     def allowed_kinds(self) -> tuple[AssistKind, ...]:
         """The assist kinds the study allows (all, for a study without a definition)."""
         return self.design.assist_kinds if self.design else DEFAULT_ASSIST_KINDS
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        """The study's rubric questions for its items (all `single` today), in their order."""
+        return tuple(q for q in self.design.questions if "single" in q.layouts) if self.design else ()
 
     @property
     def uses_stored(self) -> bool:
@@ -199,6 +205,11 @@ class ReviewSession:
         """
         problems = form_problems(form, stage)
         problems += flaws_outside(form, self.queue[self._index[item_id]].item.candidate)
+        if stage is Stage.FINAL:
+            # A model evaluator answers the built-in form only: required is asked of people.
+            problems += answer_problems(
+                self.questions, form.answers, enforce_required=self.profile is None
+            )
         if problems:
             raise EvalStudioError("; ".join(problems), where="judgment")
         if stage is Stage.FIRST and not self.first_verdict_needed(self.queue[self._index[item_id]]):
@@ -242,7 +253,9 @@ class ReviewSession:
                 study_item_id=item_id,
                 evaluator_id=self.evaluator.id,
                 stage=stage,
-                form=form,
+                # Rubric questions are asked with the final judgment; answers given before
+                # the first verdict wait in the final draft below.
+                form=form if stage is Stage.FINAL else replace(form, answers=()),
                 skipped_reason=skipped_reason,
                 condition=entry.condition,
                 supersedes_id=judgments.latest_of_item(db, self.evaluator.id, item_id, stage),
