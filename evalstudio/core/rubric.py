@@ -205,7 +205,11 @@ def _options(question: Question, table: dict[str, Any], where: str) -> tuple[Que
 
 def _text(question: Question, table: dict[str, Any], where: str) -> tuple[Question, list[str]]:
     length = table.get("max_length", DEFAULT_TEXT_LENGTH)
-    if isinstance(length, bool) or not isinstance(length, int) or not 1 <= length <= MAX_TEXT_LENGTH:
+    if (
+        isinstance(length, bool)
+        or not isinstance(length, int)
+        or not 1 <= length <= MAX_TEXT_LENGTH
+    ):
         problem = f"{where}: max_length must be a whole number from 1 to {MAX_TEXT_LENGTH}"
         return question, [problem]
     return _replace(question, max_length=length), []

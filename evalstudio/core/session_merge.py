@@ -85,9 +85,7 @@ class WrongAnswer:
     why: str
 
 
-RowProblem = (
-    TooLong | InvalidTime | Unreadable | UnknownResponse | UnplannedCondition | WrongAnswer
-)
+RowProblem = TooLong | InvalidTime | Unreadable | UnknownResponse | UnplannedCondition | WrongAnswer
 
 
 class RowRefused(Exception):

@@ -167,7 +167,9 @@ def _judgment(db: Database, row: dict[str, Any]) -> Judgment:
     flaws = db.query(
         "SELECT * FROM judgment_flaws WHERE judgment_id = ? ORDER BY position", [row["id"]]
     )
-    return judgment_of(row, tuple(flaw_of(f) for f in flaws), answers_of(db, [row["id"]])[row["id"]])
+    return judgment_of(
+        row, tuple(flaw_of(f) for f in flaws), answers_of(db, [row["id"]])[row["id"]]
+    )
 
 
 def answers_of(db: Database, judgment_ids: list[str]) -> dict[str, tuple[RubricAnswer, ...]]:

@@ -92,7 +92,9 @@ class ReviewSession:
     @property
     def questions(self) -> tuple[Question, ...]:
         """The study's rubric questions for its items (all `single` today), in their order."""
-        return tuple(q for q in self.design.questions if "single" in q.layouts) if self.design else ()
+        return (
+            tuple(q for q in self.design.questions if "single" in q.layouts) if self.design else ()
+        )
 
     @property
     def uses_stored(self) -> bool:
