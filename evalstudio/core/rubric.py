@@ -127,7 +127,7 @@ def _question(table: dict[str, Any], where: str) -> tuple[Question | None, list[
             f"starting with a letter), not {key!r}"
         )
     try:
-        kind = QuestionType(table.get("type"))
+        kind = QuestionType(str(table.get("type")))
     except ValueError:
         allowed = ", ".join(t.value for t in QuestionType)
         problems.append(f"{where}: type must be one of {allowed}, not {table.get('type')!r}")

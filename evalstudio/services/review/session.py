@@ -17,7 +17,6 @@ from evalstudio.core.ids import new_id
 from evalstudio.core.misleading import Misleading
 from evalstudio.core.model import Evaluator, ItemView, Study
 from evalstudio.core.model_evaluator import EvaluatorProfile
-from evalstudio.core.rubric import Question, answer_problems
 from evalstudio.core.review import (
     Condition,
     ItemState,
@@ -31,6 +30,7 @@ from evalstudio.core.review import (
     form_problems,
     next_undone,
 )
+from evalstudio.core.rubric import Question, answer_problems
 from evalstudio.services.assistance.assistant import stored_response, study_misleading
 from evalstudio.services.workspace.opening import Workspace, now
 from evalstudio.store import (
