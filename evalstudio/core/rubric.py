@@ -278,6 +278,18 @@ def answer_problems(
     return problems
 
 
+def in_order(
+    questions: tuple[Question, ...], answers: tuple[RubricAnswer, ...]
+) -> tuple[RubricAnswer, ...]:
+    """Checked answers as stored: in the questions' order, a multi's options in theirs."""
+    given = {a.key: a for a in answers}
+    return tuple(
+        RubricAnswer(q.key, answer_of_json(q, given[q.key].to_json()))
+        for q in questions
+        if q.key in given
+    )
+
+
 def _answered(answer: RubricAnswer | None) -> bool:
     """Whether a required question is answered: a multi by at least one option (an empty
     list is what an untouched form holds), a text by non-blank text."""

@@ -40,7 +40,7 @@ def test_answers_are_stored_with_the_judgment_and_read_back(
     assert stored.form.answers == (
         RubricAnswer("helpful", 4),
         RubricAnswer("tone", "casual"),
-        RubricAnswer("problems", ("unsafe", "hallucinates")),
+        RubricAnswer("problems", ("hallucinates", "unsafe")),  # in the question's order
         RubricAnswer("note", "fine"),
     )
 

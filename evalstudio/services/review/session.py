@@ -30,7 +30,7 @@ from evalstudio.core.review import (
     form_problems,
     next_undone,
 )
-from evalstudio.core.rubric import Question, answer_problems
+from evalstudio.core.rubric import Question, answer_problems, in_order
 from evalstudio.services.assistance.assistant import stored_response, study_misleading
 from evalstudio.services.workspace.opening import Workspace, now
 from evalstudio.store import (
@@ -214,6 +214,8 @@ class ReviewSession:
             )
         if problems:
             raise EvalStudioError("; ".join(problems), where="judgment")
+        if stage is Stage.FINAL:
+            form = replace(form, answers=in_order(self.questions, form.answers))
         if stage is Stage.FIRST and not self.first_verdict_needed(self.queue[self._index[item_id]]):
             raise EvalStudioError("this item has no first verdict before the assistance")
         return self._append(item_id, stage, form, skipped_reason=None)
