@@ -30,8 +30,8 @@ from evalstudio.core.preference_pairs import TwinVotes
 from evalstudio.core.review import Judgment
 from evalstudio.store.content import candidate_of, task_of
 from evalstudio.store.judgments import (
-    answers_of,
     _CURRENT,  # the one definition of unretracted judgments
+    answers_of,
     flaw_of,
     judgment_of,
 )

@@ -38,7 +38,7 @@ def test_masi_distance_by_hand() -> None:
 def test_masi_alpha_by_hand() -> None:
     """Item 1: {a} and {a,b} (δ = 2/3); item 2: {b} and {b} (δ = 0). n = 4.
     D_o = (2·2/3 + 0) / 4 = 1/3. Pairs over all four values: {a}-{a,b} 2/3, {a}-{b} 1 twice,
-    {a,b}-{b} 2/3 twice, {b}-{b} 0: sum 4, ordered 8; D_e = 8 / (4·3) = 2/3. α = 1 − 1/2."""
+    {a,b}-{b} 2/3 twice, {b}-{b} 0: sum 4, ordered 8; D_e = 8 / (4·3) = 2/3. alpha = 1 − 1/2."""
     s = frozenset
     values = [("e1", "i1", s("a")), ("e2", "i1", s("ab")), ("e1", "i2", s("b"))]
     values += [("e2", "i2", s("b")), ("e1", "i3", s("c"))]  # i3: one rater, left out
@@ -91,7 +91,7 @@ def test_distribution_per_condition_and_alpha_per_type() -> None:
     )
     assert choice.distribution["all"] == {"x": 1, "y": 1}
     assert choice.alpha_level == "nominal"
-    # One item, x vs y: D_o = 1, D_e = 2·1/(2·1) = 1: α = 0.
+    # One item, x vs y: D_o = 1, D_e = 2·1/(2·1) = 1: alpha = 0.
     assert choice.alpha == pytest.approx(0.0)
 
     multi = question_report(
