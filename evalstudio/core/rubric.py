@@ -27,7 +27,7 @@ class QuestionType(StrEnum):
 # here (and checked by every study.toml from then on).
 LAYOUTS = ("single",)
 LIKERT_SCALES = range(2, 12)
-MAX_OPTIONS = 20
+MAX_OPTIONS = 10  # each gets a digit key (0 for the tenth)
 DEFAULT_TEXT_LENGTH = 2000
 MAX_TEXT_LENGTH = 20000
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")  # a column name in exports: q_<key>

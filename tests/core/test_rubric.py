@@ -59,7 +59,7 @@ def test_the_definition_round_trips_with_its_questions_and_old_ones_read() -> No
         ({"key": "q", "type": "likert", "prompt": "p", "scale": 5, "anchors": ["a", "b", "c"]},
          "anchors must be two labels (low, high) or one per point (5), not 3"),
         ({"key": "q", "type": "choice", "prompt": "p", "options": ["only"]},
-         "options must list 2 to 20, not 1"),
+         "options must list 2 to 10, not 1"),
         ({"key": "q", "type": "multi", "prompt": "p", "options": ["a", "a"]}, "listed twice: a"),
         ({"key": "q", "type": "multi", "prompt": "p", "options": ["a;b", "c"]}, "holds ';'"),
         ({"key": "q", "type": "text", "prompt": " "}, "questions[1] (q): prompt must be"),

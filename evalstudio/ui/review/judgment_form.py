@@ -1,4 +1,5 @@
-"""The judgment form: verdict, quality 1-7, confidence 1-5, flaws found, rationale, submit/skip."""
+"""The judgment form: verdict, quality 1-7, confidence 1-5, flaws found, rationale, the study's
+rubric questions, submit/skip."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import html
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -33,20 +33,11 @@ from evalstudio.core.review import (
     ReportedFlaw,
     Stage,
 )
+from evalstudio.core.rubric import Question
 from evalstudio.ui.labels import hint, lines_text
-from evalstudio.ui.palette import error_label, readable_under, set_style
-
-
-def _checked_style(palette: QPalette) -> str:
-    """A chosen rating stands out at a glance, in light and dark alike."""
-    on_highlight = palette.color(QPalette.ColorRole.HighlightedText)
-    highlight = readable_under(on_highlight, palette.color(QPalette.ColorRole.Highlight)).name()
-    text = on_highlight.name()
-    return (
-        f"QPushButton:checked {{ background-color: {highlight}; color: {text}; "
-        f"border: 1px solid {highlight}; border-radius: 3px; padding: 3px; }}"
-    )
-
+from evalstudio.ui.palette import error_label, set_style
+from evalstudio.ui.review.judgment_style import checked_style
+from evalstudio.ui.review.rubric_form import RubricForm
 
 _STAGE_TEXT = {
     Stage.FIRST: "<b>Your first verdict</b> — commit it before the assistant opens",
@@ -134,6 +125,10 @@ class JudgmentFormView(QWidget):
         self.fields.addRow("Confidence", confidence_row)
         self.fields.addRow("Flaws", flaws)
         self.fields.addRow("Rationale", self.rationale)
+        # The study's own questions, below the built-in form (ui/review/rubric_form.py).
+        self.rubric = RubricForm()
+        self.rubric.changed.connect(self._edited)
+        self.fields.addRow(self.rubric)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stage_label)
@@ -160,6 +155,7 @@ class JudgmentFormView(QWidget):
             flaws=tuple(self._flaws),
             rationale=self.rationale.toPlainText(),
             active_ms=active_ms,
+            answers=self.rubric.answers(),
         )
 
     def set_form(
@@ -193,6 +189,8 @@ class JudgmentFormView(QWidget):
         )
         self.fields.setRowVisible(1, stage is Stage.FINAL)
         self.fields.setRowVisible(3, stage is Stage.FINAL)
+        # Asked with the final judgment; typed before a first verdict, they wait in the draft.
+        self.fields.setRowVisible(self.rubric, stage is Stage.FINAL and bool(self.rubric.fields))
         _set_exclusive_checked(self.verdicts, None)
         if form.verdict is Verdict.FLAWED:
             self.verdict_flawed.setChecked(True)
@@ -202,10 +200,16 @@ class JudgmentFormView(QWidget):
         _set_exclusive_checked(self.confidence, form.confidence)
         self._flaws = list(form.flaws)
         self._fill_flaws()
+        self.rubric.set_answers(form.answers)
         if self.rationale.toPlainText() != form.rationale:
             self.rationale.setPlainText(form.rationale)
         self.problem.clear()
         self._loading = False
+
+    def set_questions(self, questions: tuple[Question, ...]) -> None:
+        """The study's rubric questions, shown below the built-in form at the final stage."""
+        self.rubric.set_questions(questions)
+        self.fields.setRowVisible(self.rubric, bool(questions) and self.stage is Stage.FINAL)
 
     def set_verdict(self, verdict: Verdict) -> None:
         (self.verdict_flawed if verdict is Verdict.FLAWED else self.verdict_acceptable).setChecked(
@@ -290,7 +294,7 @@ def _scale(parent: QWidget, values: range, meaning: str) -> tuple[QButtonGroup, 
     for value in values:
         button = QPushButton(str(value))
         button.setCheckable(True)
-        set_style(button, _checked_style)
+        set_style(button, checked_style)
         button.setAccessibleName(str(value))
         button.setMinimumWidth(button.fontMetrics().horizontalAdvance("00") + 16)
         button.setMaximumWidth(button.fontMetrics().horizontalAdvance("00") * 3)
