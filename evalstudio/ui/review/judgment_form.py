@@ -12,12 +12,14 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -128,11 +130,21 @@ class JudgmentFormView(QWidget):
         # The study's own questions, below the built-in form (ui/review/rubric_form.py).
         self.rubric = RubricForm()
         self.rubric.changed.connect(self._edited)
-        self.fields.addRow(self.rubric)
+        # Scrolled, never squeezed: at 1280×720 it shares the height with the rationale.
+        self.rubric_box = QScrollArea()
+        self.rubric_box.setWidget(self.rubric)
+        self.rubric_box.setWidgetResizable(True)
+        self.rubric_box.setFrameShape(QFrame.Shape.NoFrame)
+        self.rubric_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.rubric.focused.connect(self.rubric_box.ensureWidgetVisible)
+        self.rubric_box.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stage_label)
         layout.addLayout(self.fields, 1)
+        # Beside the form's fields, not in them: a form layout shares extra height evenly,
+        # a box layout by stretch, so the questions grow to their full height first.
+        layout.addWidget(self.rubric_box, 1)
         layout.addLayout(actions)
 
         for group in (self.verdicts, self.quality, self.confidence):
@@ -190,7 +202,7 @@ class JudgmentFormView(QWidget):
         self.fields.setRowVisible(1, stage is Stage.FINAL)
         self.fields.setRowVisible(3, stage is Stage.FINAL)
         # Asked with the final judgment; typed before a first verdict, they wait in the draft.
-        self.fields.setRowVisible(self.rubric, stage is Stage.FINAL and bool(self.rubric.fields))
+        self.rubric_box.setVisible(stage is Stage.FINAL and bool(self.rubric.fields))
         _set_exclusive_checked(self.verdicts, None)
         if form.verdict is Verdict.FLAWED:
             self.verdict_flawed.setChecked(True)
@@ -209,7 +221,12 @@ class JudgmentFormView(QWidget):
     def set_questions(self, questions: tuple[Question, ...]) -> None:
         """The study's rubric questions, shown below the built-in form at the final stage."""
         self.rubric.set_questions(questions)
-        self.fields.setRowVisible(self.rubric, bool(questions) and self.stage is Stage.FINAL)
+        # The first question in view at least, every question when the window has room (the
+        # flaws and the rationale take what is left); the rest scroll on a small screen.
+        shown = self.rubric.fields[0].sizeHint().height() + 2 * self.fontMetrics().height()
+        self.rubric_box.setMinimumHeight(shown if questions else 0)
+        self.rubric_box.setMaximumHeight(self.rubric.sizeHint().height() + 2)
+        self.rubric_box.setVisible(bool(questions) and self.stage is Stage.FINAL)
 
     def set_verdict(self, verdict: Verdict) -> None:
         (self.verdict_flawed if verdict is Verdict.FLAWED else self.verdict_acceptable).setChecked(

@@ -16,13 +16,13 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
     QCheckBox,
-    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -184,19 +184,22 @@ class RubricForm(QWidget):
     """The questions of the study, in its order; empty (and hidden) for a study without."""
 
     changed = Signal()
+    focused = Signal(QWidget)  # a question Q / Shift+Q put the keyboard on (to scroll to it)
 
     def __init__(self) -> None:
         super().__init__()
         self.setAccessibleName("Rubric questions")
         self.fields: list[_Choices | _Text] = []
-        self.rows = QFormLayout(self)
+        # Each prompt above its answers, both the form's full width: prompts are sentences
+        # (a form layout's label column would wrap them after a few words).
+        self.rows = QVBoxLayout(self)
         self.rows.setContentsMargins(0, 0, 0, 0)
-        self.rows.setVerticalSpacing(2)
-        self.rows.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.rows.setSpacing(1)
 
     def set_questions(self, questions: tuple[Question, ...]) -> None:
-        while self.rows.rowCount():
-            self.rows.removeRow(0)
+        while (item := self.rows.takeAt(0)) is not None:
+            if (widget := item.widget()) is not None:
+                widget.deleteLater()
         self.fields = []
         for number, question in enumerate(questions, start=1):
             field: _Choices | _Text = (
@@ -211,8 +214,11 @@ class RubricForm(QWidget):
                 "Q / Shift+Q: next / previous question"
                 + ("; * required" if question.required else "")
             )
-            self.rows.addRow(label, field)
+            self.rows.addWidget(label)
+            self.rows.addWidget(field)
+            self.rows.addSpacing(4)
             self.fields.append(field)
+        self.rows.addStretch()
 
     def answers(self) -> tuple[RubricAnswer, ...]:
         found = []
@@ -232,4 +238,6 @@ class RubricForm(QWidget):
         if not self.fields or not self.isVisible():
             return
         at = next((n for n, f in enumerate(self.fields) if f.hasFocus()), -1 if step > 0 else 0)
-        self.fields[(at + step) % len(self.fields)].setFocus(Qt.FocusReason.ShortcutFocusReason)
+        field = self.fields[(at + step) % len(self.fields)]
+        field.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.focused.emit(field)
