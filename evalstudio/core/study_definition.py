@@ -47,6 +47,8 @@ class StudyDefinition:
         data["tools"] = [k.value for k in self.tools]
         data["evaluators"] = list(self.evaluators)
         data["questions"] = [q.to_json() for q in self.questions]
+        if not self.questions:
+            del data["questions"]  # a definition without questions reads as it always did
         return {key: value for key, value in data.items() if value is not None}  # TOML has no null
 
     @classmethod

@@ -3,6 +3,9 @@ field, old definitions still readable, and the checks on a set of answers."""
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import pytest
 
 from evalstudio.core.review import JudgmentForm
@@ -118,3 +121,13 @@ def test_a_draft_keeps_its_answers() -> None:
     form = JudgmentForm(answers=(RubricAnswer("helpful", 2), RubricAnswer("problems", ("a",))))
     assert JudgmentForm.from_json(form.to_json()) == form
     assert JudgmentForm.from_json({}).answers == ()
+
+
+def test_the_documented_example_is_a_valid_definition() -> None:
+    """docs/study-format.md's [[questions]] example parses as it stands."""
+    doc = Path(__file__).resolve().parents[2] / "docs" / "study-format.md"
+    section = doc.read_text(encoding="utf-8").split("## Rubric questions", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    found = parse_definition({**MINIMAL, **tomllib.loads(example)})
+    assert isinstance(found, StudyDefinition), found
+    assert [q.type.value for q in found.questions] == ["likert", "choice", "multi", "text"]

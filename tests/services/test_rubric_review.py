@@ -13,6 +13,7 @@ from evalstudio.core.model import Study
 from evalstudio.core.review import JudgmentForm, Stage
 from evalstudio.core.rubric import RubricAnswer
 from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.studies.setup import check_study_file, overview_text
 from evalstudio.services.workspace.evaluators import list_evaluators
 from evalstudio.services.workspace.opening import Workspace
 
@@ -89,3 +90,15 @@ def test_a_draft_keeps_answers_and_append_only_rows_refuse_edits(
         workspace.db.execute("UPDATE judgment_answers SET value = '1'")
     with pytest.raises(Exception, match="append-only"):
         workspace.db.execute("DELETE FROM judgment_answers")
+
+
+def test_validate_names_the_questions(workspace: Workspace, study: Study, tmp_path: Path) -> None:
+    found = overview_text(check_study_file(workspace, _renamed(tmp_path)))
+    assert "Rubric: 4 questions: helpful (likert, required), tone (choice), " in found
+
+
+def _renamed(folder: Path) -> Path:
+    """The fixture's study file under another name (the first is in the workspace now)."""
+    path = folder / "study.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('"Rubric"', '"Rubric 2"'))
+    return path
