@@ -22,6 +22,7 @@ from evalstudio.services.workspace.evaluators import list_evaluators
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.cheat_sheet import cheat_sheet_html
 from evalstudio.ui.main_window import MainWindow
+from evalstudio.ui.review.judgment_form import JudgmentFormView
 from evalstudio.ui.review.review_view import ReviewView
 
 
@@ -115,3 +116,11 @@ def test_the_cheat_sheet_lists_the_question_keys() -> None:
     sheet = cheat_sheet_html({})
     assert "Next rubric question" in sheet and "Previous rubric question" in sheet
     assert "On a rubric question" in sheet
+
+
+def test_a_study_without_questions_shows_no_rubric(qtbot: QtBot) -> None:
+    form = JudgmentFormView()
+    qtbot.addWidget(form)
+    form.set_questions(())
+    form.show()
+    assert not form.rubric_box.isVisible() and form.form().answers == ()

@@ -221,12 +221,14 @@ class JudgmentFormView(QWidget):
     def set_questions(self, questions: tuple[Question, ...]) -> None:
         """The study's rubric questions, shown below the built-in form at the final stage."""
         self.rubric.set_questions(questions)
+        self.rubric_box.setVisible(bool(questions) and self.stage is Stage.FINAL)
+        if not questions:
+            return
         # The first question in view at least, every question when the window has room (the
         # flaws and the rationale take what is left); the rest scroll on a small screen.
         shown = self.rubric.fields[0].sizeHint().height() + 2 * self.fontMetrics().height()
-        self.rubric_box.setMinimumHeight(shown if questions else 0)
+        self.rubric_box.setMinimumHeight(shown)
         self.rubric_box.setMaximumHeight(self.rubric.sizeHint().height() + 2)
-        self.rubric_box.setVisible(bool(questions) and self.stage is Stage.FINAL)
 
     def set_verdict(self, verdict: Verdict) -> None:
         (self.verdict_flawed if verdict is Verdict.FLAWED else self.verdict_acceptable).setChecked(
