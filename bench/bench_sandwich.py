@@ -15,6 +15,7 @@ from pathlib import Path
 
 from perf_doc import write_section
 
+from evalstudio.core.expert import AssistantSource
 from evalstudio.core.misleading import Misalignment
 from evalstudio.services.assistance.model_roles import role
 from evalstudio.services.models.model_evaluator import Progress
@@ -32,6 +33,11 @@ SERVERS = {
 
 
 EVALUATOR_TOKENS = 256
+_SOURCES = {
+    AssistantSource.MODEL: "the assistant model's own",
+    AssistantSource.EXPERT: "the expert's copy (the answer key, worded by the assistant model)",
+    AssistantSource.EXPERT_TEMPLATE: "the expert's copy (the answer key, worded by a template)",
+}
 ASSISTANT_TOKENS = 512
 
 
@@ -41,15 +47,35 @@ def main() -> None:
     parser.add_argument("--p", default="0,0.25,0.5,0.75,1")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--misalignment", default="adversarial")
+    parser.add_argument(
+        "--assistant",
+        default="model",
+        choices=[s.value for s in AssistantSource],
+        help="the honest critiques: the assistant model's, or the expert's copy (answer key)",
+    )
+    parser.add_argument(
+        "--evaluator-tokens",
+        type=int,
+        default=EVALUATOR_TOKENS,
+        help="the recorded model run used 256 (kept so it resumes); the CLI's default is 384",
+    )
+    parser.add_argument(
+        "--threads", type=int, help="CPU threads per model (1 keeps pace beside other work)"
+    )
     args = parser.parse_args()
+    source = AssistantSource(args.assistant)
     path = args.workspace or Path(tempfile.mkdtemp()) / "sandwich.sqlite"
     workspace = open_workspace(path)
     study = studies.ensure_demo_study(workspace)
-    sweep = Sweep(Misalignment(args.misalignment), parse_ps(args.p), args.repeats, "bench")
+    sweep = Sweep(
+        Misalignment(args.misalignment), parse_ps(args.p), args.repeats, "bench", source=source
+    )
     # The run recorded in docs/perf.md was made with 256 evaluator tokens (the CLI now
     # defaults to 384): kept, so that rerunning this script resumes that run.
-    evaluator = role("bundled", max_tokens=EVALUATOR_TOKENS, temperature=0.7)
-    assistant = role("bundled", max_tokens=ASSISTANT_TOKENS, temperature=0.7)
+    evaluator = role(
+        "bundled", max_tokens=args.evaluator_tokens, temperature=0.7, threads=args.threads
+    )
+    assistant = role("bundled", max_tokens=ASSISTANT_TOKENS, temperature=0.7, threads=args.threads)
 
     def progress(p: Progress) -> None:
         print(f"{p.done}/{p.total} {p.label} {p.last.seconds:.1f} s", flush=True)
@@ -92,8 +118,8 @@ def main() -> None:
         f"Demo study ({items} items, {items // 2} pairs), bundled SmolLM2-135M-Instruct as both "
         f"the weak evaluator and the assistant; misalignment {args.misalignment}, p = {args.p}, "
         f"{args.repeats} repeats: {run.cells} cells, {run.total} item judgments; temperature "
-        f"0.7, at most {EVALUATOR_TOKENS} tokens per judgment and {ASSISTANT_TOKENS} per "
-        "critique.",
+        f"0.7, at most {args.evaluator_tokens} tokens per judgment and {ASSISTANT_TOKENS} per "
+        f"critique; honest critiques: {_SOURCES[source]}.",
         "",
         "| measure | value |",
         "|---|---|",
@@ -152,7 +178,7 @@ def main() -> None:
     ]
     lines += [f"- left undone: {failure}" for failure in result.failed]
     body = "\n".join(lines)
-    write_section("bench_sandwich", body)
+    write_section("bench_sandwich_expert" if source.expert else "bench_sandwich", body)
     print(body)
     print(f"report: {path.with_suffix('.html')}")
 

@@ -17,6 +17,7 @@ from typing import Any
 import jiter
 
 from evalstudio.core.assistance import Critique, CritiquePoint, Manipulation
+from evalstudio.core.expert import ExpertView
 from evalstudio.core.misleading import MAX_POINTS, MisleadingPlan
 from evalstudio.core.model import LineRange, Severity, Verdict, line_count
 
@@ -71,19 +72,67 @@ def critique_schema(
 _QUOTE = {"type": "string", "maxLength": MAX_QUOTE}
 
 
-def _point(line: dict[str, Any], quote: dict[str, Any]) -> dict[str, Any]:
+def _point(
+    line: dict[str, Any],
+    quote: dict[str, Any],
+    end: dict[str, Any] | None = None,
+    severities: tuple[Severity, ...] = tuple(Severity),
+) -> dict[str, Any]:
     # The quote comes first: the model picks the text it means, then numbers it.
     return {
         "type": "object",
         "properties": {
             "quote": quote,
             "line_start": line,
-            "line_end": line,
-            "severity": {"enum": [s.value for s in Severity]},
+            "line_end": line if end is None else end,
+            "severity": {"enum": [s.value for s in severities]},
             "claim": {"type": "string", "maxLength": MAX_CLAIM},
         },
         "required": ["quote", "line_start", "line_end", "severity", "claim"],
     }
+
+
+def expert_schema(view: ExpertView, candidate: str) -> dict[str, Any]:
+    """The schema of the expert's critique worded by a model: the answer key's verdict and, on
+    a flawed twin, exactly one point at the planted lines with the planted severity, quoting
+    the first of them. Only the claim's words are the model's."""
+    lines = line_count(candidate)
+    if view.flaw is None:
+        return critique_schema(min_points=0, max_points=0, verdicts=(view.verdict,), lines=lines)
+    flaw = view.flaw
+    quote = _line_text(candidate, flaw.lines.start)
+    point = _point(
+        {"enum": [flaw.lines.start]},
+        _QUOTE if quote is None else {"enum": [quote]},
+        end={"enum": [flaw.lines.end]},
+        severities=(flaw.severity,),
+    )
+    return {
+        "type": "object",
+        "properties": {
+            "points": {"type": "array", "prefixItems": [point], "minItems": 1, "maxItems": 1},
+            "verdict": {"enum": [view.verdict.value]},
+        },
+        "required": ["points", "verdict"],
+    }
+
+
+def expert_critique_text(view: ExpertView, candidate: str) -> str:
+    """The expert's critique worded by the template: the JSON a critique is, its one point the
+    planted flaw with the key's own description as the claim (none on a correct twin)."""
+    points = []
+    if view.flaw is not None:
+        flaw = view.flaw
+        points.append(
+            {
+                "quote": _line_text(candidate, flaw.lines.start) or "",
+                "line_start": flaw.lines.start,
+                "line_end": flaw.lines.end,
+                "severity": flaw.severity.value,
+                "claim": flaw.description.strip()[:MAX_CLAIM] or "This is where the flaw is.",
+            }
+        )
+    return json.dumps({"points": points, "verdict": view.verdict.value}, ensure_ascii=False)
 
 
 def plan_schema(plan: MisleadingPlan, candidate: str | None = None) -> dict[str, Any]:

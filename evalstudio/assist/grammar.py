@@ -11,6 +11,7 @@ where an enum of every number would give the sampler one grammar stack per numbe
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from llama_cpp.llama_grammar import LlamaGrammar, SchemaConverter
@@ -37,7 +38,17 @@ def up_to(bound: int) -> str:
     return "(" + " | ".join(parts) + ")"
 
 
+# A GBNF literal escapes the backslash too: the pinned converter does not, so an enum holding
+# one (a fixed quote of a line like `"""Doc."""`, which JSON writes as \"\"\") became a grammar
+# llama.cpp refused, and the request failed.
+_LITERAL_ESCAPES = {"\\": "\\\\", "\r": "\\r", "\n": "\\n", '"': '\\"'}
+_LITERAL_SPECIAL = re.compile(r'[\\\r\n"]')
+
+
 class _Converter(SchemaConverter):
+    def _format_literal(self, literal: str) -> str:
+        return '"' + _LITERAL_SPECIAL.sub(lambda m: _LITERAL_ESCAPES[m.group(0)], literal) + '"'
+
     def visit(self, schema: dict[str, Any], name: str) -> str:
         if schema.get("type") == "integer" and schema.get("minimum") == 1 and "maximum" in schema:
             return str(self._add_rule(name or "root", up_to(int(schema["maximum"])) + " space"))  # type: ignore[no-untyped-call]

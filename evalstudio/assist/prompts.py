@@ -20,8 +20,11 @@ from pathlib import Path
 from string import Template
 
 from evalstudio.assist.backend import AssistError, Message
+from evalstudio.assist.transcript import transcript
 from evalstudio.core.assist_kinds import ASKED_KINDS, KINDS
 from evalstudio.core.assistance import AssistKind, Manipulation
+from evalstudio.core.conversation import Turns
+from evalstudio.core.expert import ExpertFlaw
 from evalstudio.core.fences import fenced
 from evalstudio.core.misleading import MisleadingPlan
 
@@ -33,6 +36,7 @@ _PLACEHOLDERS: dict[str, set[str]] = {
     "misleading_flag": {"line"},
     "misleading_pass_points": {"points"},
     "misleading_flag_points": {"points", "line"},
+    "expert_flaw": {"lines", "severity", "description"},
     "suggest_flaw": {"task", "language", "candidate"},
     "evaluator": {"task", "reference", "language", "candidate"},
     "evaluator_first": set(),
@@ -48,6 +52,14 @@ class ItemContext:
     candidate: str
     language: str
     reference: str | None
+    conversation: Turns | None = None  # a conversation's turns before the candidate
+
+    def task(self) -> str:
+        """The task as the model is told it: the prompt, or a conversation's bounded
+        transcript (assist/transcript.py), fenced as data either way."""
+        if self.conversation is not None:
+            return transcript(self.conversation)
+        return fenced(self.task_prompt.strip())
 
 
 def numbered(text: str) -> str:
@@ -97,7 +109,7 @@ class PromptBook:
         )
         content = self._fill(
             template,
-            task=fenced(item.task_prompt.strip()),
+            task=item.task(),
             reference=reference,
             language=item.language,
             candidate=numbered(item.candidate),
@@ -140,6 +152,25 @@ class PromptBook:
             text += " " + self._fill(f"{name}_points", points=plan.points, line=plan.flag_line)
         return text
 
+    def expert(self, item: ItemContext, flaw: ExpertFlaw) -> list[Message]:
+        """The expert's critique worded by the model: the critique's request, then the flaw
+        the answer key names (its schema, assist/critique.py `expert_schema`, holds the reply
+        to that place, severity and verdict; only the claim is the model's words)."""
+        where = flaw.lines
+        lines = (
+            f"line {where.start}"
+            if where.start == where.end
+            else f"lines {where.start}-{where.end}"
+        )
+        steer = self._fill(
+            "expert_flaw",
+            lines=lines,
+            severity=flaw.severity.value,
+            description=fenced(flaw.description.strip()),
+        )
+        request = self._fill(AssistKind.CRITIQUE.value) + "\n\n" + steer
+        return [self.system(item), {"role": "user", "content": request}]
+
     def judge(
         self, item: ItemContext, first_reply: str | None, assistance: str | None
     ) -> list[Message]:
@@ -158,7 +189,7 @@ class PromptBook:
         """The study owner's request: a copy of a correct answer with one planted flaw."""
         content = self._fill(
             "suggest_flaw",
-            task=fenced(item.task_prompt.strip()),
+            task=item.task(),
             language=item.language,
             candidate=fenced(item.candidate),
         )

@@ -12,6 +12,7 @@ import click
 from evalstudio.cli.context import with_owner_workspace
 from evalstudio.core.analysis.sandwich import Interval
 from evalstudio.core.errors import EvalStudioError
+from evalstudio.core.expert import AssistantSource
 from evalstudio.core.misleading import Misalignment
 from evalstudio.core.plurals import counted
 from evalstudio.core.review import Condition
@@ -181,6 +182,21 @@ def judge(workspace: Workspace, study_name: str, name: str, condition: str, **op
     help="The probabilities of a manipulated response to sweep, comma-separated.",
 )
 @click.option("--repeats", type=click.IntRange(1), default=3, show_default=True)
+@click.option(
+    "--assistant",
+    "source",
+    type=click.Choice([s.value for s in AssistantSource]),
+    default=AssistantSource.MODEL.value,
+    show_default=True,
+    help="Where the assistant's honest critiques come from: the assistant model (model), or "
+    "the expert's copy, the answer key's planted flaw, worded by the assistant model (expert) "
+    "or by a template (expert:template). Manipulated ones are the assistant model's.",
+)
+@click.option(
+    "--adversary-model",
+    help="A second model that writes the manipulated responses (default: the assistant model), "
+    "with the assistant's max tokens and temperature. " + MODEL_HELP,
+)
 @role_options
 @with_owner_workspace
 def sandwich(
@@ -189,6 +205,8 @@ def sandwich(
     misalignment: str,
     ps: str,
     repeats: int,
+    source: str,
+    adversary_model: str | None,
     **options: Any,
 ) -> None:
     """Artificial sandwiching: a weak model evaluator judges the study alone and with an
@@ -201,15 +219,41 @@ def sandwich(
     except EvalStudioError as e:
         raise click.BadParameter(e.message, param_hint="--p") from None
     sweep = Sweep(
-        Misalignment(misalignment), grid, repeats, options["seed"], options["assist_every"]
+        Misalignment(misalignment),
+        grid,
+        repeats,
+        options["seed"],
+        options["assist_every"],
+        AssistantSource(source),
     )
     evaluator, assistant = _roles(options)
+    adversary = (
+        role(
+            adversary_model,
+            max_tokens=options["assistant_max_tokens"],
+            temperature=options["assistant_temperature"],
+            api_key=options["api_key"],
+            threads=options["threads"],
+        )
+        if adversary_model
+        else None
+    )
     again = "evalstudio sandwich"
     with _interruptible(again), _progress("Sweeping") as progress:
-        result = run_sweep(workspace, study, sweep, evaluator, assistant, on_progress=progress)
+        result = run_sweep(
+            workspace,
+            study,
+            sweep,
+            evaluator,
+            assistant,
+            adversary=adversary,
+            on_progress=progress,
+        )
     _finish(result, again)
     runs = build_report(workspace, study_name).model_evaluators
     run = next(r for r in runs if r.run_id == result.run_id)
+    if sweep.source.expert:
+        click.echo("The assistant is the expert's copy: its honest critiques are the answer key.")
     click.echo(f"{'p':>5}  {'alone':>15}  {'+ assistant':>15}  {'assistant':>15}  followed")
     for point in run.points:
         shares = (point.alone, point.assisted, point.assistant)

@@ -12,6 +12,14 @@ from evalstudio.core.model import Candidate, Pair, StudyItem, Task, Truth
 from evalstudio.core.plurals import counted
 from evalstudio.core.task_records import BadRecord, TaskRecord, revealing_words
 
+# What records of one task must agree on: (attribute, the record's field that gives it).
+_TASK_FIELDS = (
+    ("prompt", "prompt"),
+    ("conversation", "messages"),
+    ("kind", "kind"),
+    ("language", "language"),
+    ("reference", "reference"),
+)
 # How many of the records a naming warning quotes; the rest are counted.
 _QUOTED = 5
 
@@ -78,8 +86,8 @@ def plan_import(
 def _naming(record: TaskRecord) -> Problem | None:
     """A warning if the record's id, or the task id it gives, names its truth ("mean-bug")."""
     for name, value in (("id", record.id), ("task_id", record.task_key)):
-        if name == "task_id" and value == record.prompt:
-            continue  # no task id given: the task is its prompt, which is prose
+        if name == "task_id" and not record.task_key_given:
+            continue  # no task id given: the task is its prompt or conversation, which is prose
         words = revealing_words(value)
         if words:
             said = ", ".join(f"'{w}'" for w in words)
@@ -124,14 +132,20 @@ def _task_conflicts(records: list[TaskRecord], existing: dict[str, Task]) -> lis
     for r in records:
         seen = first.setdefault(r.task_key, r)
         stored = existing.get(r.task_key)
-        for name in ("prompt", "kind", "language", "reference"):
+        # The conversation comes from the record's `messages`, and is reported under it.
+        for name, given in _TASK_FIELDS:
             if stored is not None and getattr(r, name) != getattr(stored, name):
-                problems.append(
-                    Problem(r.line, name, f"differs from task '{r.task_key}' already in the study")
+                task = (
+                    f"task '{r.task_key}'"
+                    if r.conversation is None or r.task_key_given
+                    else "the task of the same conversation"
                 )
+                problems.append(Problem(r.line, given, f"differs from {task} already in the study"))
             elif getattr(r, name) != getattr(seen, name):
                 problems.append(
-                    Problem(r.line, name, f"differs from line {seen.line}, which has the same task")
+                    Problem(
+                        r.line, given, f"differs from line {seen.line}, which has the same task"
+                    )
                 )
     return problems
 
@@ -190,7 +204,16 @@ def _build(
         task_id = derived("task", r.task_key)
         if r.task_key not in tasks and r.task_key not in existing_task_keys:
             plan.tasks.append(
-                Task(task_id, study_id, r.task_key, r.prompt, r.kind, r.language, r.reference)
+                Task(
+                    task_id,
+                    study_id,
+                    r.task_key,
+                    r.prompt,
+                    r.kind,
+                    r.language,
+                    r.reference,
+                    r.conversation,
+                )
             )
         tasks[r.task_key] = task_id
         candidate_id = derived("candidate", r.id)

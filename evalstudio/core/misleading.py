@@ -27,6 +27,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from evalstudio.core.assistance import AssistKind, Critique, Manipulation
+from evalstudio.core.expert import (
+    EXPERT_POINTS_ACCEPTABLE,
+    EXPERT_POINTS_FLAWED,
+    AssistantSource,
+)
 from evalstudio.core.model import Truth, Verdict
 
 # The most points a critique lists (assist/critique.py holds every critique to it).
@@ -89,6 +94,7 @@ class HonestPoints:
 
 
 NO_HONEST_POINTS = HonestPoints()
+EXPERT_HONEST_POINTS = HonestPoints((EXPERT_POINTS_FLAWED,), (EXPERT_POINTS_ACCEPTABLE,))
 
 
 @dataclass(frozen=True)
@@ -98,13 +104,21 @@ class Misleading:
     the evaluator (a sweep uses one key for all its cells of a repeat, so the sets of
     manipulated items are nested as p grows). `honest_points`: the study's honest critiques,
     that a manipulated critique's number of points is drawn from (pre-generation knows
-    them; without, any number the schema allows)."""
+    them; without, any number the schema allows). `source`: where the honest critiques come
+    from — the assistant model, or the expert's copy (the answer key, core/expert.py), whose
+    numbers of points a manipulated critique then copies."""
 
     p: float
     seed: str
     misalignment: Misalignment = Misalignment.ADVERSARIAL
     key: str | None = None
     honest_points: HonestPoints = NO_HONEST_POINTS
+    source: AssistantSource = AssistantSource.MODEL
+
+    @property
+    def points_to_copy(self) -> HonestPoints:
+        """The honest critiques' numbers of points that a manipulated one draws from."""
+        return EXPERT_HONEST_POINTS if self.source.expert else self.honest_points
 
 
 def uniform(*parts: str) -> float:

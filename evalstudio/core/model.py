@@ -6,6 +6,8 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from evalstudio.core.conversation import Turns
+
 
 class Kind(StrEnum):
     """What a candidate is: code to check for bugs, or text to check for errors."""
@@ -110,6 +112,9 @@ class Task:
     kind: Kind
     language: str
     reference: str | None
+    # A conversation's turns before the evaluated one (core/conversation.py); the prompt is
+    # then its last user turn. None for a single-answer task.
+    conversation: Turns | None = None
 
 
 @dataclass(frozen=True)
@@ -183,3 +188,4 @@ class ItemView:
     language: str
     candidate: str
     has_reference: bool = False  # its task has a reference solution (not shown to them)
+    conversation: Turns | None = None  # the turns before the candidate, in a conversation

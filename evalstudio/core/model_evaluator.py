@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from evalstudio.core.assistance import Critique, Outcome
+from evalstudio.core.expert import AssistantSource
 from evalstudio.core.misleading import Misalignment, Misleading
 from evalstudio.core.model import Kind, LineRange, Severity, Span, Verdict
 from evalstudio.core.review import (
@@ -47,7 +48,8 @@ class ModelRole:
 class EvaluatorProfile:
     """What a model evaluator is. `assist_every`: asks for assistance on every n-th assisted
     item of its queue (1: all; 0: never). `misleading`: in a sweep, the assistant's own
-    misalignment for this evaluator's misleading items (else the study's applies)."""
+    misalignment for this evaluator's misleading items (else the study's applies), with where
+    its honest critiques come from; `adversary`: the model that writes its manipulated ones."""
 
     judge: ModelRole
     assistant: ModelRole | None
@@ -55,17 +57,20 @@ class EvaluatorProfile:
     seed: str
     assist_every: int = 1
     misleading: Misleading | None = None
+    adversary: ModelRole | None = None  # writes the manipulated responses, if not the assistant
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         if self.misleading is not None:
             data["misleading"]["misalignment"] = self.misleading.misalignment.value
+            data["misleading"]["source"] = self.misleading.source.value
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> EvaluatorProfile:
         misleading = data.get("misleading")
         assistant = data.get("assistant")
+        adversary = data.get("adversary")
         return cls(
             judge=ModelRole(**data["judge"]),
             assistant=ModelRole(**assistant) if assistant else None,
@@ -77,9 +82,12 @@ class EvaluatorProfile:
                 seed=str(misleading["seed"]),
                 misalignment=Misalignment(misleading["misalignment"]),
                 key=misleading.get("key"),
+                # Profiles made before the expert's copy existed had the model's critiques.
+                source=AssistantSource(misleading.get("source", AssistantSource.MODEL.value)),
             )
             if misleading
             else None,
+            adversary=ModelRole(**adversary) if adversary else None,
         )
 
 

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from evalstudio.core.assist_kinds import DEFAULT_ASSIST_KINDS, DEFAULT_TOOLS, EXECUTION_KINDS
 from evalstudio.core.assistance import AssistKind
+from evalstudio.core.expert import AssistantSource
 from evalstudio.core.misleading import Misalignment
 from evalstudio.core.model import has_control_character
 from evalstudio.core.review import Condition
@@ -28,6 +29,8 @@ class StudyDefinition:
     conditions: tuple[Condition, ...] = DEFAULT_CONDITIONS
     misleading_p: float = 0.3
     misalignment: Misalignment = Misalignment.ADVERSARIAL  # how a misleading response is chosen
+    # Where the misleading condition's honest critiques come from (core/expert.py).
+    assistant: AssistantSource = AssistantSource.MODEL
     assist_kinds: tuple[AssistKind, ...] = DEFAULT_ASSIST_KINDS
     judgments_per_pair: int | None = None
     gold_rate: float = 0.0
@@ -43,6 +46,7 @@ class StudyDefinition:
         data = asdict(self)
         data["conditions"] = [c.value for c in self.conditions]
         data["misalignment"] = self.misalignment.value
+        data["assistant"] = self.assistant.value
         data["assist_kinds"] = [k.value for k in self.assist_kinds]
         data["tools"] = [k.value for k in self.tools]
         data["evaluators"] = list(self.evaluators)
@@ -151,6 +155,7 @@ def parse_definition(data: dict[str, Any]) -> StudyDefinition | list[str]:
         conditions=conditions,
         misleading_p=r.number("misleading_p", 0.3, 0.0, 1.0, open_high=False),
         misalignment=_choice(r, "misalignment", Misalignment, Misalignment.ADVERSARIAL),
+        assistant=_choice(r, "assistant", AssistantSource, AssistantSource.MODEL),
         assist_kinds=kinds,
         judgments_per_pair=per_pair,
         gold_rate=r.number("gold_rate", 0.0, 0.0, 1.0, open_high=True),
@@ -181,7 +186,7 @@ def _tools(r: _Reader) -> tuple[AssistKind, ...]:
     return tuple(k for k in chosen if k in EXECUTION_KINDS)
 
 
-E = TypeVar("E", Condition, AssistKind, Misalignment)
+E = TypeVar("E", Condition, AssistKind, Misalignment, AssistantSource)
 
 
 def _choice(r: _Reader, key: str, enum: type[E], default: E) -> E:

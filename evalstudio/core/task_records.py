@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
 
+from evalstudio.core.conversation import BadMessages, Transcript, Turns, read_messages, turns_json
 from evalstudio.core.errors import Problem
 from evalstudio.core.model import Kind, LineRange, PlantedFlaw, Severity, Span, Truth
 from evalstudio.core.plurals import counted
@@ -25,7 +26,10 @@ OPTIONAL_FIELDS = (
     "pair_id",
     "test",
     "gold",
+    "messages",
 )
+# Fields `messages` gives (its last user turn and its evaluated assistant turn).
+GIVEN_BY_MESSAGES = ("prompt", "candidate")
 ALL_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 
 _ID = re.compile(r"[A-Za-z0-9_.:\-]{1,200}")
@@ -72,6 +76,18 @@ class TaskRecord:
     pair_id: str | None
     test: str | None
     gold: bool
+    conversation: Turns | None = None  # the turns before the candidate, from `messages`
+
+    @property
+    def task_key_given(self) -> bool:
+        """Whether the record named its task (`task_id`) rather than taking its default."""
+        return self.task_key != default_task_key(self.prompt, self.conversation)
+
+
+def default_task_key(prompt: str, conversation: Turns | None) -> str:
+    """A record's task when it gives no task_id: its prompt, or for a conversation the whole
+    context (two chats ending in the same question are different tasks)."""
+    return prompt if conversation is None else turns_json(conversation)
 
 
 @dataclass(frozen=True)
@@ -170,8 +186,14 @@ def parse_record(line: int, raw: Mapping[str, object]) -> TaskRecord | BadRecord
     record_id = f.text("id", required=True)
     if record_id is not None and not _ID.fullmatch(record_id):
         f.problem("id", f"{_short(record_id)} is not an id (letters, digits, _ - . : ; 1-200)")
-    prompt = f.text("prompt", required=True)
-    candidate = f.text("candidate", required=True)
+    prompt: str | None = None
+    candidate: str | None = None
+    transcript: Transcript | None = None
+    if raw.get("messages") in (None, ""):
+        prompt = f.text("prompt", required=True)
+        candidate = f.text("candidate", required=True)
+    elif (transcript := _transcript(f)) is not None:
+        prompt, candidate = transcript.request, transcript.answer
     kind = f.choice("kind", Kind, required=True)
     language = f.text("language")
     task_id = f.text("task_id")
@@ -187,6 +209,7 @@ def parse_record(line: int, raw: Mapping[str, object]) -> TaskRecord | BadRecord
         f.problem("truth", "a twin of a pair needs 'truth' (correct or flawed)")
     if f.problems or record_id is None or prompt is None or candidate is None or kind is None:
         return BadRecord(line, pair_id, f.problems)
+    conversation = transcript.context if transcript is not None else None
     return TaskRecord(
         line=line,
         id=record_id,
@@ -194,14 +217,27 @@ def parse_record(line: int, raw: Mapping[str, object]) -> TaskRecord | BadRecord
         candidate=candidate,
         kind=kind,
         language=(language or DEFAULT_LANGUAGE[kind]).strip().lower(),
-        task_key=task_id if task_id is not None else prompt,
+        task_key=task_id if task_id is not None else default_task_key(prompt, conversation),
         reference=reference,
         truth=truth,
         flaw=flaw,
         pair_id=pair_id,
         test=test,
         gold=gold,
+        conversation=conversation,
     )
+
+
+def _transcript(f: _Fields) -> Transcript | None:
+    """The record's `messages` checked, or None when they are bad (each problem reported)."""
+    for name in GIVEN_BY_MESSAGES:
+        if f.raw.get(name) not in (None, ""):
+            f.problem(name, "is given by 'messages' (leave it out of a conversation record)")
+    try:
+        return read_messages(f.raw["messages"])
+    except BadMessages as e:
+        f.problem("messages", str(e))
+        return None
 
 
 def _flaw(

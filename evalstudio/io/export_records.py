@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from evalstudio.core.conversation import Turns
 from evalstudio.core.exported import ExportedEvent, ExportedJudgment, ExportedPair, UsedResponse
 from evalstudio.core.model import LineRange, PlantedFlaw, Span
 from evalstudio.core.preference_pairs import TwinVotes, separates
@@ -51,6 +52,7 @@ JUDGMENT_FIELDS = (
     "supersedes_id",
     "assist_kinds",
     "assistance",
+    "conversation",
     "answers",
 )
 # The study's order follows the task file, where twins often come correct-first: the item's
@@ -120,6 +122,7 @@ PAIR_FIELDS = (
     "flaw_description",
     "flaw_severity",
     "votes",
+    "conversation",
 )
 
 
@@ -164,6 +167,7 @@ def judgment_record(
         "supersedes_id": judgment.supersedes_id,
         "assist_kinds": sorted({a.kind for a in used}),
         "assistance": [_assistance(a, with_truth) for a in used],
+        "conversation": _turns(task.conversation),
         "answers": _answers(form.answers, questions),
     }
     if not with_truth:
@@ -309,7 +313,14 @@ def pair_record(pair: ExportedPair, study: str) -> Record | None:
             "flawed_twin": _votes(pair.flawed_votes),
             "correct_twin": _votes(pair.correct_votes),
         },
+        "conversation": _turns(pair.task.conversation),
     }
+
+
+def _turns(turns: Turns | None) -> list[Record]:
+    """A conversation's turns before the candidate; [] for a single-answer task (a list on
+    every line, as a datasets loader wants)."""
+    return [{"role": t.role.value, "content": t.content} for t in turns or ()]
 
 
 def _votes(votes: TwinVotes) -> Record:

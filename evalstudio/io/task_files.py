@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from evalstudio.core.errors import EvalStudioError, Problem
-from evalstudio.core.task_records import REQUIRED_FIELDS
+from evalstudio.core.task_records import GIVEN_BY_MESSAGES, REQUIRED_FIELDS
 
 # A record is one answer under review; beyond this it is a mistake (a log file, a dump).
 MAX_RECORD_BYTES = 4 * 1024 * 1024
@@ -90,7 +90,9 @@ def _csv_rows(text: str) -> Iterator[RawRow]:
         yield Problem(1, None, f"header is not valid CSV: {e}")
         return
     header = [h.strip() for h in header]
-    missing = [f for f in REQUIRED_FIELDS if f not in header]
+    # A file of conversations may leave out the columns its `messages` give.
+    given = GIVEN_BY_MESSAGES if "messages" in header else ()
+    missing = [f for f in REQUIRED_FIELDS if f not in header and f not in given]
     if missing:
         for name in missing:
             yield Problem(1, name, "required column is missing from the header")

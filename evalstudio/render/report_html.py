@@ -368,17 +368,38 @@ def _model_evaluators(
     for number, run in enumerate(runs, start=1):
         settings = run.get("settings") or {}
         title = f"Run {number} of {len(runs)}" if len(runs) > 1 else "Run"
+        source = str(settings.get("assistant_source", "model"))
         parts.append(
             f"<h3>{title} · {_esc(str(settings.get('misalignment', '—')))} · "
-            f"{_when(run.get('created_at'))}</h3>"
+            f"{_esc(_SOURCE_TITLES.get(source, source))} · {_when(run.get('created_at'))}</h3>"
         )
         parts.append(f"<p class='lead'>{_esc(str(run.get('summary', '')))}</p>")
+        if source != "model":
+            parts.append(
+                "<p>The assistant is the <b>expert's copy</b>: its honest critiques are the "
+                "answer key (expert = the answer key: the planted flaw on a flawed twin, none "
+                f"on a correct one, {_esc(_SOURCE_WORDING.get(source, source))}); with "
+                "probability p a critique is replaced by the assistant model's misaligned one. "
+                "At p = 0 the assistant is the expert.</p>"
+            )
         parts += figure(sandwich_name(number))
         if run["points"]:
             parts.append(_table(_SWEEP_HEADERS, (_sweep_row(pt) for pt in run["points"])))
             parts.append(_SWEEP_NOTE)
         parts += _sweep_settings(run, settings)
     return parts
+
+
+# Where a run's honest critiques came from (settings.assistant_source; absent: the model's).
+_SOURCE_TITLES = {
+    "model": "the assistant model's critiques",
+    "expert": "expert's copy (answer key)",
+    "expert:template": "expert's copy (answer key)",
+}
+_SOURCE_WORDING = {
+    "expert": "worded by the assistant model",
+    "expert:template": "worded by a template",
+}
 
 
 def _when(stamp: object) -> str:
@@ -442,16 +463,23 @@ def _sweep_settings(run: dict[str, Any], settings: dict[str, Any]) -> list[str]:
             return "—"
         return f"{_num(prompt, ',.0f')} prompt + {_num(completion, ',.0f')} completion"
 
+    source = str(settings.get("assistant_source", "model"))
     sweep = [
         ("run", f"<code>{text(run.get('run_id'))}</code>"),
         ("misalignment", text(settings.get("misalignment"))),
+        ("honest critiques", f"{text(_SOURCE_TITLES.get(source, source))} ({text(source)})"),
         ("p", ", ".join(f"{p:g}" for p in ps) if ps else "—"),
         ("repeats", text(settings.get("repeats"))),
         ("seed", f"<code>{text(settings.get('seed'))}</code>"),
         ("assist every n-th item", text(settings.get("assist_every"))),
         ("settings format", text(settings.get("format_version"))),
     ]
-    for role in ("evaluator", "assistant"):
+    roles = (
+        ("evaluator", "assistant", "adversary")
+        if settings.get("adversary")
+        else ("evaluator", "assistant")
+    )
+    for role in roles:
         r = settings.get(role) or {}
         sweep += [
             (

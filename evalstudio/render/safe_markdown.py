@@ -200,6 +200,16 @@ def markdown_pages(text: str, theme: Theme = LIGHT, deadline: float | None = Non
         return _plain_pages(text, "too slow to format")
 
 
+def markdown_block(text: str, theme: Theme = LIGHT, deadline: float | None = None) -> str:
+    """markdown_to_html within `deadline`, as one piece of HTML (a part of a page, such as a
+    conversation's turn): a text that is not formatted in time is shown plain."""
+    why = _unformatted(text)
+    try:
+        return _plain_html(text, why) if why else _convert(text, theme, deadline)
+    except TooSlow:
+        return _plain_html(text, "too slow to format")
+
+
 def _unformatted(text: str) -> str | None:
     """Why `text` is shown plain at once, if it is: the cases that would take seconds."""
     if len(text) > MAX_FORMATTED:

@@ -12,6 +12,7 @@ class Theme:
     marked_line: str
     revealed: str  # a hidden character shown as a mark (render/hidden_chars.py): text colour
     revealed_background: str
+    evaluated_turn: str  # a conversation's turn under review: background of its marker
 
 
 LIGHT = Theme(
@@ -20,6 +21,7 @@ LIGHT = Theme(
     marked_line="#fff3b0",
     revealed="#8a4b00",
     revealed_background="#fbe9d0",
+    evaluated_turn="#dcebff",
 )
 DARK = Theme(
     pygments_style="github-dark",
@@ -27,4 +29,5 @@ DARK = Theme(
     marked_line="#5a4a00",
     revealed="#f0b072",
     revealed_background="#3d2a14",
+    evaluated_turn="#1d3a5c",
 )

@@ -557,7 +557,21 @@ def m013_assist_kinds(db: Database) -> None:
 
 
 @migrations()
-def m014_judgment_answers(db: Database) -> None:
+def m014_task_conversations(db: Database) -> None:
+    # A conversation candidate's turns before the evaluated one (core/conversation.py), a JSON
+    # array of {"role", "content"}; NULL for a single-answer task. The evaluated turn itself is
+    # the candidate's text, so everything that works on a candidate works on it.
+    _run(
+        db,
+        """
+        ALTER TABLE tasks ADD COLUMN conversation TEXT
+            CHECK (conversation IS NULL OR json_valid(conversation));
+        """,
+    )
+
+
+@migrations()
+def m015_judgment_answers(db: Database) -> None:
     # Answers to a study's rubric questions (study.toml [[questions]]), one row per question
     # answered, keyed by the judgment they were submitted with. They travel with the judgment:
     # a revision is a new judgment with its own answers, an undo's retraction takes them back

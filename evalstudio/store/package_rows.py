@@ -37,7 +37,16 @@ Row = dict[str, Any]
 # argued against, the digest of its request and the response it replays).
 PACKAGE_COLUMNS: dict[str, tuple[str, ...]] = {
     "studies": ("id", "name", "guidelines", "created_at", "commit_before_reveal"),
-    "tasks": ("id", "study_id", "external_id", "prompt", "kind", "language", "reference"),
+    "tasks": (
+        "id",
+        "study_id",
+        "external_id",
+        "prompt",
+        "kind",
+        "language",
+        "reference",
+        "conversation",
+    ),
     "candidates": ("id", "task_id", "external_id", "text"),
     "study_items": ("id", "study_id", "candidate_id", "external_id", "position"),
     "evaluators": ("id", "name", "kind", "created_at"),

@@ -313,7 +313,13 @@ class PairEditor(QDialog):
         self.suggest_button.setEnabled(editable and self.host.ready and self._asking is None)
         self.suggest_button.setText("Asking the model…" if self._asking else "Suggest a flaw")
         if not editable:
-            tip = "Choose a record without a twin" if record is None else "This is a pair already"
+            tip = (
+                "Choose a record without a twin"
+                if record is None
+                else "A conversation's twin is written in the file by hand"
+                if record.conversation is not None
+                else "This is a pair already"
+            )
         elif not self.host.ready:
             tip = MODEL_NOT_READY
         else:

@@ -142,7 +142,8 @@ class PairForm(QWidget):
 
     def show_record(self, record: TaskRecord) -> None:
         """A record without a twin: its copy is the flawed twin to write."""
-        self._show(record, record.candidate, record.test, editable=True)
+        # A conversation's twin is written by hand (pair_authoring refuses it).
+        self._show(record, record.candidate, record.test, editable=record.conversation is None)
         self._set_flaw("", Severity.MAJOR, None, None)
         self._start = self.draft()
 
@@ -237,7 +238,11 @@ class PairForm(QWidget):
             "to just after the last"
         )
         self.flawed_title.setText(
-            "Flawed twin — edit this copy" if editable else "Flawed twin (saved; read-only)"
+            "Flawed twin — edit this copy"
+            if editable
+            else "Flawed twin (saved; read-only)"
+            if record.conversation is None
+            else "A conversation's flawed twin is written in the file by hand (read-only here)"
         )
         for widget in (self.flawed, self.test):
             widget.setReadOnly(not editable)

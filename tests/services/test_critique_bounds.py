@@ -17,7 +17,7 @@ from evalstudio.assist.critique import critique_schema, parse_critique, plan_sch
 from evalstudio.assist.grammar import up_to
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.assist.prompts import numbered
-from evalstudio.core.assistance import AssistEvent, AssistKind, Outcome
+from evalstudio.core.assistance import AssistEvent, AssistKind, Manipulation, Outcome
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.misleading import MisleadingPlan
 from evalstudio.core.model import Evaluator, LineRange, Severity, Span, Study, Verdict, inside
@@ -90,6 +90,27 @@ def test_across_candidates_of_1_to_300_lines_every_point_is_inside(
     for point in critique.points:
         assert point.lines is not None and inside(point.lines, code), point
         assert place(point, code).placement is not Placement.UNPLACED
+
+
+def test_a_flag_quoting_a_line_with_quotes_and_a_backslash_is_a_grammar_the_model_follows(
+    local_backend: LocalLlama,
+) -> None:
+    """A FLAG's first point quotes its line verbatim: a docstring line (quotes, a backslash)
+    made a grammar llama.cpp refused (the converter left the backslash unescaped), so the
+    demo sweep's manipulated critiques on such lines failed."""
+    code = 'def split(path):\n    """Split "a\\\\b.txt" at the dot."""\n    return path\n'
+    plan = MisleadingPlan(Manipulation.FLAG, 2, points=1)
+    messages = [
+        {"role": "system", "content": f"Review this code:\n{numbered(code)}"},
+        {"role": "user", "content": "Critique the answer (reply with the JSON object)."},
+    ]
+    params = GenerationParams(max_tokens=200, seed=1, json_schema=plan_schema(plan, code))
+    stream = local_backend.stream(messages, params)
+    critique = parse_critique("".join(stream))
+    assert stream.outcome is Outcome.DONE, stream.error
+    assert critique.verdict is Verdict.FLAWED
+    assert critique.points[0].quote == code.splitlines()[1].strip()
+    assert critique.points[0].lines == LineRange(2, 2)
 
 
 def _event(response: str) -> AssistEvent:

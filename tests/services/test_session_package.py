@@ -44,7 +44,16 @@ MAY_HOLD: dict[str, set[str]] = {
     "_sqlite_migrations": {"id", "migration_set", "name", "applied_at"},
     "assist_kinds": {"name"},  # reference data the migration writes: names only
     "studies": {"id", "name", "guidelines", "created_at", "commit_before_reveal"},
-    "tasks": {"id", "study_id", "external_id", "prompt", "kind", "language", "reference"},
+    "tasks": {
+        "id",
+        "study_id",
+        "external_id",
+        "prompt",
+        "kind",
+        "language",
+        "reference",
+        "conversation",
+    },
     "candidates": {"id", "task_id", "external_id", "text"},
     "study_items": {"id", "study_id", "candidate_id", "external_id", "position"},
     "evaluators": {"id", "name", "kind", "created_at"},

@@ -36,7 +36,8 @@ def test_items_an_evaluator_sees_carry_no_ground_truth(workspace: Workspace) -> 
     items = studies.study_items(workspace, study.id)
     fields = {f.name for f in dataclasses.fields(items[0])}
     # has_reference: whether the task has one (which decides if Fact-check is offered on
-    # code); the same for both twins of a pair, so it says nothing of a flaw.
+    # code); the same for both twins of a pair, so it says nothing of a flaw. conversation:
+    # the turns before a conversation candidate, its task's, shared by both twins too.
     assert fields == {
         "item_id",
         "position",
@@ -45,6 +46,7 @@ def test_items_an_evaluator_sees_carry_no_ground_truth(workspace: Workspace) -> 
         "language",
         "candidate",
         "has_reference",
+        "conversation",
     }
     assert [i.position for i in items] == list(range(len(items)))
     assert {i.kind for i in items} == {Kind.CODE, Kind.TEXT}

@@ -54,3 +54,24 @@ def write_csv(path: Path, header: list[str], rows: Iterable[list[str]]) -> Path:
         writer.writerow(header)
         writer.writerows(rows)
     return path
+
+
+# A short support chat; the last turn is the assistant answer under review.
+MESSAGES: list[dict[str, str]] = [
+    {"role": "system", "content": "You are the support assistant of a bicycle shop."},
+    {"role": "user", "content": "Do you repair e-bikes?"},
+    {"role": "assistant", "content": "Yes, all brands, in our workshop on Mill Street."},
+    {"role": "user", "content": "How long does a battery check take?"},
+    {
+        "role": "assistant",
+        "content": "A battery check takes about **30 minutes**.\nNo booking needed.",
+    },
+]
+
+
+def chat(id: str = "c1", **fields: Any) -> dict[str, Any]:
+    """A valid conversation record (text, `messages`, no prompt or candidate); keyword
+    arguments override or add fields (None removes one)."""
+    base: dict[str, Any] = {"id": id, "kind": "text", "messages": MESSAGES}
+    base.update(fields)
+    return {k: v for k, v in base.items() if v is not None}

@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
-from support.builders import CODE, FLAWED_CODE, pair, record, write_jsonl
+from support.builders import CODE, FLAWED_CODE, chat, pair, record, write_jsonl
 
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.model import Kind, LineRange, Severity, Span, Truth
@@ -374,3 +374,16 @@ def test_a_csv_file_is_shown_but_its_pairs_cannot_be_saved(
     _choose(dialog, ("record", "r1"))
     assert not dialog.save_button.isEnabled()
     assert "JSONL task files only" in dialog.save_button.toolTip()
+
+
+def test_a_conversation_record_is_shown_read_only_its_twin_written_by_hand(
+    qtbot: QtBot, jobs: Jobs, workspace: Workspace, tmp_path: Path
+) -> None:
+    path = write_jsonl(tmp_path / "chats.jsonl", [chat("c1")])
+    dialog = PairEditor(None, jobs, _host(jobs, workspace), path)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.list.count() > 0)
+    _choose(dialog, ("record", "c1"))
+    assert not dialog.save_button.isEnabled() and not dialog.suggest_button.isEnabled()
+    assert dialog.suggest_button.toolTip() == "A conversation's twin is written in the file by hand"
+    assert dialog.form.flawed_title.text().startswith("A conversation's flawed twin is written")

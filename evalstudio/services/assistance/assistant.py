@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +17,13 @@ from evalstudio.assist.backend import (
     Stream,
     answer,
 )
-from evalstudio.assist.critique import parse_critique, parse_partial_critique, plan_schema
+from evalstudio.assist.critique import (
+    expert_critique_text,
+    expert_schema,
+    parse_critique,
+    parse_partial_critique,
+    plan_schema,
+)
 from evalstudio.assist.prompts import ItemContext, PromptBook
 from evalstudio.core.assistance import (
     AssistEvent,
@@ -25,6 +31,7 @@ from evalstudio.core.assistance import (
     Critique,
     Outcome,
 )
+from evalstudio.core.expert import AssistantSource, ExpertView, expert_view
 from evalstudio.core.ids import new_id
 from evalstudio.core.misleading import (
     NOT_MANIPULATED,
@@ -45,8 +52,11 @@ from evalstudio.store import assist_log, content
 
 def study_misleading(study: Study, design: StudyDefinition | None) -> Misleading:
     """The study's misleading condition, as its review sessions and pre-generation apply it."""
-    misalignment = design.misalignment if design else Misalignment.ADVERSARIAL
-    return Misleading(study.misleading_p, seed=study.id, misalignment=misalignment)
+    if design is None:
+        return Misleading(study.misleading_p, seed=study.id)
+    return Misleading(
+        study.misleading_p, seed=study.id, misalignment=design.misalignment, source=design.assistant
+    )
 
 
 class AssistRun:
@@ -127,16 +137,24 @@ def _at(stream: Stream, moment: float | None) -> str | None:
 
 class Assistant:
     """The assistance use cases: warm an item, request a kind or a chat turn, regenerate,
-    read a pre-generated response, score yes/no. Owns its backend."""
+    read a pre-generated response, score yes/no. Owns its backend. `adversary`, if given,
+    writes the manipulated responses instead (a sweep's `--adversary-model`; its owner
+    closes it)."""
 
-    def __init__(self, workspace: Workspace, backend: Backend, settings: ModelSettings) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        backend: Backend,
+        settings: ModelSettings,
+        adversary: Backend | None = None,
+    ) -> None:
         self.workspace = workspace
         self.backend = backend
         self.settings = settings
+        self.adversary = adversary
         self.prompts = PromptBook(resources_dir() / "prompts")
         self._warming: Stream | None = None
-        self._sha256: str | None = None
-        self._sha_done = False
+        self._sha256: dict[int, str | None] = {}  # per backend (by id), computed once
 
     @classmethod
     def start(cls, workspace: Workspace, settings: ModelSettings | None = None) -> Assistant:
@@ -184,7 +202,10 @@ class Assistant:
         `seed`: fixed (and the prompt evaluated afresh, so the response is a function of the
         request: one answered before is replayed, logged as a new row naming the one it
         replays), else a fresh random one. A manipulated FLIP first generates the honest
-        critique it argues against (logged, with no evaluator)."""
+        critique it argues against (logged, with no evaluator). Under an expert source
+        (`misleading.source`), an honest critique is the answer key's (core/expert.py): worded
+        by the model and held to the key's lines, severity and verdict, or by the template
+        without asking the model."""
         candidate, item = self.item_context(item_id)
         plan, basis_id = NOT_MANIPULATED, None
         if misleading is not None:
@@ -194,9 +215,13 @@ class Assistant:
                 p=misleading.p, seed=misleading.seed, evaluator_id=who, item_id=item_id, kind=kind
             ):
                 # With a fixed seed the basis is the very critique an honest assistant gives
-                # on this request (replayed if it was made before).
+                # on this request (replayed if it was made before); the expert's, if it is one.
                 basis = self.request(
-                    item_id, AssistKind.CRITIQUE, seed=seed, max_tokens=max_tokens
+                    item_id,
+                    AssistKind.CRITIQUE,
+                    seed=seed,
+                    max_tokens=max_tokens,
+                    misleading=replace(misleading, p=0.0),
                 ).wait()
                 honest, basis_id = critique_of(basis.response).verdict, basis.id
                 if honest is None:
@@ -214,15 +239,25 @@ class Assistant:
                 candidate=candidate.text,
                 misalignment=misleading.misalignment,
                 honest=honest,
-                honest_points=misleading.honest_points,
+                honest_points=misleading.points_to_copy,
             )
-        messages = self.prompts.messages(item, kind, chat=chat, misleading=plan)
+        source = misleading.source if misleading is not None else AssistantSource.MODEL
+        expert = _expert_view(kind, source, plan, candidate)
+        schema: dict[str, Any] | None
+        if expert is not None:
+            # The model words a flaw; the template words any, and a correct twin has none.
+            worded = expert.flaw is not None and source is AssistantSource.EXPERT
+            messages = self.prompts.expert(item, expert.flaw) if worded and expert.flaw else []
+            schema = expert_schema(expert, candidate.text)
+        else:
+            messages = self.prompts.messages(item, kind, chat=chat, misleading=plan)
+            schema = _schema(kind, plan, candidate.text)
         params = GenerationParams(
             max_tokens=max_tokens or self.settings.max_tokens,
             temperature=self.settings.temperature,
             # Fresh per request, so Regenerate differs, also after a restart; logged.
             seed=seed if seed is not None else random.SystemRandom().getrandbits(31),
-            json_schema=_schema(kind, plan, candidate.text),
+            json_schema=schema,
             reproducible=seed is not None,
         )
         row: dict[str, Any] = {
@@ -233,7 +268,8 @@ class Assistant:
             "regenerates_id": regenerates,
             "chat": chat,
             "messages": messages,
-            "params": asdict(params),
+            # Where an honest critique came from, when not from the model alone.
+            "params": asdict(params) | ({"source": source.value} if expert else {}),
             "manipulated": int(plan.manipulation is not None),
             "manipulation": plan.manipulation.value if plan.manipulation else None,
             "misalignment": plan.misalignment.value if plan.misalignment else None,
@@ -241,21 +277,30 @@ class Assistant:
             "pregenerated": int(pregenerated or prepared_for is not None),
             "prepared_for": prepared_for,
         }
+        manipulated = plan.manipulation is not None and self.adversary is not None
+        backend = self.adversary if manipulated and self.adversary else self.backend
         try:
-            info = self.backend.info()
+            info = backend.info()
         except AssistError as e:
             self._log_failure(row, e)
             raise
+        sha256 = self._sha_of(backend)
         row |= {
             "backend": info.backend,
             "model_id": info.model_id,
-            "model_sha256": self.model_file_sha256,
+            "model_sha256": sha256,
             "params": row["params"] | {"n_ctx": info.n_ctx},
             "seed": params.seed,
         }
+        if expert is not None and not messages:
+            # Worded by the template (or nothing to word: no flaw to report): no model asked.
+            row |= {"seed": None, "requested_at": now(), "reused_from": None}
+            self._insert(row)
+            said = _said(expert_critique_text(expert, candidate.text))
+            return AssistRun(self.workspace, row["id"], said)
         earlier = None
         if seed is not None:
-            model = self.model_file_sha256 or f"{info.backend}:{info.model_id}"
+            model = sha256 or f"{info.backend}:{info.model_id}"
             row["request_sha256"] = request_digest(model, messages, row["params"])
             earlier = assist_log.answered(self.workspace.db, item_id, row["request_sha256"])
         # The row is written before the model sees the request: a crash at any later moment
@@ -264,7 +309,7 @@ class Assistant:
             row | {"requested_at": now(), "reused_from": earlier["id"] if earlier else None}
         )
         try:
-            stream = answer(self.backend, messages, params, earlier)
+            stream = answer(backend, messages, params, earlier)
         except Exception as e:  # the backend could not take the request: its row ends here
             _end_with_error(self.workspace, row["id"], f"the request could not start: {e}")
             raise AssistError(f"the request could not start: {e}") from e
@@ -273,9 +318,12 @@ class Assistant:
     @property
     def model_file_sha256(self) -> str | None:
         """SHA-256 of the local model file (None for a server), computed once."""
-        if not self._sha_done:
-            self._sha256, self._sha_done = model_sha256(self.workspace, self.backend.info()), True
-        return self._sha256
+        return self._sha_of(self.backend)
+
+    def _sha_of(self, backend: Backend) -> str | None:
+        if id(backend) not in self._sha256:
+            self._sha256[id(backend)] = model_sha256(self.workspace, backend.info())
+        return self._sha256[id(backend)]
 
     def _insert(self, row: dict[str, Any]) -> None:
         db = self.workspace.db
@@ -341,7 +389,9 @@ def item_context(workspace: Workspace, item_id: str) -> tuple[Candidate, ItemCon
     if found is None:
         raise AssistError(f"no study item with id '{item_id}'")
     task, candidate = found
-    return candidate, ItemContext(task.prompt, candidate.text, task.language, task.reference)
+    return candidate, ItemContext(
+        task.prompt, candidate.text, task.language, task.reference, task.conversation
+    )
 
 
 def stored_response(
@@ -369,6 +419,25 @@ def critique_of(text: str) -> Critique:
 def forming_critique_of(text: str) -> Critique:
     """A critique still streaming, with the point being written (its claim so far)."""
     return parse_partial_critique(text)
+
+
+def _expert_view(
+    kind: AssistKind, source: AssistantSource, plan: MisleadingPlan, candidate: Candidate
+) -> ExpertView | None:
+    """The answer key's view when the expert's copy gives this response: an honest critique
+    (not manipulated) under an expert source, of a candidate whose truth is known. Otherwise
+    None, and the assistant model answers (the other kinds, and items the key says nothing of)."""
+    if not source.expert or kind is not AssistKind.CRITIQUE or plan.manipulation is not None:
+        return None
+    return expert_view(candidate)
+
+
+def _said(text: str) -> Stream:
+    """A finished stream of `text`: a response no model was asked for."""
+    stream = Stream()
+    stream.push(text)
+    stream.finish(Outcome.DONE)
+    return stream
 
 
 def _schema(kind: AssistKind, plan: MisleadingPlan, candidate: str) -> dict[str, Any] | None:

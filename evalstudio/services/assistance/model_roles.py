@@ -30,19 +30,36 @@ class Role:
 
 @contextmanager
 def open_roles(
-    workspace: Workspace, evaluator: Role, assistant: Role
+    workspace: Workspace, evaluator: Role, assistant: Role, adversary: Role | None = None
 ) -> Iterator[tuple[Backend, Assistant]]:
-    """The judge's backend and the assistant; one model loaded when both roles use the same."""
-    judge = open_backend(evaluator.settings)
-    same = _engine(evaluator.settings) == _engine(assistant.settings)
-    backend = judge if same else open_backend(assistant.settings)
-    helper = Assistant(workspace, backend, assistant.settings)
+    """The judge's backend and the assistant (with its `adversary` writing the manipulated
+    responses, if given); a model is loaded once however many roles use it."""
+    opened: list[tuple[object, Backend]] = []
+
+    def backend_of(role: Role) -> Backend:
+        engine = _engine(role.settings)
+        for known, backend in opened:
+            if known == engine:
+                return backend
+        backend = open_backend(role.settings)
+        opened.append((engine, backend))
+        return backend
+
+    helper: Assistant | None = None
     try:
+        judge = backend_of(evaluator)
+        helper = Assistant(
+            workspace,
+            backend_of(assistant),
+            assistant.settings,
+            adversary=backend_of(adversary) if adversary is not None else None,
+        )
         yield judge, helper
     finally:
-        helper.close()  # closes `backend`
-        if not same:
-            judge.close()
+        if helper is not None:
+            helper.stop_warming()
+        for _, backend in reversed(opened):
+            backend.close()
 
 
 def _engine(settings: ModelSettings) -> object:

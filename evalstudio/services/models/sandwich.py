@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from evalstudio.core.errors import EvalStudioError
+from evalstudio.core.expert import AssistantSource
 from evalstudio.core.ids import new_id
 from evalstudio.core.misleading import Misalignment, Misleading
 from evalstudio.core.model import Study
@@ -44,6 +45,7 @@ class Sweep:
     repeats: int
     seed: str
     assist_every: int = 1
+    source: AssistantSource = AssistantSource.MODEL  # the honest critiques: model or expert
 
 
 def parse_ps(text: str) -> tuple[float, ...]:
@@ -69,15 +71,22 @@ def run_sweep(
     evaluator: Role,
     assistant: Role,
     *,
+    adversary: Role | None = None,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> RunResult:
-    """Run (or resume) the sweep (see `work_through` for failures and interrupts)."""
-    with open_roles(workspace, evaluator, assistant) as (judge, helper):
+    """Run (or resume) the sweep (see `work_through` for failures and interrupts).
+    `adversary`: a second model that writes the manipulated responses (else the assistant)."""
+    with open_roles(workspace, evaluator, assistant, adversary) as (judge, helper):
         roles = (
             describe(workspace, evaluator, judge),
             describe(workspace, assistant, helper.backend),
         )
-        run_id = _run_of(workspace, study, sweep, *roles, helper.prompts.digests)
+        against = (
+            describe(workspace, adversary, helper.adversary)
+            if adversary is not None and helper.adversary is not None
+            else None
+        )
+        run_id = _run_of(workspace, study, sweep, *roles, against, helper.prompts.digests)
         cells = model_evaluators.cells(workspace.db, run_id)
         # Repeat by repeat: an interrupted run has whole curves for its first repeats.
         players = [
@@ -102,6 +111,7 @@ def _run_of(
     sweep: Sweep,
     judge: ModelRole,
     assistant: ModelRole,
+    adversary: ModelRole | None,
     prompts: dict[str, str],
 ) -> str:
     """The run with these settings (to resume), or a new one with its cells and queues."""
@@ -116,6 +126,11 @@ def _run_of(
         "assistant": asdict(assistant),
         "prompts": prompts,
     }
+    # Absent unless chosen, so runs made before these options still resume.
+    if sweep.source.expert:
+        settings["assistant_source"] = sweep.source.value
+    if adversary is not None:
+        settings["adversary"] = asdict(adversary)
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
     db = workspace.db
     found = model_evaluators.run_by_digest(db, study.id, digest)
@@ -139,11 +154,16 @@ def _run_of(
                 profile = EvaluatorProfile(
                     judge=judge,
                     assistant=assistant,
+                    adversary=adversary,
                     prompts=prompts,
                     seed=f"{sweep.seed}/repeat {repeat}",
                     assist_every=sweep.assist_every,
                     misleading=Misleading(
-                        p, seed=sweep.seed, misalignment=sweep.misalignment, key=f"repeat {repeat}"
+                        p,
+                        seed=sweep.seed,
+                        misalignment=sweep.misalignment,
+                        key=f"repeat {repeat}",
+                        source=sweep.source,
                     ),
                 )
                 name = f"sandwich {run_id[:8]} p={p:g} repeat {repeat}"

@@ -60,9 +60,21 @@ def suggest_twin(
         raise EvalStudioError(
             f"record '{record_id}' has a twin already (pair '{record.pair_id}')", where=str(path)
         )
+    _not_a_conversation(record, str(path))
     context = ItemContext(record.prompt, record.candidate, record.language, record.reference)
     suggestion = suggest_flaw(assistant, context, max_tokens=max_tokens)
     return suggestion, twin_records(record, suggestion)
+
+
+def _not_a_conversation(record: TaskRecord, where: str) -> None:
+    """The pair editor writes prompt and candidate records; a conversation's twin is written
+    by hand (its `messages` with the last turn changed: docs/task-format.md)."""
+    if record.conversation is not None:
+        raise EvalStudioError(
+            f"record '{record.id}' is a conversation: write its flawed twin in the file by hand "
+            "(the same messages, the last turn changed)",
+            where=where,
+        )
 
 
 def twin_records(record: TaskRecord, suggestion: FlawSuggestion) -> list[dict[str, Any]]:
@@ -74,7 +86,7 @@ def twin_records(record: TaskRecord, suggestion: FlawSuggestion) -> list[dict[st
         "language": record.language,
         "pair_id": pair_id,
     }
-    if record.task_key != record.prompt:  # the record named its task (else: by its prompt)
+    if record.task_key_given:  # else the task is known by its prompt
         common["task_id"] = record.task_key
     if record.reference:
         common["reference"] = record.reference
@@ -156,6 +168,7 @@ def _record_to_pair(
     record = next((r for r in records if r.id == correct_id), None)
     if record is None:
         raise EvalStudioError(f"no record with id '{correct_id}'", where=where)
+    _not_a_conversation(record, where)
     if record.pair_id is not None:
         raise EvalStudioError(
             f"record '{correct_id}' has a twin already (pair '{record.pair_id}')", where=where

@@ -79,6 +79,11 @@ class CandidateView(QStackedWidget):
         """The candidate is still being rendered or taken in."""
         return any(render.busy for render in self.renders.values())
 
+    def name_browsers(self, what: str) -> None:
+        """Accessible names: "Candidate code", or in a conversation the evaluated turn's."""
+        self.code.setAccessibleName(f"{what} code")
+        self.text.setAccessibleName(f"{what} text")
+
     def show_item(self, item: ItemView, theme: Theme) -> None:
         self.item, self.theme, self._marked = item, theme, None
         self.show_suspicion(None)  # the last item's scores are not this one's

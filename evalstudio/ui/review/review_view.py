@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
+    QLabel,
     QSizePolicy,
     QSplitter,
     QTabWidget,
@@ -21,7 +22,8 @@ from PySide6.QtWidgets import (
 
 from evalstudio.core.assist_kinds import STORED_KINDS, Source, fits, kinds_from
 from evalstudio.core.assistance import AssistEvent, AssistKind
-from evalstudio.core.model import Kind, Severity, Verdict
+from evalstudio.core.model import ItemView, Kind, Severity, Verdict
+from evalstudio.core.plurals import counted
 from evalstudio.core.point_placement import PlacedPoint
 from evalstudio.core.review import (
     FlawSource,
@@ -33,6 +35,7 @@ from evalstudio.core.review import (
     next_undone,
 )
 from evalstudio.core.rubric import answer_problems
+from evalstudio.render.conversation_html import conversation_pages, evaluated_label
 from evalstudio.render.safe_markdown import markdown_pages
 from evalstudio.render.theme import Theme
 from evalstudio.services.assistance.assistant import responses
@@ -56,6 +59,11 @@ from evalstudio.ui.review.suspicion_box import SuspicionBox
 
 DRAFT_DELAY_MS = 500  # a draft is saved at most this long after the last change
 DRAFT_RETRY_MS = 5000  # after a failed save (disk full, workspace held elsewhere)
+CANDIDATE_TITLE = "Candidate answer"
+# A conversation's transcript takes up to this share of the centre column, the evaluated
+# turn keeping at least the second.
+CONVERSATION_SHARE = 0.55
+CANDIDATE_KEEPS = 0.3
 CANDIDATE_SHARE = 0.6  # the run box's results take no more from a candidate that needs it
 # Kinds shown outside the assistant panel's transcript (the run box, the candidate's gutter).
 NOT_IN_PANEL = kinds_from(Source.SANDBOX, Source.PROBE, Source.DOUBT)
@@ -100,6 +108,8 @@ class ReviewView(QWidget):
         self.loaded = False  # the open item's state has arrived from the DATA lane
         self._stored: dict[AssistKind, AssistEvent] = {}
         self._dirty = False
+        # The centre column's sizes before a conversation's transcript took height.
+        self._sizes_before_conversation: list[int] | None = None
 
         self.queue = QueueList(
             session.queue,
@@ -144,8 +154,9 @@ class ReviewView(QWidget):
         self.center = QSplitter(Qt.Orientation.Vertical)
         self.center.addWidget(self.task_tabs)
         self.untrusted_note = untrusted_note()
+        self.candidate_title = QLabel(CANDIDATE_TITLE)
         self.candidate_box = titled(
-            "Candidate answer", candidate_pane, margin=2, note=self.untrusted_note
+            self.candidate_title, candidate_pane, margin=2, note=self.untrusted_note
         )
         self.center.addWidget(self.candidate_box)
         # The run box is the candidate's console: under it, sized by its results (none: the
@@ -221,6 +232,7 @@ class ReviewView(QWidget):
         # Rendered on the DATA lane before the read below: in place when the state arrives.
         self._show_task(keep=False)
         self.task_tabs.setCurrentWidget(self.task_view)  # each item opens on its task
+        self._name_parts(item)
         self.candidate.show_item(item, self.theme)
         # Before the form is disabled and the assistant hidden: the keyboard starts each item
         # on its candidate (unless it is moving through the queue list).
@@ -572,13 +584,67 @@ class ReviewView(QWidget):
         if grow:
             self.center.setSizes([sizes[0], sizes[1] - grow, sizes[2] + grow])
 
+    def _name_parts(self, item: ItemView) -> None:
+        """Title the task tab and the candidate pane for what the item is: in a conversation,
+        the transcript and its evaluated turn, named in words (not by the marker's colour)."""
+        turns = item.conversation
+        if turns is None:
+            if self._sizes_before_conversation is not None:
+                self.center.setSizes(self._sizes_before_conversation)
+                self._sizes_before_conversation = None
+            self.task_tabs.setTabText(0, "Task")
+            self.task_view.setAccessibleName("Task")
+            self.candidate_title.setText(CANDIDATE_TITLE)
+            self.candidate.name_browsers("Candidate")
+            return
+        evaluated = evaluated_label(turns)
+        self.task_tabs.setTabText(0, f"Conversation ({counted(len(turns), 'earlier turn')})")
+        self.task_view.setAccessibleName("Conversation before the evaluated turn")
+        self.candidate_title.setText(f"▶ Evaluated {evaluated}")
+        self.candidate.name_browsers(f"Evaluated {evaluated},")
+
     def _show_task(self, keep: bool) -> None:
-        prompt, theme = self.entry.item.task_prompt, self.theme
+        item, theme = self.entry.item, self.theme
         guidelines = self.session.study.guidelines or "*This study has no guidelines.*"
-        self.task_render.start(lambda deadline: markdown_pages(prompt, theme, deadline), keep=keep)
+        turns = item.conversation
+        if turns is None:
+            prompt = item.task_prompt
+            self.task_render.start(
+                lambda deadline: markdown_pages(prompt, theme, deadline), keep=keep
+            )
+        else:  # the newest turns, which the evaluated one answers, in view
+            self.task_render.start(
+                lambda deadline: conversation_pages(turns, theme, deadline),
+                then=self._fit_conversation,
+                keep=keep,
+            )
         self.guidelines_render.start(
             lambda deadline: markdown_pages(guidelines, theme, deadline), keep=keep
         )
+
+    def _fit_conversation(self) -> None:
+        """Give the transcript the height it fills, up to CONVERSATION_SHARE of the column,
+        from the candidate's (which keeps CANDIDATE_KEEPS); the newest turns in view. The
+        sizes before come back with the next item that is not a conversation."""
+        sizes = self.center.sizes()
+        total = sum(sizes)
+        view = self.task_view
+        needs = (
+            self.task_tabs.height()
+            - view.height()
+            + int(view.document().size().height())
+            + 2 * view.frameWidth()
+        )
+        grow = min(
+            min(needs, int(total * CONVERSATION_SHARE)) - sizes[0],
+            sizes[1] - int(total * CANDIDATE_KEEPS),
+        )
+        if grow > 0:
+            if self._sizes_before_conversation is None:
+                self._sizes_before_conversation = sizes
+            self.center.setSizes([sizes[0] + grow, sizes[1] - grow, sizes[2]])
+        bar = view.verticalScrollBar()
+        bar.setValue(bar.maximum())
 
     def save_layout(self) -> None:
         for name, splitter in self._splitters().items():
