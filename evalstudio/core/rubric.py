@@ -9,7 +9,7 @@ of at most `max_length` characters. docs/study-format.md describes the table.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -184,7 +184,7 @@ def _likert(question: Question, table: dict[str, Any], where: str) -> tuple[Ques
             f"{where}: anchors must be two labels (low, high) or one per point ({scale}), "
             f"not {len(anchors)}"
         )
-    return _replace(question, scale=scale, anchors=tuple(a.strip() for a in anchors)), problems
+    return replace(question, scale=scale, anchors=tuple(a.strip() for a in anchors)), problems
 
 
 def _options(question: Question, table: dict[str, Any], where: str) -> tuple[Question, list[str]]:
@@ -200,7 +200,7 @@ def _options(question: Question, table: dict[str, Any], where: str) -> tuple[Que
     twice = sorted({o for o in options if options.count(o) > 1})
     if twice:
         problems.append(f"{where}: options: listed twice: {', '.join(twice)}")
-    return _replace(question, options=tuple(options)), problems
+    return replace(question, options=tuple(options)), problems
 
 
 def _text(question: Question, table: dict[str, Any], where: str) -> tuple[Question, list[str]]:
@@ -212,11 +212,7 @@ def _text(question: Question, table: dict[str, Any], where: str) -> tuple[Questi
     ):
         problem = f"{where}: max_length must be a whole number from 1 to {MAX_TEXT_LENGTH}"
         return question, [problem]
-    return _replace(question, max_length=length), []
-
-
-def _replace(question: Question, **fields: Any) -> Question:
-    return Question(**(question.__dict__ | fields))
+    return replace(question, max_length=length), []
 
 
 # -- answers ---------------------------------------------------------------------------------

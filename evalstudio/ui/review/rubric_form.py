@@ -78,8 +78,7 @@ class _Choices(QFrame):
         else:
             kind = QCheckBox if question.type is QuestionType.MULTI else QRadioButton
             for n, option in enumerate(question.options, start=1):
-                label = f"{n % 10} {option}" if n <= 10 else option  # the digit that picks it
-                self._add(kind(label), n, row)
+                self._add(kind(f"{n % 10} {option}"), n, row)  # the digit that picks it
         row.addStretch()
         self.group.buttonToggled.connect(lambda *_: self.changed.emit())
 
