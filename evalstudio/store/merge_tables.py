@@ -135,17 +135,20 @@ class _Merge:
             }
 
     def _check_answers(self, rows: list[Row]) -> None:
-        """Each answer must be one its judgment's study asks and takes: a package edited to
-        answer an unknown key or to hold a value of another type would reach exports and the
-        report as if an evaluator had given it."""
-        study_of = merge_rows.judgment_studies(self.db, [r["judgment_id"] for r in rows])
+        """Each answer must be one its judgment's study asks and takes, on a final judgment
+        that is not a skip (the session writes no other): a package edited to answer an unknown
+        key or to hold a value of another type would reach exports and the report as if an
+        evaluator had given it."""
+        study_of = merge_rows.answerable_judgments(self.db, [r["judgment_id"] for r in rows])
         asked: dict[str, dict[str, Question]] = {}
         for row in rows:
             study = study_of.get(row["judgment_id"])
-            if study is not None and study not in asked:
+            if study is None:
+                raise refused(row, WrongAnswer("on a skip, a first verdict or no judgment"))
+            if study not in asked:
                 design = designs.design_of(self.db, study)
                 asked[study] = {q.key: q for q in design.questions} if design else {}
-            question = asked.get(study or "", {}).get(row["question_key"])
+            question = asked[study].get(row["question_key"])
             if question is None:
                 raise refused(row, WrongAnswer(f"no question '{row['question_key']}'"))
             try:

@@ -115,6 +115,16 @@ REFUSED = {
         "UPDATE judgment_answers SET value = '[\"great\"]' WHERE question_key = 'problems'",
         "problems: not a list of its options",
     ),
+    "answers on a skip": (
+        "UPDATE judgments SET skipped_reason = 'busy', verdict = NULL "
+        "WHERE id = (SELECT min(judgment_id) FROM judgment_answers)",
+        "on a skip, a first verdict or no judgment",
+    ),
+    "answers on a first verdict": (
+        "UPDATE judgments SET stage = 'first' "
+        "WHERE id = (SELECT min(judgment_id) FROM judgment_answers)",
+        "on a skip, a first verdict or no judgment",
+    ),
     "a draft whose answers are of the wrong type": (
         "INSERT INTO drafts (evaluator_id, study_item_id, stage, form, saved_at) "
         "SELECT package_info.evaluator_id, study_items.id, 'final', '{\"answers\": [1, 2]}', "
