@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from evalstudio.core.model import LineRange, Severity, Span, Verdict, inside, line_count
+from evalstudio.core.rubric import RubricAnswer, answers_from_json, answers_to_json
 
 QUALITY_RANGE = range(1, 8)
 CONFIDENCE_RANGE = range(1, 6)
@@ -118,6 +119,10 @@ class JudgmentForm:
     flaws: tuple[ReportedFlaw, ...] = ()
     rationale: str = ""
     active_ms: int = 0
+    answers: tuple[RubricAnswer, ...] = ()  # to the study's rubric questions, in their order
+
+    def answer(self, key: str) -> RubricAnswer | None:
+        return next((a for a in self.answers if a.key == key), None)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -127,6 +132,7 @@ class JudgmentForm:
             "flaws": [f.to_json() for f in self.flaws],
             "rationale": self.rationale,
             "active_ms": self.active_ms,
+            "answers": answers_to_json(self.answers),
         }
 
     @classmethod
@@ -139,6 +145,7 @@ class JudgmentForm:
             flaws=tuple(ReportedFlaw.from_json(f) for f in data.get("flaws", [])),
             rationale=str(data.get("rationale", "")),
             active_ms=int(data.get("active_ms", 0)),
+            answers=answers_from_json(data.get("answers")),
         )
 
 

@@ -13,6 +13,7 @@ MERGED_TABLES = (
     "assist_events",
     "judgments",
     "judgment_flaws",
+    "judgment_answers",
     "judgment_retractions",
     "review_events",
     "drafts",
@@ -77,7 +78,14 @@ class UnplannedCondition:
     assigned: str
 
 
-RowProblem = TooLong | InvalidTime | Unreadable | UnknownResponse | UnplannedCondition
+@dataclass(frozen=True)
+class WrongAnswer:
+    """An answer to a rubric question its study does not ask, or a value it does not take."""
+
+    why: str
+
+
+RowProblem = TooLong | InvalidTime | Unreadable | UnknownResponse | UnplannedCondition | WrongAnswer
 
 
 class RowRefused(Exception):

@@ -127,4 +127,5 @@ def blind_definition(
         commit_before_reveal=definition.commit_before_reveal,
         pregenerated=pregenerated,
         tools=definition.tools,
+        questions=definition.questions,
     )

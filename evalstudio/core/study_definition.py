@@ -15,6 +15,7 @@ from evalstudio.core.expert import AssistantSource
 from evalstudio.core.misleading import Misalignment
 from evalstudio.core.model import has_control_character
 from evalstudio.core.review import Condition
+from evalstudio.core.rubric import Question, parse_questions
 
 DEFAULT_CONDITIONS = (Condition.UNASSISTED, Condition.ASSISTED)
 
@@ -39,6 +40,7 @@ class StudyDefinition:
     expected_detection: float = 0.27  # the unassisted detection rate the power estimate assumes
     tools: tuple[AssistKind, ...] = DEFAULT_TOOLS  # run / examples, offered in every condition
     description: str = ""
+    questions: tuple[Question, ...] = ()  # rubric questions beside the built-in form
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -48,6 +50,9 @@ class StudyDefinition:
         data["assist_kinds"] = [k.value for k in self.assist_kinds]
         data["tools"] = [k.value for k in self.tools]
         data["evaluators"] = list(self.evaluators)
+        data["questions"] = [q.to_json() for q in self.questions]
+        if not self.questions:
+            del data["questions"]  # a definition without questions reads as it always did
         return {key: value for key, value in data.items() if value is not None}  # TOML has no null
 
     @classmethod
@@ -140,6 +145,8 @@ def parse_definition(data: dict[str, Any]) -> StudyDefinition | list[str]:
             f"judgments_per_pair: {per_pair} is more than the {len(evaluators)} evaluators "
             "(an evaluator sees one twin of a pair)"
         )
+    questions, found = parse_questions(data.get("questions"))
+    r.problems += found
     definition = StudyDefinition(
         name=name,
         tasks=tasks,
@@ -158,6 +165,7 @@ def parse_definition(data: dict[str, Any]) -> StudyDefinition | list[str]:
         expected_detection=r.number("expected_detection", 0.27, 0.0, 1.0, open_high=True),
         description=r.text("description"),
         tools=tools,
+        questions=questions,
     )
     return r.problems or definition
 

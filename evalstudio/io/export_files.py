@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from evalstudio.core.errors import EvalStudioError
+from evalstudio.core.rubric import Question
 from evalstudio.io.export_records import (
     EVENT_FIELDS,
     EVENT_TRUTH_FIELDS,
@@ -39,9 +40,14 @@ def jsonl_writer(out: TextIO) -> Write:
     return write
 
 
-def judgments_csv_writer(out: TextIO, with_truth: bool) -> Write:
-    """Judgment records as CSV rows: the JSONL fields, `assistance` summed up (ids and marks)."""
-    columns = [f for f in JUDGMENT_FIELDS if f != "assistance"] + list(JUDGMENT_CSV_SUMMARY)
+def judgments_csv_writer(
+    out: TextIO, with_truth: bool, questions: tuple[Question, ...] = ()
+) -> Write:
+    """Judgment records as CSV rows: the JSONL fields, `assistance` summed up (ids and marks),
+    `answers` spread into one column per rubric question (`q_<key>`)."""
+    nested = ("assistance", "answers")
+    columns = [f for f in JUDGMENT_FIELDS if f not in nested] + list(JUDGMENT_CSV_SUMMARY)
+    columns += [f"q_{q.key}" for q in questions]
     if with_truth:
         columns += [*JUDGMENT_TRUTH_FIELDS, *JUDGMENT_CSV_TRUTH_SUMMARY]
     write_row = _csv_writer(out, columns)
@@ -56,6 +62,9 @@ def judgments_csv_writer(out: TextIO, with_truth: bool) -> Write:
         }
         if with_truth:
             summary["manipulated_responses"] = sum(a["manipulated"] for a in used)
+        for key, value in record["answers"].items():
+            # Options hold no ';' (core/rubric.py), so the joined list splits back exactly.
+            summary[f"q_{key}"] = ";".join(value) if isinstance(value, list) else value
         write_row(record | summary)
 
     return write

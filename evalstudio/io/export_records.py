@@ -15,9 +15,11 @@ from evalstudio.core.conversation import Turns
 from evalstudio.core.exported import ExportedEvent, ExportedJudgment, ExportedPair, UsedResponse
 from evalstudio.core.model import LineRange, PlantedFlaw, Span
 from evalstudio.core.preference_pairs import TwinVotes, separates
+from evalstudio.core.rubric import Question, RubricAnswer
 from evalstudio.core.scoring import matches, score
 
-FORMAT_VERSION = 1
+# 2: rubric answers (`answers`; the CSV's `q_<key>` columns, which depend on the study).
+FORMAT_VERSION = 2
 
 Record = dict[str, Any]
 
@@ -51,6 +53,7 @@ JUDGMENT_FIELDS = (
     "assist_kinds",
     "assistance",
     "conversation",
+    "answers",
 )
 # The study's order follows the task file, where twins often come correct-first: the item's
 # place in it is ground truth too.
@@ -123,8 +126,14 @@ PAIR_FIELDS = (
 )
 
 
-def judgment_record(exported: ExportedJudgment, study: str, with_truth: bool) -> Record:
-    """One current final judgment (of store.export_rows.judgment_chunks) as exported."""
+def judgment_record(
+    exported: ExportedJudgment,
+    study: str,
+    with_truth: bool,
+    questions: tuple[Question, ...] = (),
+) -> Record:
+    """One current final judgment (of store.export_rows.judgment_chunks) as exported, with
+    its answer to each of the study's rubric `questions` (null when not answered)."""
     judgment, first, item = exported.judgment, exported.first, exported.item
     form, task, candidate = judgment.form, item.task, item.candidate
     flaws = [f.to_json() for f in form.flaws]
@@ -159,6 +168,7 @@ def judgment_record(exported: ExportedJudgment, study: str, with_truth: bool) ->
         "assist_kinds": sorted({a.kind for a in used}),
         "assistance": [_assistance(a, with_truth) for a in used],
         "conversation": _turns(task.conversation),
+        "answers": _answers(form.answers, questions),
     }
     if not with_truth:
         return record
@@ -176,6 +186,13 @@ def judgment_record(exported: ExportedJudgment, study: str, with_truth: bool) ->
         score=scored.score.value,
     )
     return record
+
+
+def _answers(given: tuple[RubricAnswer, ...], questions: tuple[Question, ...]) -> Record:
+    """Every question's answer by key, in the study's order: a number (likert), a string
+    (choice, text), a list of options (multi); null when left blank."""
+    found = {a.key: a.to_json() for a in given}
+    return {q.key: found.get(q.key) for q in questions}
 
 
 def _value(member: StrEnum | None) -> str | None:

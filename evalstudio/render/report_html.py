@@ -121,6 +121,7 @@ def report_html(
     parts += figure("reveal")
     parts += _assistance(report)
     parts += _agreement(report)
+    parts += _rubric(report.get("rubric", []))
     parts += _unplanted(report["unplanted"])
     if report.get("model_side"):
         parts += _model_side(report["model_side"])
@@ -219,6 +220,42 @@ def _agreement(report: dict[str, Any]) -> list[str]:
         "<h2>Agreement</h2><p>Between evaluators on the items they share (Krippendorff's "
         f"alpha; nominal for verdicts, ordinal for ratings): {', '.join(said)}.</p>"
     ]
+
+
+_ALPHA_LEVEL = {"ordinal": "ordinal", "nominal": "nominal", "masi": "MASI distance"}
+
+
+def _rubric(questions: list[dict[str, Any]]) -> list[str]:
+    """Per rubric question: how many answered, the count of each answer per condition, and
+    the evaluators' agreement on shared items."""
+    if not questions:
+        return []
+    parts = ["<h2>Rubric questions</h2>"]
+    for q in questions:
+        answered = q["answered"]
+        parts.append(
+            f"<h3>{_esc(q['prompt'])} <span class='muted'>({_esc(q['key'])}, "
+            f"{_esc(q['type'])})</span></h3>"
+        )
+        level = _ALPHA_LEVEL.get(q["alpha_level"] or "")
+        if level is None:
+            agreement = "free text: no agreement figure"
+        elif q["alpha"] is None:
+            agreement = "agreement: — (no shared item, or no disagreement to expect)"
+        else:
+            agreement = f"agreement: Krippendorff's alpha {q['alpha']:.2f} ({level})"
+        parts.append(f"<p>{answered.get('all', 0)} answered; {agreement}.</p>")
+        distribution = q["distribution"]
+        if distribution:
+            conditions = [c for c in distribution if c != "all"]
+            columns = [*conditions, "all"] if len(conditions) > 1 else ["all"]
+            labels = list(distribution["all"])
+            rows = [
+                [_esc(label), *(str(distribution[c][label]) for c in columns)] for label in labels
+            ]
+            headers = ["answer", *(_esc(c) for c in columns)]
+            parts.append(_table(headers, rows))
+    return parts
 
 
 def _unplanted(items: list[dict[str, Any]]) -> list[str]:

@@ -31,6 +31,7 @@ from evalstudio.core.review import Judgment
 from evalstudio.store.content import candidate_of, task_of
 from evalstudio.store.judgments import (
     _CURRENT,  # the one definition of unretracted judgments
+    answers_of,
     flaw_of,
     judgment_of,
 )
@@ -123,8 +124,11 @@ def _complete(
         )
     }
 
+    answers = answers_of(db, judged)
+
     def judgment(row: Row) -> Judgment:
-        return judgment_of(row, tuple(flaw_of(f) for f in flaws.get(row["id"], [])))
+        found = tuple(flaw_of(f) for f in flaws.get(row["id"], []))
+        return judgment_of(row, found, answers[row["id"]])
 
     used = _assistance(db, items)
     return [

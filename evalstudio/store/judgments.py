@@ -20,6 +20,7 @@ from evalstudio.core.review import (
     ReportedFlaw,
     Stage,
 )
+from evalstudio.core.rubric import RubricAnswer, answers_from_json
 
 _CURRENT = """
     SELECT j.* FROM judgments j
@@ -62,6 +63,10 @@ def insert_judgment(db: Database, judgment: Judgment) -> None:
             "point_index": flaw.point_index,
         }
         for position, flaw in enumerate(form.flaws)
+    )
+    db.table("judgment_answers").insert_all(
+        {"judgment_id": judgment.id, "question_key": a.key, "value": json.dumps(a.to_json())}
+        for a in form.answers
     )
 
 
@@ -162,11 +167,30 @@ def _judgment(db: Database, row: dict[str, Any]) -> Judgment:
     flaws = db.query(
         "SELECT * FROM judgment_flaws WHERE judgment_id = ? ORDER BY position", [row["id"]]
     )
-    return judgment_of(row, tuple(flaw_of(f) for f in flaws))
+    return judgment_of(
+        row, tuple(flaw_of(f) for f in flaws), answers_of(db, [row["id"]])[row["id"]]
+    )
 
 
-def judgment_of(row: dict[str, Any], flaws: tuple[ReportedFlaw, ...]) -> Judgment:
-    """A row of `judgments` with its flaws (in their order) as its record."""
+def answers_of(db: Database, judgment_ids: list[str]) -> dict[str, tuple[RubricAnswer, ...]]:
+    """The answers submitted with each of the judgments (() for one without)."""
+    found: dict[str, dict[str, Any]] = {j: {} for j in judgment_ids}
+    rows = db.query(
+        "SELECT judgment_id, question_key, value FROM judgment_answers "
+        "WHERE judgment_id IN (SELECT value FROM json_each(?)) ORDER BY rowid",
+        [json.dumps(judgment_ids)],
+    )
+    for row in rows:
+        found[row["judgment_id"]][row["question_key"]] = json.loads(row["value"])
+    return {j: answers_from_json(values) for j, values in found.items()}
+
+
+def judgment_of(
+    row: dict[str, Any],
+    flaws: tuple[ReportedFlaw, ...],
+    answers: tuple[RubricAnswer, ...] = (),
+) -> Judgment:
+    """A row of `judgments` with its flaws (in their order) and answers as its record."""
     return Judgment(
         id=row["id"],
         study_item_id=row["study_item_id"],
@@ -179,6 +203,7 @@ def judgment_of(row: dict[str, Any], flaws: tuple[ReportedFlaw, ...]) -> Judgmen
             flaws=flaws,
             rationale=row["rationale"],
             active_ms=row["active_ms"],
+            answers=answers,
         ),
         skipped_reason=row["skipped_reason"],
         condition=Condition(row["condition"]) if row["condition"] else None,

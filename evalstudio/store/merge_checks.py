@@ -31,7 +31,11 @@ _TIMES = {
     "review_events": ("at",),
     "drafts": ("saved_at",),
 }
-_JSON = {"assist_events": ("messages", "params", "chat"), "drafts": ("form",)}
+_JSON = {
+    "assist_events": ("messages", "params", "chat"),
+    "drafts": ("form",),
+    "judgment_answers": ("value",),
+}
 # Cells that carry a candidate and a conversation: they get the larger cap.
 _RECORDED = {
     "assist_events": ("messages", "response", "chat", "params", "error"),

@@ -44,6 +44,7 @@ SCOPE = {
     "assist_events": _EVENTS,
     "judgments": _ITEMS,
     "judgment_flaws": _JUDGED,
+    "judgment_answers": _JUDGED,
     "judgment_retractions": _JUDGED,
     "review_events": _ITEMS,
     "drafts": _ITEMS,
@@ -53,6 +54,7 @@ KEYS = {
     "assist_events": ("id",),
     "judgments": ("id",),
     "judgment_flaws": ("judgment_id", "position"),
+    "judgment_answers": ("judgment_id", "question_key"),
     "judgment_retractions": ("id",),
     "review_events": ("id",),
     "drafts": ("evaluator_id", "study_item_id"),
@@ -198,6 +200,19 @@ def assigned_conditions(db: Database, scope: MergeScope) -> dict[tuple[str, str]
         _params(scope),
     )
     return {(r["evaluator_id"], r["study_item_id"]): r["condition"] for r in rows}
+
+
+def answerable_judgments(db: Database, judgment_ids: list[str]) -> dict[str, str]:
+    """The study of each incoming judgment that can carry rubric answers (by its item, which
+    the workspace holds): final judgments, not skips."""
+    rows = db.query(
+        "SELECT j.id, si.study_id FROM incoming.judgments j "
+        "JOIN main.study_items si ON si.id = j.study_item_id "
+        "WHERE j.id IN (SELECT value FROM json_each(?)) "
+        "AND j.stage = 'final' AND j.skipped_reason IS NULL",
+        [json.dumps(sorted(set(judgment_ids)))],
+    )
+    return {r["id"]: r["study_id"] for r in rows}
 
 
 def retracted(db: Database, judgment_ids: list[str]) -> set[str]:

@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 from evalstudio.core.ids import new_id
 from evalstudio.core.review import Condition
+from evalstudio.core.rubric import Question, answer_of_json
 from evalstudio.core.session_merge import (
     MERGED_TABLES,
     Conflict,
@@ -24,9 +25,10 @@ from evalstudio.core.session_merge import (
     MergeSummary,
     UnknownResponse,
     UnplannedCondition,
+    WrongAnswer,
 )
 from evalstudio.core.session_package import returned_condition
-from evalstudio.store import content, merge_rows, package_rows
+from evalstudio.store import content, designs, merge_rows, package_rows
 from evalstudio.store.merge_checks import check_row, refused, time_of
 
 Row = dict[str, Any]
@@ -69,6 +71,8 @@ class _Merge:
             rows = merge_rows.incoming_rows(self.db, table, self.scope)
             for row in rows:
                 check_row(table, row)
+            if table == "judgment_answers":
+                self._check_answers(rows)
             if table == "judgments":
                 rows = [self._returned(row, assigned) for row in rows]
             if table == "drafts":
@@ -130,14 +134,36 @@ class _Merge:
                 r["id"] for r in rows if existing.get(merge_rows.key_of(table, r)) == r
             }
 
+    def _check_answers(self, rows: list[Row]) -> None:
+        """Each answer must be one its judgment's study asks and takes, on a final judgment
+        that is not a skip (the session writes no other): a package edited to answer an unknown
+        key or to hold a value of another type would reach exports and the report as if an
+        evaluator had given it."""
+        study_of = merge_rows.answerable_judgments(self.db, [r["judgment_id"] for r in rows])
+        asked: dict[str, dict[str, Question]] = {}
+        for row in rows:
+            study = study_of.get(row["judgment_id"])
+            if study is None:
+                raise refused(row, WrongAnswer("on a skip, a first verdict or no judgment"))
+            if study not in asked:
+                design = designs.design_of(self.db, study)
+                asked[study] = {q.key: q for q in design.questions} if design else {}
+            question = asked[study].get(row["question_key"])
+            if question is None:
+                raise refused(row, WrongAnswer(f"no question '{row['question_key']}'"))
+            try:
+                answer_of_json(question, json.loads(row["value"]))
+            except (ValueError, TypeError) as error:
+                raise refused(row, WrongAnswer(str(error))) from None
+
     def _parent_taken(self, table: str, row: Row, have: Row | None) -> bool:
-        """Whether a flaw or retraction may land: its judgment came in with this file, or —
+        """Whether a flaw, answer or retraction may land: its judgment came in with this file, or —
         for a retraction, and for a flaw the workspace holds already — is the workspace's own
         identical copy of one of this file's judgments. A flaw added to a judgment made
         before is a changed judgment, which is never written."""
         if table == "judgment_retractions":
             return row["judgment_id"] in self.judgments_new | self.judgments_same
-        if table == "judgment_flaws":
+        if table in ("judgment_flaws", "judgment_answers"):
             if row["judgment_id"] in self.judgments_new:
                 return True
             return row["judgment_id"] in self.judgments_same and have is not None

@@ -568,3 +568,29 @@ def m014_task_conversations(db: Database) -> None:
             CHECK (conversation IS NULL OR json_valid(conversation));
         """,
     )
+
+
+@migrations()
+def m015_judgment_answers(db: Database) -> None:
+    # Answers to a study's rubric questions (study.toml [[questions]]), one row per question
+    # answered, keyed by the judgment they were submitted with. They travel with the judgment:
+    # a revision is a new judgment with its own answers, an undo's retraction takes them back
+    # with it, a draft holds them in its form, and a merge takes them exactly as it takes a
+    # judgment's flaws (only under a judgment that came in with the same file). `value` is the
+    # answer as JSON (a number, a string, a list of options), checked against the question on
+    # submit and on merge.
+    _run(
+        db,
+        """
+        CREATE TABLE judgment_answers (
+            judgment_id TEXT NOT NULL REFERENCES judgments(id),
+            question_key TEXT NOT NULL,
+            value TEXT NOT NULL CHECK (json_valid(value)),
+            PRIMARY KEY (judgment_id, question_key)
+        ) STRICT;
+        CREATE TRIGGER judgment_answers_append_only_update BEFORE UPDATE ON judgment_answers
+            BEGIN SELECT RAISE(ABORT, 'judgment answers are append-only'); END;
+        CREATE TRIGGER judgment_answers_append_only_delete BEFORE DELETE ON judgment_answers
+            BEGIN SELECT RAISE(ABORT, 'judgment answers are append-only'); END;
+        """,
+    )

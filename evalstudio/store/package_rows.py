@@ -101,6 +101,7 @@ PACKAGE_COLUMNS: dict[str, tuple[str, ...]] = {
         "assist_event_id",
         "point_index",
     ),
+    "judgment_answers": ("judgment_id", "question_key", "value"),
     "judgment_retractions": ("id", "judgment_id", "created_at"),
     "drafts": ("evaluator_id", "study_item_id", "stage", "form", "saved_at"),
     "review_events": (
@@ -288,6 +289,9 @@ def _share(db: Database, share: PackageShare) -> dict[str, list[Row]]:
             for r in judgments
         ],
         "judgment_flaws": _select(db, "judgment_flaws", f"FROM judgment_flaws {judged}", work),
+        "judgment_answers": _select(
+            db, "judgment_answers", f"FROM judgment_answers {judged} ORDER BY rowid", work
+        ),
         "judgment_retractions": _select(
             db, "judgment_retractions", f"FROM judgment_retractions {judged} ORDER BY rowid", work
         ),

@@ -32,7 +32,11 @@ def cheat_sheet_html(overrides: dict[str, str]) -> str:
         "<p>Single keys act when the cursor is not in a text field. <b>Esc</b> leaves a "
         "text field (the chat, the rationale, a flaw's description, the Run input) for the "
         "candidate; a second Esc stops a response. Only /, N, L and G put the cursor in a "
-        "field. Tab and Shift+Tab go round the whole view.</p>"
+        "field (and Q, on a study's text question). Tab and Shift+Tab go round the whole "
+        "view.</p>"
+        "<p>On a rubric question (Q / Shift+Q): the digits choose a point of a scale (0 for "
+        "10) or the option they stand before, or toggle it where several may apply; ← → move "
+        "along a scale or the options; Esc back to the candidate.</p>"
         f"<p>The queue's marks: {html.escape(' · '.join(MARK_LEGEND))}.</p>"
         "<p>Change any key in Settings › Keyboard.</p>"
     )

@@ -31,6 +31,8 @@ def review_handlers(current: Callable[[], ReviewView | None]) -> dict[str, Calla
         "verdict_acceptable": on(lambda r: r.set_verdict(Verdict.ACCEPTABLE)),
         "add_flaw": on(lambda r: r.add_flaw_from_selection()),
         "focus_rationale": on(lambda r: r.form.rationale.setFocus()),
+        "next_question": on(lambda r: r.form.rubric.focus_step(1)),
+        "previous_question": on(lambda r: r.form.rubric.focus_step(-1)),
         "submit": on(lambda r: r.submit()),
         "skip": on(lambda r: r.skip()),
         "undo_submit": on(lambda r: r.undo_submit()),

@@ -44,6 +44,8 @@ ACTIONS: tuple[ShortcutAction, ...] = (
     *(_confidence(n) for n in range(1, 6)),
     ShortcutAction("add_flaw", "Add a flaw from the selected lines or text", "Judgment", "L"),
     ShortcutAction("focus_rationale", "Write the rationale", "Judgment", "N"),
+    ShortcutAction("next_question", "Next rubric question", "Judgment", "Q"),
+    ShortcutAction("previous_question", "Previous rubric question", "Judgment", "Shift+Q"),
     ShortcutAction("submit", "Submit", "Judgment", "Ctrl+Return, Ctrl+Enter"),
     ShortcutAction("skip", "Skip (with a reason)", "Judgment", "S"),
     ShortcutAction("undo_submit", "Undo the last submit", "Judgment", "Ctrl+Z"),

@@ -241,7 +241,7 @@ def test_the_judgments_csv_is_the_jsonl_flat_with_the_documented_columns(
     with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     summary = documented(JUDGMENTS_CSV)
-    base = [name for name, _ in fields(JUDGMENTS) if name != "assistance"]
+    base = [name for name, _ in fields(JUDGMENTS) if name not in ("assistance", "answers")]
     expected = base + [name for name, _ in summary[0]]
     if with_truth:
         expected += [name for name, _ in documented(JUDGMENTS)[1]]
@@ -380,10 +380,10 @@ def test_a_failure_midway_leaves_the_target_as_it_was(
     shaped = export_records.judgment_record
     calls = iter(range(1000))
 
-    def failing(row: Any, study: str, with_truth: bool) -> dict[str, Any]:
+    def failing(row: Any, study: str, with_truth: bool, questions: Any) -> dict[str, Any]:
         if next(calls) == 3:
             raise RuntimeError("power cut")
-        return shaped(row, study, with_truth)
+        return shaped(row, study, with_truth, questions)
 
     monkeypatch.setattr(export_records, "judgment_record", failing)
     with pytest.raises(RuntimeError, match="power cut"):

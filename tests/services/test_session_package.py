@@ -109,6 +109,7 @@ MAY_HOLD: dict[str, set[str]] = {
         "assist_event_id",
         "point_index",
     },
+    "judgment_answers": {"judgment_id", "question_key", "value"},
     "judgment_retractions": {"id", "judgment_id", "created_at"},
     "drafts": {"evaluator_id", "study_item_id", "stage", "form", "saved_at"},
     "review_events": {

@@ -67,17 +67,19 @@ def median_and_iqr(values: Sequence[float]) -> tuple[float, float] | None:
 def verdict_alpha(verdicts: Sequence[tuple[str, str, bool]]) -> float | None:
     """Krippendorff's alpha (nominal) of (evaluator, item, said flawed) over items judged by
     two or more evaluators; None when no item is shared or all verdicts agree trivially."""
-    return _alpha([(e, i, float(v)) for e, i, v in verdicts], "nominal")
+    return alpha([(e, i, float(v)) for e, i, v in verdicts], "nominal")
 
 
 def rating_alpha(ratings: Sequence[tuple[str, str, int]]) -> float | None:
     """Krippendorff's alpha (ordinal) of (evaluator, item, quality 1-7) on shared items."""
-    return _alpha([(e, i, float(r)) for e, i, r in ratings], "ordinal")
+    return alpha([(e, i, float(r)) for e, i, r in ratings], "ordinal")
 
 
-def _alpha(
+def alpha(
     values: Sequence[tuple[str, str, float]], level: Literal["nominal", "ordinal"]
 ) -> float | None:
+    """Krippendorff's alpha (`krippendorff` package) of (evaluator, item, value) on the items
+    two or more evaluators rated; None without such an item or without any variation."""
     per_item: dict[str, int] = {}
     for _, item, _ in values:
         per_item[item] = per_item.get(item, 0) + 1
@@ -94,5 +96,5 @@ def _alpha(
     present = data[~np.isnan(data)]
     if present.size == 0 or np.all(present == present[0]):
         return None  # no variation: alpha is undefined
-    alpha = float(krippendorff.alpha(reliability_data=data, level_of_measurement=level))
-    return alpha if math.isfinite(alpha) else None
+    found = float(krippendorff.alpha(reliability_data=data, level_of_measurement=level))
+    return found if math.isfinite(found) else None

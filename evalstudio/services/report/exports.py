@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from evalstudio.core.errors import EvalStudioError
+from evalstudio.core.rubric import Question
 from evalstudio.io import export_files, export_records
 from evalstudio.services.studies.studies import study_named
 from evalstudio.services.workspace.opening import Workspace
-from evalstudio.store import export_rows
+from evalstudio.store import designs, export_rows
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 
@@ -80,7 +81,10 @@ def export_study(
         total, chunks = _source(workspace, study.id, format)
         tell(0, total)
         with export_files.whole_file(path) as out:
-            shape, write = _shape(format, study.name, with_truth), _writer(format, out, with_truth)
+            design = designs.design_of(db, study.id)
+            questions = design.questions if design else ()
+            shape = _shape(format, study.name, with_truth, questions)
+            write = _writer(format, out, with_truth, questions)
             for chunk in chunks:
                 for row in chunk:
                     record = shape(row)
@@ -114,18 +118,20 @@ def _source(
 
 
 def _shape(
-    format: ExportFormat, study: str, with_truth: bool
+    format: ExportFormat, study: str, with_truth: bool, questions: tuple[Question, ...]
 ) -> Callable[[Any], export_records.Record | None]:
     if format.content == "judgments":
-        return lambda row: export_records.judgment_record(row, study, with_truth)
+        return lambda row: export_records.judgment_record(row, study, with_truth, questions)
     if format.content == "events":
         return lambda row: export_records.event_record(row, study, with_truth)
     return lambda row: export_records.pair_record(row, study)
 
 
-def _writer(format: ExportFormat, out: TextIO, with_truth: bool) -> export_files.Write:
+def _writer(
+    format: ExportFormat, out: TextIO, with_truth: bool, questions: tuple[Question, ...]
+) -> export_files.Write:
     if format is ExportFormat.JUDGMENTS_CSV:
-        return export_files.judgments_csv_writer(out, with_truth)
+        return export_files.judgments_csv_writer(out, with_truth, questions)
     if format is ExportFormat.EVENTS_CSV:
         return export_files.events_csv_writer(out, with_truth)
     return export_files.jsonl_writer(out)

@@ -21,6 +21,7 @@ from evalstudio.core.analysis.effect import (
     pigeonhole_bootstrap,
 )
 from evalstudio.core.analysis.judgment_stats import rating_alpha, verdict_alpha
+from evalstudio.core.analysis.rubric_stats import QuestionReport
 from evalstudio.core.model import Truth
 from evalstudio.core.review import Condition
 from evalstudio.core.scoring import Score
@@ -47,6 +48,7 @@ from evalstudio.services.report.rates import (
     split,
     unplanted_by_item,
 )
+from evalstudio.services.report.rubric import rubric_report
 from evalstudio.services.report.sandwich import SandwichRun, sandwich_runs
 from evalstudio.services.studies.scores import ScoredJudgment, study_scores
 from evalstudio.services.studies.studies import study_named
@@ -90,6 +92,7 @@ class StudyReport:
     # Artificial-sandwiching sweeps run on the study (services/models/sandwich.py), oldest first.
     model_evaluators: list[SandwichRun] = field(default_factory=list)
     with_model_evaluators: bool = False  # model evaluators' judgments counted in the figures
+    rubric: list[QuestionReport] = field(default_factory=list)  # per rubric question, in order
 
     def with_model_side(self, measured: ModelSide) -> StudyReport:
         return replace(self, model_side=measured)
@@ -177,6 +180,7 @@ def build_report(
             workspace, study.id, [s for s in everyone if s.by_model], seen
         ),
         with_model_evaluators=with_model_evaluators,
+        rubric=rubric_report(workspace, study.id, main),
     )
 
 

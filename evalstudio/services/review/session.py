@@ -7,7 +7,7 @@ their database work on the calling thread (the UI calls them from its data worke
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from evalstudio.core.assist_kinds import DEFAULT_ASSIST_KINDS
@@ -30,6 +30,7 @@ from evalstudio.core.review import (
     form_problems,
     next_undone,
 )
+from evalstudio.core.rubric import Question, answer_problems, in_order
 from evalstudio.services.assistance.assistant import stored_response, study_misleading
 from evalstudio.services.workspace.opening import Workspace, now
 from evalstudio.store import (
@@ -87,6 +88,13 @@ class ReviewSession:
     def allowed_kinds(self) -> tuple[AssistKind, ...]:
         """The assist kinds the study allows (all, for a study without a definition)."""
         return self.design.assist_kinds if self.design else DEFAULT_ASSIST_KINDS
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        """The study's rubric questions for its items (all `single` today), in their order."""
+        return (
+            tuple(q for q in self.design.questions if "single" in q.layouts) if self.design else ()
+        )
 
     @property
     def uses_stored(self) -> bool:
@@ -199,8 +207,15 @@ class ReviewSession:
         """
         problems = form_problems(form, stage)
         problems += flaws_outside(form, self.queue[self._index[item_id]].item.candidate)
+        if stage is Stage.FINAL:
+            # A model evaluator answers the built-in form only: required is asked of people.
+            problems += answer_problems(
+                self.questions, form.answers, enforce_required=self.profile is None
+            )
         if problems:
             raise EvalStudioError("; ".join(problems), where="judgment")
+        if stage is Stage.FINAL:
+            form = replace(form, answers=in_order(self.questions, form.answers))
         if stage is Stage.FIRST and not self.first_verdict_needed(self.queue[self._index[item_id]]):
             raise EvalStudioError("this item has no first verdict before the assistance")
         return self._append(item_id, stage, form, skipped_reason=None)
@@ -242,7 +257,9 @@ class ReviewSession:
                 study_item_id=item_id,
                 evaluator_id=self.evaluator.id,
                 stage=stage,
-                form=form,
+                # Rubric questions are asked with the final judgment; answers given before
+                # the first verdict wait in the final draft below.
+                form=form if stage is Stage.FINAL else replace(form, answers=()),
                 skipped_reason=skipped_reason,
                 condition=entry.condition,
                 supersedes_id=judgments.latest_of_item(db, self.evaluator.id, item_id, stage),

@@ -29,6 +29,7 @@ from evalstudio.core.session_merge import (
     UnknownResponse,
     UnplannedCondition,
     Unreadable,
+    WrongAnswer,
 )
 from evalstudio.core.session_package import FORMAT_VERSION, UNREADABLE, PackageInfo
 from evalstudio.core.signing import package_token, same_secret
@@ -283,5 +284,7 @@ def _refusal(problem: RowProblem) -> str:
                 f"has a judgment made under the condition '{shown}' on an item the study "
                 f"assigns '{assigned}' (edited by hand?)"
             )
+        case WrongAnswer(why):
+            return f"has an answer its study does not take ({why})"
         case _:
             assert_never(problem)

@@ -280,6 +280,13 @@ def overview_text(found: StudyOverview) -> str:
         + ("; first verdict before the assistance" if d.commit_before_reveal else ""),
         f"  Judgments per pair: {d.judgments_per_pair or len(d.evaluators)} · "
         f"gold rate {percent(d.gold_rate)} · seed {d.seed!r}",
+    ]
+    if d.questions:
+        asked = ", ".join(
+            f"{q.key} ({q.type.value}{', required' if q.required else ''})" for q in d.questions
+        )
+        lines.append(f"  Rubric: {counted(len(d.questions), 'question')}: {asked}")
+    lines += [
         "  Queues:",
     ]
     for name, size in found.queue_sizes.items():

@@ -1,4 +1,5 @@
-"""The judgment form: verdict, quality 1-7, confidence 1-5, flaws found, rationale, submit/skip."""
+"""The judgment form: verdict, quality 1-7, confidence 1-5, flaws found, rationale, the study's
+rubric questions, submit/skip."""
 
 from __future__ import annotations
 
@@ -6,18 +7,19 @@ import html
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QComboBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -33,20 +35,11 @@ from evalstudio.core.review import (
     ReportedFlaw,
     Stage,
 )
+from evalstudio.core.rubric import Question
 from evalstudio.ui.labels import hint, lines_text
-from evalstudio.ui.palette import error_label, readable_under, set_style
-
-
-def _checked_style(palette: QPalette) -> str:
-    """A chosen rating stands out at a glance, in light and dark alike."""
-    on_highlight = palette.color(QPalette.ColorRole.HighlightedText)
-    highlight = readable_under(on_highlight, palette.color(QPalette.ColorRole.Highlight)).name()
-    text = on_highlight.name()
-    return (
-        f"QPushButton:checked {{ background-color: {highlight}; color: {text}; "
-        f"border: 1px solid {highlight}; border-radius: 3px; padding: 3px; }}"
-    )
-
+from evalstudio.ui.palette import error_label, set_style
+from evalstudio.ui.review.judgment_style import checked_style
+from evalstudio.ui.review.rubric_form import RubricForm
 
 _STAGE_TEXT = {
     Stage.FIRST: "<b>Your first verdict</b> — commit it before the assistant opens",
@@ -134,10 +127,24 @@ class JudgmentFormView(QWidget):
         self.fields.addRow("Confidence", confidence_row)
         self.fields.addRow("Flaws", flaws)
         self.fields.addRow("Rationale", self.rationale)
+        # The study's own questions, below the built-in form (ui/review/rubric_form.py).
+        self.rubric = RubricForm()
+        self.rubric.changed.connect(self._edited)
+        # Scrolled, never squeezed: at 1280×720 it shares the height with the rationale.
+        self.rubric_box = QScrollArea()
+        self.rubric_box.setWidget(self.rubric)
+        self.rubric_box.setWidgetResizable(True)
+        self.rubric_box.setFrameShape(QFrame.Shape.NoFrame)
+        self.rubric_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.rubric.focused.connect(self.rubric_box.ensureWidgetVisible)
+        self.rubric_box.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stage_label)
         layout.addLayout(self.fields, 1)
+        # Beside the form's fields, not in them: a form layout shares extra height evenly,
+        # a box layout by stretch, so the questions grow to their full height first.
+        layout.addWidget(self.rubric_box, 1)
         layout.addLayout(actions)
 
         for group in (self.verdicts, self.quality, self.confidence):
@@ -160,6 +167,7 @@ class JudgmentFormView(QWidget):
             flaws=tuple(self._flaws),
             rationale=self.rationale.toPlainText(),
             active_ms=active_ms,
+            answers=self.rubric.answers(),
         )
 
     def set_form(
@@ -193,6 +201,8 @@ class JudgmentFormView(QWidget):
         )
         self.fields.setRowVisible(1, stage is Stage.FINAL)
         self.fields.setRowVisible(3, stage is Stage.FINAL)
+        # Asked with the final judgment; typed before a first verdict, they wait in the draft.
+        self.rubric_box.setVisible(stage is Stage.FINAL and bool(self.rubric.fields))
         _set_exclusive_checked(self.verdicts, None)
         if form.verdict is Verdict.FLAWED:
             self.verdict_flawed.setChecked(True)
@@ -202,10 +212,23 @@ class JudgmentFormView(QWidget):
         _set_exclusive_checked(self.confidence, form.confidence)
         self._flaws = list(form.flaws)
         self._fill_flaws()
+        self.rubric.set_answers(form.answers)
         if self.rationale.toPlainText() != form.rationale:
             self.rationale.setPlainText(form.rationale)
         self.problem.clear()
         self._loading = False
+
+    def set_questions(self, questions: tuple[Question, ...]) -> None:
+        """The study's rubric questions, shown below the built-in form at the final stage."""
+        self.rubric.set_questions(questions)
+        self.rubric_box.setVisible(bool(questions) and self.stage is Stage.FINAL)
+        if not questions:
+            return
+        # The first question in view at least, every question when the window has room (the
+        # flaws and the rationale take what is left); the rest scroll on a small screen.
+        shown = self.rubric.fields[0].sizeHint().height() + 2 * self.fontMetrics().height()
+        self.rubric_box.setMinimumHeight(shown)
+        self.rubric_box.setMaximumHeight(self.rubric.sizeHint().height() + 2)
 
     def set_verdict(self, verdict: Verdict) -> None:
         (self.verdict_flawed if verdict is Verdict.FLAWED else self.verdict_acceptable).setChecked(
@@ -290,7 +313,7 @@ def _scale(parent: QWidget, values: range, meaning: str) -> tuple[QButtonGroup, 
     for value in values:
         button = QPushButton(str(value))
         button.setCheckable(True)
-        set_style(button, _checked_style)
+        set_style(button, checked_style)
         button.setAccessibleName(str(value))
         button.setMinimumWidth(button.fontMetrics().horizontalAdvance("00") + 16)
         button.setMaximumWidth(button.fontMetrics().horizontalAdvance("00") * 3)

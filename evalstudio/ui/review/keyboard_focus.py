@@ -5,8 +5,10 @@ Single keys (J, F, 4…) act only when the focus is not in a text field, so a fi
 the focus traps the keyboard. Two ways out, both owned here:
 
 - Esc in any text field of the review view (chat, rationale, a flaw's description, the Run
-  input) gives the focus back to the candidate; the window's Esc (stop the response) waits
-  for a second press. A description being edited is kept: leaving the cell commits it.
+  input, a rubric question's text) or on a rubric question that takes digits (a widget with
+  the property `leaves_on_esc`) gives the focus back to the candidate; the window's Esc
+  (stop the response) waits for a second press. A description being edited is kept:
+  leaving the cell commits it.
 - When the widget holding the focus is hidden or disabled (a regenerated critique hides its
   points, a new item resets the form), Qt hands the focus to the next widget in the Tab order,
   which may be the chat box. Then the candidate takes it instead. A Tab the evaluator presses
@@ -30,6 +32,9 @@ from PySide6.QtWidgets import (
 )
 
 _KEY_EVENTS = (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+# A widget property: a widget that takes keys of its own (a rubric question's digits) and
+# gives the keyboard back on Esc as a text field does.
+LEAVES_ON_ESC = "leaves_on_esc"
 
 
 def is_text_field(widget: QObject | None) -> bool:
@@ -64,7 +69,7 @@ class FocusKeeper(QObject):
             or not isinstance(event, QKeyEvent)
             or event.key() != Qt.Key.Key_Escape
             or event.modifiers() != Qt.KeyboardModifier.NoModifier
-            or not is_text_field(watched)
+            or not (is_text_field(watched) or watched.property(LEAVES_ON_ESC) is True)
             or not self.inside(watched)
         ):
             return False

@@ -34,6 +34,7 @@ from evalstudio.core.review import (
     form_problems,
     next_undone,
 )
+from evalstudio.core.rubric import answer_problems
 from evalstudio.render.conversation_html import conversation_pages, evaluated_label
 from evalstudio.render.safe_markdown import markdown_pages
 from evalstudio.render.theme import Theme
@@ -132,6 +133,7 @@ class ReviewView(QWidget):
         self.panel = AssistantPanel()
         self.panel.set_theme(theme)
         self.form = JudgmentFormView()
+        self.form.set_questions(session.questions)
         # Run, Examples, Probe (issue 19 §2): a box of its own, shown in every condition the
         # study offers them in (Run and Examples are not AI help), for Python code items only.
         self.run_box = RunBox(jobs, host, session)
@@ -361,6 +363,8 @@ class ReviewView(QWidget):
         stage, item_id = self.stage, self.entry.item.item_id
         form = self.form.form(self.activity.active_ms())
         problems = form_problems(form, stage)
+        if stage is Stage.FINAL:
+            problems += answer_problems(self.session.questions, form.answers)
         if problems:
             self.form.show_problem("To submit: " + "; ".join(problems) + ".")
             return
