@@ -164,6 +164,7 @@ def test_the_evaluator_s_session_carries_no_ground_truth(
         "language",
         "candidate",
         "has_reference",  # the task's, the same for both twins: it says nothing of a flaw
+        "conversation",  # the task's earlier turns, shared by both twins likewise
     }
     # Nothing an evaluator is shown names a twin, a flaw or a gold item.
     planted = [
