@@ -554,3 +554,17 @@ def m013_assist_kinds(db: Database) -> None:
         db.execute(f"PRAGMA schema_version = {int(version) + 1}")
     finally:
         db.execute("PRAGMA writable_schema = OFF")
+
+
+@migrations()
+def m014_served_by(db: Database) -> None:
+    # Requests may go to several servers of one model (assist/server_pool.py): each request
+    # to the assistant and each model evaluator's request to its judge names the server that
+    # answered it (its base URL; empty for a local model or a replayed answer).
+    _run(
+        db,
+        """
+        ALTER TABLE assist_events ADD COLUMN served_by TEXT;
+        ALTER TABLE judge_calls ADD COLUMN served_by TEXT;
+        """,
+    )

@@ -71,7 +71,8 @@ def run_sweep(
     *,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> RunResult:
-    """Run (or resume) the sweep (see `work_through` for failures and interrupts)."""
+    """Run (or resume) the sweep (see `work_through` for failures and interrupts), as many
+    items at once as both roles' backends take."""
     with open_roles(workspace, evaluator, assistant) as (judge, helper):
         roles = (
             describe(workspace, evaluator, judge),
@@ -93,7 +94,8 @@ def run_sweep(
             )
             for c in sorted(cells, key=lambda c: (c["repeat"], c["p"]))
         ]
-        return work_through(players, RunResult(resumed=False, run_id=run_id), on_progress)
+        width = min(evaluator.settings.in_flight, assistant.settings.in_flight)
+        return work_through(players, RunResult(resumed=False, run_id=run_id), on_progress, width)
 
 
 def _run_of(
