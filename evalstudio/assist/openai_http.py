@@ -50,6 +50,9 @@ class ServerSettings:
     connect_timeout: float = 5.0
     read_timeout: float = 120.0  # between two reads
     deadline: float = DEADLINE  # for the whole request, however the server trickles
+    # Let a seeded request reuse the server's cached prompt prefix (llama.cpp's
+    # `cache_prompt`); off, it is evaluated whole (docs/engine.md, "A server's seeded requests").
+    prompt_cache: bool = False
 
 
 class OpenAICompatible:
@@ -111,7 +114,7 @@ class OpenAICompatible:
         }
         if self.settings.model:
             body["model"] = self.settings.model
-        if params.reproducible:
+        if params.reproducible and not self.settings.prompt_cache:
             # llama.cpp's server: evaluate the whole prompt, as the local engine does for a
             # seeded request (docs/engine.md, "A server's seeded requests"); others ignore it.
             body["cache_prompt"] = False
