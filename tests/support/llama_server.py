@@ -50,12 +50,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def llama_server(log: Path, *, slots: int = 4, threads: int = 2) -> Iterator[LlamaServer]:
+def llama_server(
+    log: Path, *, slots: int = 4, threads: int = 2, extra: tuple[str, ...] = ()
+) -> Iterator[LlamaServer]:
     """A llama-server with the bundled model and `slots` parallel slots, until the block
     ends. Its log goes to the file `log` (a pipe nobody reads would fill and block it)."""
     if not BINARY.is_file():
         raise RuntimeError(f"{BINARY} is missing: run `make llama-server` once to compile it")
-    server = LlamaServer(log, slots, threads)
+    server = LlamaServer(log, slots, threads, extra)
     try:
         server.start()
         yield server
@@ -64,8 +66,9 @@ def llama_server(log: Path, *, slots: int = 4, threads: int = 2) -> Iterator[Lla
 
 
 class LlamaServer:
-    def __init__(self, log: Path, slots: int, threads: int) -> None:
+    def __init__(self, log: Path, slots: int, threads: int, extra: tuple[str, ...] = ()) -> None:
         self.log = log
+        self.extra = extra
         self.slots = slots
         self.threads = threads
         self.port = _free_port()
@@ -95,6 +98,12 @@ class LlamaServer:
             "--threads-batch",
             str(self.threads),
             "--no-webui",
+            # Flash attention's CPU kernel gives a sequence other numbers when other slots'
+            # tokens share its batch: off, a seeded request gives the same text alone or
+            # beside others (docs/engine.md, "A server's seeded requests").
+            "--flash-attn",
+            "off",
+            *self.extra,
         ]
 
     def start(self, timeout: float = 60.0) -> None:
