@@ -55,10 +55,10 @@ class Measured:
 def _study(folder: Path, pairs: int) -> Path:
     """A workspace holding the demo study's first `pairs` pairs as the study STUDY."""
     records = [json.loads(line) for line in (demo_dir() / "tasks.jsonl").open(encoding="utf-8")]
-    kept = list(dict.fromkeys(r["pair_id"] for r in records))[:pairs]
+    kept = list(dict.fromkeys(r.get("pair_id") for r in records if r.get("pair_id")))[:pairs]
     subset = folder / "tasks.jsonl"
     subset.write_text(
-        "".join(json.dumps(r) + "\n" for r in records if r["pair_id"] in kept), encoding="utf-8"
+        "".join(json.dumps(r) + "\n" for r in records if r.get("pair_id") in kept), encoding="utf-8"
     )
     path = folder / "study.sqlite"
     workspace = open_workspace(path)
