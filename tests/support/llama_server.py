@@ -32,15 +32,12 @@ SLOT_CONTEXT = 4096  # tokens per slot: the in-process engine's n_ctx
 
 
 def missing_reason() -> str | None:
-    """Why no llama-server can run here, or None. No binary with a compiler at hand is the
-    build's fault (`make llama-server`), not a reason to skip: it returns None then and the
-    start fails saying so."""
-    if BINARY.is_file():
+    """Why no llama-server can run here, or None. Only a missing C++ compiler is a reason
+    (`make llama-server` gets cmake from pip): no binary with a compiler at hand is the
+    build's fault, and the start then fails saying to run it."""
+    if BINARY.is_file() or shutil.which("c++") is not None:
         return None
-    tools = [t for t in ("cmake", "c++") if shutil.which(t) is None]
-    if tools:
-        return f"llama-server is not built and {' and '.join(tools)} is missing to build it"
-    return None
+    return "llama-server is not built and there is no C++ compiler to build it"
 
 
 def _free_port() -> int:
