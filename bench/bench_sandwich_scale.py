@@ -146,14 +146,6 @@ def main() -> None:
                 *_roles(server.url, 4, prompt_cache=True),
             )
         )
-        runs.append(
-            _cell(
-                template,
-                folder,
-                "server, concurrency 4, prefix reused, again",
-                *_roles(server.url, 4, prompt_cache=True),
-            )
-        )
     runs.append(_cell(template, folder, "in-process engine", *_roles("bundled", 1)))
     base = runs[0]
     items = base.items
@@ -176,13 +168,6 @@ def main() -> None:
             f"{_same(run.stored['judgments'], base.stored['judgments'])} | "
             f"{_same(run.stored['texts'], base.stored['texts'])} |"
         )
-    reused, again = runs[2], runs[3]
-    lines += [
-        "",
-        f"Prefix reuse between its two runs: judgments "
-        f"{_same(reused.stored['judgments'], again.stored['judgments'])}, texts "
-        f"{_same(reused.stored['texts'], again.stored['texts'])}.",
-    ]
     lines += [f"- {run.label}: {run.failed} items left undone" for run in runs if run.failed]
     body = "\n".join(lines)
     write_section("bench_sandwich_scale", body)
