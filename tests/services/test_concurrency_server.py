@@ -141,8 +141,8 @@ def test_ctrl_c_logs_every_request_in_flight_as_cancelled_and_the_run_resumes(
             "SELECT count(*) FROM assist_events WHERE outcome = 'running'"
         ).fetchone()[0]
         assert cancelled == 2 and running == 0  # both items' requests; none left open
-        resumed = _judge(workspace, server.url, 4)
-        assert resumed.resumed and resumed.failed == []
+        resumed = _judge(workspace, server.url, 4)  # the cancelled requests are asked again
+        assert resumed.failed == [] and resumed.judged == 2
         judged = db.execute(
             "SELECT count(DISTINCT study_item_id) FROM judgments WHERE stage = 'final'"
         ).fetchone()[0]
