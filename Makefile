@@ -13,7 +13,14 @@ LLAMA_CPP_VERSION := 0.3.36
 WHEELHOUSE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/evalstudio/wheels
 LLAMA_STAMP := $(WHEELHOUSE)/llama-cpp-python-$(LLAMA_CPP_VERSION).portable
 
-.PHONY: run test test-fast record-replies lint fuzz crash reliability bench binary screenshots schema clean-venv
+# llama.cpp's own HTTP server (batching, several slots), compiled once (about 20 minutes on 2
+# cores) from the llama.cpp vendored in that same sdist: the concurrency tests and bench/bench_sandwich_scale.py drive it
+# as a real batching server. Portable like the wheel, only the llama-server target, no web UI
+# or HTTPS (nothing fetched at build time). tests/support/llama_server.py finds it here.
+LLAMA_SERVER_DIR := $(WHEELHOUSE)/../llama-server-$(LLAMA_CPP_VERSION)
+LLAMA_SERVER := $(LLAMA_SERVER_DIR)/llama-server
+
+.PHONY: run llama-server test test-fast record-replies lint fuzz crash reliability bench binary screenshots schema clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +31,32 @@ $(LLAMA_STAMP): | $(BIN)/python
 	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip wheel --quiet --no-deps --no-cache-dir \
 		--no-binary llama-cpp-python -w $(WHEELHOUSE) llama-cpp-python==$(LLAMA_CPP_VERSION)
 	@touch $(LLAMA_STAMP)
+
+# cmake from pip when the system has none (as the wheel's build gets it); without a C++
+# compiler nothing is built and the tests that need the server skip, saying why.
+$(LLAMA_SERVER): | $(BIN)/python
+	@if ! command -v c++ >/dev/null; then \
+		echo "No C++ compiler: llama-server is not built; the tests that drive it skip."; \
+	else \
+		set -e; \
+		echo "Compiling llama.cpp's llama-server $(LLAMA_CPP_VERSION) once into $(LLAMA_SERVER_DIR)"; \
+		command -v cmake >/dev/null || $(BIN)/python -m pip install --quiet cmake; \
+		CMAKE=$$(command -v cmake || echo $(BIN)/cmake); \
+		SRC=$(LLAMA_SERVER_DIR)/src; BUILD=$(LLAMA_SERVER_DIR)/build; \
+		rm -rf $$SRC $$BUILD && mkdir -p $$SRC; \
+		$(BIN)/python -m pip download --quiet --no-binary :all: --no-deps -d $$SRC \
+			llama-cpp-python==$(LLAMA_CPP_VERSION); \
+		tar -xzf $$SRC/llama_cpp_python-$(LLAMA_CPP_VERSION).tar.gz -C $$SRC; \
+		$$CMAKE -S $$SRC/llama_cpp_python-$(LLAMA_CPP_VERSION)/vendor/llama.cpp -B $$BUILD \
+			-DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=OFF -DBUILD_SHARED_LIBS=OFF \
+			-DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_UI=OFF \
+			-DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF; \
+		$$CMAKE --build $$BUILD --config Release --target llama-server -j 2; \
+		cp $$BUILD/bin/llama-server $(LLAMA_SERVER); \
+		rm -rf $$SRC $$BUILD; \
+	fi
+
+llama-server: $(LLAMA_SERVER)
 
 $(STAMP): pyproject.toml $(LLAMA_STAMP) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps \
@@ -40,7 +73,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+test: lint $(LLAMA_SERVER)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 # The suite without the model's own tests (marker `model`), the fuzz tests and the slow ones

@@ -5,7 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -48,7 +48,7 @@ class Stream:
 
     _END = object()
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, seed: int | None = None, cancel: threading.Event | None = None) -> None:
         self.seed = seed
         self.prompt_tokens: int | None = None
         self.completion_tokens: int | None = None
@@ -58,9 +58,14 @@ class Stream:
         self.started_utc = datetime.now(UTC)
         self.first_chunk_at: float | None = None
         self.ended_at: float | None = None
+        self.served_by: str | None = None  # the server that answered (its base URL), if any
+        self.replayed = False  # an earlier answer to the same seeded request, not generated
         self._chunks: list[str] = []
+        self._on_end: list[Callable[[Stream], None]] = []
+        self._on_end_lock = threading.Lock()
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._cancel = threading.Event()
+        # Shared with another stream's when given: an attempt made for it stops with it.
+        self._cancel = cancel or threading.Event()
         self._done = threading.Event()
 
     # Producer side (the backend's worker thread).
@@ -75,7 +80,20 @@ class Stream:
         self.error = error
         self.ended_at = time.monotonic()
         self._queue.put(self._END)
-        self._done.set()
+        with self._on_end_lock:
+            self._done.set()
+            callbacks, self._on_end = self._on_end, []
+        for callback in callbacks:
+            callback(self)
+
+    def when_ended(self, callback: Callable[[Stream], None]) -> None:
+        """Call `callback(stream)` once the request has ended (at once if it has), on the
+        thread that ends it: what lets one thread wait for the first of many streams."""
+        with self._on_end_lock:
+            if not self._done.is_set():
+                self._on_end.append(callback)
+                return
+        callback(self)
 
     @property
     def cancelled(self) -> bool:
@@ -95,6 +113,10 @@ class Stream:
         """Stop generating: within one token once decoding runs, or during prompt evaluation."""
         self._cancel.set()
 
+    def attempt(self) -> Stream:
+        """A fresh stream for one attempt at this request (same seed), cancelled with it."""
+        return Stream(self.seed, cancel=self._cancel)
+
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the request has ended; True if it has."""
         return self._done.wait(timeout)
@@ -106,7 +128,8 @@ class Stream:
 
 
 class Backend(Protocol):
-    """A source of model help. Requests run one at a time, in the order they were made."""
+    """A source of model help. Requests start in the order they were made; a local model and
+    a single server answer one at a time, a ServerPool several at once."""
 
     def info(self) -> ModelInfo: ...
 
@@ -134,6 +157,7 @@ def answer(
     if earlier is None:
         return backend.stream(messages, params)
     stream = Stream(params.seed)
+    stream.replayed = True
     stream.prompt_tokens = earlier["prompt_tokens"]
     stream.completion_tokens = earlier["completion_tokens"]
     stream.push(earlier["response"])

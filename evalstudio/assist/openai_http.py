@@ -2,7 +2,8 @@
 llama-server or llama-cpp-python's server, vLLM, Ollama), streamed over server-sent events.
 
 This is how a team puts a big model on a GPU box. Requests run one at a time on a worker
-thread, like the local backend, so both behave the same to the services above.
+thread, like the local backend, so both behave the same to the services above; several at
+once, over one or several servers, go through `server_pool.ServerPool`.
 
 The server is not trusted: each field it sends is checked for type and size before use, the
 bytes read are capped (an answer by its max_tokens, an error body at a few KiB), a whole
@@ -49,6 +50,9 @@ class ServerSettings:
     connect_timeout: float = 5.0
     read_timeout: float = 120.0  # between two reads
     deadline: float = DEADLINE  # for the whole request, however the server trickles
+    # Let a seeded request reuse the server's cached prompt prefix (llama.cpp's
+    # `cache_prompt`); off, it is evaluated whole (docs/engine.md, "A server's seeded requests").
+    prompt_cache: bool = False
 
 
 class OpenAICompatible:
@@ -110,6 +114,10 @@ class OpenAICompatible:
         }
         if self.settings.model:
             body["model"] = self.settings.model
+        if params.reproducible and not self.settings.prompt_cache:
+            # llama.cpp's server: evaluate the whole prompt, as the local engine does for a
+            # seeded request (docs/engine.md, "A server's seeded requests"); others ignore it.
+            body["cache_prompt"] = False
         if params.json_schema is not None:
             # "json_schema" is ignored or refused by some servers; json_object with a schema
             # is what llama.cpp's servers enforce, and plain JSON mode elsewhere.
@@ -117,9 +125,21 @@ class OpenAICompatible:
         return body
 
     def _run(self, stream: Stream, messages: list[Message], params: GenerationParams) -> None:
+        unserved = self.serve(stream, messages, params)
+        if unserved is not None:
+            stream.finish(Outcome.ERROR, unserved)
+
+    def serve(
+        self, stream: Stream, messages: list[Message], params: GenerationParams
+    ) -> str | None:
+        """Run the request on the calling thread. None once the stream has ended (done,
+        cancelled, or an error another server would not mend); else why this server failed
+        it (unreachable, the connection reset or cut mid-answer, a 5xx), with the stream left
+        running, maybe holding part of an answer, for the caller to end or try elsewhere."""
         if stream.cancelled:
             stream.finish(Outcome.CANCELLED)
-            return
+            return None
+        stream.served_by = self.settings.base_url
         body = self._body(messages, params, stream.seed) | {
             "stream": True,
             "stream_options": {"include_usage": True},
@@ -134,9 +154,13 @@ class OpenAICompatible:
             with deadline, self._exchange(body, deadline, wire, too_long) as response:
                 answer.read(EventSource(response))
         except Exception as e:  # whatever fails must end the request, said
-            stream.finish(Outcome.ERROR, self._describe(e, deadline))
-            return
+            error = self._describe(e, deadline)
+            if _unserved(e) and not deadline.expired and not stream.cancelled:
+                return error
+            stream.finish(Outcome.ERROR, error)
+            return None
         stream.finish(Outcome.CANCELLED if stream.cancelled else Outcome.DONE)
+        return None
 
     def _score(self, messages: list[Message], options: Sequence[str]) -> dict[str, float]:
         body = self._body(messages, GenerationParams(max_tokens=1, temperature=0.0), 0) | {
@@ -172,7 +196,8 @@ class OpenAICompatible:
             encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
             if not response.is_success:
                 raise _Refused(
-                    f"answered {response.status_code}{_error_detail(response, encoding)}"
+                    f"answered {response.status_code}{_error_detail(response, encoding)}",
+                    unserved=response.status_code >= 500,
                 )
             if encoding not in ("identity", ""):
                 raise _Refused(f"sent a compressed answer ({encoding[:40]}) when asked for none")
@@ -202,7 +227,22 @@ class OpenAICompatible:
 
 
 class _Refused(Exception):
-    """What the server did wrong, as the end of "the model server at URL ..."."""
+    """What the server did wrong, as the end of "the model server at URL ...". `unserved`:
+    a failure of the server, not of the request (a 5xx, the connection cut)."""
+
+    def __init__(self, message: str, *, unserved: bool = False) -> None:
+        super().__init__(message)
+        self.unserved = unserved
+
+
+def _unserved(error: Exception) -> bool:
+    """Whether another server might answer what this one failed: it was unreachable, hung
+    up or reset, or answered 5xx (a malformed or refused answer is not mended elsewhere)."""
+    if isinstance(error, _Refused):
+        return error.unserved
+    return isinstance(
+        error, httpx.ConnectError | httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError
+    )
 
 
 class _Answer:
@@ -225,9 +265,13 @@ class _Answer:
                     return
                 self._take(_json(event.data))
         except (httpx.RemoteProtocolError, httpx.ReadError) as e:
-            raise _Refused(f"closed the connection mid-answer ({_short(str(e))})") from e
+            raise _Refused(
+                f"closed the connection mid-answer ({_short(str(e))})", unserved=True
+            ) from e
         if not self.finished and not self.stream.cancelled:
-            raise _Refused("closed the connection mid-answer (no finish_reason, no [DONE])")
+            raise _Refused(
+                "closed the connection mid-answer (no finish_reason, no [DONE])", unserved=True
+            )
 
     def _take(self, data: Any) -> None:
         data = _object(data, "the event")

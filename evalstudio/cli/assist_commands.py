@@ -9,11 +9,17 @@ from typing import Any
 import click
 
 from evalstudio.cli.context import with_owner_workspace, with_workspace
+from evalstudio.cli.server_options import concurrency_option, note_local_concurrency, servers_of
 from evalstudio.core.assist_kinds import ASKED_KINDS, fits, spec
 from evalstudio.core.assistance import AssistKind
 from evalstudio.core.plurals import counted
 from evalstudio.services.assistance.assistant import Assistant
-from evalstudio.services.assistance.backends import KV_CACHE_TYPES, SERVER_DEADLINE, model_settings
+from evalstudio.services.assistance.backends import (
+    KV_CACHE_TYPES,
+    SERVER_DEADLINE,
+    ModelSettings,
+    model_settings,
+)
 from evalstudio.services.models.pregen import PregenProgress, pregenerate
 from evalstudio.services.studies import studies
 from evalstudio.services.workspace.opening import Workspace
@@ -30,8 +36,16 @@ def model_options(f: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--server",
+            "servers",
+            multiple=True,
             help="Base URL of an OpenAI-compatible server, e.g. "
-            "http://gpu-box:8080/v1 (instead of a local model).",
+            "http://gpu-box:8080/v1 (instead of a local model). Give it again for more servers "
+            "of the same model: each request goes to the least busy.",
+        ),
+        click.option(
+            "--servers-file",
+            type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            help="A file of server base URLs, one a line (with or instead of --server).",
         ),
         click.option("--server-model", default="", help="Model name to ask the server for."),
         click.option(
@@ -82,6 +96,18 @@ def model_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
+def settings_of(model: dict[str, Any], concurrency: int = 1) -> ModelSettings:
+    """The ModelSettings the model options name."""
+    options = dict(model)
+    servers = servers_of(options.pop("servers"), options.pop("servers_file"))
+    return model_settings(
+        server=servers[0] if servers else None,
+        more_servers=servers[1:],
+        concurrency=concurrency,
+        **options,
+    )
+
+
 _ASKED = ", ".join(k.value for k in ASKED_KINDS)
 
 
@@ -109,17 +135,23 @@ def _kinds(value: str) -> list[AssistKind]:
     help=f"Comma-separated kinds: {_ASKED}.",
 )
 @model_options
+@concurrency_option
 @with_owner_workspace
-def pregen(workspace: Workspace, study_name: str, kinds: str, **model: Any) -> None:
+def pregen(
+    workspace: Workspace, study_name: str, kinds: str, concurrency: int, **model: Any
+) -> None:
     """Generate the assistance of every item of a study ahead of the evaluators.
 
     Resumes where it stopped: responses already stored for this model are skipped. Items an
     evaluator gets under the misleading condition also get responses prepared for that
-    evaluator (what a session package of a misleading study needs).
+    evaluator (what a session package of a misleading study needs). Ctrl+C cancels the
+    requests in flight (logged as cancelled).
     """
     wanted = _kinds(kinds)
     study = studies.study_named(workspace, study_name)
-    assistant = Assistant.start(workspace, model_settings(**model))
+    settings = settings_of(model, concurrency)
+    note_local_concurrency(concurrency, settings.in_flight)
+    assistant = Assistant.start(workspace, settings)
     try:
         total = len(studies.study_items(workspace, study.id)) * len(wanted)
         with click.progressbar(
@@ -132,9 +164,16 @@ def pregen(workspace: Workspace, study_name: str, kinds: str, **model: Any) -> N
 
             def progress(p: PregenProgress) -> None:
                 bar.length = p.total  # with responses prepared per evaluator (misleading)
-                bar.update(p.done - bar.pos, f"{p.tokens_per_second:.0f} tok/s")
+                shown = f"{p.in_flight} in flight · {p.tokens_per_second:.0f} tok/s"
+                bar.update(p.done - bar.pos, shown)
 
-            report = pregenerate(assistant, study.id, wanted, on_progress=progress)
+            report = pregenerate(
+                assistant,
+                study.id,
+                wanted,
+                on_progress=progress,
+                concurrency=settings.in_flight,
+            )
     finally:
         assistant.close()
     for failure in report.failed:
@@ -188,7 +227,7 @@ def assist(
             f"{'' if item.has_reference else ', no reference'})",
             param_hint="--kind",
         )
-    assistant = Assistant.start(workspace, model_settings(**model))
+    assistant = Assistant.start(workspace, settings_of(model))
     try:
         chat = [{"role": "user", "content": question}] if question else None
         run = assistant.request(

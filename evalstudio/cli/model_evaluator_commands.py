@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from evalstudio.cli.context import with_owner_workspace
+from evalstudio.cli.server_options import CONCURRENCY_HELP, note_local_concurrency, role_spec
 from evalstudio.core.analysis.sandwich import Interval
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.expert import AssistantSource
@@ -25,7 +26,9 @@ from evalstudio.services.workspace.opening import Workspace
 
 MODEL_HELP = (
     '"bundled" (SmolLM2-135M-Instruct), a GGUF file, or an OpenAI-compatible server as its '
-    "base URL with the model name after '#' (http://gpu-box:8080/v1#qwen2.5-7b-instruct)."
+    "base URL with the model name after '#' (http://gpu-box:8080/v1#qwen2.5-7b-instruct); "
+    "several servers of that model comma-separated, or @FILE for a file listing them one a "
+    "line."
 )
 
 
@@ -63,6 +66,13 @@ def role_options(f: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--threads", type=click.IntRange(1), help="CPU threads for a local model."),
         click.option(
+            "--concurrency",
+            type=click.IntRange(1, 256),
+            default=1,
+            show_default=True,
+            help=CONCURRENCY_HELP + " Results do not depend on it.",
+        ),
+        click.option(
             "--api-key",
             envvar="EVALSTUDIO_API_KEY",
             help="API key for a server (or $EVALSTUDIO_API_KEY).",
@@ -74,16 +84,30 @@ def role_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _roles(options: dict[str, Any]) -> tuple[Role, Role]:
-    common = {"api_key": options["api_key"], "threads": options["threads"]}
+    common = {
+        "api_key": options["api_key"],
+        "threads": options["threads"],
+        "concurrency": options["concurrency"],
+    }
+    try:
+        roles = _named_roles(options, common)
+    except EvalStudioError as e:
+        raise click.BadParameter(e.message) from None
+    in_flight = min(r.settings.in_flight for r in roles)
+    note_local_concurrency(options["concurrency"], in_flight)
+    return roles
+
+
+def _named_roles(options: dict[str, Any], common: dict[str, Any]) -> tuple[Role, Role]:
     return (
         role(
-            options["evaluator_model"],
+            role_spec(options["evaluator_model"]),
             max_tokens=options["evaluator_max_tokens"],
             temperature=options["evaluator_temperature"],
             **common,
         ),
         role(
-            options["assistant_model"],
+            role_spec(options["assistant_model"]),
             max_tokens=options["assistant_max_tokens"],
             temperature=options["assistant_temperature"],
             **common,
@@ -99,7 +123,8 @@ def _progress(label: str) -> Iterator[Callable[[Progress], None]]:
 
         def progress(p: Progress) -> None:
             bar.length = p.total
-            bar.update(p.done - bar.pos, f"{p.label} · {p.last.seconds:.1f} s")
+            shown = f"{p.in_flight} in flight · {p.tokens_per_second:.0f} tok/s · {p.label}"
+            bar.update(p.done - bar.pos, shown)
 
         yield progress
 

@@ -8,13 +8,12 @@ from typing import Any
 
 import click
 
-from evalstudio.cli.assist_commands import model_options
+from evalstudio.cli.assist_commands import model_options, settings_of
 from evalstudio.cli.context import with_owner_workspace
 from evalstudio.core.perturbation import diff_text
 from evalstudio.core.plurals import counted
 from evalstudio.core.verification import PairVerdict
 from evalstudio.services.assistance.assistant import Assistant
-from evalstudio.services.assistance.backends import model_settings
 from evalstudio.services.sandbox.pair_tests import verify_pair_tests
 from evalstudio.services.studies.pair_authoring import suggest_twin
 from evalstudio.services.studies.pair_checks import verify_file
@@ -45,7 +44,7 @@ def suggest(
 
     The reply holds the whole answer again: for long answers raise --max-tokens.
     """
-    settings = model_settings(**model)
+    settings = settings_of(model)
     assistant = Assistant.start(workspace, settings)
     try:
         suggestion, records = suggest_twin(

@@ -9,11 +9,10 @@ from typing import Any
 
 import click
 
-from evalstudio.cli.assist_commands import model_options
+from evalstudio.cli.assist_commands import model_options, settings_of
 from evalstudio.cli.context import reading_workspace
 from evalstudio.core.plurals import counted
 from evalstudio.services.assistance.assistant import Assistant
-from evalstudio.services.assistance.backends import model_settings
 from evalstudio.services.models.model_side import ModelSide, measure_model_side
 from evalstudio.services.report.study_report import build_report, report_page
 from evalstudio.services.studies import studies
@@ -87,7 +86,7 @@ def report(
 
 def _measure(workspace: Workspace, study_name: str, model: dict[str, Any]) -> ModelSide:
     study = studies.study_named(workspace, study_name)
-    assistant = Assistant.start(workspace, model_settings(**model))
+    assistant = Assistant.start(workspace, settings_of(model))
     try:
         with click.progressbar(length=1, label="Measuring the model's side") as bar:
 

@@ -120,6 +120,7 @@ class JudgeCall:
     completion_tokens: int | None
     judgment_id: str | None
     ended_at: str
+    served_by: str | None = None  # the server that answered (its base URL), if one did
 
 
 def judgment_schema(line_count: int, stage: Stage) -> dict[str, Any]:

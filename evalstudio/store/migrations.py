@@ -594,3 +594,17 @@ def m015_judgment_answers(db: Database) -> None:
             BEGIN SELECT RAISE(ABORT, 'judgment answers are append-only'); END;
         """,
     )
+
+
+@migrations()
+def m016_served_by(db: Database) -> None:
+    # Requests may go to several servers of one model (assist/server_pool.py): each request
+    # to the assistant and each model evaluator's request to its judge names the server that
+    # answered it (its base URL; empty for a local model or a replayed answer).
+    _run(
+        db,
+        """
+        ALTER TABLE assist_events ADD COLUMN served_by TEXT;
+        ALTER TABLE judge_calls ADD COLUMN served_by TEXT;
+        """,
+    )

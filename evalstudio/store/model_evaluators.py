@@ -47,6 +47,7 @@ def insert_call(db: Database, call: JudgeCall) -> None:
             "completion_tokens": call.completion_tokens,
             "judgment_id": call.judgment_id,
             "ended_at": call.ended_at,
+            "served_by": call.served_by,
         }
     )
 

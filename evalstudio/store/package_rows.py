@@ -34,7 +34,8 @@ Row = dict[str, Any]
 # references come first). Left out: the answer key (a candidate's truth, planted flaw and gold
 # mark; the study's misleading share), and how a response was made (whether and how it was
 # manipulated, its prompt token count, whom it was prepared for, the honest critique a flip
-# argued against, the digest of its request and the response it replays).
+# argued against, the digest of its request and the response it replays, the server that
+# answered).
 PACKAGE_COLUMNS: dict[str, tuple[str, ...]] = {
     "studies": ("id", "name", "guidelines", "created_at", "commit_before_reveal"),
     "tasks": (

@@ -111,6 +111,7 @@ class AssistRun:
                     "completion_tokens": s.completion_tokens,
                     "first_token_at": _at(s, s.first_chunk_at),
                     "ended_at": _at(s, s.ended_at),
+                    "served_by": s.served_by,
                 }
             )
         except Exception as e:  # a value the store refuses must not leave the row 'running'

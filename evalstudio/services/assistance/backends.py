@@ -4,6 +4,7 @@ or an OpenAI-compatible server."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from evalstudio.assist.backend import Backend, Message, ModelInfo
 from evalstudio.assist.local_llama import KV_CACHE_TYPES, LocalLlama, LocalSettings
 from evalstudio.assist.openai_http import DEADLINE as SERVER_DEADLINE
 from evalstudio.assist.openai_http import OpenAICompatible, ServerSettings
+from evalstudio.assist.server_pool import ServerPool
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.services.workspace.resources import bundled_model
@@ -32,12 +34,21 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ModelSettings:
-    """Where the assistance comes from: a server if `server` is set, else a local GGUF."""
+    """Where the assistance comes from: a server if `server` is set (with `more_servers` of
+    the same model beside it), else a local GGUF. `concurrency`: requests in flight at once
+    over the servers; a local model answers one at a time whatever it says."""
 
     local: LocalSettings | None = None
     server: ServerSettings | None = None
     max_tokens: int = 512
     temperature: float = 0.7
+    more_servers: tuple[ServerSettings, ...] = ()
+    concurrency: int = 1
+
+    @property
+    def in_flight(self) -> int:
+        """How many requests the backend takes at once."""
+        return self.concurrency if self.server is not None else 1
 
     def local_settings(self) -> LocalSettings:
         return self.local or LocalSettings(bundled_model())
@@ -64,6 +75,8 @@ def model_settings(
     model_path: Path | None = None,
     server: str | None = None,
     server_model: str = "",
+    more_servers: Sequence[str] = (),
+    concurrency: int = 1,
     api_key: str | None = None,
     threads: int | None = None,
     n_ctx: int = 4096,
@@ -73,11 +86,15 @@ def model_settings(
     server_deadline: float = SERVER_DEADLINE,
 ) -> ModelSettings:
     """Settings from the options a user sets (CLI flags or the settings dialog): a server URL
-    wins over a model file; no file means the bundled model; no thread count means all cores."""
+    wins over a model file; no file means the bundled model; no thread count means all cores.
+    `more_servers`: further base URLs serving the same model."""
     if server:
+        first, *more = (
+            ServerSettings(url, server_model, api_key, deadline=server_deadline)
+            for url in (server, *more_servers)
+        )
         return ModelSettings(
-            server=ServerSettings(server, server_model, api_key, deadline=server_deadline),
-            max_tokens=max_tokens,
+            server=first, max_tokens=max_tokens, more_servers=tuple(more), concurrency=concurrency
         )
     defaults = LocalSettings(model_path or bundled_model())
     threads = threads or defaults.n_threads
@@ -95,6 +112,8 @@ def model_settings(
 def open_backend(settings: ModelSettings) -> Backend:
     """Start the backend; a local model loads in the background (see Backend.info)."""
     if settings.server is not None:
+        if settings.more_servers or settings.concurrency > 1:
+            return ServerPool((settings.server, *settings.more_servers), settings.concurrency)
         return OpenAICompatible(settings.server)
     return LocalLlama(settings.local_settings())
 

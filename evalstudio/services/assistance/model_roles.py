@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from evalstudio.assist.backend import Backend
+from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.model_evaluator import ModelRole
 from evalstudio.services.assistance.assistant import Assistant
 from evalstudio.services.assistance.backends import (
@@ -64,7 +65,9 @@ def open_roles(
 
 def _engine(settings: ModelSettings) -> object:
     """What decides which model answers (sampling settings aside)."""
-    return (settings.server, settings.local_settings() if settings.server is None else None)
+    if settings.server is not None:
+        return (settings.server, settings.more_servers, settings.concurrency)
+    return settings.local_settings()
 
 
 def describe(workspace: Workspace, role: Role, backend: Backend) -> ModelRole:
@@ -87,13 +90,42 @@ def role(
     api_key: str | None = None,
     threads: int | None = None,
     n_ctx: int = 4096,
+    concurrency: int = 1,
 ) -> Role:
     """A role from what the user names: "bundled", a GGUF file, or an OpenAI-compatible server
-    as its base URL with the model after a '#' (http://gpu-box:8080/v1#qwen2.5-7b)."""
+    as its base URL with the model after a '#' (http://gpu-box:8080/v1#qwen2.5-7b); several
+    servers of one model comma-separated (http://a:8080/v1#m,http://b:8080/v1#m), requests
+    going to the least busy, `concurrency` of them at once."""
     if spec.startswith(("http://", "https://")):
-        url, _, model = spec.partition("#")
-        settings = model_settings(server=url, server_model=model, api_key=api_key)
+        urls, model = _servers(spec)
+        settings = model_settings(
+            server=urls[0],
+            server_model=model,
+            more_servers=urls[1:],
+            concurrency=concurrency,
+            api_key=api_key,
+        )
     else:
         path = None if spec == "bundled" else Path(spec)
         settings = model_settings(path, threads=threads, n_ctx=n_ctx)
     return Role(spec, replace(settings, max_tokens=max_tokens, temperature=temperature))
+
+
+def _servers(spec: str) -> tuple[list[str], str]:
+    """The base URLs and the one model of "URL#model,URL#model,..." (a part without '#' names
+    the same model as the others)."""
+    urls, models = [], set()
+    for part in (p.strip() for p in spec.split(",") if p.strip()):
+        if not part.startswith(("http://", "https://")):
+            raise EvalStudioError(f"'{part}' is not a server's URL", where="a server list")
+        url, hash_, model = part.partition("#")
+        urls.append(url)
+        if hash_:
+            models.add(model)
+    if len(models) > 1:
+        raise EvalStudioError(
+            f"the servers name different models ({', '.join(sorted(models))}): a role's servers "
+            "must serve the same model",
+            where="a server list",
+        )
+    return urls, models.pop() if models else ""

@@ -6,7 +6,9 @@ in `judge_calls`; its judgments and assist events are stored like anyone's, unde
 profile of kind "model" (kept out of the report's human figures unless asked for).
 
 Every request carries a seed derived from the profile's seed and the item, and is evaluated
-afresh (GenerationParams.reproducible), so the same profile replays the same run.
+afresh (GenerationParams.reproducible), so the same profile replays the same run. Over a
+server, several items are judged at once (`concurrency`; services/models/in_flight.py says
+how the workspace stays on one thread); a result never depends on which item ended first.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 
 from evalstudio.assist.backend import AssistError, Backend, GenerationParams, Stream, answer
 from evalstudio.assist.prompts import ItemContext
@@ -33,6 +36,7 @@ from evalstudio.core.review import Condition, Stage
 from evalstudio.core.seeds import derived_seed, request_digest
 from evalstudio.services.assistance.assistant import Assistant, critique_of, item_context
 from evalstudio.services.assistance.model_roles import Role, describe, open_roles
+from evalstudio.services.models.in_flight import Ended, Steps, awaited, run_concurrently, run_steps
 from evalstudio.services.review.session import QueueEntry, ReviewSession
 from evalstudio.services.studies.studies import study_items
 from evalstudio.services.workspace.evaluators import add_evaluator, list_evaluators
@@ -46,10 +50,12 @@ class ModelEvaluatorError(EvalStudioError):
 
 @dataclass(frozen=True)
 class ItemDone:
-    """One item judged, and how long it took."""
+    """One item judged, how long it took, and the tokens its model requests generated
+    (answers replayed from the log not counted)."""
 
     item_id: str
     seconds: float
+    tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,13 @@ class Progress:
     total: int
     last: ItemDone
     label: str  # whose item: the evaluator, or the sweep's cell
+    in_flight: int = 0  # items still being judged
+    tokens: int = 0  # generated in this run
+    seconds: float = 0.0  # since this run started
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclass
@@ -105,6 +118,10 @@ class ModelEvaluator:
     def judge_item(self, entry: QueueEntry) -> ItemDone:
         """Judge one item to the end, resuming what an interrupted run left: a committed first
         verdict is kept, a finished response of the assistant is read again, not re-asked."""
+        return run_steps(self.item_steps(entry))
+
+    def item_steps(self, entry: QueueEntry) -> Steps[ItemDone]:
+        """`judge_item` as steps, each model request yielded (services/models/in_flight.py)."""
         item_id = entry.item.item_id
         started = time.monotonic()
         self.session.opened(item_id)
@@ -113,49 +130,55 @@ class ModelEvaluator:
         every = self.profile.assist_every
         helped = entry.condition.assisted and every > 0 and position % every == 0
         first_reply = None
+        tokens = 0
         if helped and self.session.first_verdict_needed(entry):
             state = self.session.state(item_id)
             if state.item.first is None:
-                self._submit(entry, context, Stage.FIRST, None, None, started)
+                tokens += yield from self._submit(entry, context, Stage.FIRST, None, None, started)
             db = self.workspace.db
             first_reply = model_evaluators.last_reply(
                 db, self.session.evaluator.id, item_id, Stage.FIRST
             )
         assistance = None
         if helped:
-            event = self._assistance(entry)
+            event, generated = yield from self._assistance(entry)
+            tokens += generated
             assistance = assistance_text(critique_of(event.response), event.response)
-        self._submit(entry, context, Stage.FINAL, first_reply, assistance, started)
-        return ItemDone(item_id, time.monotonic() - started)
+        tokens += yield from self._submit(
+            entry, context, Stage.FINAL, first_reply, assistance, started
+        )
+        return ItemDone(item_id, time.monotonic() - started, tokens)
 
     # -- the assistance ---------------------------------------------------------------------
 
-    def _assistance(self, entry: QueueEntry) -> AssistEvent:
+    def _assistance(self, entry: QueueEntry) -> Steps[tuple[AssistEvent, int]]:
         """The critique the evaluator reads: stored and shown, its own finished one from an
-        interrupted run, or a new request (as the item's condition says)."""
+        interrupted run, or a new request (as the item's condition says); with the tokens
+        generated for it."""
         item_id, me = entry.item.item_id, self.session.evaluator.id
         model_id = self.assistant.backend.info().model_id
         stored = self.session.stored_response(entry, AssistKind.CRITIQUE, model_id)
         if stored is not None:
             self.session.shown(item_id, stored.id)
-            return stored
+            return stored, 0
         for event in reversed(assist_log.events_of_item(self.workspace.db, item_id, me)):
             if event.kind is AssistKind.CRITIQUE and event.outcome is Outcome.DONE:
-                return event
+                return event, 0
         try:
-            event = self.assistant.request(
+            run = self.assistant.request(
                 item_id,
                 AssistKind.CRITIQUE,
                 evaluator_id=me,
                 misleading=self.session.misleading(entry),
                 seed=derived_seed(self.profile.seed, item_id, "assistance"),
                 max_tokens=self.profile.assistant.max_tokens if self.profile.assistant else None,
-            ).wait()
+            )
         except AssistError as e:
             raise ModelEvaluatorError(f"the assistant failed: {e}") from e
+        event = yield from awaited(run)
         if event.outcome is not Outcome.DONE:
             raise ModelEvaluatorError(f"the assistant failed: {event.error or event.outcome}")
-        return event
+        return event, 0 if run.stream.replayed else event.completion_tokens or 0
 
     # -- the judge ----------------------------------------------------------------------------
 
@@ -167,9 +190,9 @@ class ModelEvaluator:
         first_reply: str | None,
         assistance: str | None,
         started: float,
-    ) -> None:
+    ) -> Steps[int]:
         """Ask the judge for a judgment at `stage` (or replay the same request's reply) and
-        submit it, with the call that made it, in one transaction."""
+        submit it, with the call that made it, in one transaction; the tokens generated."""
         item = entry.item
         messages = self.prompts.judge(context, first_reply, assistance)
         params = GenerationParams(
@@ -196,7 +219,7 @@ class ModelEvaluator:
         )
         stream = answer(self.judge, messages, params, earlier)
         try:
-            stream.wait()
+            yield stream
         except BaseException:  # an interrupt: stop the model, log the call, let it through
             stream.cancel()
             stream.wait()
@@ -214,6 +237,7 @@ class ModelEvaluator:
         with self.workspace.db.atomic():  # the judgment and the call that made it, or neither
             judgment = self.session.submit(item.item_id, stage, form)
             self._log_call(request, Outcome.DONE, None, stream, judgment.id)
+        return 0 if stream.replayed else stream.completion_tokens or 0
 
     def _log_call(
         self,
@@ -236,6 +260,7 @@ class ModelEvaluator:
                     completion_tokens=stream.completion_tokens,
                     judgment_id=judgment_id,
                     ended_at=now(),
+                    served_by=stream.served_by,
                 ),
             )
 
@@ -244,25 +269,37 @@ def work_through(
     players: list[tuple[str, ModelEvaluator]],
     result: RunResult,
     on_progress: Callable[[Progress], None] | None,
+    concurrency: int = 1,
 ) -> RunResult:
-    """Judge every remaining item of each (label, player) in turn. An item whose model fails
-    is reported and left undone (a rerun retries it); an interrupt stops after logging the
-    request in flight as cancelled."""
+    """Judge every remaining item of each (label, player), in that order, `concurrency` items
+    at once. An item whose model fails is reported and left undone (a rerun retries it); an
+    interrupt stops after logging every request in flight as cancelled."""
     total = sum(len(player.session.queue) for _, player in players)
     done = sum(len(player.session.done) for _, player in players)
     result.resumed = done > 0
-    for label, player in players:
-        for entry in player.remaining():
-            try:
-                item = player.judge_item(entry)
-            except ModelEvaluatorError as e:
-                result.failed.append(f"{label}: item {entry.item.position + 1}: {e}")
-                continue
-            done += 1
-            result.judged += 1
-            result.seconds += item.seconds
-            if on_progress is not None:
-                on_progress(Progress(done, total, item, label))
+    work = [(label, player, entry) for label, player in players for entry in player.remaining()]
+    started, tokens = time.monotonic(), 0
+
+    def ended(end: Ended[ItemDone]) -> None:
+        nonlocal done, tokens
+        label, _, entry = work[end.index]
+        if isinstance(end.error, ModelEvaluatorError):
+            result.failed.append(f"{label}: item {entry.item.position + 1}: {end.error}")
+            return
+        if end.error is not None:
+            raise end.error
+        item = end.result
+        assert item is not None
+        done += 1
+        tokens += item.tokens
+        result.judged += 1
+        result.seconds += item.seconds
+        if on_progress is not None:
+            elapsed = time.monotonic() - started
+            on_progress(Progress(done, total, item, label, end.in_flight, tokens, elapsed))
+
+    tasks = [partial(player.item_steps, entry) for _, player, entry in work]
+    run_concurrently(tasks, concurrency, ended)
     return result
 
 
@@ -280,7 +317,8 @@ def judge_study(
 ) -> RunResult:
     """Let the model evaluator `name` judge every item of the study under `condition` (the
     study's own misleading settings apply). A new name makes a new profile; the name of an
-    earlier model evaluator resumes it, with the settings it was made with."""
+    earlier model evaluator resumes it, with the settings it was made with. Items are judged
+    as many at once as both roles' backends take (their `in_flight`)."""
     existing = next((e for e in list_evaluators(workspace) if e.name == name.strip()), None)
     if existing is not None and existing.kind is not EvaluatorKind.MODEL:
         raise EvalStudioError(f"'{name}' is a person's profile; name the model evaluator otherwise")
@@ -306,4 +344,5 @@ def judge_study(
                 f"{was.temperature}, max tokens {was.max_tokens}): resume it with those, or "
                 "give a new name"
             )
-        return work_through([(name, player)], RunResult(resumed=False), on_progress)
+        width = min(judge.settings.in_flight, assistant.settings.in_flight)
+        return work_through([(name, player)], RunResult(resumed=False), on_progress, width)

@@ -74,8 +74,9 @@ def run_sweep(
     adversary: Role | None = None,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> RunResult:
-    """Run (or resume) the sweep (see `work_through` for failures and interrupts).
-    `adversary`: a second model that writes the manipulated responses (else the assistant)."""
+    """Run (or resume) the sweep (see `work_through` for failures and interrupts), as many
+    items at once as both roles' backends take. `adversary`: a second model that writes the
+    manipulated responses (else the assistant)."""
     with open_roles(workspace, evaluator, assistant, adversary) as (judge, helper):
         roles = (
             describe(workspace, evaluator, judge),
@@ -102,7 +103,10 @@ def run_sweep(
             )
             for c in sorted(cells, key=lambda c: (c["repeat"], c["p"]))
         ]
-        return work_through(players, RunResult(resumed=False, run_id=run_id), on_progress)
+        width = min(
+            r.settings.in_flight for r in (evaluator, assistant, adversary) if r is not None
+        )
+        return work_through(players, RunResult(resumed=False, run_id=run_id), on_progress, width)
 
 
 def _run_of(
