@@ -38,9 +38,11 @@ def up_to(bound: int) -> str:
     return "(" + " | ".join(parts) + ")"
 
 
-# A GBNF literal escapes the backslash too: the pinned converter does not, so an enum holding
-# one (a fixed quote of a line like `"""Doc."""`, which JSON writes as \"\"\") became a grammar
-# llama.cpp refused, and the request failed.
+# A GBNF literal matches the JSON text character for character, so it escapes the backslash
+# too: the pinned converter does not, and an enum holding one (a fixed quote of a line like
+# `"""Doc."""`, which JSON writes as \"\"\") became a grammar llama.cpp could not parse — and
+# it killed the process. A constant's JSON keeps other characters as they are
+# (ensure_ascii=False), so the model writes "ü" as the character, not as six of escape.
 _LITERAL_ESCAPES = {"\\": "\\\\", "\r": "\\r", "\n": "\\n", '"': '\\"'}
 _LITERAL_SPECIAL = re.compile(r'[\\\r\n"]')
 
@@ -48,6 +50,9 @@ _LITERAL_SPECIAL = re.compile(r'[\\\r\n"]')
 class _Converter(SchemaConverter):
     def _format_literal(self, literal: str) -> str:
         return '"' + _LITERAL_SPECIAL.sub(lambda m: _LITERAL_ESCAPES[m.group(0)], literal) + '"'
+
+    def _generate_constant_rule(self, value: object) -> str:
+        return self._format_literal(json.dumps(value, ensure_ascii=False))
 
     def visit(self, schema: dict[str, Any], name: str) -> str:
         if schema.get("type") == "integer" and schema.get("minimum") == 1 and "maximum" in schema:
