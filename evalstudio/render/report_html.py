@@ -369,9 +369,11 @@ def _model_evaluators(
         settings = run.get("settings") or {}
         title = f"Run {number} of {len(runs)}" if len(runs) > 1 else "Run"
         source = str(settings.get("assistant_source", "model"))
+        # The source is named in the title when it is not the model's (the usual case).
+        named = "" if source == "model" else f"{_esc(_SOURCE_TITLES.get(source, source))} · "
         parts.append(
             f"<h3>{title} · {_esc(str(settings.get('misalignment', '—')))} · "
-            f"{_esc(_SOURCE_TITLES.get(source, source))} · {_when(run.get('created_at'))}</h3>"
+            f"{named}{_when(run.get('created_at'))}</h3>"
         )
         parts.append(f"<p class='lead'>{_esc(str(run.get('summary', '')))}</p>")
         if source != "model":

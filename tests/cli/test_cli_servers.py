@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -33,7 +34,15 @@ def _study(runner: CliRunner, tmp_path: Path) -> list[str]:
 def test_pregen_spreads_a_study_over_the_servers_and_logs_which_answered(tmp_path: Path) -> None:
     runner = CliRunner()
     db = _study(runner, tmp_path)
-    with serving(_critique) as a, serving(_critique) as b:
+    # Each reply waits until a second request is in flight: with replies at once, a loaded
+    # machine could finish each request before the next was sent, and all went to the first.
+    two_in_flight = threading.Barrier(2, timeout=30)
+
+    def held(handler: object) -> None:
+        two_in_flight.wait()
+        _critique(handler)
+
+    with serving(held) as a, serving(held) as b:
         listed = tmp_path / "servers.txt"
         listed.write_text(f"# the second box\n{b}\n\n", encoding="utf-8")
         args = ["pregen", "--study", "S", "--server", a, "--servers-file", str(listed)]

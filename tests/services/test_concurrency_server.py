@@ -155,9 +155,11 @@ def test_ctrl_c_logs_every_request_in_flight_as_cancelled_and_the_run_resumes(
 def test_a_server_killed_mid_run_leaves_its_requests_to_the_other_and_both_are_named(
     study_file: Path, tmp_path: Path
 ) -> None:
+    # One thread each: two servers of two threads on two cores spin against each other
+    # (llama.cpp's threads busy-wait), which made this test ten times slower.
     with (
-        llama_server(tmp_path / "a.log", slots=2) as a,
-        llama_server(tmp_path / "b.log", slots=2) as b,
+        llama_server(tmp_path / "a.log", slots=2, threads=1) as a,
+        llama_server(tmp_path / "b.log", slots=2, threads=1) as b,
     ):
         both = _copy(study_file, tmp_path, "both.sqlite")
         try:
