@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from support.builders import pair, write_jsonl
 from support.llama_server import LlamaServer, llama_server, missing_reason
@@ -126,8 +127,17 @@ def test_ctrl_c_logs_every_request_in_flight_as_cancelled_and_the_run_resumes(
     server: LlamaServer, study_file: Path, tmp_path: Path
 ) -> None:
     workspace = _copy(study_file, tmp_path, "interrupted.sqlite")
-    # Ctrl+C a few seconds in, while both items' first requests are being generated.
-    timer = threading.Timer(3.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    # Ctrl+C once the server is generating both items' first requests (a fixed delay raced the
+    # run: on a quiet machine it ended first, and the late signal hit the next test).
+    done = threading.Event()
+
+    def interrupt_when_both_in_flight() -> None:
+        while not done.wait(0.05):
+            if _busy_slots(server) >= 2:
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+
+    timer = threading.Thread(target=interrupt_when_both_in_flight, daemon=True)
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
@@ -148,8 +158,18 @@ def test_ctrl_c_logs_every_request_in_flight_as_cancelled_and_the_run_resumes(
         ).fetchone()[0]
         assert judged == 2
     finally:
-        timer.cancel()
+        done.set()
+        timer.join()
         workspace.close()
+
+
+def _busy_slots(server: LlamaServer) -> int:
+    """How many of the server's slots are generating (its /slots monitoring endpoint)."""
+    try:
+        slots = httpx.get(server.url.removesuffix("/v1") + "/slots", timeout=2).json()
+    except httpx.HTTPError:
+        return 0
+    return sum(1 for slot in slots if isinstance(slot, dict) and slot.get("is_processing"))
 
 
 def test_a_server_killed_mid_run_leaves_its_requests_to_the_other_and_both_are_named(
