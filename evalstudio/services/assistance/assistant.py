@@ -278,8 +278,7 @@ class Assistant:
             "pregenerated": int(pregenerated or prepared_for is not None),
             "prepared_for": prepared_for,
         }
-        manipulated = plan.manipulation is not None and self.adversary is not None
-        backend = self.adversary if manipulated and self.adversary else self.backend
+        backend = self.adversary if plan.manipulation and self.adversary else self.backend
         try:
             info = backend.info()
         except AssistError as e:
