@@ -7,11 +7,10 @@ plan assigned."""
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
-from support.session_study import digest, session_study
+from support.session_study import digest, edit_as_attacker, session_study
 
 from evalstudio.core.errors import SessionError
 from evalstudio.core.model import Evaluator, Study, Verdict
@@ -67,18 +66,6 @@ def package(workspace: Workspace, study: Study, tmp_path: Path, bob_judged: list
     return path
 
 
-def _sql(path: Path, *statements: str) -> None:
-    """Edit a file as an attacker with sqlite3 would: no foreign keys, no triggers."""
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA foreign_keys = OFF")
-    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-        conn.execute(f'DROP TRIGGER "{name}"')
-    for statement in statements:
-        conn.execute(statement)
-    conn.commit()
-    conn.close()
-
-
 def _retracted(workspace: Workspace, ids: list[str]) -> int:
     marks = ", ".join("?" for _ in ids)
     return int(
@@ -104,7 +91,7 @@ _INJECTED = (
 
 
 def _rebuilt_retractions(path: Path) -> None:
-    _sql(
+    edit_as_attacker(
         path,
         f'CREATE TABLE r2 (id TEXT PRIMARY KEY, judgment_id TEXT NOT NULL, "{_INJECTED}" TEXT)',
         "INSERT INTO r2 SELECT id, judgment_id, created_at FROM judgment_retractions",
@@ -115,17 +102,17 @@ def _rebuilt_retractions(path: Path) -> None:
 
 SCHEMA_ATTACKS = {
     "SQL as a column's name": _rebuilt_retractions,
-    "an extra column named with SQL": lambda p: _sql(
+    "an extra column named with SQL": lambda p: edit_as_attacker(
         p, f'ALTER TABLE judgments ADD COLUMN "x, {_INJECTED}" TEXT'
     ),
-    "a retyped column": lambda p: _sql(
+    "a retyped column": lambda p: edit_as_attacker(
         p,
         "CREATE TABLE r2 (id TEXT PRIMARY KEY, judgment_id TEXT NOT NULL, created_at BLOB)",
         "INSERT INTO r2 SELECT * FROM judgment_retractions",
         "DROP TABLE judgment_retractions",
         "ALTER TABLE r2 RENAME TO judgment_retractions",
     ),
-    "reordered columns": lambda p: _sql(
+    "reordered columns": lambda p: edit_as_attacker(
         p,
         "CREATE TABLE r2 (judgment_id TEXT NOT NULL UNIQUE, id TEXT PRIMARY KEY, "
         "created_at TEXT NOT NULL) STRICT",
@@ -133,8 +120,8 @@ SCHEMA_ATTACKS = {
         "DROP TABLE judgment_retractions",
         "ALTER TABLE r2 RENAME TO judgment_retractions",
     ),
-    "an extra table": lambda p: _sql(p, "CREATE TABLE notes (text TEXT)"),
-    "a missing table": lambda p: _sql(p, "DROP TABLE flaw_reviews"),
+    "an extra table": lambda p: edit_as_attacker(p, "CREATE TABLE notes (text TEXT)"),
+    "a missing table": lambda p: edit_as_attacker(p, "DROP TABLE flaw_reviews"),
 }
 
 
@@ -164,7 +151,7 @@ def test_a_sock_puppet_is_refused(workspace: Workspace, package: Path) -> None:
         f"SELECT 'p-' || id, id, 'puppet', 'flawed', '{AT}', 'assisted' FROM study_items "
         "WHERE id NOT IN (SELECT study_item_id FROM judgments)"
     )
-    _sql(package, *statements)
+    edit_as_attacker(package, *statements)
     _refused(workspace, package, "not signed by this workspace for the evaluator it names")
 
 
@@ -172,7 +159,7 @@ def test_a_package_speaking_for_a_real_evaluator_is_refused(
     workspace: Workspace, package: Path
 ) -> None:
     ada, bob = _person(workspace, "Ada").id, _person(workspace, "Bob").id
-    _sql(
+    edit_as_attacker(
         package,
         f"INSERT INTO evaluators (id, name, kind, created_at) VALUES ('{bob}', 'Bob', 'human', "
         f"'{AT}')",
@@ -188,14 +175,14 @@ def test_a_package_speaking_for_a_real_evaluator_is_refused(
 def test_a_package_passed_off_as_a_workspace_is_refused(
     workspace: Workspace, package: Path
 ) -> None:
-    _sql(package, "DELETE FROM package_info")
+    edit_as_attacker(package, "DELETE FROM package_info")
     _refused(workspace, package, "not a copy of this workspace")
 
 
 def test_a_package_from_before_signatures_needs_the_owners_word(
     workspace: Workspace, package: Path
 ) -> None:
-    _sql(package, "UPDATE package_info SET token = NULL")
+    edit_as_attacker(package, "UPDATE package_info SET token = NULL")
     _refused(workspace, package, "without a signature.*--trust-unsigned")
     summary = merge_file(workspace, package, trust_unsigned=True)
     assert summary.tables["judgments"].added == 2
@@ -213,7 +200,7 @@ def test_work_outside_the_evaluators_queue_is_refused(
         ).fetchall()
         if i not in mine
     )
-    _sql(
+    edit_as_attacker(
         package,
         "INSERT INTO study_items (id, study_id, candidate_id, position, external_id) "
         f"SELECT '{other}', study_id, candidate_id, 999, '{other}' FROM study_items LIMIT 1",
@@ -230,7 +217,7 @@ def test_a_judgment_in_conflict_keeps_its_flaws_and_retraction_out(
     """A judgment reusing Bob's judgment id is a conflict; the retraction and flaw that come
     with it must not land on Bob's judgment."""
     target = bob_judged[0]
-    _sql(
+    edit_as_attacker(
         package,
         "INSERT INTO judgments (id, study_item_id, evaluator_id, verdict, created_at, condition) "
         f"SELECT '{target}', study_item_id, evaluator_id, 'flawed', '{AT}', condition "
@@ -258,7 +245,7 @@ def test_a_flaw_added_to_an_earlier_judgment_is_kept_apart(
     """Judgments are never changed: a flaw the workspace's copy of a judgment lacks is a
     conflict even when the judgment is the evaluator's own."""
     merge_file(workspace, package)
-    _sql(
+    edit_as_attacker(
         package,
         "INSERT INTO judgment_flaws (judgment_id, position, severity, description, source) "
         "SELECT id, 9, 'minor', 'added later', 'own' FROM judgments LIMIT 1",
@@ -270,7 +257,7 @@ def test_a_flaw_added_to_an_earlier_judgment_is_kept_apart(
 
 
 def test_a_huge_text_is_refused(workspace: Workspace, package: Path) -> None:
-    _sql(
+    edit_as_attacker(
         package,
         f"UPDATE judgments SET rationale = printf('%.*c', {MAX_WRITTEN + 1}, 'x') "
         "WHERE rowid = (SELECT min(rowid) FROM judgments)",
@@ -285,7 +272,7 @@ def test_a_bad_file_does_not_stop_the_next(
     that end the whole run, "the workspace could not be written"); the second still merges."""
     bad = tmp_path / "bad.evs"
     shutil.copyfile(package, bad)
-    _sql(
+    edit_as_attacker(
         bad,
         'ALTER TABLE judgment_retractions ADD COLUMN "x) VALUES (1, 2, 3) nonsense /*" TEXT',
     )

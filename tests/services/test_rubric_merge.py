@@ -5,12 +5,11 @@ types) is refused or kept apart with the workspace unchanged."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 from support.rubric_study import answered, rubric_study
-from support.session_study import digest
+from support.session_study import digest, edit_as_attacker
 
 from evalstudio.core.errors import SessionError
 from evalstudio.core.model import Study
@@ -48,18 +47,6 @@ def package(workspace: Workspace, study: Study, tmp_path: Path, bob_judged: str)
         ada.submit(entry.item.item_id, Stage.FINAL, answered(4 + n, problems=("unsafe",)))
     opened.close()
     return path
-
-
-def _sql(path: Path, *statements: str) -> None:
-    """Edit a file as an attacker with sqlite3 would: no foreign keys, no triggers."""
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA foreign_keys = OFF")
-    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-        conn.execute(f'DROP TRIGGER "{name}"')
-    for statement in statements:
-        conn.execute(statement)
-    conn.commit()
-    conn.close()
 
 
 def _answers(workspace: Workspace) -> list[tuple[str, str, object]]:
@@ -141,7 +128,7 @@ def test_a_hostile_answer_refuses_the_file_and_changes_nothing(
     workspace: Workspace, package: Path, case: str
 ) -> None:
     statement, message = REFUSED[case]
-    _sql(package, statement)
+    edit_as_attacker(package, statement)
     before = digest(workspace)
     with pytest.raises(SessionError, match=message):
         merge_file(workspace, package)
@@ -155,7 +142,7 @@ def test_an_answer_forged_onto_someone_elses_judgment_is_kept_apart(
     """Answers under Bob's judgment id (a valid value, a question the study asks) must not
     land on Bob's judgment: they are a conflict, as a forged flaw is."""
     before = [a for a in _answers(workspace) if a[0] == bob_judged]
-    _sql(
+    edit_as_attacker(
         package,
         "INSERT INTO judgments (id, study_item_id, evaluator_id, verdict, created_at, condition, "
         f"quality, confidence) SELECT '{bob_judged}', study_item_id, evaluator_id, 'flawed', "
@@ -175,7 +162,7 @@ def test_an_answer_added_to_an_earlier_judgment_is_kept_apart(
     workspace: Workspace, package: Path
 ) -> None:
     merge_file(workspace, package)
-    _sql(
+    edit_as_attacker(
         package,
         "INSERT INTO judgment_answers SELECT judgment_id, 'tone', '\"casual\"' "
         "FROM judgment_answers LIMIT 1",

@@ -8,6 +8,7 @@ into a template workspace (conftest's `offline_template`); `offline_owner` is a 
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from pathlib import Path
 
 from evalstudio.assist.backend import Backend
@@ -102,3 +103,15 @@ def digest(workspace: Workspace) -> str:
         for row in db.execute(f"SELECT * FROM [{table}] ORDER BY rowid").fetchall():
             h.update(repr((table, row)).encode())
     return h.hexdigest()
+
+
+def edit_as_attacker(path: Path, *statements: str) -> None:
+    """Edit a file as an attacker with sqlite3 would: no foreign keys, no triggers."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        conn.execute(f'DROP TRIGGER "{name}"')
+    for statement in statements:
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
