@@ -83,36 +83,34 @@ def role_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def _roles(options: dict[str, Any]) -> tuple[Role, Role]:
+def _roles(
+    options: dict[str, Any], adversary_model: str | None = None
+) -> tuple[Role, Role, Role | None]:
+    """The judge, the assistant and (if named) the adversary, which writes the assistant's
+    manipulated responses with the assistant's max tokens and temperature."""
     common = {
         "api_key": options["api_key"],
         "threads": options["threads"],
         "concurrency": options["concurrency"],
     }
+
+    def named(spec: str, prefix: str) -> Role:
+        return role(
+            role_spec(spec),
+            max_tokens=options[f"{prefix}_max_tokens"],
+            temperature=options[f"{prefix}_temperature"],
+            **common,
+        )
+
     try:
-        roles = _named_roles(options, common)
+        evaluator = named(options["evaluator_model"], "evaluator")
+        assistant = named(options["assistant_model"], "assistant")
+        adversary = named(adversary_model, "assistant") if adversary_model else None
     except EvalStudioError as e:
         raise click.BadParameter(e.message) from None
-    in_flight = min(r.settings.in_flight for r in roles)
+    in_flight = min(r.settings.in_flight for r in (evaluator, assistant, adversary) if r)
     note_local_concurrency(options["concurrency"], in_flight)
-    return roles
-
-
-def _named_roles(options: dict[str, Any], common: dict[str, Any]) -> tuple[Role, Role]:
-    return (
-        role(
-            role_spec(options["evaluator_model"]),
-            max_tokens=options["evaluator_max_tokens"],
-            temperature=options["evaluator_temperature"],
-            **common,
-        ),
-        role(
-            role_spec(options["assistant_model"]),
-            max_tokens=options["assistant_max_tokens"],
-            temperature=options["assistant_temperature"],
-            **common,
-        ),
-    )
+    return evaluator, assistant, adversary
 
 
 @contextmanager
@@ -172,7 +170,7 @@ def judge(workspace: Workspace, study_name: str, name: str, condition: str, **op
     like anyone's, marked as a model's; the report keeps them out of its figures unless
     asked (--with-model-evaluators)."""
     study = studies.study_named(workspace, study_name)
-    judge_role, assistant_role = _roles(options)
+    judge_role, assistant_role, _ = _roles(options)
     again = "evalstudio judge"
     with _interruptible(again), _progress(f"Judging as {name}") as progress:
         result = judge_study(
@@ -251,18 +249,7 @@ def sandwich(
         options["assist_every"],
         AssistantSource(source),
     )
-    evaluator, assistant = _roles(options)
-    adversary = (
-        role(
-            adversary_model,
-            max_tokens=options["assistant_max_tokens"],
-            temperature=options["assistant_temperature"],
-            api_key=options["api_key"],
-            threads=options["threads"],
-        )
-        if adversary_model
-        else None
-    )
+    evaluator, assistant, adversary = _roles(options, adversary_model)
     again = "evalstudio sandwich"
     with _interruptible(again), _progress("Sweeping") as progress:
         result = run_sweep(
