@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from evalstudio.core.comparison import Layout, Side
 from evalstudio.core.conversation import Turns
 
 
@@ -144,12 +145,15 @@ class Pair:
 
 @dataclass(frozen=True)
 class StudyItem:
-    """A candidate's place in a study, in the study's order."""
+    """A candidate's place in a study, in the study's order; a compare or rank item's
+    candidates are `slots` (slot 0 is `candidate_id`; for a pair, the correct twin)."""
 
     id: str
     study_id: str
     candidate_id: str
     position: int
+    layout: Layout = Layout.SINGLE
+    slots: tuple[str, ...] = ()  # candidate ids, for a compare or rank item
 
 
 @dataclass(frozen=True)
@@ -189,3 +193,7 @@ class ItemView:
     candidate: str
     has_reference: bool = False  # its task has a reference solution (not shown to them)
     conversation: Turns | None = None  # the turns before the candidate, in a conversation
+    # A compare or rank item: its candidates in the order this evaluator sees them (A, B…);
+    # `candidate` is then the first shown. Empty for a single item.
+    layout: Layout = Layout.SINGLE
+    sides: tuple[Side, ...] = ()

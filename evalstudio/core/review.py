@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from evalstudio.core.comparison import CompareScale, Layout, Ordering, ordering_problems
 from evalstudio.core.model import LineRange, Severity, Span, Verdict, inside, line_count
 from evalstudio.core.rubric import RubricAnswer, answers_from_json, answers_to_json
 
@@ -120,6 +121,7 @@ class JudgmentForm:
     rationale: str = ""
     active_ms: int = 0
     answers: tuple[RubricAnswer, ...] = ()  # to the study's rubric questions, in their order
+    ordering: Ordering | None = None  # a compare or rank item's judgment (no verdict then)
 
     def answer(self, key: str) -> RubricAnswer | None:
         return next((a for a in self.answers if a.key == key), None)
@@ -133,6 +135,7 @@ class JudgmentForm:
             "rationale": self.rationale,
             "active_ms": self.active_ms,
             "answers": answers_to_json(self.answers),
+            **({"ordering": self.ordering.to_json()} if self.ordering else {}),
         }
 
     @classmethod
@@ -146,22 +149,35 @@ class JudgmentForm:
             rationale=str(data.get("rationale", "")),
             active_ms=int(data.get("active_ms", 0)),
             answers=answers_from_json(data.get("answers")),
+            ordering=Ordering.from_json(data["ordering"]) if data.get("ordering") else None,
         )
 
 
-def form_problems(form: JudgmentForm, stage: Stage) -> list[str]:
+def form_problems(
+    form: JudgmentForm,
+    stage: Stage,
+    *,
+    layout: Layout = Layout.SINGLE,
+    candidate_ids: tuple[str, ...] = (),
+    scale: CompareScale = CompareScale(),
+) -> list[str]:
     """What is missing or out of range before `form` can be submitted at `stage`.
 
     A first (pre-reveal) verdict needs the verdict and a confidence; a final judgment also
-    needs the quality rating. Every flaw needs a description.
+    needs the quality rating. Every flaw needs a description. A compare or rank item's
+    judgment is its ordering of `candidate_ids` and a confidence, at either stage.
     """
+    if layout is not Layout.SINGLE:
+        problems = ordering_problems(form.ordering, candidate_ids, layout, scale)
+        if form.verdict is not None or form.quality is not None or form.flaws:
+            problems.append("a comparison has no verdict, quality or flaws")
+        return problems + _confidence_problems(form)
     problems = []
+    if form.ordering is not None:
+        problems.append("a single answer has no order")
     if form.verdict is None:
         problems.append("choose a verdict (contains a flaw / acceptable)")
-    if form.confidence is None:
-        problems.append("rate your confidence (1-5)")
-    elif form.confidence not in CONFIDENCE_RANGE:
-        problems.append(f"confidence {form.confidence} is not between 1 and 5")
+    problems += _confidence_problems(form)
     if stage is Stage.FINAL:
         if form.quality is None:
             problems.append("rate the answer's quality (1-7)")
@@ -171,6 +187,14 @@ def form_problems(form: JudgmentForm, stage: Stage) -> list[str]:
         if not flaw.description.strip():
             problems.append(f"flaw {number} needs a description")
     return problems
+
+
+def _confidence_problems(form: JudgmentForm) -> list[str]:
+    if form.confidence is None:
+        return ["rate your confidence (1-5)"]
+    if form.confidence not in CONFIDENCE_RANGE:
+        return [f"confidence {form.confidence} is not between 1 and 5"]
+    return []
 
 
 def outside(flaw: ReportedFlaw, candidate: str) -> bool:

@@ -23,9 +23,8 @@ class QuestionType(StrEnum):
     TEXT = "text"
 
 
-# The item layouts a question may apply to. Only `single` exists today; a new layout is added
-# here (and checked by every study.toml from then on).
-LAYOUTS = ("single",)
+# The item layouts a question may apply to (core/comparison.py's Layout).
+LAYOUTS = ("single", "compare", "rank")
 LIKERT_SCALES = range(2, 12)
 MAX_OPTIONS = 10  # each gets a digit key (0 for the tenth)
 DEFAULT_TEXT_LENGTH = 2000

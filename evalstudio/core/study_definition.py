@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from evalstudio.core.assist_kinds import DEFAULT_ASSIST_KINDS, DEFAULT_TOOLS, EXECUTION_KINDS
 from evalstudio.core.assistance import AssistKind
+from evalstudio.core.comparison import CompareScale, Layout
 from evalstudio.core.expert import AssistantSource
 from evalstudio.core.misleading import Misalignment
 from evalstudio.core.model import has_control_character
@@ -41,6 +42,15 @@ class StudyDefinition:
     tools: tuple[AssistKind, ...] = DEFAULT_TOOLS  # run / examples, offered in every condition
     description: str = ""
     questions: tuple[Question, ...] = ()  # rubric questions beside the built-in form
+    # How perturbation pairs are shown: each twin alone (single) or both side by side
+    # (compare, with a known answer); and the comparisons' scale (core/comparison.py).
+    pairs_as: Layout = Layout.SINGLE
+    compare_strength: bool = True
+    compare_ties: bool = True
+
+    @property
+    def compare_scale(self) -> CompareScale:
+        return CompareScale(self.compare_strength, self.compare_ties)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -51,8 +61,14 @@ class StudyDefinition:
         data["tools"] = [k.value for k in self.tools]
         data["evaluators"] = list(self.evaluators)
         data["questions"] = [q.to_json() for q in self.questions]
+        data["pairs_as"] = self.pairs_as.value
+        # A definition without questions or comparisons reads (and hashes) as it always did.
         if not self.questions:
-            del data["questions"]  # a definition without questions reads as it always did
+            del data["questions"]
+        for key, default in (("pairs_as", "single"), ("compare_strength", True),
+                             ("compare_ties", True)):
+            if data[key] == default:
+                del data[key]
         return {key: value for key, value in data.items() if value is not None}  # TOML has no null
 
     @classmethod
@@ -166,7 +182,12 @@ def parse_definition(data: dict[str, Any]) -> StudyDefinition | list[str]:
         description=r.text("description"),
         tools=tools,
         questions=questions,
+        pairs_as=_choice(r, "pairs_as", Layout, Layout.SINGLE),
+        compare_strength=r.flag("compare_strength", True),
+        compare_ties=r.flag("compare_ties", True),
     )
+    if definition.pairs_as is Layout.RANK:
+        r.problems.append("pairs_as: a pair has two twins: single or compare")
     return r.problems or definition
 
 

@@ -33,6 +33,25 @@ def _run(db: Database, script: str) -> None:
         raise ValueError(f"incomplete SQL statement in migration: {statement[:80]!r}")
 
 
+def _swap_constraint(db: Database, table: str, old: str, new: str, *, made_by: str) -> None:
+    """Replace a table's constraint `old` by `new`, which every existing row satisfies, by
+    SQLite's documented procedure (lang_altertable.html, "otheralter"): rewrite the table's
+    SQL and bump schema_version; rows and references stay untouched."""
+    (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name = ?", [table]).fetchone()
+    if sql.count(old) != 1:
+        raise ValueError(f"{table} is not as migration {made_by} made it")
+    (version,) = db.execute("PRAGMA schema_version").fetchone()
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        db.execute(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
+            [sql.replace(old, new), table],
+        )
+        db.execute(f"PRAGMA schema_version = {int(version) + 1}")
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+
+
 @migrations()
 def m001_initial(db: Database) -> None:
     _run(
@@ -541,19 +560,7 @@ def m013_assist_kinds(db: Database) -> None:
             ('chat'), ('run'), ('examples'), ('probe'), ('suspicion');
         """,
     )
-    (sql,) = db.execute("SELECT sql FROM sqlite_master WHERE name = 'assist_events'").fetchone()
-    if sql.count(old) != 1:
-        raise ValueError("assist_events is not as migration m003 made it")
-    (version,) = db.execute("PRAGMA schema_version").fetchone()
-    db.execute("PRAGMA writable_schema = ON")
-    try:
-        db.execute(
-            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'assist_events'",
-            [sql.replace(old, new)],
-        )
-        db.execute(f"PRAGMA schema_version = {int(version) + 1}")
-    finally:
-        db.execute("PRAGMA writable_schema = OFF")
+    _swap_constraint(db, "assist_events", old, new, made_by="m003")
 
 
 @migrations()
@@ -608,3 +615,43 @@ def m016_served_by(db: Database) -> None:
         ALTER TABLE judge_calls ADD COLUMN served_by TEXT;
         """,
     )
+
+
+@migrations()
+def m017_compare_rank(db: Database) -> None:
+    # Compare and rank items (core/comparison.py). An item's layout; a compare or rank item's
+    # candidates in slots (slot 0 is study_items.candidate_id; a pair's correct twin); the
+    # order one evaluator sees them in (assignments.sides, slots as a JSON list; NULL for a
+    # single item, or a study without a plan: then core/comparison.shown_order); and the
+    # judgment of such an item: its ordering of the candidates (tiers of candidate ids, best
+    # first) with a comparison's strength. Such a judgment has no verdict, so the judgments
+    # check is loosened from "a verdict or a skip" to "not both" (existing rows hold).
+    _run(
+        db,
+        """
+        ALTER TABLE study_items ADD COLUMN layout TEXT NOT NULL DEFAULT 'single'
+            CHECK (layout IN ('single', 'compare', 'rank'));
+        CREATE TABLE item_sides (
+            study_item_id TEXT NOT NULL REFERENCES study_items(id),
+            slot INTEGER NOT NULL CHECK (slot BETWEEN 0 AND 8),
+            candidate_id TEXT NOT NULL REFERENCES candidates(id),
+            PRIMARY KEY (study_item_id, slot),
+            UNIQUE (study_item_id, candidate_id)
+        ) STRICT;
+        CREATE INDEX item_sides_candidate ON item_sides(candidate_id);
+        ALTER TABLE assignments ADD COLUMN sides TEXT
+            CHECK (sides IS NULL OR json_valid(sides));
+        CREATE TABLE judgment_orders (
+            judgment_id TEXT PRIMARY KEY REFERENCES judgments(id),
+            tiers TEXT NOT NULL CHECK (json_valid(tiers)),
+            strength INTEGER CHECK (strength IS NULL OR strength IN (1, 2))
+        ) STRICT;
+        CREATE TRIGGER judgment_orders_append_only_update BEFORE UPDATE ON judgment_orders
+            BEGIN SELECT RAISE(ABORT, 'judgment orders are append-only'); END;
+        CREATE TRIGGER judgment_orders_append_only_delete BEFORE DELETE ON judgment_orders
+            BEGIN SELECT RAISE(ABORT, 'judgment orders are append-only'); END;
+        """,
+    )
+    old = "CHECK ((verdict IS NULL) <> (skipped_reason IS NULL))"
+    new = "CHECK (verdict IS NULL OR skipped_reason IS NULL)"
+    _swap_constraint(db, "judgments", old, new, made_by="m001")
