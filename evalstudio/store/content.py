@@ -65,22 +65,25 @@ def insert_plan(db: Database, plan: ImportPlan) -> None:
         ),
         batch_size=_BATCH,
     )
-    db.table("study_items").insert_all(
-        (
-            {
-                "id": i.id,
-                "study_id": i.study_id,
-                "candidate_id": i.candidate_id,
-                "external_id": i.external_id,
-                "position": i.position,
-                # Only for a compare or rank item: a plan of single answers writes the rows it
-                # wrote before m017 (tests/store/test_attack_ids.py writes one into an older file).
-                **({"layout": i.layout.value} if i.slots else {}),
-            }
-            for i in plan.items
-        ),
-        batch_size=_BATCH,
-    )
+    rows = [
+        {
+            "id": i.id,
+            "study_id": i.study_id,
+            "candidate_id": i.candidate_id,
+            "external_id": i.external_id,
+            "position": i.position,
+            **({"layout": i.layout.value} if i.slots else {}),
+        }
+        for i in plan.items
+    ]
+    # Single items without `layout` (its default), apart: a plan of single answers writes the
+    # rows it wrote before m017 (tests/store/test_attack_ids.py writes one into an older file),
+    # and insert_all takes its columns from a batch's first row.
+    for same_columns in (
+        [r for r in rows if "layout" not in r],
+        [r for r in rows if "layout" in r],
+    ):
+        db.table("study_items").insert_all(same_columns, batch_size=_BATCH)
     db.table("item_sides").insert_all(
         (
             {"study_item_id": i.id, "slot": slot, "candidate_id": candidate_id}

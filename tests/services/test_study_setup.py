@@ -165,6 +165,10 @@ def test_the_evaluator_s_session_carries_no_ground_truth(
         "candidate",
         "has_reference",  # the task's, the same for both twins: it says nothing of a flaw
         "conversation",  # the task's earlier turns, shared by both twins likewise
+        "layout",  # single, compare or rank: the study's, the same for both twins
+        # A compare item's answers: both twins, on sides the plan counterbalances, named by
+        # ids derived under the study's secret (tests/store/test_attack_ids.py).
+        "sides",
     }
     # Nothing an evaluator is shown names a twin, a flaw or a gold item.
     planted = [
