@@ -221,7 +221,7 @@ def multi_items(db: Database, study_id: str) -> list[StudyItem]:
         "WHERE si.study_id = ? AND si.layout <> 'single' ORDER BY si.position",
         [study_id],
     )
-    return [_study_item(r) for r in rows]
+    return [study_item_of(r) for r in rows]
 
 
 # A compare or rank item's (slot, candidate id) pairs as JSON, for `slots_of` (an aggregate
@@ -237,7 +237,8 @@ def slots_of(stored: str) -> tuple[str, ...]:
     return tuple(candidate_id for _, candidate_id in sorted(json.loads(stored)))
 
 
-def _study_item(row: dict[str, Any]) -> StudyItem:
+def study_item_of(row: dict[str, Any]) -> StudyItem:
+    """A row of `study_items` with a `SLOTS` column `slots` as its record."""
     slots = slots_of(row["slots"]) if row.get("slots") else ()
     return StudyItem(
         row["id"],
