@@ -14,11 +14,13 @@ from evalstudio.core.analysis.comparison_stats import (
     ALL,
     by_condition,
     compare_agreement,
+    comparison_figures,
     kendall_w,
     left_picks,
     pair_picks,
     pick_outcomes,
     rank_agreement,
+    ranking_figures,
     signed_preference,
 )
 from evalstudio.core.analysis.effect import cluster_robust
@@ -220,3 +222,27 @@ def test_rank_agreement_without_shared_items() -> None:
     found = rank_agreement([ranked("e1", "r1", "abc"), ranked("e2", "r2", "abc")])
     assert (found.kendall_w, found.mean_w, found.rank_alpha) == ({}, None, None)
     assert (found.pairwise.of, found.pairwise.value) == (0, None)
+
+
+def test_figures_split_by_condition_and_layout() -> None:
+    """Two compare judgments under assisted (one right), one unassisted (a tie), one ranking:
+    per condition and all; the ranking goes to the rankings only."""
+    records = [
+        compared("e1", "p1", "good", condition=A),
+        compared("e2", "p1", "bad", condition=A, left="bad"),
+        compared("e3", "p2", None, condition=U),
+        ranked("e1", "r1", "abc", condition=A),
+    ]
+    found = comparison_figures(records)
+    assert found is not None and found.judgments == 3
+    assert list(found.picks) == ["assisted", "unassisted", ALL]
+    assert (found.picks["assisted"].correct.count, found.picks["assisted"].judged) == (1, 2)
+    assert (found.picks["unassisted"].ties.count, found.picks[ALL].correct.count) == (1, 1)
+    assert (found.left[ALL].count, found.left[ALL].of) == (2, 2)  # both picks were of A
+    assert found.agreement[ALL].shared_items == 1
+    rankings = ranking_figures(records)
+    assert rankings is not None and rankings.judgments == 1
+    assert list(rankings.agreement) == ["assisted"]
+    assert comparison_figures(records[3:]) is None and ranking_figures(records[:3]) is None
+    without_pairs = comparison_figures([compared("e1", "x", "good", pair=False)])
+    assert without_pairs is not None and without_pairs.picks == {}

@@ -216,3 +216,44 @@ def rank_agreement(records: Sequence[OrderRecord]) -> RankAgreement:
         Share.of_counts(agreeing, compared),
         alpha(ranks, "ordinal"),
     )
+
+
+@dataclass(frozen=True)
+class ComparisonFigures:
+    """Compare items' figures per condition (and ALL with two or more conditions)."""
+
+    judgments: int
+    picks: dict[str, PairPicks]  # comparisons of pairs; empty when no item is a pair
+    left: dict[str, Share]  # picks of the side shown first
+    agreement: dict[str, CompareAgreement]
+
+
+@dataclass(frozen=True)
+class RankingFigures:
+    judgments: int
+    agreement: dict[str, RankAgreement]  # per condition (and ALL with two or more)
+
+
+def comparison_figures(records: Sequence[OrderRecord]) -> ComparisonFigures | None:
+    """None when no compare item was judged."""
+    compares = [r for r in records if r.layout is Layout.COMPARE]
+    if not compares:
+        return None
+    groups = by_condition(compares)
+    pairs = any(r.correct_id is not None for r in compares)
+    return ComparisonFigures(
+        len(compares),
+        {c: pair_picks(found) for c, found in groups.items()} if pairs else {},
+        {c: left_picks(found) for c, found in groups.items()},
+        {c: compare_agreement(found) for c, found in groups.items()},
+    )
+
+
+def ranking_figures(records: Sequence[OrderRecord]) -> RankingFigures | None:
+    """None when no rank item was judged."""
+    ranks = [r for r in records if r.layout is Layout.RANK]
+    if not ranks:
+        return None
+    return RankingFigures(
+        len(ranks), {c: rank_agreement(found) for c, found in by_condition(ranks).items()}
+    )
