@@ -13,13 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from evalstudio.core.analysis.effect import (
-    Effect,
-    Outcomes,
-    cluster_robust,
-    permutation_p,
-    pigeonhole_bootstrap,
-)
+from evalstudio.core.analysis.effect import Outcomes
 from evalstudio.core.analysis.judgment_stats import rating_alpha, verdict_alpha
 from evalstudio.core.analysis.rubric_stats import QuestionReport
 from evalstudio.core.model import Truth
@@ -40,6 +34,7 @@ from evalstudio.services.report.assistance import (
     reveal_change,
     usage_report,
 )
+from evalstudio.services.report.effects import EffectReport, effect_report
 from evalstudio.services.report.rates import (
     ConditionRates,
     UnplantedItem,
@@ -57,17 +52,6 @@ from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import flaw_reviews, review_log
 
 FORMAT_VERSION = 1
-PERMUTATIONS = 2000
-RESAMPLES = 2000
-
-
-@dataclass(frozen=True)
-class EffectReport:
-    treated: str
-    control: str
-    effect: Effect  # the default: two-way cluster-robust (CGM-t) intervals
-    conservative: Effect  # the same D and R with two-way bootstrap intervals (wider)
-    p_value: float
 
 
 @dataclass(frozen=True)
@@ -132,15 +116,7 @@ def build_report(
         treated = by_condition.get(condition, [])
         outcomes = _outcomes(treated, control)
         if outcomes is not None:
-            effects.append(
-                EffectReport(
-                    condition.value,
-                    Condition.UNASSISTED.value,
-                    cluster_robust(outcomes),
-                    pigeonhole_bootstrap(outcomes, RESAMPLES, seed),
-                    permutation_p(outcomes, PERMUTATIONS, seed),
-                )
-            )
+            effects.append(effect_report(condition, outcomes, seed))
     gold = [s for s in scored if s.gold]
     names = {e.id: e.name for e in list_evaluators(workspace)}
     reviews = flaw_reviews.current_reviews(workspace.db, study.id)
