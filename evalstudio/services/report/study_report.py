@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from evalstudio.core.analysis.comparison_stats import ComparisonFigures, RankingFigures
 from evalstudio.core.analysis.effect import Outcomes
 from evalstudio.core.analysis.judgment_stats import rating_alpha, verdict_alpha
 from evalstudio.core.analysis.rubric_stats import QuestionReport
@@ -34,6 +35,7 @@ from evalstudio.services.report.assistance import (
     reveal_change,
     usage_report,
 )
+from evalstudio.services.report.comparisons import order_sections
 from evalstudio.services.report.effects import EffectReport, effect_report
 from evalstudio.services.report.rates import (
     ConditionRates,
@@ -77,6 +79,10 @@ class StudyReport:
     model_evaluators: list[SandwichRun] = field(default_factory=list)
     with_model_evaluators: bool = False  # model evaluators' judgments counted in the figures
     rubric: list[QuestionReport] = field(default_factory=list)  # per rubric question, in order
+    # Compare and rank items (core/comparison.py); None when the study judged none.
+    comparisons: ComparisonFigures | None = None
+    comparison_effects: list[EffectReport] = field(default_factory=list)
+    rankings: RankingFigures | None = None
 
     def with_model_side(self, measured: ModelSide) -> StudyReport:
         return replace(self, model_side=measured)
@@ -122,6 +128,7 @@ def build_report(
     reviews = flaw_reviews.current_reviews(workspace.db, study.id)
     seen = critiques_seen(workspace, study.id)  # read and parsed once for two sections
     reveal = {c.value: reveal_change(items) for c, items in sorted(by_condition.items())}
+    ordered = order_sections(workspace, study.id, seed, with_model_evaluators=with_model_evaluators)
     return StudyReport(
         study=study.name,
         conditions={c.value: rates(items, reviews) for c, items in sorted(by_condition.items())},
@@ -157,6 +164,9 @@ def build_report(
         ),
         with_model_evaluators=with_model_evaluators,
         rubric=rubric_report(workspace, study.id, main),
+        comparisons=ordered.comparisons,
+        comparison_effects=ordered.comparison_effects,
+        rankings=ordered.rankings,
     )
 
 
