@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.builders import pair, write_jsonl
+from support.comparison_study import order_form, ranked, session_of
 
 from evalstudio.core.comparison import BETTER, MUCH_BETTER, Layout
 from evalstudio.core.model import Study
@@ -24,8 +26,6 @@ from evalstudio.services.studies import studies
 from evalstudio.services.studies.setup import create_study
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import content
-from support.builders import pair, write_jsonl
-from support.comparison_study import order_form, ranked, session_of
 
 A, U = Condition.ASSISTED, Condition.UNASSISTED
 # (evaluator, pair) → condition, which twin is shown first, the pick (None: a tie), strength
