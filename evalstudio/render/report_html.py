@@ -101,13 +101,18 @@ def report_html(
     ]
     parts += _headline(report)
     parts += figure("detection")
+    # Only compare and rank items judged: their sections below say it all.
+    ordered_only = not report["conditions"] and (
+        report.get("comparisons") or report.get("rankings")
+    )
     if report["conditions"]:
         parts += _conditions(report["conditions"])
         parts += _signal_table(report["conditions"])
-    else:  # e.g. a study swept by model evaluators before anyone labels
+    elif not ordered_only:  # e.g. a study swept by model evaluators before anyone labels
         parts.append("<h2>Rates per condition</h2><p>No person has judged an item yet.</p>")
     parts += figure("time")
-    parts += _effects(report["effects"])
+    if not ordered_only:
+        parts += _effects(report["effects"])
     for key, title in (
         ("by_evaluator", "Per evaluator"),
         ("by_kind", "Per kind of answer"),

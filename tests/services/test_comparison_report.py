@@ -153,6 +153,8 @@ def test_comparisons_and_rankings_by_hand(workspace: Workspace, tmp_path: Path) 
     page, _ = report_page(report, "2026-12-06")
     assert "<h2>Comparisons</h2>" in page and "<h2>Rankings</h2>" in page
     assert "comparisons of a pair picked the correct twin 100% of the time against 33%" in page
+    # Only compare and rank items were judged: no "nobody judged", no missing detection effect.
+    assert "No person has judged" not in page and "No effect to estimate" not in page
 
 
 def test_a_study_without_compare_or_rank_items_has_neither_section(
@@ -164,3 +166,4 @@ def test_a_study_without_compare_or_rank_items_has_neither_section(
     assert (data["comparisons"], data["comparison_effects"], data["rankings"]) == (None, [], None)
     page, _ = report_page(report, "2026-12-06")
     assert "<h2>Comparisons</h2>" not in page and "<h2>Rankings</h2>" not in page
+    assert "No person has judged an item yet" in page
