@@ -1,6 +1,7 @@
 """The study report: per-condition rates, the effect of each assisted condition against
 unassisted with its intervals, how assistance was used and relied on, agreement, gold items
-apart, and (when measured) the model's own side. Its figures and its one-file HTML page.
+apart, compare and rank items (services/report/comparisons.py), and (when measured) the
+model's own side. Its figures and its one-file HTML page.
 
 Rules: docs/scoring.md (what a catch is) and docs/report.md (what each number counts). Only
 current final judgments count; skips are left out; gold items are reported apart.
