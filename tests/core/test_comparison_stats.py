@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 
@@ -26,24 +25,27 @@ from evalstudio.core.analysis.comparison_stats import (
 from evalstudio.core.analysis.effect import cluster_robust
 from evalstudio.core.analysis.rubric_stats import distance_alpha
 from evalstudio.core.comparison import Layout, Ordering
-from evalstudio.core.review import Condition
+from evalstudio.core.review import Condition, OrderJudgment
 
 A, U, M = Condition.ASSISTED, Condition.UNASSISTED, Condition.MISLEADING
 SLOTS = ("good", "bad")  # a pair's compare item: slot 0 is the correct twin
 
 
-@dataclass(frozen=True)
-class Record:
-    """The store's OrderJudgment's fields these figures read."""
-
-    evaluator_id: str
-    item_id: str
-    layout: Layout
-    condition: Condition | None
-    ordering: Ordering
-    slots: tuple[str, ...]
-    correct_id: str | None
-    shown: tuple[str, ...]
+def record(
+    evaluator: str,
+    item: str,
+    layout: Layout,
+    condition: Condition | None,
+    ordering: Ordering,
+    slots: tuple[str, ...],
+    correct_id: str | None,
+    shown: tuple[str, ...],
+) -> OrderJudgment:
+    """A judgment as the store reads it, with what these figures do not read left plain."""
+    return OrderJudgment(
+        f"{evaluator}/{item}", evaluator, item, item, layout, condition, ordering, slots,
+        shown, correct_id, confidence=None, by_model=False,
+    )  # fmt: skip
 
 
 def compared(
@@ -54,22 +56,22 @@ def compared(
     condition: Condition | None = U,
     left: str = "good",
     pair: bool = True,
-) -> Record:
+) -> OrderJudgment:
     """A comparison of SLOTS: `best` won (None: a tie), `left` was shown first."""
     if best is None:
         ordering = Ordering((SLOTS,))
     else:
         ordering = Ordering(((best,), (SLOTS[1] if best == SLOTS[0] else SLOTS[0],)), strength)
     shown = (left, SLOTS[1] if left == SLOTS[0] else SLOTS[0])
-    return Record(
+    return record(
         evaluator, item, Layout.COMPARE, condition, ordering, SLOTS,
         "good" if pair else None, shown,
     )  # fmt: skip
 
 
-def ranked(evaluator: str, item: str, order: str, condition: Condition | None = U) -> Record:
+def ranked(evaluator: str, item: str, order: str, condition: Condition | None = U) -> OrderJudgment:
     """A ranking of one-letter candidates, best first: "abcd"."""
-    return Record(
+    return record(
         evaluator, item, Layout.RANK, condition, Ordering(tuple((c,) for c in order)),
         tuple(sorted(order)), None, tuple(sorted(order)),
     )  # fmt: skip

@@ -12,38 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Protocol
 
 from evalstudio.core.analysis.effect import Interval, Outcomes
 from evalstudio.core.analysis.intervals import share
 from evalstudio.core.analysis.judgment_stats import alpha
 from evalstudio.core.comparison import BETTER, Layout, Ordering
-from evalstudio.core.review import Condition
+from evalstudio.core.review import Condition, OrderJudgment
 
 ALL = "all"  # over every condition
 NO_CONDITION = "none"  # judgments made without a recorded condition
-
-
-class OrderRecord(Protocol):
-    """What these figures read of a judgment of a compare or rank item (the store's
-    `OrderJudgment` has these fields)."""
-
-    @property
-    def evaluator_id(self) -> str: ...
-    @property
-    def item_id(self) -> str: ...
-    @property
-    def layout(self) -> Layout: ...
-    @property
-    def condition(self) -> Condition | None: ...
-    @property
-    def ordering(self) -> Ordering: ...
-    @property
-    def slots(self) -> tuple[str, ...]: ...
-    @property
-    def correct_id(self) -> str | None: ...
-    @property
-    def shown(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -90,7 +67,7 @@ class RankAgreement:
     rank_alpha: float | None  # ordinal, on each (item, candidate)'s ranks
 
 
-def condition_key(record: OrderRecord) -> str:
+def condition_key(record: OrderJudgment) -> str:
     return record.condition.value if record.condition is not None else NO_CONDITION
 
 
@@ -108,16 +85,16 @@ def winner(ordering: Ordering) -> str | None:
     return None if ordering.tied else ordering.tiers[0][0]
 
 
-def by_condition(records: Sequence[OrderRecord]) -> dict[str, list[OrderRecord]]:
+def by_condition(records: Sequence[OrderJudgment]) -> dict[str, list[OrderJudgment]]:
     """The records per condition, in a fixed order, plus ALL when there are two or more."""
-    groups: dict[str, list[OrderRecord]] = {}
+    groups: dict[str, list[OrderJudgment]] = {}
     for r in records:
         groups.setdefault(condition_key(r), []).append(r)
     ordered = dict(sorted(groups.items()))
     return {**ordered, ALL: list(records)} if len(ordered) > 1 else ordered
 
 
-def pair_picks(records: Sequence[OrderRecord]) -> PairPicks:
+def pair_picks(records: Sequence[OrderJudgment]) -> PairPicks:
     """Of comparisons of pairs (records with `correct_id`), how many picked each twin or tied."""
     pairs = [r for r in records if r.correct_id is not None]
     correct = sum(1 for r in pairs if winner(r.ordering) == r.correct_id)
@@ -126,7 +103,7 @@ def pair_picks(records: Sequence[OrderRecord]) -> PairPicks:
     return PairPicks(n, Share.of_counts(correct, n), Share.of_counts(ties, n), n - correct - ties)
 
 
-def left_picks(records: Sequence[OrderRecord]) -> Share:
+def left_picks(records: Sequence[OrderJudgment]) -> Share:
     """Position bias: of the comparisons that picked a side, the share that picked the side
     shown first (A). Sides are counterbalanced, so an unbiased evaluator is near 50%."""
     picks = [r for r in records if not r.ordering.tied]
@@ -134,7 +111,7 @@ def left_picks(records: Sequence[OrderRecord]) -> Share:
 
 
 def pick_outcomes(
-    records: Sequence[OrderRecord],
+    records: Sequence[OrderJudgment],
     treated: Condition,
     control: Condition = Condition.UNASSISTED,
 ) -> Outcomes | None:
@@ -155,7 +132,7 @@ def pick_outcomes(
     )
 
 
-def compare_agreement(records: Sequence[OrderRecord]) -> CompareAgreement:
+def compare_agreement(records: Sequence[OrderJudgment]) -> CompareAgreement:
     counts: dict[str, int] = {}
     for r in records:
         counts[r.item_id] = counts.get(r.item_id, 0) + 1
@@ -172,7 +149,7 @@ def compare_agreement(records: Sequence[OrderRecord]) -> CompareAgreement:
     )
 
 
-def _slot_of_winner(record: OrderRecord) -> int:
+def _slot_of_winner(record: OrderJudgment) -> int:
     found = winner(record.ordering)
     return len(record.slots) if found is None else record.slots.index(found)
 
@@ -190,7 +167,7 @@ def kendall_w(rankings: Sequence[Ordering]) -> float:
     return 12 * s / (m**2 * (n**3 - n))
 
 
-def rank_agreement(records: Sequence[OrderRecord]) -> RankAgreement:
+def rank_agreement(records: Sequence[OrderJudgment]) -> RankAgreement:
     per_item: dict[str, list[Ordering]] = {}
     for r in records:
         per_item.setdefault(r.item_id, []).append(r.ordering)
@@ -234,7 +211,7 @@ class RankingFigures:
     agreement: dict[str, RankAgreement]  # per condition (and ALL with two or more)
 
 
-def comparison_figures(records: Sequence[OrderRecord]) -> ComparisonFigures | None:
+def comparison_figures(records: Sequence[OrderJudgment]) -> ComparisonFigures | None:
     """None when no compare item was judged."""
     compares = [r for r in records if r.layout is Layout.COMPARE]
     if not compares:
@@ -249,7 +226,7 @@ def comparison_figures(records: Sequence[OrderRecord]) -> ComparisonFigures | No
     )
 
 
-def ranking_figures(records: Sequence[OrderRecord]) -> RankingFigures | None:
+def ranking_figures(records: Sequence[OrderJudgment]) -> RankingFigures | None:
     """None when no rank item was judged."""
     ranks = [r for r in records if r.layout is Layout.RANK]
     if not ranks:

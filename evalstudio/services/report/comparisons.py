@@ -9,13 +9,12 @@ from dataclasses import dataclass
 
 from evalstudio.core.analysis.comparison_stats import (
     ComparisonFigures,
-    OrderRecord,
     RankingFigures,
     comparison_figures,
     pick_outcomes,
     ranking_figures,
 )
-from evalstudio.core.review import Condition
+from evalstudio.core.review import Condition, OrderJudgment
 from evalstudio.services.report.effects import EffectReport, effect_report
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import orders
@@ -42,7 +41,7 @@ def order_sections(
     )
 
 
-def comparison_effects(records: Sequence[OrderRecord], seed: int) -> list[EffectReport]:
+def comparison_effects(records: Sequence[OrderJudgment], seed: int) -> list[EffectReport]:
     """Each assisted condition against unassisted, as detection's effects: caught = the
     comparison picked the correct twin."""
     effects = []
