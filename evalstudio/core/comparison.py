@@ -105,6 +105,19 @@ DEFAULT_SCALE = CompareScale()
 
 
 @dataclass(frozen=True)
+class Advice:
+    """The assistant's answer to "which is better, and why" on a compare item: the label of
+    the better side as the evaluator sees it ("A", "B"; None: about the same), BETTER or
+    MUCH_BETTER (None with a tie), and its reasons. `structured` is False when it came from a
+    reply that is not the asked-for JSON (then only what could be read)."""
+
+    better: str | None
+    strength: int | None
+    reasons: tuple[str, ...]
+    structured: bool
+
+
+@dataclass(frozen=True)
 class Ordering:
     """An evaluator's order of an item's candidates: tiers of candidate ids, best first; a tie
     shares a tier (only a comparison's "about the same" does). `strength` (compare only):
