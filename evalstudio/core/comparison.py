@@ -45,8 +45,9 @@ BETTER, MUCH_BETTER = 1, 2
 
 @dataclass(frozen=True)
 class Side:
-    """One candidate of a compare or rank item as the evaluator sees it: its place on screen
-    (0 = A) and its text. `candidate_id` is opaque (derived under the study's secret)."""
+    """One candidate of a compare or rank item as the evaluator sees it (its place on screen
+    is its place in `ItemView.sides`: A first). `candidate_id` is opaque (derived under the
+    study's secret), so it says nothing of a twin."""
 
     candidate_id: str
     text: str
