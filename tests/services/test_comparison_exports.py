@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.bulk_comparisons import bulk_comparisons
 from support.comparison_study import comparison_study, order_form, session_of
 from support.export_doc import assert_conforms, documented, fields
 
@@ -24,8 +25,9 @@ from evalstudio.core.review import Stage
 from evalstudio.services.models.model_evaluator import add_model_evaluator
 from evalstudio.services.report.exports import ExportFormat, export_study
 from evalstudio.services.review.session import ReviewSession
+from evalstudio.services.workspace.evaluators import list_evaluators
 from evalstudio.services.workspace.opening import Workspace
-from evalstudio.store import content
+from evalstudio.store import content, orders
 
 JUDGMENTS = "## Judgments (`judgments-jsonl`)"
 CANDIDATE = "### A candidate (`candidates[]`)"
@@ -166,8 +168,8 @@ def test_without_the_truth_nothing_but_what_each_saw_names_the_answers(
     records = lines_of(export(workspace, tmp_path, ExportFormat.JUDGMENTS_JSONL))
     found = by_evaluator_and_item(records)
     for item in (judged.strict, judged.tied):
-        orders = [[s["candidate_id"] for s in found[n, item]["candidates"]] for n in ("Ada", "Bob")]
-        assert orders[0] != orders[1]  # as shown, counterbalanced: not the owner's slots
+        seen = [[s["candidate_id"] for s in found[n, item]["candidates"]] for n in ("Ada", "Bob")]
+        assert seen[0] != seen[1]  # as shown, counterbalanced: not the owner's slots
         twins = judged.shown["Ada", item]
         for name in ("Ada", "Bob"):
             rest = json.dumps(
@@ -378,3 +380,25 @@ def test_a_preferences_file_reads_as_a_dataset_loader_reads_it(
     for key in found[0]:
         kinds = {type(r[key]) for r in found if r[key] is not None}
         assert len(kinds) == 1, key
+
+
+@pytest.mark.parametrize("answers", [2, 4])
+def test_a_bulk_study_exports_what_the_store_says_each_evaluator_saw(
+    workspace: Workspace, tmp_path: Path, answers: int
+) -> None:
+    """The bench's study (written in bulk): the export's order shown is the one the store's
+    comparison rows draw, and the preferences are as many as the orders state."""
+    study = bulk_comparisons(workspace, tmp_path, evaluators=3, items=7, answers=answers)
+    path = tmp_path / "j.jsonl"
+    export_study(workspace, study.name, ExportFormat.JUDGMENTS_JSONL, path)
+    found = by_evaluator_and_item(lines_of(path))
+    names = {e.id: e.name for e in list_evaluators(workspace)}
+    stored = orders.order_judgments(workspace.db, study.id)
+    assert len(found) == len(stored) == 21
+    for judgment in stored:
+        record = found[names[judgment.evaluator_id], judgment.item_id]
+        assert [s["candidate_id"] for s in record["candidates"]] == list(judgment.shown)
+        assert [set(t) for t in record["order"]] == [set(t) for t in judgment.ordering.tiers]
+    path = tmp_path / "p.jsonl"
+    report = export_study(workspace, study.name, ExportFormat.PREFERENCES, path)
+    assert report.records == sum(len(j.ordering.implied_pairs()) for j in stored) > 0
