@@ -66,7 +66,7 @@ def bulk_comparisons(
             # No plan and no design: the review draws the order shown from the study's id.
             order = shown_order(study.id, evaluator, item, len(slots[item]))
             shown = [slots[item][slot] for slot in order]
-            judgment, ordering = _judged(n, evaluator, item, shown)
+            judgment, ordering = _judged(f"{study.id}-{n}", n, evaluator, item, shown)
             judgments.append(judgment)
             orders.append(ordering)
             if len(judgments) >= _BATCH:
@@ -76,10 +76,10 @@ def bulk_comparisons(
 
 
 def _judged(
-    n: int, evaluator: str, item: str, shown: list[str]
+    judgment_id: str, n: int, evaluator: str, item: str, shown: list[str]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     judgment = {
-        "id": f"j{n}",
+        "id": judgment_id,
         "study_item_id": item,
         "evaluator_id": evaluator,
         "stage": "final",
