@@ -28,8 +28,10 @@ RANKS = 500  # 50 × 500 rankings of 4 = 25,000 judgments, 150,000 preferences
 RUNS = 3
 
 
-def timed(workspace: Workspace, study: str, format: ExportFormat, path: Path) -> list[str]:
-    """A table row: records, file size and the median of RUNS exports."""
+def timed(
+    workspace: Workspace, study: str, format: ExportFormat, path: Path
+) -> tuple[float, list[str]]:
+    """The median of RUNS exports, and a table row's cells: records, file size, times."""
     times = []
     for _ in range(RUNS):
         started = time.perf_counter()
@@ -37,7 +39,7 @@ def timed(workspace: Workspace, study: str, format: ExportFormat, path: Path) ->
         times.append(time.perf_counter() - started)
     median = statistics.median(times)
     runs = ", ".join(f"{t:.2f}" for t in times)
-    return [
+    return median, [
         f"`{format.value}`",
         f"{report.rows:,}",
         f"{report.records:,}",
@@ -48,7 +50,7 @@ def timed(workspace: Workspace, study: str, format: ExportFormat, path: Path) ->
 
 
 def main() -> None:
-    rows: list[tuple[str, list[str]]] = []
+    rows: list[tuple[str, float, list[str]]] = []
     both = (ExportFormat.JUDGMENTS_JSONL, ExportFormat.PREFERENCES)
     studies: tuple[
         tuple[str, Callable[[Workspace, Path], Study], tuple[ExportFormat, ...]], ...
@@ -71,9 +73,11 @@ def main() -> None:
             study = build(workspace, folder)
             setup += time.perf_counter() - started
             for format in formats:
-                rows.append((label, timed(workspace, study.name, format, folder / "out.jsonl")))
+                median, cells = timed(workspace, study.name, format, folder / "out.jsonl")
+                rows.append((label, median, cells))
             workspace.close()
     one, five, _ = os.getloadavg()
+    single = rows[-1][1]  # the single-item judgments, last
     body = "\n".join(
         [
             "## Export of comparisons and rankings (`bench/bench_export_comparisons.py`)",
@@ -87,9 +91,12 @@ def main() -> None:
             f"(tests/support/bulk_comparisons.py, bulk_study.py): {setup:.0f} s.",
             "",
             "| items | format | judgments | records | file | time (median of "
-            f"{RUNS}) | records/s |",
-            "|---|---|---|---|---|---|---|",
-            *(f"| {label} | {' | '.join(cells)} |" for label, cells in rows),
+            f"{RUNS}) | records/s | time × single |",
+            "|---|---|---|---|---|---|---|---|",
+            *(
+                f"| {label} | {' | '.join(cells)} | {median / single:.2f} |"
+                for label, median, cells in rows
+            ),
             "",
             "Target: 100,000 comparison judgments under 5 s in each format. Run under "
             f"`nice -n 19` on a shared machine (load average {one:.2f} over 1 min, {five:.2f} "
