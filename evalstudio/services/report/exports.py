@@ -142,7 +142,12 @@ def _shape(
         return lambda row: [export_records.event_record(row, study, with_truth)]
     if format is ExportFormat.PREFERENCES:
         return lambda row: export_records.preference_records(row, study, with_truth, include_ties)
-    return lambda row: [r] if (r := export_records.pair_record(row, study)) else []
+
+    def separated(row: Any) -> list[export_records.Record]:
+        record = export_records.pair_record(row, study)
+        return [record] if record is not None else []
+
+    return separated
 
 
 def _writer(
