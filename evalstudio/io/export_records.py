@@ -256,7 +256,7 @@ def _side(place: int, candidate: Candidate, with_truth: bool) -> Record:
 
 def _tiers(ordering: Ordering, shown: tuple[Candidate, ...]) -> list[list[str]]:
     """The ordering's tiers, best first, a tie's candidates in the order they were shown (the
-    stored order within a tier is not the evaluator's to give)."""
+    stored order within a tier may follow the owner's slots, which are ground truth)."""
     place = {c.id: n for n, c in enumerate(shown)}
     return [sorted(tier, key=lambda c: place.get(c, len(place))) for tier in ordering.tiers]
 
