@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from sqlite_utils import Database
@@ -24,13 +25,14 @@ from evalstudio.core.model import (
     Task,
     Truth,
 )
-
-_BATCH = 500
+from evalstudio.store.schema_shape import quoted
 
 
 def insert_plan(db: Database, plan: ImportPlan) -> None:
     """Write what an import adds; the caller holds the transaction."""
-    db.table("tasks").insert_all(
+    _insert(
+        db,
+        "tasks",
         (
             {
                 "id": t.id,
@@ -46,12 +48,11 @@ def insert_plan(db: Database, plan: ImportPlan) -> None:
             }
             for t in plan.tasks
         ),
-        batch_size=_BATCH,
     )
-    db.table("candidates").insert_all(
-        (_candidate_row(c) for c in plan.candidates), batch_size=_BATCH
-    )
-    db.table("pairs").insert_all(
+    _insert(db, "candidates", (_candidate_row(c) for c in plan.candidates))
+    _insert(
+        db,
+        "pairs",
         (
             {
                 "id": p.id,
@@ -63,35 +64,47 @@ def insert_plan(db: Database, plan: ImportPlan) -> None:
             }
             for p in plan.pairs
         ),
-        batch_size=_BATCH,
     )
-    rows = [
-        {
-            "id": i.id,
-            "study_id": i.study_id,
-            "candidate_id": i.candidate_id,
-            "external_id": i.external_id,
-            "position": i.position,
-            **({"layout": i.layout.value} if i.slots else {}),
-        }
-        for i in plan.items
-    ]
-    # Single items without `layout` (its default), apart: a plan of single answers writes the
-    # rows it wrote before m017 (tests/store/test_attack_ids.py writes one into an older file),
-    # and insert_all takes its columns from a batch's first row.
-    for same_columns in (
-        [r for r in rows if "layout" not in r],
-        [r for r in rows if "layout" in r],
-    ):
-        db.table("study_items").insert_all(same_columns, batch_size=_BATCH)
-    db.table("item_sides").insert_all(
+    _insert(
+        db,
+        "study_items",
+        (
+            {
+                "id": i.id,
+                "study_id": i.study_id,
+                "candidate_id": i.candidate_id,
+                "external_id": i.external_id,
+                "position": i.position,
+                # Likewise only for a compare or rank item (m017).
+                **({"layout": i.layout.value} if i.slots else {}),
+            }
+            for i in plan.items
+        ),
+    )
+    _insert(
+        db,
+        "item_sides",
         (
             {"study_item_id": i.id, "slot": slot, "candidate_id": candidate_id}
             for i in plan.items
             for slot, candidate_id in enumerate(i.slots)
         ),
-        batch_size=_BATCH,
     )
+
+
+def _insert(db: Database, table: str, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert rows, one statement per set of columns, by executemany: an import of 10,000
+    records writes some 40,000 rows, and sqlite-utils' insert_all spent more on building its
+    statements than SQLite on running them (docs/perf.md). The names are this module's own."""
+    by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+    for row in rows:
+        by_columns.setdefault(tuple(row), []).append(tuple(row.values()))
+    for names, values in by_columns.items():
+        sql = (
+            f"INSERT INTO {quoted(table)} ({', '.join(quoted(n) for n in names)}) "
+            f"VALUES ({', '.join('?' for _ in names)})"
+        )
+        db.conn.executemany(sql, values)
 
 
 def _candidate_row(c: Candidate) -> dict[str, Any]:

@@ -167,7 +167,8 @@ def test_a_study_from_before_keeps_its_ids_and_derives_new_ones_as_before(
         existing_pair_ids=set(),
         first_position=0,
     )  # what the version before this one wrote: no secret
-    content.insert_plan(old, plan)
+    with old.conn:  # insert_plan writes inside its caller's transaction
+        content.insert_plan(old, plan)
     old.close()
     ws = open_workspace(path)  # migrated
     try:
