@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -92,6 +93,10 @@ class RankForm(QWidget):
         self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.list.model().rowsMoved.connect(self._dragged)
         self.list.currentRowChanged.connect(self._entry_chosen)
+        # An entry too long for the column is cut with "…" (its tooltip has the answer), never
+        # scrolled sideways.
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.remaining_label = QLabel("Not ranked yet:")
         self.buttons: list[QPushButton] = []
         self.pick_row = QHBoxLayout()
@@ -110,13 +115,18 @@ class RankForm(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.pick_row)
-        layout.addWidget(self.list, 1)
+        layout.addWidget(self.list)
         layout.addWidget(self.keys)
+        # Its own height, no more: the form layout would share the column's spare height out.
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
     def set_item(self, sides: tuple[Side, ...]) -> None:
         """The item's answers as shown; nothing ranked yet."""
         self.sides = sides
         last = SIDE_LETTERS[len(sides) - 1]
+        # As tall as the whole order: no scrolling, and no empty rows taken from the rationale.
+        row = self.list.fontMetrics().height() + 6
+        self.list.setFixedHeight(len(sides) * row + 2 * self.list.frameWidth() + 4)
         self.keys.setText(
             f"Best first: press A–{last} (or 1–{len(sides)}) for the best remaining answer · "
             "drag or Alt+↑/↓ to move · Backspace takes the last back · ← → show another"
