@@ -12,7 +12,6 @@ from typing import Any
 
 from evalstudio.core.assist_kinds import DEFAULT_ASSIST_KINDS
 from evalstudio.core.assistance import AssistEvent, AssistKind
-from evalstudio.core.comparison import CompareScale, Layout
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.ids import new_id
 from evalstudio.core.misleading import Misleading
@@ -95,18 +94,6 @@ class ReviewSession:
         """The study's rubric questions for its items (all `single` today), in their order."""
         return (
             tuple(q for q in self.design.questions if "single" in q.layouts) if self.design else ()
-        )
-
-    # TEMPORARY stand-ins until main's "Comparisons: store and service" lands (reverted then).
-    @property
-    def compare_scale(self) -> CompareScale:
-        return self.design.compare_scale if self.design else CompareScale()
-
-    def questions_for(self, layout: Layout) -> tuple[Question, ...]:
-        return (
-            tuple(q for q in self.design.questions if layout.value in q.layouts)
-            if self.design
-            else ()
         )
 
     @property
