@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from evalstudio.core.model import ItemView
 
 MIN_SIDES = 2
 MAX_SIDES = 9  # each side gets a digit key
@@ -96,6 +99,9 @@ class CompareScale:
     def point_of(self, ordering: Ordering, shown: tuple[Side, Side]) -> ScalePoint | None:
         """The scale point an ordering of these two sides is (None: not one of this scale's)."""
         return next((p for p in self.points() if self.ordering(p, shown) == ordering), None)
+
+
+DEFAULT_SCALE = CompareScale()
 
 
 @dataclass(frozen=True)
@@ -177,9 +183,7 @@ def ordering_problems(
             )
     elif layout is Layout.RANK:
         if len(ordering.tiers) != len(candidate_ids):
-            problems.append(
-                f"put all {len(candidate_ids)} answers in order (no ties in a ranking)"
-            )
+            problems.append(f"put all {len(candidate_ids)} answers in order (no ties in a ranking)")
         if ordering.strength is not None:
             problems.append("a ranking has no strength")
     return problems
@@ -192,6 +196,30 @@ def shown_order(seed: str, evaluator_id: str, item_id: str, n: int) -> tuple[int
     order = list(range(n))
     random.Random(int.from_bytes(digest[:8], "big")).shuffle(order)
     return tuple(order)
+
+
+def sides_order(
+    stored: object, n: int, seed: str, evaluator_id: str, item_id: str
+) -> tuple[int, ...]:
+    """The slots of an item with `n` candidates in the order one evaluator sees them: as their
+    assignment stored it, or — none stored (a study without a plan), or one that is not an
+    order of the slots (a package edited by hand) — drawn by `shown_order`."""
+    if (
+        isinstance(stored, list | tuple)
+        and all(type(slot) is int for slot in stored)
+        and sorted(stored) == list(range(n))
+    ):
+        return tuple(stored)
+    return shown_order(seed, evaluator_id, item_id, n)
+
+
+def shown_as(
+    item: ItemView, stored: tuple[int, ...] | None, seed: str, evaluator_id: str
+) -> ItemView:
+    """A compare or rank item (sides in slot order) as one evaluator sees it."""
+    order = sides_order(stored, len(item.sides), seed, evaluator_id, item.item_id)
+    sides = tuple(item.sides[slot] for slot in order)
+    return replace(item, sides=sides, candidate=sides[0].text)
 
 
 def pair_sides(flawed_first: bool) -> tuple[int, ...]:

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from evalstudio.core.comparison import Layout
 from evalstudio.core.errors import Problem
 from evalstudio.core.ids import derived_id
 from evalstudio.core.model import Candidate, Pair, StudyItem, Task, Truth
@@ -46,12 +47,14 @@ def plan_import(
     existing_pair_ids: set[str],
     first_position: int,
     secret: str | None = None,
+    pairs_as: Layout = Layout.SINGLE,
 ) -> ImportPlan:
     """Check the rows against each other and the study; build what the good ones add, their
     ids derived under the study's `secret` (core/ids.py; None for a study from before).
 
     A pair is kept or dropped whole: if one twin is bad, the other is dropped too, so a study
-    never holds half a pair.
+    never holds half a pair. With `pairs_as` COMPARE a pair is one compare item (its pair id
+    names it; slot 0 the correct twin), not two single items.
     """
     plan = ImportPlan()
     records: list[TaskRecord] = []
@@ -64,7 +67,9 @@ def plan_import(
         else:
             records.append(row)
     bad: dict[int, list[Problem]] = defaultdict(list)
-    for problem in _duplicate_ids(records, existing_ids) + _task_conflicts(records, existing_tasks):
+    for problem in _duplicate_ids(records, existing_ids, pairs_as) + _task_conflicts(
+        records, existing_tasks
+    ):
         bad[problem.line].append(problem)
     twins = _pairs(records, bad, existing_pair_ids, bad_twin_line)
     for pair_id, group in twins.items():
@@ -78,7 +83,7 @@ def plan_import(
         plan.problems.extend(problems)
     plan.problems.sort(key=lambda p: p.line)
     good = [r for r in records if r.line not in bad]
-    _build(plan, study_id, secret, good, twins, set(existing_tasks), first_position)
+    _build(plan, study_id, secret, good, twins, set(existing_tasks), first_position, pairs_as)
     plan.warnings = [w for r in good if (w := _naming(r)) is not None]
     return plan
 
@@ -110,18 +115,30 @@ def naming_warning(warnings: list[Problem]) -> str | None:
     )
 
 
-def _duplicate_ids(records: list[TaskRecord], existing_ids: set[str]) -> list[Problem]:
+def _duplicate_ids(
+    records: list[TaskRecord], existing_ids: set[str], pairs_as: Layout
+) -> list[Problem]:
+    """Record ids, the ids of a record's candidates and (pairs shown as compare items) pair
+    ids name items and candidates: each once in the study."""
     problems: list[Problem] = []
     first_line: dict[str, int] = {}
     for r in records:
-        if r.id in existing_ids:
-            problems.append(Problem(r.line, "id", f"'{r.id}' is already in this study"))
-        elif r.id in first_line:
-            problems.append(
-                Problem(r.line, "id", f"duplicate id '{r.id}' (first on line {first_line[r.id]})")
-            )
-        else:
-            first_line[r.id] = r.line
+        named = [("id", r.id)] + [("candidates", side) for side, _ in r.sides]
+        if pairs_as is Layout.COMPARE and r.pair_id is not None and r.truth is Truth.CORRECT:
+            named.append(("pair_id", r.pair_id))  # its compare item's name
+        for field_name, name in named:
+            if name in existing_ids:
+                problems.append(Problem(r.line, field_name, f"'{name}' is already in this study"))
+            elif name in first_line:
+                problems.append(
+                    Problem(
+                        r.line,
+                        field_name,
+                        f"duplicate id '{name}' (first on line {first_line[name]})",
+                    )
+                )
+            else:
+                first_line[name] = r.line
     return problems
 
 
@@ -195,10 +212,31 @@ def _build(
     twins: dict[str, list[TaskRecord]],
     existing_task_keys: set[str],
     first_position: int,
+    pairs_as: Layout,
 ) -> None:
     def derived(*parts: str) -> str:
         return derived_id(study_id, *parts, secret=secret)
 
+    def add_item(name: str, slots: tuple[str, ...]) -> None:
+        plan.items.append(
+            StudyItem(
+                derived("item", name),
+                study_id,
+                slots[0],
+                first_position + len(plan.items),
+                name,
+                Layout.for_sides(len(slots)),
+                slots if len(slots) > 1 else (),
+            )
+        )
+
+    kept = {r.line for r in records}
+    # A pair shown as one compare item: its item takes the place of its first twin.
+    compared = {
+        pair_id: group
+        for pair_id, group in twins.items()
+        if pairs_as is Layout.COMPARE and all(r.line in kept for r in group)
+    }
     tasks: dict[str, str] = {}
     for r in records:
         task_id = derived("task", r.task_key)
@@ -216,19 +254,25 @@ def _build(
                 )
             )
         tasks[r.task_key] = task_id
+        if r.sides:
+            slots = tuple(derived("candidate", side) for side, _ in r.sides)
+            plan.candidates.extend(
+                Candidate(cid, task_id, side, text, None, None, False)
+                for cid, (side, text) in zip(slots, r.sides, strict=True)
+            )
+            add_item(r.id, slots)
+            continue
         candidate_id = derived("candidate", r.id)
         plan.candidates.append(
             Candidate(candidate_id, task_id, r.id, r.candidate, r.truth, r.flaw, r.gold)
         )
-        plan.items.append(
-            StudyItem(
-                derived("item", r.id),
-                study_id,
-                candidate_id,
-                first_position + len(plan.items),
-            )
-        )
-    kept = {r.line for r in records}
+        pair_id = r.pair_id
+        if pair_id is None or pair_id not in compared:
+            add_item(r.id, (candidate_id,))
+        elif r is compared[pair_id][0]:
+            correct = next(t for t in compared[pair_id] if t.truth is Truth.CORRECT)
+            flawed = next(t for t in compared[pair_id] if t.truth is Truth.FLAWED)
+            add_item(pair_id, (derived("candidate", correct.id), derived("candidate", flawed.id)))
     for pair_id, group in twins.items():
         if not all(r.line in kept for r in group):
             continue

@@ -152,6 +152,7 @@ class StudyItem:
     study_id: str
     candidate_id: str
     position: int
+    external_id: str  # the owner's name: the record id (a pair shown as one item: the pair id)
     layout: Layout = Layout.SINGLE
     slots: tuple[str, ...] = ()  # candidate ids, for a compare or rank item
 

@@ -6,7 +6,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from evalstudio.core.comparison import CompareScale, Layout, Ordering, ordering_problems
+from evalstudio.core.comparison import (
+    DEFAULT_SCALE,
+    CompareScale,
+    Layout,
+    Ordering,
+    ordering_problems,
+)
 from evalstudio.core.model import LineRange, Severity, Span, Verdict, inside, line_count
 from evalstudio.core.rubric import RubricAnswer, answers_from_json, answers_to_json
 
@@ -159,7 +165,7 @@ def form_problems(
     *,
     layout: Layout = Layout.SINGLE,
     candidate_ids: tuple[str, ...] = (),
-    scale: CompareScale = CompareScale(),
+    scale: CompareScale = DEFAULT_SCALE,
 ) -> list[str]:
     """What is missing or out of range before `form` can be submitted at `stage`.
 
@@ -252,6 +258,26 @@ class Judgment:
     @property
     def skipped(self) -> bool:
         return self.skipped_reason is not None
+
+
+@dataclass(frozen=True)
+class OrderJudgment:
+    """A current final judgment of a compare or rank item, as the report and exports read it.
+    `slots`: the item's candidates in slot order; `shown`: in the order this evaluator saw
+    them (A first); `correct_id`: a pair shown as a compare item: its correct twin."""
+
+    judgment_id: str
+    evaluator_id: str
+    item_id: str
+    item_name: str  # the owner's name of the item (record or pair id)
+    layout: Layout
+    condition: Condition | None
+    ordering: Ordering
+    slots: tuple[str, ...]
+    shown: tuple[str, ...]
+    correct_id: str | None
+    confidence: int | None
+    by_model: bool
 
 
 @dataclass(frozen=True)

@@ -65,8 +65,11 @@ class StudyDefinition:
         # A definition without questions or comparisons reads (and hashes) as it always did.
         if not self.questions:
             del data["questions"]
-        for key, default in (("pairs_as", "single"), ("compare_strength", True),
-                             ("compare_ties", True)):
+        for key, default in (
+            ("pairs_as", "single"),
+            ("compare_strength", True),
+            ("compare_ties", True),
+        ):
             if data[key] == default:
                 del data[key]
         return {key: value for key, value in data.items() if value is not None}  # TOML has no null
@@ -207,7 +210,7 @@ def _tools(r: _Reader) -> tuple[AssistKind, ...]:
     return tuple(k for k in chosen if k in EXECUTION_KINDS)
 
 
-E = TypeVar("E", Condition, AssistKind, Misalignment, AssistantSource)
+E = TypeVar("E", Condition, AssistKind, Misalignment, AssistantSource, Layout)
 
 
 def _choice(r: _Reader, key: str, enum: type[E], default: E) -> E:

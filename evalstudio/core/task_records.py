@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
 
+from evalstudio.core.comparison import MAX_SIDES, MIN_SIDES
 from evalstudio.core.conversation import BadMessages, Transcript, Turns, read_messages, turns_json
 from evalstudio.core.errors import Problem
 from evalstudio.core.model import Kind, LineRange, PlantedFlaw, Severity, Span, Truth
@@ -27,9 +29,16 @@ OPTIONAL_FIELDS = (
     "test",
     "gold",
     "messages",
+    "candidates",
 )
 # Fields `messages` gives (its last user turn and its evaluated assistant turn).
 GIVEN_BY_MESSAGES = ("prompt", "candidate")
+# Fields of one answer that a record of several answers (`candidates`) cannot have: ground
+# truth for comparisons comes from perturbation pairs (study.toml pairs_as = "compare").
+NOT_WITH_CANDIDATES = (
+    "candidate", "truth", "flaw_description", "flaw_severity", "flaw_lines", "flaw_span",
+    "pair_id", "test", "gold", "messages",
+)  # fmt: skip
 ALL_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
 
 _ID = re.compile(r"[A-Za-z0-9_.:\-]{1,200}")
@@ -77,6 +86,9 @@ class TaskRecord:
     test: str | None
     gold: bool
     conversation: Turns | None = None  # the turns before the candidate, from `messages`
+    # A record of several answers (`candidates`): (id, text) of each, in the file's order;
+    # `candidate` is then the first one's text. Empty for a record of one answer.
+    sides: tuple[tuple[str, str], ...] = ()
 
     @property
     def task_key_given(self) -> bool:
@@ -189,7 +201,12 @@ def parse_record(line: int, raw: Mapping[str, object]) -> TaskRecord | BadRecord
     prompt: str | None = None
     candidate: str | None = None
     transcript: Transcript | None = None
-    if raw.get("messages") in (None, ""):
+    sides: tuple[tuple[str, str], ...] = ()
+    if raw.get("candidates") not in (None, ""):
+        prompt = f.text("prompt", required=True)
+        sides = _sides(f)
+        candidate = sides[0][1] if sides else None
+    elif raw.get("messages") in (None, ""):
         prompt = f.text("prompt", required=True)
         candidate = f.text("candidate", required=True)
     elif (transcript := _transcript(f)) is not None:
@@ -225,7 +242,46 @@ def parse_record(line: int, raw: Mapping[str, object]) -> TaskRecord | BadRecord
         test=test,
         gold=gold,
         conversation=conversation,
+        sides=sides,
     )
+
+
+def _sides(f: _Fields) -> tuple[tuple[str, str], ...]:
+    """The record's `candidates` (a JSON array of {"id", "text"}, or in CSV a string holding
+    one) checked; empty when they are bad (each problem reported)."""
+    for name in NOT_WITH_CANDIDATES:
+        if f.raw.get(name) not in (None, ""):
+            f.problem(name, "a record of several candidates cannot have it")
+    value = f.raw["candidates"]
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as e:
+            f.problem("candidates", f"is not JSON ({e.msg} at character {e.pos})")
+            return ()
+    if not isinstance(value, list) or not MIN_SIDES <= len(value) <= MAX_SIDES:
+        size = f"{len(value)} entries" if isinstance(value, list) else type(value).__name__
+        f.problem("candidates", f"must be a list of {MIN_SIDES} to {MAX_SIDES} answers, not {size}")
+        return ()
+    sides: list[tuple[str, str]] = []
+    for n, entry in enumerate(value, start=1):
+        where = f"candidates[{n}]"
+        if not isinstance(entry, dict) or set(entry) != {"id", "text"}:
+            f.problem(
+                "candidates", f'{where} must be {{"id": ..., "text": ...}}, not {_short(entry)}'
+            )
+            continue
+        side = _Fields(f.line, entry)
+        side_id, text = side.text("id", required=True), side.text("text", required=True)
+        for problem in side.problems:
+            f.problem("candidates", f"{where}.{problem.field} {problem.message}")
+        if side_id is not None and not _ID.fullmatch(side_id):
+            f.problem("candidates", f"{where}.id {_short(side_id)} is not an id")
+        elif side_id is not None and side_id in (s for s, _ in sides):
+            f.problem("candidates", f"{where}.id '{side_id}' is given twice")
+        elif side_id is not None and text is not None:
+            sides.append((side_id, text))
+    return tuple(sides) if len(sides) == len(value) else ()
 
 
 def _transcript(f: _Fields) -> Transcript | None:

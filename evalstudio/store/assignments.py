@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
 
 from sqlite_utils import Database
 
@@ -10,8 +11,15 @@ from evalstudio.core.review import Condition
 
 
 def insert_assignments(
-    db: Database, study_id: str, evaluator_id: str, items: Iterable[tuple[str, Condition]]
+    db: Database,
+    study_id: str,
+    evaluator_id: str,
+    items: Iterable[tuple[str, Condition]],
+    sides: Mapping[str, tuple[int, ...]] | None = None,
 ) -> None:
+    """The evaluator's queue; `sides`: a compare or rank item's slots in the order they see
+    them (core/comparison.py)."""
+    shown = sides or {}
     db.table("assignments").insert_all(
         {
             "study_id": study_id,
@@ -19,9 +27,23 @@ def insert_assignments(
             "position": position,
             "study_item_id": item_id,
             "condition": condition.value,
+            # Only for a compare or rank item: a single item's row is what it was before m017.
+            **({"sides": json.dumps(shown[item_id])} if item_id in shown else {}),
         }
         for position, (item_id, condition) in enumerate(items)
     )
+
+
+def shown_sides(db: Database, study_id: str, evaluator_id: str) -> dict[str, tuple[int, ...]]:
+    """The order (slots) in which the evaluator sees each of their compare and rank items."""
+    rows = db.query(
+        "SELECT study_item_id, sides FROM assignments "
+        "WHERE evaluator_id = ? AND study_id = ? AND sides IS NOT NULL",
+        [evaluator_id, study_id],
+    )
+    found = {r["study_item_id"]: json.loads(r["sides"]) for r in rows}
+    # Checked where it is used (core/comparison.shown_as): here only its shape.
+    return {item: tuple(sides) for item, sides in found.items() if isinstance(sides, list)}
 
 
 def assigned(db: Database, study_id: str, evaluator_id: str) -> list[tuple[str, Condition]]:

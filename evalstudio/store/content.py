@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlite_utils import Database
 
+from evalstudio.core.comparison import Layout, Side
 from evalstudio.core.conversation import BadMessages, Turns, turns_json, turns_of_json
 from evalstudio.core.errors import WorkspaceError
 from evalstudio.core.import_plan import ImportPlan
@@ -18,6 +20,7 @@ from evalstudio.core.model import (
     PlantedFlaw,
     Severity,
     Span,
+    StudyItem,
     Task,
     Truth,
 )
@@ -62,17 +65,27 @@ def insert_plan(db: Database, plan: ImportPlan) -> None:
         ),
         batch_size=_BATCH,
     )
-    external = {c.id: c.external_id for c in plan.candidates}
     db.table("study_items").insert_all(
         (
             {
                 "id": i.id,
                 "study_id": i.study_id,
                 "candidate_id": i.candidate_id,
-                "external_id": external[i.candidate_id],
+                "external_id": i.external_id,
                 "position": i.position,
+                # Only for a compare or rank item: a plan of single answers writes the rows it
+                # wrote before m017 (tests/store/test_attack_ids.py writes one into an older file).
+                **({"layout": i.layout.value} if i.slots else {}),
             }
             for i in plan.items
+        ),
+        batch_size=_BATCH,
+    )
+    db.table("item_sides").insert_all(
+        (
+            {"study_item_id": i.id, "slot": slot, "candidate_id": candidate_id}
+            for i in plan.items
+            for slot, candidate_id in enumerate(i.slots)
         ),
         batch_size=_BATCH,
     )
@@ -153,9 +166,15 @@ def tasks_of_study(db: Database, study_id: str) -> dict[str, Task]:
 
 
 def external_ids_of_study(db: Database, study_id: str) -> set[str]:
+    """The names the owner's files gave the study's items and candidates (one namespace)."""
     return {
         r["external_id"]
-        for r in db.query("SELECT external_id FROM study_items WHERE study_id = ?", [study_id])
+        for r in db.query(
+            "SELECT external_id FROM study_items WHERE study_id = :s UNION "
+            "SELECT c.external_id FROM candidates c JOIN tasks t ON t.id = c.task_id "
+            "WHERE t.study_id = :s",
+            {"s": study_id},
+        )
     }
 
 
@@ -181,12 +200,51 @@ def next_position(db: Database, study_id: str) -> int:
 
 
 def candidates_of_study(db: Database, study_id: str) -> list[Candidate]:
-    """Every candidate of the study in study order, ground truth included (owner's view)."""
+    """Every candidate of the study in study order (a compare or rank item's in slot order),
+    ground truth included (owner's view)."""
     sql = (
-        "SELECT c.* FROM study_items si JOIN candidates c ON c.id = si.candidate_id "
-        "WHERE si.study_id = ? ORDER BY si.position"
+        "SELECT c.* FROM study_items si "
+        "LEFT JOIN item_sides s ON s.study_item_id = si.id "
+        "JOIN candidates c ON c.id = coalesce(s.candidate_id, si.candidate_id) "
+        "WHERE si.study_id = ? ORDER BY si.position, s.slot"
     )
     return [candidate_of(row) for row in db.query(sql, [study_id])]
+
+
+def multi_items(db: Database, study_id: str) -> list[StudyItem]:
+    """The study's compare and rank items with their candidates in slot order."""
+    rows = db.query(
+        f"SELECT si.*, {SLOTS} AS slots FROM study_items si "
+        "WHERE si.study_id = ? AND si.layout <> 'single' ORDER BY si.position",
+        [study_id],
+    )
+    return [_study_item(r) for r in rows]
+
+
+# A compare or rank item's (slot, candidate id) pairs as JSON, for `slots_of` (an aggregate
+# does not keep a subquery's order in SQLite 3.40: the slot travels with each entry).
+SLOTS = (
+    "(SELECT json_group_array(json_array(slot, candidate_id)) FROM item_sides "
+    "WHERE study_item_id = si.id)"
+)
+
+
+def slots_of(stored: str) -> tuple[str, ...]:
+    """The candidate ids of a `SLOTS` column in slot order."""
+    return tuple(candidate_id for _, candidate_id in sorted(json.loads(stored)))
+
+
+def _study_item(row: dict[str, Any]) -> StudyItem:
+    slots = slots_of(row["slots"]) if row.get("slots") else ()
+    return StudyItem(
+        row["id"],
+        row["study_id"],
+        row["candidate_id"],
+        row["position"],
+        row["external_id"],
+        Layout(row["layout"]),
+        slots,
+    )
 
 
 def pairs_of_study(db: Database, study_id: str) -> list[Pair]:
@@ -202,7 +260,11 @@ def pairs_of_study(db: Database, study_id: str) -> list[Pair]:
 
 _ITEM_VIEW = """
     SELECT si.id AS item_id, si.position, t.prompt, t.kind, t.language, c.text,
-           COALESCE(t.reference, '') <> '' AS has_reference, t.id AS task_id, t.conversation
+           COALESCE(t.reference, '') <> '' AS has_reference, t.id AS task_id, t.conversation,
+           si.layout,
+           (SELECT json_group_array(json_array(s.slot, s.candidate_id, sc.text))
+                FROM item_sides s JOIN candidates sc ON sc.id = s.candidate_id
+                WHERE s.study_item_id = si.id) AS sides
     FROM study_items si
     JOIN candidates c ON c.id = si.candidate_id
     JOIN tasks t ON t.id = c.task_id
@@ -210,6 +272,8 @@ _ITEM_VIEW = """
 
 
 def _item_view(row: dict[str, Any]) -> ItemView:
+    """An item as stored; a compare or rank item's sides in slot order (the review session
+    puts them in the order its evaluator sees them)."""
     return ItemView(
         row["item_id"],
         row["position"],
@@ -219,6 +283,8 @@ def _item_view(row: dict[str, Any]) -> ItemView:
         row["text"],
         bool(row["has_reference"]),
         conversation_of(row["task_id"], row["conversation"]),
+        Layout(row["layout"]),
+        tuple(Side(cid, text) for _, cid, text in sorted(json.loads(row["sides"]))),
     )
 
 
@@ -292,6 +358,10 @@ def lower_frontier(db: Database, evaluator_id: str, study_id: str, position: int
 
 
 def item_ids_by_candidate(db: Database, study_id: str) -> dict[str, str]:
-    """The study item of each candidate in the study."""
-    rows = db.query("SELECT id, candidate_id FROM study_items WHERE study_id = ?", [study_id])
+    """The single item of each candidate the study shows alone (a compare or rank item's are
+    in `multi_items`)."""
+    rows = db.query(
+        "SELECT id, candidate_id FROM study_items WHERE study_id = ? AND layout = 'single'",
+        [study_id],
+    )
     return {row["candidate_id"]: row["id"] for row in rows}

@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from evalstudio.core.comparison import Ordering
+from evalstudio.core.errors import WorkspaceError
 from evalstudio.core.model import LineRange, Severity, Span, Verdict
 from evalstudio.core.review import (
     Condition,
@@ -68,6 +70,14 @@ def insert_judgment(db: Database, judgment: Judgment) -> None:
         {"judgment_id": judgment.id, "question_key": a.key, "value": json.dumps(a.to_json())}
         for a in form.answers
     )
+    if form.ordering is not None and not judgment.skipped:
+        db.table("judgment_orders").insert(
+            {
+                "judgment_id": judgment.id,
+                "tiers": json.dumps(form.ordering.to_json()["tiers"]),
+                "strength": form.ordering.strength,
+            }
+        )
 
 
 def retract(db: Database, retraction_id: str, judgment_id: str, created_at: str) -> None:
@@ -168,8 +178,29 @@ def _judgment(db: Database, row: dict[str, Any]) -> Judgment:
         "SELECT * FROM judgment_flaws WHERE judgment_id = ? ORDER BY position", [row["id"]]
     )
     return judgment_of(
-        row, tuple(flaw_of(f) for f in flaws), answers_of(db, [row["id"]])[row["id"]]
+        row,
+        tuple(flaw_of(f) for f in flaws),
+        answers_of(db, [row["id"]])[row["id"]],
+        orders_of(db, [row["id"]]).get(row["id"]),
     )
+
+
+def orders_of(db: Database, judgment_ids: list[str]) -> dict[str, Ordering]:
+    """The orderings of those of the judgments that judged a compare or rank item."""
+    rows = db.query(
+        "SELECT judgment_id, tiers, strength FROM judgment_orders "
+        "WHERE judgment_id IN (SELECT value FROM json_each(?))",
+        [json.dumps(judgment_ids)],
+    )
+    return {r["judgment_id"]: ordering_of(r["tiers"], r["strength"]) for r in rows}
+
+
+def ordering_of(tiers: str, strength: int | None) -> Ordering:
+    """A stored ordering; one that is not (a file edited by hand) is a WorkspaceError."""
+    try:
+        return Ordering.from_json({"tiers": json.loads(tiers), "strength": strength})
+    except (ValueError, TypeError) as e:
+        raise WorkspaceError(f"a stored judgment's order is not one: {e}") from None
 
 
 def answers_of(db: Database, judgment_ids: list[str]) -> dict[str, tuple[RubricAnswer, ...]]:
@@ -189,8 +220,10 @@ def judgment_of(
     row: dict[str, Any],
     flaws: tuple[ReportedFlaw, ...],
     answers: tuple[RubricAnswer, ...] = (),
+    ordering: Ordering | None = None,
 ) -> Judgment:
-    """A row of `judgments` with its flaws (in their order) and answers as its record."""
+    """A row of `judgments` with its flaws (in their order), answers and ordering (a compare
+    or rank item's) as its record."""
     return Judgment(
         id=row["id"],
         study_item_id=row["study_item_id"],
@@ -204,6 +237,7 @@ def judgment_of(
             rationale=row["rationale"],
             active_ms=row["active_ms"],
             answers=answers,
+            ordering=ordering,
         ),
         skipped_reason=row["skipped_reason"],
         condition=Condition(row["condition"]) if row["condition"] else None,

@@ -21,6 +21,7 @@ from functools import partial
 from evalstudio.assist.backend import AssistError, Backend, GenerationParams, Stream, answer
 from evalstudio.assist.prompts import ItemContext
 from evalstudio.core.assistance import AssistEvent, AssistKind, Outcome
+from evalstudio.core.comparison import Layout
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.ids import new_id
 from evalstudio.core.model import Evaluator, EvaluatorKind, Study
@@ -112,8 +113,14 @@ class ModelEvaluator:
         self.assistant = assistant
         self.prompts = assistant.prompts  # one book of templates for both roles
 
+    @property
+    def judged(self) -> list[QueueEntry]:
+        """The queue's items a model evaluator judges: single answers (a model does not
+        compare or rank yet; those items stay for people)."""
+        return [e for e in self.session.queue if e.item.layout is Layout.SINGLE]
+
     def remaining(self) -> list[QueueEntry]:
-        return [e for e in self.session.queue if e.item.item_id not in self.session.done]
+        return [e for e in self.judged if e.item.item_id not in self.session.done]
 
     def judge_item(self, entry: QueueEntry) -> ItemDone:
         """Judge one item to the end, resuming what an interrupted run left: a committed first
@@ -274,8 +281,10 @@ def work_through(
     """Judge every remaining item of each (label, player), in that order, `concurrency` items
     at once. An item whose model fails is reported and left undone (a rerun retries it); an
     interrupt stops after logging every request in flight as cancelled."""
-    total = sum(len(player.session.queue) for _, player in players)
-    done = sum(len(player.session.done) for _, player in players)
+    total = sum(len(player.judged) for _, player in players)
+    done = sum(
+        sum(e.item.item_id in player.session.done for e in player.judged) for _, player in players
+    )
     result.resumed = done > 0
     work = [(label, player, entry) for label, player in players for entry in player.remaining()]
     started, tokens = time.monotonic(), 0

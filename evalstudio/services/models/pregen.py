@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 from evalstudio.core.assistance import AssistEvent, AssistKind, Outcome
+from evalstudio.core.comparison import Layout
 from evalstudio.core.misleading import HonestPoints, Misleading
 from evalstudio.core.model import ItemView
 from evalstudio.services.assistance.assistant import Assistant, critique_of, study_misleading
@@ -65,7 +66,8 @@ def pregenerate(
     cancelled; running again resumes with the first response still missing.
     """
     workspace = assistant.workspace
-    items = study_items(workspace, study_id)
+    # Assistance on compare and rank items is not built: nothing to prepare for them.
+    items = [i for i in study_items(workspace, study_id) if i.layout is Layout.SINGLE]
     study = studies.study_by_id(workspace.db, study_id)
     assert study is not None
     misleading = study_misleading(study, designs.design_of(workspace.db, study_id))

@@ -12,6 +12,7 @@ from typing import Any
 
 from evalstudio.core.assist_kinds import DEFAULT_ASSIST_KINDS
 from evalstudio.core.assistance import AssistEvent, AssistKind
+from evalstudio.core.comparison import DEFAULT_SCALE, CompareScale, Layout, shown_as
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.ids import new_id
 from evalstudio.core.misleading import Misleading
@@ -67,7 +68,13 @@ class ReviewSession:
         self.study = study
         self.evaluator = evaluator
         db = workspace.db
+        self.design = designs.design_of(db, study.id)
         views = {view.item_id: view for view in content.item_views(db, study.id)}
+        sides = assignments.shown_sides(db, study.id, evaluator.id)
+        seed = self.design.seed if self.design else study.id
+        for item_id, view in views.items():
+            if view.sides:
+                views[item_id] = shown_as(view, sides.get(item_id), seed, evaluator.id)
         assigned = assignments.assigned(db, study.id, evaluator.id)
         if assigned:
             self.queue = [QueueEntry(views[item_id], cond) for item_id, cond in assigned]
@@ -79,7 +86,6 @@ class ReviewSession:
         # Where each item stands when the queue opens (its marks); the review view keeps them.
         self.skipped = judgments.skipped_items(db, study.id, evaluator.id) & set(self._index)
         self.drafted = judgments.drafted_items(db, study.id, evaluator.id) & set(self._index)
-        self.design = designs.design_of(db, study.id)
         self.in_package = package_info.is_package(db)
         found = model_evaluators.profile(db, evaluator.id)
         self.profile = EvaluatorProfile.from_json(found) if found else None
@@ -91,10 +97,19 @@ class ReviewSession:
 
     @property
     def questions(self) -> tuple[Question, ...]:
-        """The study's rubric questions for its items (all `single` today), in their order."""
-        return (
-            tuple(q for q in self.design.questions if "single" in q.layouts) if self.design else ()
-        )
+        """The study's rubric questions for its single items, in their order."""
+        return self.questions_for(Layout.SINGLE)
+
+    def questions_for(self, layout: Layout) -> tuple[Question, ...]:
+        """The study's rubric questions for items of `layout`, in their order."""
+        if self.design is None:
+            return ()
+        return tuple(q for q in self.design.questions if layout.value in q.layouts)
+
+    @property
+    def compare_scale(self) -> CompareScale:
+        """The study's comparison scale (the default for a study without a definition)."""
+        return self.design.compare_scale if self.design else DEFAULT_SCALE
 
     @property
     def uses_stored(self) -> bool:
@@ -205,17 +220,25 @@ class ReviewSession:
         Raises EvalStudioError listing what is missing or outside the answer; nothing is
         written then.
         """
-        problems = form_problems(form, stage)
-        problems += flaws_outside(form, self.queue[self._index[item_id]].item.candidate)
+        item = self.queue[self._index[item_id]].item
+        questions = self.questions_for(item.layout)
+        problems = form_problems(
+            form,
+            stage,
+            layout=item.layout,
+            candidate_ids=tuple(side.candidate_id for side in item.sides),
+            scale=self.compare_scale,
+        )
+        problems += flaws_outside(form, item.candidate)
         if stage is Stage.FINAL:
             # A model evaluator answers the built-in form only: required is asked of people.
             problems += answer_problems(
-                self.questions, form.answers, enforce_required=self.profile is None
+                questions, form.answers, enforce_required=self.profile is None
             )
         if problems:
             raise EvalStudioError("; ".join(problems), where="judgment")
         if stage is Stage.FINAL:
-            form = replace(form, answers=in_order(self.questions, form.answers))
+            form = replace(form, answers=in_order(questions, form.answers))
         if stage is Stage.FIRST and not self.first_verdict_needed(self.queue[self._index[item_id]]):
             raise EvalStudioError("this item has no first verdict before the assistance")
         return self._append(item_id, stage, form, skipped_reason=None)

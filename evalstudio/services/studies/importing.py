@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from evalstudio.core.comparison import Layout
 from evalstudio.core.errors import EvalStudioError, ImportRejected, Problem
 from evalstudio.core.ids import new_id, new_secret
 from evalstudio.core.import_plan import naming_warning, plan_import
@@ -12,7 +13,7 @@ from evalstudio.core.model import Study, has_control_character
 from evalstudio.core.task_records import BadRecord, parse_record
 from evalstudio.io.task_files import read_task_file
 from evalstudio.services.workspace.opening import Workspace, now
-from evalstudio.store import content, studies
+from evalstudio.store import content, designs, studies
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,10 @@ def import_tasks(
     *,
     skip_invalid: bool = False,
     guidelines: str = "",
+    pairs_as: Layout | None = None,
 ) -> ImportReport:
     """Import `path` into the study named `study_name`, creating the study if it is new.
+    Pairs become items as `pairs_as` says (None: as the study's definition says; single).
 
     Raises ImportRejected (and writes nothing) if any row is bad, unless `skip_invalid`.
     """
@@ -77,6 +80,7 @@ def import_tasks(
             existing_pair_ids=content.pair_ids_of_study(db, study.id),
             first_position=content.next_position(db, study.id),
             secret=studies.secret_of(db, study.id),
+            pairs_as=pairs_as or _pairs_as(workspace, study.id),
         )
         if plan.problems and not skip_invalid:
             raise ImportRejected(source, plan.problems)
@@ -90,3 +94,8 @@ def import_tasks(
         plan.problems,
         plan.warnings,
     )
+
+
+def _pairs_as(workspace: Workspace, study_id: str) -> Layout:
+    design = designs.design_of(workspace.db, study_id)
+    return design.pairs_as if design is not None else Layout.SINGLE

@@ -46,7 +46,8 @@ def study_scores(workspace: Workspace, study_id: str) -> list[ScoredJudgment]:
         for item in queue or judgments.judged_items(db, study_id, evaluator.id):
             current = judgments.current_judgments(db, evaluator.id, item)
             final = current.get(Stage.FINAL)
-            if final is None or final.skipped:
+            # A compare or rank item has no verdict to score: store/orders.py reads those.
+            if final is None or final.skipped or item not in candidate_of:
                 continue
             candidate = candidates[candidate_of[item]]
             scored = score(

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import tomllib
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import tomli_w
 
 from evalstudio.core.analysis.simulate import Scenario, SimulationReport, simulated_power
+from evalstudio.core.comparison import Layout, pair_sides, shown_order
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.model import Evaluator, Study, Truth
 from evalstudio.core.percent import percent
-from evalstudio.core.plan import Design, PairUnit, make_plan, queues
+from evalstudio.core.plan import Assignment, Design, PairUnit, make_plan, queues
 from evalstudio.core.plurals import counted
 from evalstudio.core.power import PowerEstimate, estimate
 from evalstudio.core.review import Condition
@@ -49,6 +50,7 @@ class StudyOverview:
     target: float | None  # the detection rate the simulation plants under assistance
     checks: dict[str, tuple[PairVerdict, str]]  # pair id → its test's verdict, explanation
     untested_pairs: int
+    multi: dict[Layout, int] = field(default_factory=dict)  # compare / rank items: how many
     # The import's warning about record ids that name their truth (creating or checking a
     # study from its file; a study looked up by name has none).
     naming_warning: str | None = None
@@ -113,7 +115,11 @@ def create_study(workspace: Workspace, path: Path) -> StudyOverview:
     guidelines = _guidelines(path, definition.guidelines) if definition.guidelines else ""
     with db.atomic():
         report = import_tasks(
-            workspace, path.parent / definition.tasks, definition.name, guidelines=guidelines
+            workspace,
+            path.parent / definition.tasks,
+            definition.name,
+            guidelines=guidelines,
+            pairs_as=definition.pairs_as,
         )
         study = report.study
         studies.set_review_options(
@@ -125,9 +131,18 @@ def create_study(workspace: Workspace, path: Path) -> StudyOverview:
         designs.insert_design(db, study.id, definition, now())
         people_by_name = _evaluators(workspace, definition.evaluators)
         plan = make_plan(_design(workspace, study.id, definition, people_by_name))
+        sizes = {i.id: len(i.slots) for i in content.multi_items(db, study.id)}
         for evaluator_id, queue in queues(plan).items():
             assignments.insert_assignments(
-                db, study.id, evaluator_id, [(a.item, a.condition) for a in queue]
+                db,
+                study.id,
+                evaluator_id,
+                [(a.item, a.condition) for a in queue],
+                {
+                    a.item: _sides(a, sizes[a.item], definition.seed)
+                    for a in queue
+                    if a.item in sizes
+                },
             )
     verify_study(workspace, study.id)  # after the commit: a slow test holds no lock
     return replace(overview(workspace, definition.name), naming_warning=report.naming_warning)
@@ -180,7 +195,9 @@ def overview(workspace: Workspace, study_name: str) -> StudyOverview:
             continue
         sizes[name] = len(queue)
         truths = Counter(
-            candidates[by_item[item]].truth for item, _ in queue if by_item[item] in paired
+            candidates[by_item[item]].truth
+            for item, _ in queue
+            if item in by_item and by_item[item] in paired
         )
         seen = truths[Truth.FLAWED] + truths[Truth.CORRECT]
         flawed[name] = truths[Truth.FLAWED] / seen if seen else 0.0
@@ -211,10 +228,11 @@ def overview(workspace: Workspace, study_name: str) -> StudyOverview:
                 ),
                 studies=simulated_studies(len(definition.evaluators), pairs),
             )
+    multi = content.multi_items(db, study.id)
     return StudyOverview(
         study=study,
         definition=definition,
-        items=len(candidates),
+        items=len(by_item) + len(multi),
         pairs=pairs,
         gold=sum(1 for c in candidates.values() if c.gold),
         queue_sizes=sizes,
@@ -224,7 +242,14 @@ def overview(workspace: Workspace, study_name: str) -> StudyOverview:
         target=target,
         checks=pair_checks.checks_of_study(db, study.id),
         untested_pairs=untested,
+        multi=dict(Counter(item.layout for item in multi)),
     )
+
+
+def _multi_text(multi: dict[Layout, int]) -> str:
+    """ " (4 compare, 2 rank)": how many of the items show several answers."""
+    parts = [f"{multi[layout]} {layout.value}" for layout in Layout if multi.get(layout)]
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _evaluators(workspace: Workspace, names: tuple[str, ...]) -> dict[str, Evaluator]:
@@ -234,6 +259,15 @@ def _evaluators(workspace: Workspace, names: tuple[str, ...]) -> dict[str, Evalu
         if name not in existing:
             existing[name] = add_evaluator(workspace, name)
     return {name: existing[name] for name in names}
+
+
+def _sides(assignment: Assignment, n: int, seed: str) -> tuple[int, ...]:
+    """The order an evaluator sees a compare or rank item's candidates in: a pair's sides as
+    the plan counterbalances them (its twin draw says whether the flawed one is on the left),
+    any other item's shuffled from the seed."""
+    if assignment.pair_id is not None and assignment.twin_flawed is not None:
+        return pair_sides(flawed_first=assignment.twin_flawed)
+    return shown_order(seed, assignment.evaluator, assignment.item, n)
 
 
 def _design(
@@ -246,14 +280,28 @@ def _design(
     item_of = content.item_ids_by_candidate(db, study_id)
     candidates = content.candidates_of_study(db, study_id)
     pairs = content.pairs_of_study(db, study_id)
+    multi = content.multi_items(db, study_id)
+    # A pair shown as one compare item is both of its "twins" for the plan: the twin it draws
+    # for an evaluator says which side the flawed one is shown on.
+    compared = {item.slots: item.id for item in multi}
+    units = tuple(
+        PairUnit(p.id, item, item)
+        if (item := compared.get((p.correct_id, p.flawed_id)))
+        else PairUnit(p.id, item_of[p.correct_id], item_of[p.flawed_id])
+        for p in pairs
+    )
     in_pairs = {p.correct_id for p in pairs} | {p.flawed_id for p in pairs}
+    alone = [c for c in candidates if c.id in item_of]
     return Design(
         evaluators=tuple(people_by_name[name].id for name in definition.evaluators),
-        pairs=tuple(PairUnit(p.id, item_of[p.correct_id], item_of[p.flawed_id]) for p in pairs),
+        pairs=units,
         conditions=definition.conditions,
         seed=definition.seed,
-        singles=tuple(item_of[c.id] for c in candidates if c.id not in in_pairs and not c.gold),
-        gold=tuple(item_of[c.id] for c in candidates if c.gold),
+        singles=tuple(
+            [item_of[c.id] for c in alone if c.id not in in_pairs and not c.gold]
+            + [item.id for item in multi if item.id not in {u.correct_item for u in units}]
+        ),
+        gold=tuple(item_of[c.id] for c in alone if c.gold),
         gold_rate=definition.gold_rate,
         judgments_per_pair=definition.judgments_per_pair,
     )
@@ -263,8 +311,8 @@ def overview_text(found: StudyOverview) -> str:
     """The overview as plain text (the CLI prints it; study setup shows it)."""
     lines = [
         f"Study: {found.study.name}",
-        f"  {counted(found.items, 'item')} · {counted(found.pairs, 'perturbation pair')} · "
-        f"{found.gold} gold",
+        f"  {counted(found.items, 'item')}{_multi_text(found.multi)} · "
+        f"{counted(found.pairs, 'perturbation pair')} · {found.gold} gold",
     ]
     if found.naming_warning:
         lines.append(f"  {found.naming_warning}")
@@ -286,14 +334,19 @@ def overview_text(found: StudyOverview) -> str:
             f"{q.key} ({q.type.value}{', required' if q.required else ''})" for q in d.questions
         )
         lines.append(f"  Rubric: {counted(len(d.questions), 'question')}: {asked}")
+    if d.pairs_as is Layout.COMPARE or found.multi:
+        shown = "side by side (which is better)" if d.pairs_as is Layout.COMPARE else "alone"
+        scale = " · ".join(p.label for p in d.compare_scale.points())
+        lines.append(f"  Comparisons: pairs shown {shown}; scale: {scale}")
     lines += [
         "  Queues:",
     ]
     for name, size in found.queue_sizes.items():
         share = found.flawed_share.get(name, 0.0)
-        lines.append(
-            f"    {name}: {counted(size, 'item')}, {percent(share)} of paired items flawed"
+        flawed = (
+            "" if d.pairs_as is Layout.COMPARE else f", {percent(share)} of paired items flawed"
         )
+        lines.append(f"    {name}: {counted(size, 'item')}{flawed}")
     if found.pairs:
         verdicts = Counter(verdict for verdict, _ in found.checks.values())
         lines.append(
