@@ -111,6 +111,7 @@ class ReviewView(QWidget):
         self.loaded = False  # the open item's state has arrived from the DATA lane
         self._stored: dict[AssistKind, AssistEvent] = {}
         self._dirty = False
+        self._home_when_loaded = False  # the keyboard goes home again when the item's state is in
         # The centre column's sizes before a conversation's transcript took height.
         self._sizes_before_conversation: list[int] | None = None
 
@@ -263,7 +264,8 @@ class ReviewView(QWidget):
         self._show_candidates(item)
         # Before the form is disabled and the assistant hidden: the keyboard starts each item
         # on its candidate (unless it is moving through the queue list).
-        if QApplication.focusWidget() is not self.queue:
+        self._home_when_loaded = QApplication.focusWidget() is not self.queue
+        if self._home_when_loaded:
             self.focus_home()
         self.form.source_text = item.candidate
         self.form.setEnabled(False)
@@ -321,6 +323,8 @@ class ReviewView(QWidget):
             skipped_reason=judged.skipped_reason if judged else None,
         )
         self.form.setEnabled(True)
+        if self._home_when_loaded and self.entry.item.layout is Layout.RANK:
+            self.focus_home()  # a rank item's home is in the form, disabled until now
         already = form.active_ms if form else judged.form.active_ms if judged else 0
         self.activity.restart(already)
         self._stored = opened.stored
