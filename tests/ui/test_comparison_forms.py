@@ -8,7 +8,9 @@ from pytestqt.qtbot import QtBot
 
 from evalstudio.core.comparison import MUCH_BETTER, CompareScale, Layout, Ordering, Side
 from evalstudio.core.review import JudgmentForm, Stage, form_problems
+from evalstudio.ui.cheat_sheet import cheat_sheet_html
 from evalstudio.ui.review.judgment_form import JudgmentFormView
+from evalstudio.ui.shortcuts import conflicts
 
 SIDES = tuple(Side(f"c{n}", f"answer {n}\nmore") for n in range(4))
 PAIR = SIDES[:2]
@@ -158,3 +160,18 @@ def test_back_to_a_single_item_the_verdict_returns_and_digits_rate_quality(qtbot
     assert not form.rank.isVisible()
     form.digit(6)
     assert form.form().quality == 6 and form.form().ordering is None
+
+
+def test_the_cheat_sheet_lists_the_compare_and_rank_keys() -> None:
+    sheet = cheat_sheet_html({})
+    assert "Compare and rank" in sheet
+    for words in (
+        "Take the last ranked answer back",
+        "Move the chosen ranked answer up",
+        "Show the next answer",
+        "Rank answer I next",
+        "compare: point 5; rank: answer E next",
+        "A compare item shows answers A (left) and B (right)",
+    ):
+        assert words in sheet, words
+    assert not conflicts({})  # the new keys clash with none of the others
