@@ -151,6 +151,15 @@ def test_a_rank_item_is_ranked_by_letters_and_digits_kept_as_a_draft_and_undone(
     assert review.form.rank.order == [2, 0, 3]
     assert _focus() is review.form.rank.list
 
+    # In the rationale, letters, digits and Backspace are typing, not ranking.
+    _press(qtbot, Qt.Key.Key_N)
+    assert _focus() is review.form.rationale
+    qtbot.keyClicks(review.form.rationale, "B4x")
+    _press(qtbot, Qt.Key.Key_Backspace)
+    assert review.form.rationale.toPlainText() == "B4"
+    assert review.form.rank.order == [2, 0, 3]
+    _press(qtbot, Qt.Key.Key_Escape)
+    assert _focus() is review.form.rank.list
     _press(qtbot, Qt.Key.Key_Backspace)  # D back
     _press(qtbot, Qt.Key.Key_B)
     _press(qtbot, Qt.Key.Key_D)
@@ -160,7 +169,7 @@ def test_a_rank_item_is_ranked_by_letters_and_digits_kept_as_a_draft_and_undone(
     judged = _final(qtbot, review, item.item_id)
     expected = Ordering(tuple((ids[i],) for i in (2, 0, 3, 1)))
     assert judged.form.ordering == expected
-    assert judged.form.confidence == 2
+    assert judged.form.confidence == 2 and judged.form.rationale == "B4"
 
     _press(qtbot, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: review.index == index and review.loaded)
