@@ -39,6 +39,7 @@ class SidesView(QWidget):
         self.tabs = QTabBar()
         self.tabs.setAccessibleName("Answers")
         self.tabs.setExpanding(False)
+        self.tabs.setDrawBase(False)  # the base line is a bright rule across a dark palette
         self.tabs.currentChanged.connect(self._tab_chosen)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
