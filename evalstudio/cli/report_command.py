@@ -14,6 +14,7 @@ from evalstudio.cli.context import reading_workspace
 from evalstudio.core.plurals import counted
 from evalstudio.services.assistance.assistant import Assistant
 from evalstudio.services.models.model_side import ModelSide, measure_model_side
+from evalstudio.services.report.effects import EffectReport
 from evalstudio.services.report.study_report import build_report, report_page
 from evalstudio.services.studies import studies
 from evalstudio.services.workspace.opening import Workspace
@@ -58,7 +59,8 @@ def report(
 ) -> None:
     """Detection and false-alarm rates per condition, the effect of assistance (difference
     and ratio with 95% two-way cluster-robust intervals, permutation p), change after reveal,
-    reliance, agreement, calibration, unplanted flaws; with --model-side, the model's own
+    reliance, agreement, calibration, unplanted flaws; for compare items of pairs, the share
+    picking the correct twin and its effect the same way; with --model-side, the model's own
     discriminator–critique gap."""
     if json_path is None and html_path is None:
         raise click.UsageError("say where: --json FILE, --html FILE, or both")
@@ -66,14 +68,9 @@ def report(
     if model_side:
         found = found.with_model_side(_measure(workspace, study_name, model))
     for effect in found.effects:
-        e = effect.effect
-        ci = e.difference_ci
-        interval = f" (95% CI {ci.low:+.1%} to {ci.high:+.1%})" if ci else ""
-        click.echo(
-            f"{effect.treated} vs {effect.control}: detection {e.rate_treated:.0%} vs "
-            f"{e.rate_control:.0%}, difference {e.difference:+.1%}{interval}, "
-            f"p = {effect.p_value:.3f}"
-        )
+        _echo_effect(effect, "detection")
+    for effect in found.comparison_effects:
+        _echo_effect(effect, "comparisons picking the correct twin")
     if json_path is not None:
         json_path.write_text(json.dumps(found.to_json(), indent=2) + "\n", encoding="utf-8")
         click.echo(f"Wrote {json_path}.")
@@ -82,6 +79,16 @@ def report(
         page, _ = report_page(found, stamp)
         html_path.write_text(page, encoding="utf-8")
         click.echo(f"Wrote {html_path}.")
+
+
+def _echo_effect(effect: EffectReport, what: str) -> None:
+    e, ci = effect.effect, effect.effect.difference_ci
+    interval = f" (95% CI {ci.low:+.1%} to {ci.high:+.1%})" if ci else ""
+    click.echo(
+        f"{effect.treated} vs {effect.control}: {what} {e.rate_treated:.0%} vs "
+        f"{e.rate_control:.0%}, difference {e.difference:+.1%}{interval}, "
+        f"p = {effect.p_value:.3f}"
+    )
 
 
 def _measure(workspace: Workspace, study_name: str, model: dict[str, Any]) -> ModelSide:

@@ -6,7 +6,9 @@ judgments of flawed twins per condition, baseline detection p0, two-sided alpha 
 It ignores clustering by evaluator and item; on the designs STUDY.md simulated it lands within
 a few points of the simulated power (6 × 20 pairs, 27% → 45%: 32% vs ~24%; 12 × 40: 84% vs
 ~82%). Study setup shows it next to the power of that very plan by simulation
-(core/analysis/simulate.py), which accounts for both.
+(core/analysis/simulate.py), which accounts for both. For pairs shown as compare items the
+same test applies to the share of comparisons picking the correct twin, with every judgment
+of a pair counted (each shows the flawed twin).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ _Z = NormalDist()
 
 @dataclass(frozen=True)
 class PowerEstimate:
-    flawed_per_condition: float  # judgments of flawed twins in each condition
+    flawed_per_condition: float  # judgments of flawed twins (alone or compared) per condition
     baseline: float
     detectable: float | None  # smallest detection rate detected with the power; None: none
     power_at: dict[float, float]  # power for a few target rates
@@ -61,10 +63,13 @@ def estimate(
     conditions: int,
     baseline: float = 0.27,
     targets: tuple[float, ...] = (0.45,),
+    compared: bool = False,
 ) -> PowerEstimate:
     """Power of a planned design: each evaluator sees half their pairs' flawed twins, spread
-    evenly over the conditions, and one condition is compared with another."""
-    n = evaluators * pairs_per_evaluator / 2 / max(conditions, 1)
+    evenly over the conditions, and one condition is compared with another. `compared`: the
+    pairs are shown as compare items (both twins at once), so every judgment of a pair has a
+    right answer — twice the judgments, and the rate is the share picking the correct twin."""
+    n = evaluators * pairs_per_evaluator / (1 if compared else 2) / max(conditions, 1)
     return PowerEstimate(
         flawed_per_condition=n,
         baseline=baseline,

@@ -14,6 +14,7 @@ MERGED_TABLES = (
     "judgments",
     "judgment_flaws",
     "judgment_answers",
+    "judgment_orders",
     "judgment_retractions",
     "review_events",
     "drafts",
@@ -85,7 +86,24 @@ class WrongAnswer:
     why: str
 
 
-RowProblem = TooLong | InvalidTime | Unreadable | UnknownResponse | UnplannedCondition | WrongAnswer
+@dataclass(frozen=True)
+class WrongJudgment:
+    """A judgment that is not one of its item: a verdict on a compare or rank item, neither a
+    verdict nor a skip on a single one, an order missing, or one that is not an order of the
+    item's answers as its study takes them."""
+
+    why: str
+
+
+RowProblem = (
+    TooLong
+    | InvalidTime
+    | Unreadable
+    | UnknownResponse
+    | UnplannedCondition
+    | WrongAnswer
+    | WrongJudgment
+)
 
 
 class RowRefused(Exception):

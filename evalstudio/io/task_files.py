@@ -90,8 +90,10 @@ def _csv_rows(text: str) -> Iterator[RawRow]:
         yield Problem(1, None, f"header is not valid CSV: {e}")
         return
     header = [h.strip() for h in header]
-    # A file of conversations may leave out the columns its `messages` give.
-    given = GIVEN_BY_MESSAGES if "messages" in header else ()
+    # A file of conversations may leave out the columns its `messages` give; a file of
+    # several answers per record, the `candidate` column.
+    given: tuple[str, ...] = GIVEN_BY_MESSAGES if "messages" in header else ()
+    given += ("candidate",) if "candidates" in header else ()
     missing = [f for f in REQUIRED_FIELDS if f not in header and f not in given]
     if missing:
         for name in missing:

@@ -101,13 +101,18 @@ def report_html(
     ]
     parts += _headline(report)
     parts += figure("detection")
+    # Only compare and rank items judged: their sections below say it all.
+    ordered_only = not report["conditions"] and (
+        report.get("comparisons") or report.get("rankings")
+    )
     if report["conditions"]:
         parts += _conditions(report["conditions"])
         parts += _signal_table(report["conditions"])
-    else:  # e.g. a study swept by model evaluators before anyone labels
+    elif not ordered_only:  # e.g. a study swept by model evaluators before anyone labels
         parts.append("<h2>Rates per condition</h2><p>No person has judged an item yet.</p>")
     parts += figure("time")
-    parts += _effects(report["effects"])
+    if not ordered_only:
+        parts += _effects(report["effects"])
     for key, title in (
         ("by_evaluator", "Per evaluator"),
         ("by_kind", "Per kind of answer"),
@@ -122,6 +127,10 @@ def report_html(
     parts += _assistance(report)
     parts += _agreement(report)
     parts += _rubric(report.get("rubric", []))
+    if report.get("comparisons"):
+        parts += _comparisons(report["comparisons"], report.get("comparison_effects") or [])
+    if report.get("rankings"):
+        parts += _rankings(report["rankings"])
     parts += _unplanted(report["unplanted"])
     if report.get("model_side"):
         parts += _model_side(report["model_side"])
@@ -256,6 +265,112 @@ def _rubric(questions: list[dict[str, Any]]) -> list[str]:
             headers = ["answer", *(_esc(c) for c in columns)]
             parts.append(_table(headers, rows))
     return parts
+
+
+def _comparisons(found: dict[str, Any], effects: list[dict[str, Any]]) -> list[str]:
+    """Compare items: picks of the correct twin of a pair per condition and the effect of
+    assistance on them, ties, the side shown first, agreement."""
+    parts = ["<h2>Comparisons</h2>"]
+    for effect in effects:
+        e, ci = effect["effect"], effect["effect"]["difference_ci"]
+        interval = f" (95% CI {ci['low']:+.0%} to {ci['high']:+.0%})" if ci else ""
+        parts.append(
+            f"<p class='lead'>Under <b>{_esc(effect['treated'])}</b>, comparisons of a pair "
+            f"picked the correct twin {_pct(e['rate_treated'])} of the time against "
+            f"{_pct(e['rate_control'])} {_esc(effect['control'])}: a difference of "
+            f"{e['difference']:+.0%}{interval}; p = {effect['p_value']:.3f}.</p>"
+        )
+    picks, left = found["picks"], found["left"]
+    if picks:  # some compare items are perturbation pairs: there is a right answer
+        headers: tuple[str, ...] = (
+            "condition", "pairs compared", "correct twin", "flawed twin", "ties", "side A",
+        )  # fmt: skip
+        rows: list[tuple[object, ...]] = [
+            (
+                _esc(c),
+                p["judged"],
+                _counted_share(p["correct"]),
+                p["flawed"],
+                _counted_share(p["ties"]),
+                _counted_share(left[c]),
+            )
+            for c, p in picks.items()
+        ]
+    else:
+        headers, rows = (
+            ("condition", "side A"),
+            [(_esc(c), _counted_share(s)) for c, s in left.items()],
+        )
+    parts.append(_table(headers, rows))
+    if effects:
+        parts.append(_effect_table(effects))
+    agreement = found["agreement"]
+    parts.append(
+        _table(
+            ("condition", "comparisons", "shared items", "alpha (preference)", "alpha (winner)"),
+            (
+                (
+                    _esc(c),
+                    a["judgments"],
+                    a["shared_items"],
+                    _num(a["preference_alpha"], ".2f"),
+                    _num(a["winner_alpha"], ".2f"),
+                )
+                for c, a in agreement.items()
+            ),
+        )
+    )
+    parts.append(
+        "<p class='muted'>Correct twin: comparisons of a perturbation pair that preferred its "
+        "correct twin, of all comparisons of pairs; a tie (“about the same”) is no pick, so it "
+        "counts against, and its share is given apart. Side A: of the comparisons that picked "
+        "a side, the share that picked the one shown first (sides are counterbalanced: near "
+        "50% without position bias). Effect: the detection effect's intervals with “caught” = "
+        "picked the correct twin. Alpha: Krippendorff's, on the items two or more evaluators "
+        "compared; preference ordinal on −2…+2 (−1…+1 without strength; 0 a tie; read in "
+        "the item's own order, not as shown), winner nominal (either side or a tie). "
+        "Under each share, its 95% Wilson interval.</p>"
+    )
+    return parts
+
+
+def _rankings(found: dict[str, Any]) -> list[str]:
+    """Rank items: agreement between the evaluators who ranked the same item."""
+    rows = (
+        (
+            _esc(c),
+            a["judgments"],
+            len(a["kendall_w"]),
+            _num(a["mean_w"], ".2f"),
+            _counted_share(a["pairwise"]),
+            _num(a["rank_alpha"], ".2f"),
+        )
+        for c, a in found["agreement"].items()
+    )
+    headers = (
+        "condition",
+        "rankings",
+        "items ranked twice or more",
+        "Kendall's W (mean)",
+        "pairs ordered alike",
+        "alpha (ranks)",
+    )
+    return [
+        "<h2>Rankings</h2>",
+        _table(headers, rows),
+        "<p class='muted'>Kendall's W per item ranked by two or more evaluators (1: the same "
+        "order; 0: no common order), averaged over those items. Pairs ordered alike: for every "
+        "two evaluators of an item, the pairs of answers both put in the same order, of all "
+        "such pairs, with its 95% Wilson interval. Alpha: Krippendorff's, ordinal, on the ranks "
+        "each answer was given.</p>",
+    ]
+
+
+def _counted_share(found: dict[str, Any]) -> str:
+    """A Share (count, of, value, interval) as its value over its interval, with the count."""
+    interval = found["interval"] or {}
+    text = _share({"value": found["value"], **interval})
+    return text if found["value"] is None else f"{found['count']} · {text}"
 
 
 def _unplanted(items: list[dict[str, Any]]) -> list[str]:
@@ -617,6 +732,11 @@ def _effects(effects: list[dict[str, Any]]) -> list[str]:
             "<p>No effect to estimate: the study needs flawed twins judged both with and "
             "without assistance.</p>"
         ]
+    return ["<h2>Effect of assistance on detection</h2>", _effect_table(effects)]
+
+
+def _effect_table(effects: list[dict[str, Any]]) -> str:
+    """Each effect's D and R with the CGM-t interval, then the bootstrap's, and p."""
     rows = []
     for effect in effects:
         comparison = f"{_esc(effect['treated'])} vs {_esc(effect['control'])}"
@@ -627,8 +747,7 @@ def _effects(effects: list[dict[str, Any]]) -> list[str]:
             ratio = "—" if e["ratio"] is None else f"{e['ratio']:.2f}"
             p = f"{effect['p_value']:.3f}" if not label else ""
             rows.append((comparison + label, f"{e['difference']:+.1%}", d_text, ratio, r_text, p))
-    headers = ("comparison", "D", "95% CI", "R", "95% CI", "p")
-    return ["<h2>Effect of assistance on detection</h2>", _table(headers, rows)]
+    return _table(("comparison", "D", "95% CI", "R", "95% CI", "p"), rows)
 
 
 def _limit(value: float | None) -> str:

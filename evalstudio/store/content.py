@@ -65,22 +65,25 @@ def insert_plan(db: Database, plan: ImportPlan) -> None:
         ),
         batch_size=_BATCH,
     )
-    db.table("study_items").insert_all(
-        (
-            {
-                "id": i.id,
-                "study_id": i.study_id,
-                "candidate_id": i.candidate_id,
-                "external_id": i.external_id,
-                "position": i.position,
-                # Only for a compare or rank item: a plan of single answers writes the rows it
-                # wrote before m017 (tests/store/test_attack_ids.py writes one into an older file).
-                **({"layout": i.layout.value} if i.slots else {}),
-            }
-            for i in plan.items
-        ),
-        batch_size=_BATCH,
-    )
+    rows = [
+        {
+            "id": i.id,
+            "study_id": i.study_id,
+            "candidate_id": i.candidate_id,
+            "external_id": i.external_id,
+            "position": i.position,
+            **({"layout": i.layout.value} if i.slots else {}),
+        }
+        for i in plan.items
+    ]
+    # Single items without `layout` (its default), apart: a plan of single answers writes the
+    # rows it wrote before m017 (tests/store/test_attack_ids.py writes one into an older file),
+    # and insert_all takes its columns from a batch's first row.
+    for same_columns in (
+        [r for r in rows if "layout" not in r],
+        [r for r in rows if "layout" in r],
+    ):
+        db.table("study_items").insert_all(same_columns, batch_size=_BATCH)
     db.table("item_sides").insert_all(
         (
             {"study_item_id": i.id, "slot": slot, "candidate_id": candidate_id}
@@ -218,7 +221,7 @@ def multi_items(db: Database, study_id: str) -> list[StudyItem]:
         "WHERE si.study_id = ? AND si.layout <> 'single' ORDER BY si.position",
         [study_id],
     )
-    return [_study_item(r) for r in rows]
+    return [study_item_of(r) for r in rows]
 
 
 # A compare or rank item's (slot, candidate id) pairs as JSON, for `slots_of` (an aggregate
@@ -234,7 +237,8 @@ def slots_of(stored: str) -> tuple[str, ...]:
     return tuple(candidate_id for _, candidate_id in sorted(json.loads(stored)))
 
 
-def _study_item(row: dict[str, Any]) -> StudyItem:
+def study_item_of(row: dict[str, Any]) -> StudyItem:
+    """A row of `study_items` with a `SLOTS` column `slots` as its record."""
     slots = slots_of(row["slots"]) if row.get("slots") else ()
     return StudyItem(
         row["id"],

@@ -35,6 +35,7 @@ _JSON = {
     "assist_events": ("messages", "params", "chat"),
     "drafts": ("form",),
     "judgment_answers": ("value",),
+    "judgment_orders": ("tiers",),
 }
 # Cells that carry a candidate and a conversation: they get the larger cap.
 _RECORDED = {

@@ -17,7 +17,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from evalstudio.core.model import StudyItem
 from evalstudio.core.session_merge import IncomingStudy, MergeScope
+from evalstudio.store.content import SLOTS, study_item_of
 from evalstudio.store.schema_shape import columns, quoted
 
 Row = dict[str, Any]
@@ -45,6 +47,7 @@ SCOPE = {
     "judgments": _ITEMS,
     "judgment_flaws": _JUDGED,
     "judgment_answers": _JUDGED,
+    "judgment_orders": _JUDGED,
     "judgment_retractions": _JUDGED,
     "review_events": _ITEMS,
     "drafts": _ITEMS,
@@ -55,6 +58,7 @@ KEYS = {
     "judgments": ("id",),
     "judgment_flaws": ("judgment_id", "position"),
     "judgment_answers": ("judgment_id", "question_key"),
+    "judgment_orders": ("judgment_id",),
     "judgment_retractions": ("id",),
     "review_events": ("id",),
     "drafts": ("evaluator_id", "study_item_id"),
@@ -213,6 +217,16 @@ def answerable_judgments(db: Database, judgment_ids: list[str]) -> dict[str, str
         [json.dumps(sorted(set(judgment_ids)))],
     )
     return {r["id"]: r["study_id"] for r in rows}
+
+
+def judged_items(db: Database, item_ids: list[str]) -> dict[str, StudyItem]:
+    """The workspace's items of these ids, with their layout and (compare, rank) slots."""
+    rows = db.query(
+        f"SELECT si.*, {SLOTS} AS slots FROM main.study_items si "
+        "WHERE si.id IN (SELECT value FROM json_each(?))",
+        [json.dumps(sorted(set(item_ids)))],
+    )
+    return {r["id"]: study_item_of(r) for r in rows}
 
 
 def retracted(db: Database, judgment_ids: list[str]) -> set[str]:

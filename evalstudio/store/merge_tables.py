@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from evalstudio.core.comparison import DEFAULT_SCALE, CompareScale, Layout, ordering_problems
+from evalstudio.core.errors import WorkspaceError
 from evalstudio.core.ids import new_id
 from evalstudio.core.review import Condition
 from evalstudio.core.rubric import Question, answer_of_json
@@ -26,9 +28,11 @@ from evalstudio.core.session_merge import (
     UnknownResponse,
     UnplannedCondition,
     WrongAnswer,
+    WrongJudgment,
 )
 from evalstudio.core.session_package import returned_condition
 from evalstudio.store import content, designs, merge_rows, package_rows
+from evalstudio.store.judgments import ordering_of
 from evalstudio.store.merge_checks import check_row, refused, time_of
 
 Row = dict[str, Any]
@@ -64,6 +68,7 @@ class _Merge:
         # into conflict with it.
         self.judgments_new: set[str] = set()
         self.judgments_same: set[str] = set()
+        self.incoming_judgments: dict[str, Row] = {}
 
     def run(self) -> None:
         assigned = merge_rows.assigned_conditions(self.db, self.scope)
@@ -73,8 +78,11 @@ class _Merge:
                 check_row(table, row)
             if table == "judgment_answers":
                 self._check_answers(rows)
+            if table == "judgment_orders":
+                self._check_orders(rows)
             if table == "judgments":
                 rows = [self._returned(row, assigned) for row in rows]
+                self.incoming_judgments = {row["id"]: row for row in rows}
             if table == "drafts":
                 self._drafts(rows)
             else:
@@ -156,6 +164,50 @@ class _Merge:
             except (ValueError, TypeError) as error:
                 raise refused(row, WrongAnswer(str(error))) from None
 
+    def _check_orders(self, rows: list[Row]) -> None:
+        """Each judgment of the file must be one its item takes: a single item's a verdict
+        or a skip; a compare or rank item's no verdict, and unless a skip, exactly one order
+        of the item's answers that its study's scale takes (the session writes no other). The
+        loosened check of m017 leaves this to the merge: a package edited to hold a verdict-
+        less judgment of a single item would reach the report as a judgment without one."""
+        orders = {row["judgment_id"]: row for row in rows}
+        judgments = self.incoming_judgments
+        items = merge_rows.judged_items(self.db, [j["study_item_id"] for j in judgments.values()])
+        for row in rows:
+            if row["judgment_id"] not in judgments:
+                raise refused(row, WrongJudgment("an order without its judgment"))
+        scales: dict[str, CompareScale] = {}
+        for judgment in judgments.values():
+            item = items.get(judgment["study_item_id"])
+            if item is None:
+                continue  # an unknown item is refused by the merge's own check
+            skipped = judgment["skipped_reason"] is not None
+            order = orders.get(judgment["id"])
+            if item.layout is Layout.SINGLE:
+                if judgment["verdict"] is None and not skipped:
+                    raise refused(judgment, WrongJudgment("neither a verdict nor a skip"))
+                if order is not None:
+                    raise refused(order, WrongJudgment("an order on a single answer"))
+                continue
+            if judgment["verdict"] is not None:
+                raise refused(judgment, WrongJudgment(f"a verdict on a {item.layout} item"))
+            if skipped or order is None:
+                if not skipped:
+                    raise refused(judgment, WrongJudgment("no order of the answers"))
+                if order is not None:
+                    raise refused(order, WrongJudgment("an order on a skip"))
+                continue
+            if item.study_id not in scales:
+                design = designs.design_of(self.db, item.study_id)
+                scales[item.study_id] = design.compare_scale if design else DEFAULT_SCALE
+            try:
+                ordering = ordering_of(order["tiers"], order["strength"])
+            except WorkspaceError as error:
+                raise refused(order, WrongJudgment(str(error))) from None
+            problems = ordering_problems(ordering, item.slots, item.layout, scales[item.study_id])
+            if problems:
+                raise refused(order, WrongJudgment("; ".join(problems)))
+
     def _parent_taken(self, table: str, row: Row, have: Row | None) -> bool:
         """Whether a flaw, answer or retraction may land: its judgment came in with this file, or —
         for a retraction, and for a flaw the workspace holds already — is the workspace's own
@@ -163,7 +215,7 @@ class _Merge:
         before is a changed judgment, which is never written."""
         if table == "judgment_retractions":
             return row["judgment_id"] in self.judgments_new | self.judgments_same
-        if table in ("judgment_flaws", "judgment_answers"):
+        if table in ("judgment_flaws", "judgment_answers", "judgment_orders"):
             if row["judgment_id"] in self.judgments_new:
                 return True
             return row["judgment_id"] in self.judgments_same and have is not None

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from evalstudio.core.comparison import sides_order
 from evalstudio.core.review import Condition
 from evalstudio.core.session_package import (
     KEPT_PARAMS,
@@ -26,6 +27,8 @@ from evalstudio.core.session_package import (
     StoredResponse,
     package_condition,
 )
+from evalstudio.store.content import SLOTS, slots_of
+from evalstudio.store.designs import design_of
 from evalstudio.store.schema_shape import declared_defaults, quoted
 
 Row = dict[str, Any]
@@ -49,9 +52,17 @@ PACKAGE_COLUMNS: dict[str, tuple[str, ...]] = {
         "conversation",
     ),
     "candidates": ("id", "task_id", "external_id", "text"),
-    "study_items": ("id", "study_id", "candidate_id", "external_id", "position"),
+    "study_items": ("id", "study_id", "candidate_id", "external_id", "position", "layout"),
+    "item_sides": ("study_item_id", "slot", "candidate_id"),
     "evaluators": ("id", "name", "kind", "created_at"),
-    "assignments": ("study_id", "evaluator_id", "position", "study_item_id", "condition"),
+    "assignments": (
+        "study_id",
+        "evaluator_id",
+        "position",
+        "study_item_id",
+        "condition",
+        "sides",
+    ),
     "assist_events": (
         "id",
         "study_item_id",
@@ -103,6 +114,7 @@ PACKAGE_COLUMNS: dict[str, tuple[str, ...]] = {
         "point_index",
     ),
     "judgment_answers": ("judgment_id", "question_key", "value"),
+    "judgment_orders": ("judgment_id", "tiers", "strength"),
     "judgment_retractions": ("id", "judgment_id", "created_at"),
     "drafts": ("evaluator_id", "study_item_id", "stage", "form", "saved_at"),
     "review_events": (
@@ -242,8 +254,19 @@ def _share(db: Database, share: PackageShare) -> dict[str, list[Row]]:
         items,
         alias="t",
     )
-    candidates = _select(
-        db, "candidates", f"{queued} GROUP BY c.id ORDER BY min(q.key)", items, alias="c"
+    sides = _shown_sides(db, share, item_ids)
+    candidates = _in_shown_order(
+        _select(
+            db,
+            "candidates",
+            "FROM json_each(:items) q JOIN study_items si ON si.id = q.value "
+            "LEFT JOIN item_sides s ON s.study_item_id = si.id "
+            "JOIN candidates c ON c.id = coalesce(s.candidate_id, si.candidate_id) "
+            "GROUP BY c.id ORDER BY min(q.key)",
+            items,
+            alias="c",
+        ),
+        sides,
     )
     study_items = _select(
         db,
@@ -265,7 +288,19 @@ def _share(db: Database, share: PackageShare) -> dict[str, list[Row]]:
         "studies": _select(db, "studies", "FROM studies WHERE id = :id", {"id": share.study_id}),
         "tasks": [_own_id(r) for r in tasks],
         "candidates": [_own_id(r) for r in candidates],
-        "study_items": [_own_id(r) | {"position": position[r["id"]]} for r in study_items],
+        # A compare or rank item's answers in the order the evaluator sees them, slot 0 first:
+        # the owner's slots put a pair's correct twin first.
+        "study_items": [
+            _own_id(r)
+            | {"position": position[r["id"]]}
+            | ({"candidate_id": sides[r["id"]][0]} if r["id"] in sides else {})
+            for r in study_items
+        ],
+        "item_sides": [
+            {"study_item_id": item, "slot": slot, "candidate_id": candidate_id}
+            for item in item_ids
+            for slot, candidate_id in enumerate(sides.get(item, ()))
+        ],
         "evaluators": _select(
             db, "evaluators", "FROM evaluators WHERE id = :id", {"id": share.evaluator_id}
         ),
@@ -276,6 +311,7 @@ def _share(db: Database, share: PackageShare) -> dict[str, list[Row]]:
                 "position": n,
                 "study_item_id": item,
                 "condition": package_condition(condition).value,
+                "sides": json.dumps(list(range(len(sides[item])))) if item in sides else None,
             }
             for n, (item, condition) in enumerate(share.queue)
         ],
@@ -293,6 +329,9 @@ def _share(db: Database, share: PackageShare) -> dict[str, list[Row]]:
         "judgment_answers": _select(
             db, "judgment_answers", f"FROM judgment_answers {judged} ORDER BY rowid", work
         ),
+        "judgment_orders": _select(
+            db, "judgment_orders", f"FROM judgment_orders {judged} ORDER BY rowid", work
+        ),
         "judgment_retractions": _select(
             db, "judgment_retractions", f"FROM judgment_retractions {judged} ORDER BY rowid", work
         ),
@@ -301,6 +340,37 @@ def _share(db: Database, share: PackageShare) -> dict[str, list[Row]]:
             db, "review_events", f"FROM review_events {mine} ORDER BY rowid", work
         ),
     }
+
+
+def _shown_sides(
+    db: Database, share: PackageShare, item_ids: list[str]
+) -> dict[str, tuple[str, ...]]:
+    """The candidates of each compare or rank item of the queue in the order the evaluator
+    sees them (core/comparison.sides_order)."""
+    design = design_of(db, share.study_id)
+    seed = design.seed if design else share.study_id
+    rows = db.query(
+        f"SELECT si.id, {SLOTS} AS slots, a.sides FROM json_each(:items) q "
+        "JOIN study_items si ON si.id = q.value "
+        "LEFT JOIN assignments a ON a.study_item_id = si.id AND a.evaluator_id = :e "
+        "WHERE si.layout <> 'single'",
+        {"items": json.dumps(item_ids), "e": share.evaluator_id},
+    )
+    found = {}
+    for r in rows:
+        slots = slots_of(r["slots"])
+        stored = json.loads(r["sides"]) if r["sides"] else None
+        order = sides_order(stored, len(slots), seed, share.evaluator_id, r["id"])
+        found[r["id"]] = tuple(slots[slot] for slot in order)
+    return found
+
+
+def _in_shown_order(candidates: list[Row], shown: dict[str, tuple[str, ...]]) -> list[Row]:
+    """Candidates in queue order, a compare or rank item's in the order its sides are shown:
+    their rows' places in the file would otherwise tell which twin is slot 0 (the correct)."""
+    rank = {cid: n for n, cid in enumerate(cid for sides in shown.values() for cid in sides)}
+    first = {cid: n for n, row in enumerate(candidates) for cid in [row["id"]]}
+    return sorted(candidates, key=lambda row: (first[row["id"]], rank.get(row["id"], 0)))
 
 
 def _select(

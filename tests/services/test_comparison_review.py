@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from support.comparison_study import comparison_study, order_form, session_of
 
 from evalstudio.core.comparison import MUCH_BETTER, Layout
 from evalstudio.core.errors import EvalStudioError
@@ -13,7 +14,6 @@ from evalstudio.core.model import Truth
 from evalstudio.core.review import Condition, Stage
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import content, orders
-from support.comparison_study import comparison_study, order_form, session_of
 
 
 def test_pairs_become_compare_items_and_a_record_of_four_answers_a_rank_item(

@@ -55,9 +55,11 @@ MAY_HOLD: dict[str, set[str]] = {
         "conversation",
     },
     "candidates": {"id", "task_id", "external_id", "text"},
-    "study_items": {"id", "study_id", "candidate_id", "external_id", "position"},
+    # A compare or rank item's answers, renumbered in the order the evaluator sees them.
+    "study_items": {"id", "study_id", "candidate_id", "external_id", "position", "layout"},
+    "item_sides": {"study_item_id", "slot", "candidate_id"},
     "evaluators": {"id", "name", "kind", "created_at"},
-    "assignments": {"study_id", "evaluator_id", "position", "study_item_id", "condition"},
+    "assignments": {"study_id", "evaluator_id", "position", "study_item_id", "condition", "sides"},
     "study_designs": {"study_id", "definition", "created_at"},
     "assist_events": {
         "id",
@@ -110,6 +112,7 @@ MAY_HOLD: dict[str, set[str]] = {
         "point_index",
     },
     "judgment_answers": {"judgment_id", "question_key", "value"},
+    "judgment_orders": {"judgment_id", "tiers", "strength"},
     "judgment_retractions": {"id", "judgment_id", "created_at"},
     "drafts": {"evaluator_id", "study_item_id", "stage", "form", "saved_at"},
     "review_events": {

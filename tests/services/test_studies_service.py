@@ -38,6 +38,8 @@ def test_items_an_evaluator_sees_carry_no_ground_truth(workspace: Workspace) -> 
     # has_reference: whether the task has one (which decides if Fact-check is offered on
     # code); the same for both twins of a pair, so it says nothing of a flaw. conversation:
     # the turns before a conversation candidate, its task's, shared by both twins too.
+    # layout and sides: a compare or rank item's answers under opaque ids (both twins of a
+    # pair shown together; tests/services/test_study_setup.py).
     assert fields == {
         "item_id",
         "position",
@@ -47,6 +49,8 @@ def test_items_an_evaluator_sees_carry_no_ground_truth(workspace: Workspace) -> 
         "candidate",
         "has_reference",
         "conversation",
+        "layout",
+        "sides",
     }
     assert [i.position for i in items] == list(range(len(items)))
     assert {i.kind for i in items} == {Kind.CODE, Kind.TEXT}

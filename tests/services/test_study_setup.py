@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from support.builders import pair, record, write_jsonl
+from support.comparison_study import comparison_study
 
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.review import Condition
@@ -165,6 +166,10 @@ def test_the_evaluator_s_session_carries_no_ground_truth(
         "candidate",
         "has_reference",  # the task's, the same for both twins: it says nothing of a flaw
         "conversation",  # the task's earlier turns, shared by both twins likewise
+        "layout",  # single, compare or rank: the study's, the same for both twins
+        # A compare item's answers: both twins, on sides the plan counterbalances, named by
+        # ids derived under the study's secret (tests/store/test_attack_ids.py).
+        "sides",
     }
     # Nothing an evaluator is shown names a twin, a flaw or a gold item.
     planted = [
@@ -225,3 +230,16 @@ def test_a_design_at_the_edge_of_its_ranges_is_created(
     )
     found = create_study(workspace, path)
     assert found.simulated is not None and 0 <= found.simulated.power <= 1
+
+
+def test_pairs_shown_as_compare_items_count_every_judgment_for_power(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Ada and Bob, 2 pairs each as compare items, 2 conditions: 2 · 2 / 2 = 2 comparisons
+    of pairs per condition (shown alone, half would be flawed twins: 1). Too few for any rise;
+    the simulator, which deals twins one at a time, is not run for them."""
+    study = comparison_study(workspace, tmp_path)
+    found = overview(workspace, study.name)
+    assert found.power is not None and found.power.flawed_per_condition == 2.0
+    assert found.simulated is None
+    assert "from a 27% share of comparisons picking the correct twin" in overview_text(found)

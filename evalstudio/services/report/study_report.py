@@ -1,6 +1,7 @@
 """The study report: per-condition rates, the effect of each assisted condition against
 unassisted with its intervals, how assistance was used and relied on, agreement, gold items
-apart, and (when measured) the model's own side. Its figures and its one-file HTML page.
+apart, compare and rank items (services/report/comparisons.py), and (when measured) the
+model's own side. Its figures and its one-file HTML page.
 
 Rules: docs/scoring.md (what a catch is) and docs/report.md (what each number counts). Only
 current final judgments count; skips are left out; gold items are reported apart.
@@ -13,13 +14,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from evalstudio.core.analysis.effect import (
-    Effect,
-    Outcomes,
-    cluster_robust,
-    permutation_p,
-    pigeonhole_bootstrap,
-)
+from evalstudio.core.analysis.comparison_stats import ComparisonFigures, RankingFigures
+from evalstudio.core.analysis.effect import Outcomes
 from evalstudio.core.analysis.judgment_stats import rating_alpha, verdict_alpha
 from evalstudio.core.analysis.rubric_stats import QuestionReport
 from evalstudio.core.model import Truth
@@ -40,6 +36,8 @@ from evalstudio.services.report.assistance import (
     reveal_change,
     usage_report,
 )
+from evalstudio.services.report.comparisons import order_sections
+from evalstudio.services.report.effects import EffectReport, effect_report
 from evalstudio.services.report.rates import (
     ConditionRates,
     UnplantedItem,
@@ -57,17 +55,6 @@ from evalstudio.services.workspace.opening import Workspace
 from evalstudio.store import flaw_reviews, review_log
 
 FORMAT_VERSION = 1
-PERMUTATIONS = 2000
-RESAMPLES = 2000
-
-
-@dataclass(frozen=True)
-class EffectReport:
-    treated: str
-    control: str
-    effect: Effect  # the default: two-way cluster-robust (CGM-t) intervals
-    conservative: Effect  # the same D and R with two-way bootstrap intervals (wider)
-    p_value: float
 
 
 @dataclass(frozen=True)
@@ -93,6 +80,10 @@ class StudyReport:
     model_evaluators: list[SandwichRun] = field(default_factory=list)
     with_model_evaluators: bool = False  # model evaluators' judgments counted in the figures
     rubric: list[QuestionReport] = field(default_factory=list)  # per rubric question, in order
+    # Compare and rank items (core/comparison.py); None when the study judged none.
+    comparisons: ComparisonFigures | None = None
+    comparison_effects: list[EffectReport] = field(default_factory=list)
+    rankings: RankingFigures | None = None
 
     def with_model_side(self, measured: ModelSide) -> StudyReport:
         return replace(self, model_side=measured)
@@ -132,20 +123,13 @@ def build_report(
         treated = by_condition.get(condition, [])
         outcomes = _outcomes(treated, control)
         if outcomes is not None:
-            effects.append(
-                EffectReport(
-                    condition.value,
-                    Condition.UNASSISTED.value,
-                    cluster_robust(outcomes),
-                    pigeonhole_bootstrap(outcomes, RESAMPLES, seed),
-                    permutation_p(outcomes, PERMUTATIONS, seed),
-                )
-            )
+            effects.append(effect_report(condition, outcomes, seed))
     gold = [s for s in scored if s.gold]
     names = {e.id: e.name for e in list_evaluators(workspace)}
     reviews = flaw_reviews.current_reviews(workspace.db, study.id)
     seen = critiques_seen(workspace, study.id)  # read and parsed once for two sections
     reveal = {c.value: reveal_change(items) for c, items in sorted(by_condition.items())}
+    ordered = order_sections(workspace, study.id, seed, with_model_evaluators=with_model_evaluators)
     return StudyReport(
         study=study.name,
         conditions={c.value: rates(items, reviews) for c, items in sorted(by_condition.items())},
@@ -181,6 +165,9 @@ def build_report(
         ),
         with_model_evaluators=with_model_evaluators,
         rubric=rubric_report(workspace, study.id, main),
+        comparisons=ordered.comparisons,
+        comparison_effects=ordered.comparison_effects,
+        rankings=ordered.rankings,
     )
 
 

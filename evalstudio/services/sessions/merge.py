@@ -30,6 +30,7 @@ from evalstudio.core.session_merge import (
     UnplannedCondition,
     Unreadable,
     WrongAnswer,
+    WrongJudgment,
 )
 from evalstudio.core.session_package import FORMAT_VERSION, UNREADABLE, PackageInfo
 from evalstudio.core.signing import package_token, same_secret
@@ -286,5 +287,7 @@ def _refusal(problem: RowProblem) -> str:
             )
         case WrongAnswer(why):
             return f"has an answer its study does not take ({why})"
+        case WrongJudgment(why):
+            return f"has a judgment its item does not take ({why})"
         case _:
             assert_never(problem)

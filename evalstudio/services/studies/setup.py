@@ -209,14 +209,19 @@ def overview(workspace: Workspace, study_name: str) -> StudyOverview:
         per_evaluator = (
             pairs * (definition.judgments_per_pair or len(definition.evaluators))
         ) / len(definition.evaluators)
+        compared = definition.pairs_as is Layout.COMPARE
         power = estimate(
             len(definition.evaluators),
             per_evaluator,
             len(definition.conditions),
             baseline=definition.expected_detection,
             targets=(target,),
+            compared=compared,
         )
-        if {Condition.UNASSISTED, Condition.ASSISTED} <= set(definition.conditions) and pairs:
+        # The simulator deals twins one at a time and counts flawed ones: it would halve the
+        # judgments of pairs shown as compare items, so it does not speak for them.
+        assisted = {Condition.UNASSISTED, Condition.ASSISTED} <= set(definition.conditions)
+        if assisted and pairs and not compared:
             simulated = simulated_power(
                 Scenario(
                     len(definition.evaluators),
@@ -359,17 +364,20 @@ def overview_text(found: StudyOverview) -> str:
                 lines.append(f"    {pair_id}: {explanation}")
     power = found.power
     if power is not None:
+        compared = d.pairs_as is Layout.COMPARE
+        rate = "share of comparisons picking the correct twin" if compared else "detection rate"
         if power.detectable is None:
             lines.append(
                 f"  Power: too few judgments to detect any rise from a "
-                f"{percent(power.baseline)} detection rate with 80% power."
+                f"{percent(power.baseline)} {rate} with 80% power."
             )
         else:
             target, chance = next(iter(power.power_at.items()))
+            judged = "comparisons of pairs" if compared else "flawed-twin judgments"
             lines.append(
-                f"  Power (normal approximation, {power.flawed_per_condition:.0f} flawed-twin "
-                f"judgments per condition): detects {percent(power.baseline)} → "
-                f"{percent(power.detectable)} with 80% power; "
+                f"  Power (normal approximation, {power.flawed_per_condition:.0f} {judged} "
+                f"per condition{f'; the rate: the {rate}' if compared else ''}): detects "
+                f"{percent(power.baseline)} → {percent(power.detectable)} with 80% power; "
                 f"{percent(power.baseline)} → {percent(target)} with {percent(chance)} power."
             )
     if found.simulated is not None and power is not None and found.target is not None:
