@@ -618,12 +618,12 @@ class ReviewView(QWidget):
     def _show_candidates(self, item: ItemView) -> None:
         """The candidate, or a compare or rank item's answers; the form judges what is shown."""
         single = item.layout is Layout.SINGLE
-        self.candidate.setVisible(single)
-        self.sides.setVisible(not single)
         if single:
             self.candidate.show_item(item, self.theme)
-        else:
+        else:  # its panes first: shown before, the last item's would count in the width
             self.sides.show_item(item, self.theme)
+        self.candidate.setVisible(single)
+        self.sides.setVisible(not single)
         self.form.set_layout(item.layout, item.sides, self.session.compare_scale)
         questions = self.session.questions_for(item.layout)
         if questions != tuple(field.question for field in self.form.rubric.fields):

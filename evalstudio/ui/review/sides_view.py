@@ -44,6 +44,7 @@ class SidesView(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
         for pane in self.panes:
+            pane.setVisible(False)  # nine side by side would ask the window for their width
             self.splitter.addWidget(pane)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
