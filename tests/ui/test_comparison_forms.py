@@ -159,6 +159,7 @@ def test_back_to_a_single_item_the_verdict_returns_and_digits_rate_quality(qtbot
     assert form.verdict_flawed.isVisible() and form.flaw_table.isVisible()
     assert not form.rank.isVisible()
     form.digit(6)
+    form.digit(8)  # a ranking's key: nothing on a single answer
     assert form.form().quality == 6 and form.form().ordering is None
 
 

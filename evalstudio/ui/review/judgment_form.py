@@ -188,7 +188,7 @@ class JudgmentFormView(QWidget):
             self.compare.choose(n)
         elif self.layout_ is Layout.RANK:
             self.rank.pick(n - 1)
-        else:
+        elif n in QUALITY_RANGE:  # 8 and 9 (a ranking's) would clear the quality
             self.set_quality(n)
 
     def form(self, active_ms: int = 0) -> JudgmentForm:
