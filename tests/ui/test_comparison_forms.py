@@ -176,3 +176,16 @@ def test_the_cheat_sheet_lists_the_compare_and_rank_keys() -> None:
     ):
         assert words in sheet, words
     assert not conflicts({})  # the new keys clash with none of the others
+
+
+def test_a_study_scale_without_strength_or_ties_has_two_points(qtbot: QtBot) -> None:
+    form = _form(qtbot, Layout.COMPARE, PAIR)
+    form.set_layout(Layout.COMPARE, PAIR, CompareScale(strength=False, ties=False))
+    form.set_form(None, Stage.FINAL, revision=False)
+    qtbot.waitUntil(lambda: form.compare.row.count() == 2)  # the five buttons before are gone
+    labels = [b.accessibleName() for b in form.compare.group.buttons()]
+    assert labels == ["1: A better", "2: B better"]
+    form.digit(3)  # no third point: nothing
+    assert form.form().ordering is None
+    form.digit(2)
+    assert form.form().ordering == Ordering((("c1",), ("c0",)))
