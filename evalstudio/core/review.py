@@ -278,6 +278,7 @@ class OrderJudgment:
     correct_id: str | None
     confidence: int | None
     by_model: bool
+    answers: tuple[RubricAnswer, ...] = ()  # to the study's rubric questions
 
 
 @dataclass(frozen=True)

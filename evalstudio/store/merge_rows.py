@@ -206,17 +206,17 @@ def assigned_conditions(db: Database, scope: MergeScope) -> dict[tuple[str, str]
     return {(r["evaluator_id"], r["study_item_id"]): r["condition"] for r in rows}
 
 
-def answerable_judgments(db: Database, judgment_ids: list[str]) -> dict[str, str]:
-    """The study of each incoming judgment that can carry rubric answers (by its item, which
-    the workspace holds): final judgments, not skips."""
+def answerable_judgments(db: Database, judgment_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """The study and item layout of each incoming judgment that can carry rubric answers (by
+    its item, which the workspace holds): final judgments, not skips."""
     rows = db.query(
-        "SELECT j.id, si.study_id FROM incoming.judgments j "
+        "SELECT j.id, si.study_id, si.layout FROM incoming.judgments j "
         "JOIN main.study_items si ON si.id = j.study_item_id "
         "WHERE j.id IN (SELECT value FROM json_each(?)) "
         "AND j.stage = 'final' AND j.skipped_reason IS NULL",
         [json.dumps(sorted(set(judgment_ids)))],
     )
-    return {r["id"]: r["study_id"] for r in rows}
+    return {r["id"]: (r["study_id"], r["layout"]) for r in rows}
 
 
 def judged_items(db: Database, item_ids: list[str]) -> dict[str, StudyItem]:

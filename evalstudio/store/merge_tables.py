@@ -148,15 +148,17 @@ class _Merge:
         key or to hold a value of another type would reach exports and the report as if an
         evaluator had given it."""
         study_of = merge_rows.answerable_judgments(self.db, [r["judgment_id"] for r in rows])
-        asked: dict[str, dict[str, Question]] = {}
+        asked: dict[tuple[str, str], dict[str, Question]] = {}
         for row in rows:
-            study = study_of.get(row["judgment_id"])
-            if study is None:
+            found = study_of.get(row["judgment_id"])
+            if found is None:
                 raise refused(row, WrongAnswer("on a skip, a first verdict or no judgment"))
-            if study not in asked:
+            if found not in asked:  # the study's questions of the item's layout
+                study, layout = found
                 design = designs.design_of(self.db, study)
-                asked[study] = {q.key: q for q in design.questions} if design else {}
-            question = asked[study].get(row["question_key"])
+                questions = design.questions if design else ()
+                asked[found] = {q.key: q for q in questions if layout in q.layouts}
+            question = asked[found].get(row["question_key"])
             if question is None:
                 raise refused(row, WrongAnswer(f"no question '{row['question_key']}'"))
             try:

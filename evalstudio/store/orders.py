@@ -11,7 +11,7 @@ from evalstudio.core.comparison import Layout, sides_order
 from evalstudio.core.review import Condition, OrderJudgment
 from evalstudio.store.content import SLOTS, slots_of
 from evalstudio.store.designs import design_of
-from evalstudio.store.judgments import ordering_of
+from evalstudio.store.judgments import answers_of, ordering_of
 
 # The newest unretracted final judgment of each evaluator on each compare or rank item, and
 # the item's slots; skips have no order and are left out.
@@ -46,7 +46,9 @@ def order_judgments(db: Database, study_id: str) -> list[OrderJudgment]:
     design = design_of(db, study_id)
     seed = design.seed if design else study_id
     found = []
-    for r in db.query(_CURRENT_ORDERS, {"study": study_id}):
+    rows = list(db.query(_CURRENT_ORDERS, {"study": study_id}))
+    answers = answers_of(db, [r["id"] for r in rows])
+    for r in rows:
         slots = slots_of(r["slots"])
         stored = json.loads(r["sides"]) if r["sides"] else None
         order = sides_order(stored, len(slots), seed, r["evaluator_id"], r["study_item_id"])
@@ -64,6 +66,7 @@ def order_judgments(db: Database, study_id: str) -> list[OrderJudgment]:
                 correct_id=r["correct_id"],
                 confidence=r["confidence"],
                 by_model=r["evaluator_kind"] == "model",
+                answers=answers[r["id"]],
             )
         )
     return found

@@ -47,12 +47,12 @@ def run_app(
         workspace = open_workspace(workspace_path)
         # A session package opens on its evaluator's review; nothing is added to it.
         package = package_of(workspace)
-        if package is None:
-            study_name = (
-                studies.study_named(workspace, study_name).name
-                if study_name
-                else studies.ensure_demo_study(workspace).name
-            )
+        if package is None and study_name:
+            study_name = studies.study_named(workspace, study_name).name
+        elif package is None:
+            # The window opens on the demo study; the demo comparison study stands beside it.
+            studies.ensure_demo_comparisons(workspace)
+            study_name = studies.ensure_demo_study(workspace).name
     except EvalStudioError as e:
         print(f"evalstudio: {e}", file=sys.stderr)
         if os.environ.get("QT_QPA_PLATFORM") != "offscreen":  # nobody could close the dialog

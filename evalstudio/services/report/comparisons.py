@@ -22,6 +22,7 @@ from evalstudio.store import orders
 
 @dataclass(frozen=True)
 class OrderSections:
+    judged: list[OrderJudgment]  # what these sections count (their rubric answers count too)
     comparisons: ComparisonFigures | None  # None: no compare item judged
     comparison_effects: list[EffectReport]  # per assisted condition against unassisted
     rankings: RankingFigures | None  # None: no rank item judged
@@ -37,7 +38,7 @@ def order_sections(
         if with_model_evaluators or not j.by_model
     ]
     return OrderSections(
-        comparison_figures(found), comparison_effects(found, seed), ranking_figures(found)
+        found, comparison_figures(found), comparison_effects(found, seed), ranking_figures(found)
     )
 
 

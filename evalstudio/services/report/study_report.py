@@ -164,7 +164,7 @@ def build_report(
             workspace, study.id, [s for s in everyone if s.by_model], seen
         ),
         with_model_evaluators=with_model_evaluators,
-        rubric=rubric_report(workspace, study.id, main),
+        rubric=rubric_report(workspace, study.id, main, ordered.judged),
         comparisons=ordered.comparisons,
         comparison_effects=ordered.comparison_effects,
         rankings=ordered.rankings,

@@ -233,7 +233,7 @@ class ReviewSession:
         if stage is Stage.FINAL:
             # A model evaluator answers the built-in form only: required is asked of people.
             problems += answer_problems(
-                questions, form.answers, enforce_required=self.profile is None
+                questions, form.answers, item.layout.value, enforce_required=self.profile is None
             )
         if problems:
             raise EvalStudioError("; ".join(problems), where="judgment")

@@ -5,11 +5,13 @@ from __future__ import annotations
 from evalstudio.core.errors import EvalStudioError
 from evalstudio.core.model import ItemView, Study, StudySummary
 from evalstudio.services.studies.importing import import_tasks
+from evalstudio.services.studies.setup import create_study
 from evalstudio.services.workspace.opening import Workspace
-from evalstudio.services.workspace.resources import demo_dir
+from evalstudio.services.workspace.resources import demo_comparisons_file, demo_dir
 from evalstudio.store import content, studies
 
 DEMO_STUDY = "Demo study"
+DEMO_COMPARISONS = "Demo comparisons"
 
 
 def list_studies(workspace: Workspace) -> list[StudySummary]:
@@ -42,3 +44,12 @@ def ensure_demo_study(workspace: Workspace) -> Study:
     folder = demo_dir()
     guidelines = (folder / "guidelines.md").read_text(encoding="utf-8")
     return import_tasks(workspace, folder / "tasks.jsonl", DEMO_STUDY, guidelines=guidelines).study
+
+
+def ensure_demo_comparisons(workspace: Workspace) -> Study:
+    """The demo comparison study shipped in resources/demo-compare, created on first use (with
+    its evaluators Ada and Bob, whose queues its plan counterbalances)."""
+    existing = studies.study_by_name(workspace.db, DEMO_COMPARISONS)
+    if existing is not None:
+        return existing
+    return create_study(workspace, demo_comparisons_file()).study

@@ -20,6 +20,11 @@ def demo_dir() -> Path:
     return resources_dir() / "demo"
 
 
+def demo_comparisons_file() -> Path:
+    """The demo comparison study's definition (pairs side by side, rankings, a rubric)."""
+    return resources_dir() / "demo-compare" / "study.toml"
+
+
 def bundled_model() -> Path:
     """The default model file (SmolLM2-135M-Instruct GGUF) shipped with EvalStudio."""
     return bundled_model_path()
