@@ -18,11 +18,23 @@ from support.windows import open_main_window, start_review
 from evalstudio.core.comparison import MUCH_BETTER, Layout, Ordering
 from evalstudio.core.model import Evaluator
 from evalstudio.core.review import Judgment
+from evalstudio.core.rubric import RubricAnswer
 from evalstudio.services.review.session import ReviewSession
 from evalstudio.services.workspace.evaluators import list_evaluators
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.main_window import MainWindow
 from evalstudio.ui.review.review_view import NO_ASSIST_ON_COMPARISONS, ReviewView
+
+# The study's question on compare and rank items, asked with the order.
+QUESTION = """
+[[questions]]
+key = "fluency"
+type = "likert"
+prompt = "How well written is the better answer?"
+scale = 5
+required = true
+layouts = ["compare", "rank"]
+"""
 
 
 @pytest.fixture
@@ -34,7 +46,7 @@ def window(qtbot: QtBot, workspace: Workspace) -> Iterator[MainWindow]:
 
 @pytest.fixture
 def review(qtbot: QtBot, window: MainWindow, workspace: Workspace, tmp_path: Path) -> ReviewView:
-    study = comparison_study(workspace, tmp_path)
+    study = comparison_study(workspace, tmp_path, options=QUESTION)
     ada: Evaluator = next(e for e in list_evaluators(workspace) if e.name == "Ada")
     return start_review(qtbot, window, study, ada)
 
@@ -56,6 +68,14 @@ def _press(qtbot: QtBot, key: Qt.Key, modifier: Qt.KeyboardModifier | None = Non
     target = _focus()
     assert target is not None
     qtbot.keyClick(target, key, modifier or Qt.KeyboardModifier.NoModifier)
+
+
+def _answer_question(qtbot: QtBot, review: ReviewView, key: Qt.Key) -> None:
+    """The study's question by keyboard: Q to it, a digit, Esc back home."""
+    _press(qtbot, Qt.Key.Key_Q)
+    _press(qtbot, key)
+    _press(qtbot, Qt.Key.Key_Escape)
+    assert _focus() is review.home_widget()
 
 
 def _submit(qtbot: QtBot, review: ReviewView) -> None:
@@ -97,11 +117,16 @@ def test_a_compare_item_is_judged_by_keys_and_stored_as_their_ordering(
     assert review.panel.streaming() is None
     _press(qtbot, Qt.Key.Key_5)  # B much better
     _press(qtbot, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
+    _submit(qtbot, review)  # the study's required question is not answered yet
+    assert "How well written" in review.form.problem.text()
+    _answer_question(qtbot, review, Qt.Key.Key_3)  # the question takes the digit
+    assert review.form.compare.group.checkedId() == 5  # the 3 was the question's
     _submit(qtbot, review)
     judged = _final(qtbot, review, item.item_id)
     assert judged.form.ordering == Ordering(((b,), (a,)), MUCH_BETTER)
     assert judged.form.confidence == 4
     assert (judged.form.verdict, judged.form.quality, judged.form.flaws) == (None, None, ())
+    assert judged.form.answers == (RubricAnswer("fluency", 3),)
     assert review.index != index  # on to the next item
 
     # Undo: back to the item, the point chosen again, and nothing stored any more.
@@ -165,11 +190,14 @@ def test_a_rank_item_is_ranked_by_letters_and_digits_kept_as_a_draft_and_undone(
     _press(qtbot, Qt.Key.Key_D)
     _press(qtbot, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)  # D above B
     _press(qtbot, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+    _answer_question(qtbot, review, Qt.Key.Key_5)
+    assert review.form.rank.order == [2, 0, 3, 1]  # the 5 was the question's
     _submit(qtbot, review)
     judged = _final(qtbot, review, item.item_id)
     expected = Ordering(tuple((ids[i],) for i in (2, 0, 3, 1)))
     assert judged.form.ordering == expected
     assert judged.form.confidence == 2 and judged.form.rationale == "B4"
+    assert judged.form.answers == (RubricAnswer("fluency", 5),)
 
     _press(qtbot, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: review.index == index and review.loaded)
@@ -187,6 +215,7 @@ def test_a_drag_in_the_ranking_is_what_is_stored(qtbot: QtBot, review: ReviewVie
     # A drop is a move of the list model's row (QListWidget's InternalMove does the same).
     assert review.form.rank.list.model().moveRow(QModelIndex(), 2, QModelIndex(), 0)
     _press(qtbot, Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)
+    _answer_question(qtbot, review, Qt.Key.Key_1)
     _submit(qtbot, review)
     judged = _final(qtbot, review, item.item_id)
     assert judged.form.ordering == Ordering(tuple((ids[i],) for i in (2, 0, 1, 3)))

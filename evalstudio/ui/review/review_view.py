@@ -408,7 +408,8 @@ class ReviewView(QWidget):
             scale=self.session.compare_scale,
         )
         if stage is Stage.FINAL:
-            problems += answer_problems(self.session.questions_for(item.layout), form.answers)
+            questions = self.session.questions_for(item.layout)
+            problems += answer_problems(questions, form.answers, item.layout.value)
         if problems:
             self.form.show_problem("To submit: " + "; ".join(problems) + ".")
             return
