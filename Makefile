@@ -104,12 +104,14 @@ reliability: fuzz crash
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_import_comparisons.py
 	$(BIN)/python bench/bench_next_item.py
 	$(BIN)/python bench/bench_assist.py
 	$(BIN)/python bench/bench_review.py
 	$(BIN)/python bench/bench_report.py
 	$(BIN)/python bench/bench_merge.py
 	$(BIN)/python bench/bench_export.py
+	$(BIN)/python bench/bench_export_comparisons.py
 	$(BIN)/python bench/bench_run.py
 	$(BIN)/python bench/bench_binary.py
 	$(BIN)/python bench/bench_suspicion.py

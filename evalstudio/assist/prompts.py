@@ -21,7 +21,7 @@ from string import Template
 
 from evalstudio.assist.backend import AssistError, Message
 from evalstudio.assist.transcript import transcript
-from evalstudio.core.assist_kinds import ASKED_KINDS, KINDS
+from evalstudio.core.assist_kinds import ASKED_OF_ONE, KINDS
 from evalstudio.core.assistance import AssistKind, Manipulation
 from evalstudio.core.conversation import Turns
 from evalstudio.core.expert import ExpertFlaw
@@ -30,6 +30,8 @@ from evalstudio.core.misleading import MisleadingPlan
 
 _PLACEHOLDERS: dict[str, set[str]] = {
     "system": {"task", "reference", "language", "candidate"},
+    "system_several": {"task", "reference", "language", "answers"},
+    "misleading_compare": {"side"},
     "reference": {"reference"},
     **{s.prompt: set(s.placeholders) for s in KINDS if s.prompt},
     "misleading_pass": set(),
@@ -42,6 +44,21 @@ _PLACEHOLDERS: dict[str, set[str]] = {
     "evaluator_first": set(),
     "evaluator_final": {"assistance"},
 }
+
+
+@dataclass(frozen=True)
+class AnswersContext:
+    """What the assistant is told about a compare or rank item when a request is about all its
+    answers: the task, and each answer under the label the evaluator sees it by."""
+
+    task_prompt: str
+    answers: tuple[tuple[str, str], ...]  # (label, text): ("A", ...), ("B", ...)
+    language: str
+    reference: str | None
+    conversation: Turns | None = None
+
+    def task(self) -> str:
+        return ItemContext(self.task_prompt, "", self.language, None, self.conversation).task()
 
 
 @dataclass(frozen=True)
@@ -116,6 +133,44 @@ class PromptBook:
         )
         return {"role": "system", "content": content}
 
+    def several(self, item: AnswersContext) -> Message:
+        """The system message of a request about all of an item's answers: each numbered
+        between its own marker lines (ANSWER-A-START ... ANSWER-A-END), which no numbered line
+        can equal."""
+        reference = (
+            self._fill("reference", reference=fenced(item.reference.strip()))
+            if item.reference
+            else ""
+        )
+        answers = "\n\n".join(
+            f"ANSWER-{label}-START\n{numbered(text)}\nANSWER-{label}-END"
+            for label, text in item.answers
+        )
+        content = self._fill(
+            "system_several",
+            task=item.task(),
+            reference=reference,
+            language=item.language,
+            answers=answers,
+        )
+        return {"role": "system", "content": content}
+
+    def about_answers(
+        self,
+        item: AnswersContext,
+        kind: AssistKind,
+        *,
+        chat: list[Message] | None = None,
+        argue_for: str | None = None,
+    ) -> list[Message]:
+        """The messages of a request about all of an item's answers: a Comparison, or a chat
+        question. `argue_for`: the label the misleading assistant presents as the better one."""
+        turns = self._turns(kind, chat)
+        if argue_for is not None:
+            steer = self._fill("misleading_compare", side=argue_for)
+            turns[-1] = {"role": "user", "content": turns[-1]["content"] + "\n\n" + steer}
+        return [self.several(item), *turns]
+
     def messages(
         self,
         item: ItemContext,
@@ -126,22 +181,22 @@ class PromptBook:
     ) -> list[Message]:
         """The messages of one request. For CHAT, `chat` holds the turns so far, ending with
         the evaluator's new question (the first question is wrapped in chat.md)."""
-        if kind is AssistKind.CHAT:
-            if not chat or chat[-1]["role"] != "user":
-                raise AssistError("a chat request needs the evaluator's question")
-            first, *rest = chat
-            turns = [
-                {"role": "user", "content": self._fill("chat", question=first["content"])},
-                *rest,
-            ]
-        else:
-            turns = [{"role": "user", "content": self._fill(kind.value)}]
+        turns = self._turns(kind, chat)
         if misleading is not None and misleading.manipulation is not None:
             turns[-1] = {
                 "role": "user",
                 "content": turns[-1]["content"] + "\n\n" + self._misleading(misleading),
             }
         return [self.system(item), *turns]
+
+    def _turns(self, kind: AssistKind, chat: list[Message] | None) -> list[Message]:
+        """The request after the system message: the kind's instruction, or the chat so far."""
+        if kind is not AssistKind.CHAT:
+            return [{"role": "user", "content": self._fill(kind.value)}]
+        if not chat or chat[-1]["role"] != "user":
+            raise AssistError("a chat request needs the evaluator's question")
+        first, *rest = chat
+        return [{"role": "user", "content": self._fill("chat", question=first["content"])}, *rest]
 
     def _misleading(self, plan: MisleadingPlan) -> str:
         """The steering text; for a critique, also how many points to list: its schema holds
@@ -197,4 +252,4 @@ class PromptBook:
 
     def variants(self, item: ItemContext) -> list[list[Message]]:
         """One request of each kind: what a warm-up evaluates the shared prefix of."""
-        return [self.messages(item, kind) for kind in ASKED_KINDS]
+        return [self.messages(item, kind) for kind in ASKED_OF_ONE]

@@ -10,8 +10,10 @@ import click
 
 from evalstudio.cli.context import with_owner_workspace, with_workspace
 from evalstudio.cli.server_options import concurrency_option, note_local_concurrency, servers_of
-from evalstudio.core.assist_kinds import ASKED_KINDS, fits, spec
+from evalstudio.core.assist_kinds import ASKED_KINDS, STORED_KINDS, fits, fits_all, spec
 from evalstudio.core.assistance import AssistKind
+from evalstudio.core.comparison import SIDE_LETTERS, Layout
+from evalstudio.core.model import ItemView
 from evalstudio.core.plurals import counted
 from evalstudio.services.assistance.assistant import Assistant
 from evalstudio.services.assistance.backends import (
@@ -108,11 +110,13 @@ def settings_of(model: dict[str, Any], concurrency: int = 1) -> ModelSettings:
     )
 
 
-_ASKED = ", ".join(k.value for k in ASKED_KINDS)
+_ASKED = ", ".join(k.value for k in STORED_KINDS)
 
 
 def _kinds(value: str) -> list[AssistKind]:
-    asked = {k.value: k for k in ASKED_KINDS}
+    """The kinds `pregen` prepares: those shown from the store (what it made is what an
+    evaluator offline sees)."""
+    asked = {k.value: k for k in STORED_KINDS}
     kinds = []
     for name in (v.strip() for v in value.split(",") if v.strip()):
         key = name.replace("-", "_")
@@ -202,6 +206,11 @@ def pregen(
     type=click.Choice([k.value for k in ASKED_KINDS]),
 )
 @click.option("--question", help="Ask this instead (a chat turn).")
+@click.option(
+    "--side",
+    help="On a compare item: the answer (A or B, in the study's own order) a critique, "
+    "fact-check or explanation is about.",
+)
 @model_options
 @with_workspace
 def assist(
@@ -210,6 +219,7 @@ def assist(
     position: int,
     kind: str,
     question: str | None,
+    side: str | None,
     **model: Any,
 ) -> None:
     """Ask the model about one item and print its answer as it streams (logged like any)."""
@@ -220,19 +230,24 @@ def assist(
             f"the study has {counted(len(items), 'item')}", param_hint="--item"
         )
     item = items[position - 1]
-    if not question and not fits(AssistKind(kind), item.kind, item.has_reference):
+    asked = AssistKind.CHAT if question else AssistKind(kind)
+    if not fits(asked, item.kind, item.has_reference, item.layout):
         # As the review window offers it: a fact-check of code needs a reference to check with.
         raise click.BadParameter(
-            f"{spec(AssistKind(kind)).label} does not apply to item {position} ({item.kind.value}"
-            f"{'' if item.has_reference else ', no reference'})",
+            f"{spec(asked).label} does not apply to item {position} ({item.kind.value}"
+            f"{'' if item.has_reference else ', no reference'}"
+            f"{'' if item.layout is Layout.SINGLE else f', a {item.layout.value} item'})",
             param_hint="--kind",
         )
+    about = _side(item, asked, side)
     assistant = Assistant.start(workspace, settings_of(model))
     try:
         chat = [{"role": "user", "content": question}] if question else None
-        run = assistant.request(
-            item.item_id, AssistKind.CHAT if question else AssistKind(kind), chat=chat
-        )
+        if about is None and fits_all(asked, item.layout):
+            shown = tuple(s.candidate_id for s in item.sides)
+            run = assistant.request_on_answers(item.item_id, asked, shown, chat=chat)
+        else:
+            run = assistant.request(item.item_id, asked, chat=chat, side=about)
         for chunk in run:
             click.echo(chunk, nl=False)
         event = run.wait()
@@ -242,3 +257,22 @@ def assist(
     if event.error:
         raise click.ClickException(event.error)
     click.echo(f"[{counted(event.completion_tokens or 0, 'token')}, seed {event.seed}]", err=True)
+
+
+def _side(item: ItemView, kind: AssistKind, side: str | None) -> str | None:
+    """The candidate id `--side` names on a compare item, for a kind about one answer."""
+    if side is None:
+        if item.sides and not fits_all(kind, item.layout):
+            raise click.BadParameter(
+                f"item {item.position + 1} is a {item.layout.value} item: name the answer",
+                param_hint="--side",
+            )
+        return None
+    letters = SIDE_LETTERS[: len(item.sides)]
+    if not item.sides or fits_all(kind, item.layout) or side.upper() not in letters:
+        raise click.BadParameter(
+            f"not an answer of this item to ask {spec(kind).label} of "
+            f"(sides: {', '.join(letters) or 'none'})",
+            param_hint="--side",
+        )
+    return item.sides[letters.index(side.upper())].candidate_id

@@ -1,4 +1,5 @@
-"""`evalstudio export`: a study's judgments, assistance log or preference pairs to a file."""
+"""`evalstudio export`: a study's judgments, assistance log, preference pairs or the
+preferences its comparisons and rankings state, to a file."""
 
 from __future__ import annotations
 
@@ -17,7 +18,12 @@ from evalstudio.services.workspace.opening import Workspace
 if TYPE_CHECKING:
     from click._termui_impl import ProgressBar
 
-_WHAT = {"judgments": "judgments", "events": "assistance requests", "pairs": "pairs"}
+_WHAT = {
+    "judgments": "judgments",
+    "events": "assistance requests",
+    "pairs": "pairs",
+    "preferences": "preferences",
+}
 
 
 @click.command()
@@ -30,7 +36,9 @@ _WHAT = {"judgments": "judgments", "events": "assistance requests", "pairs": "pa
     required=True,
     help="judgments-jsonl / judgments-csv: one record per current judgment with the "
     "assistance used; events-jsonl / events-csv: every assistance request and response; "
-    "pairs: preference pairs (prompt, chosen, rejected) for reward-model or DPO training.",
+    "pairs: preference pairs (prompt, chosen, rejected) for reward-model or DPO training; "
+    "preferences: the same shape, one line per (better, worse) pair of each person's "
+    "comparison or ranking.",
 )
 @click.option(
     "--with-truth",
@@ -39,15 +47,28 @@ _WHAT = {"judgments": "judgments", "events": "assistance requests", "pairs": "pa
     "owner's export. Without it the file holds nothing an evaluator could not see. "
     "Pairs need it.",
 )
+@click.option(
+    "--ties",
+    is_flag=True,
+    help="preferences: also write the answers an evaluator called about the same, marked "
+    '"tie": true (left out by default: they state no preference).',
+)
 @reading_workspace()
 def export(
-    workspace: Workspace, file: Path, study_name: str, format_name: str, with_truth: bool
+    workspace: Workspace,
+    file: Path,
+    study_name: str,
+    format_name: str,
+    with_truth: bool,
+    ties: bool,
 ) -> None:
     """Export a study to FILE in the chosen format (fields: docs/export-format.md).
 
     FILE appears only when complete; if anything goes wrong it is left as it was.
     """
     chosen = ExportFormat(format_name)
+    if ties and chosen is not ExportFormat.PREFERENCES:
+        raise click.UsageError("--ties is for --format preferences (the other formats have none)")
     if (with_truth or chosen.needs_truth) and package_of(workspace) is not None:
         raise click.ClickException(
             f"{workspace.path} is an evaluator's session package: it holds no answer key to "
@@ -71,13 +92,25 @@ def export(
             bar.update(done - bar.pos)
 
         report = export_study(
-            workspace, study_name, chosen, file, with_truth=with_truth, progress=progress
+            workspace,
+            study_name,
+            chosen,
+            file,
+            with_truth=with_truth,
+            include_ties=ties,
+            progress=progress,
         )
     truth = " with the ground truth" if with_truth else ""
     if chosen.content == "pairs":
         click.echo(
             f"Wrote {report.records:,} preference pairs to {file}: the pairs (of {report.rows:,}) "
             "whose evaluators' verdicts separate the twins."
+        )
+    elif chosen is ExportFormat.PREFERENCES:
+        tied = " (ties included)" if ties else ""
+        click.echo(
+            f"Wrote {report.records:,} preferences{tied}{truth} to {file}, from "
+            f"{report.rows:,} people's judgments of compare and rank items."
         )
     else:
         click.echo(f"Wrote {report.records:,} {_WHAT[chosen.content]}{truth} to {file}.")

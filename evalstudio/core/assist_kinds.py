@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from evalstudio.core.assistance import AssistKind
+from evalstudio.core.comparison import Layout
 from evalstudio.core.model import Kind
 
 
@@ -34,6 +35,8 @@ class Fits(StrEnum):
 
 
 ANY_ITEM = frozenset({Fits.TEXT, Fits.CODE})
+SINGLE_ONLY = frozenset({Layout.SINGLE})
+PER_SIDE = frozenset({Layout.SINGLE, Layout.COMPARE})
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,9 @@ class KindSpec:
     stored: bool = False  # pre-generated for offline sessions and shown from the store
     offered: bool = True  # in a study's offer unless its study.toml lists its own
     fits: frozenset[Fits] = ANY_ITEM  # the items the review window offers it on
+    # The item layouts it is offered on. On a compare item a kind about one answer is asked
+    # of one side (the answer on screen); chat and compare are about all of them.
+    layouts: frozenset[Layout] = SINGLE_ONLY
 
     @property
     def prompt(self) -> str | None:
@@ -68,6 +74,7 @@ KINDS: tuple[KindSpec, ...] = (
         button="&Critique",
         structured=True,
         stored=True,
+        layouts=PER_SIDE,
     ),
     KindSpec(
         AssistKind.FACT_CHECK,
@@ -81,6 +88,7 @@ KINDS: tuple[KindSpec, ...] = (
         # Facts are in text; code has none to check unless a reference solution says what
         # the code should do.
         fits=frozenset({Fits.TEXT, Fits.CODE_WITH_REFERENCE}),
+        layouts=PER_SIDE,
     ),
     KindSpec(
         AssistKind.EXPLAIN,
@@ -91,10 +99,27 @@ KINDS: tuple[KindSpec, ...] = (
         key="E",
         button="&Explain",
         stored=True,
+        layouts=PER_SIDE,
     ),
     # Asked by typing a question (/ focuses the box), so no key or button of its own.
     KindSpec(
-        AssistKind.CHAT, "Chat", "Answer", Source.WRITTEN, placeholders=frozenset({"question"})
+        AssistKind.CHAT,
+        "Chat",
+        "Answer",
+        Source.WRITTEN,
+        placeholders=frozenset({"question"}),
+        layouts=frozenset(Layout),
+    ),
+    # Only where two answers stand side by side; held to assist/comparison.py's schema.
+    KindSpec(
+        AssistKind.COMPARE,
+        "Compare",
+        "Comparison",
+        Source.WRITTEN,
+        ask="Ask which answer is better",
+        key="M",
+        button="Co&mpare",
+        layouts=frozenset({Layout.COMPARE}),
     ),
     KindSpec(AssistKind.SUSPICION, "Suspicion", "Suspicion", Source.DOUBT),
     # Opt-in: it runs code the model proposes.
@@ -110,8 +135,11 @@ def spec(kind: AssistKind) -> KindSpec:
     return _BY_KIND[kind]
 
 
-def fits(kind: AssistKind, item: Kind, has_reference: bool) -> bool:
-    """Whether `kind` applies to an item of kind `item` (whose task has a reference or not)."""
+def fits(kind: AssistKind, item: Kind, has_reference: bool, layout: Layout = Layout.SINGLE) -> bool:
+    """Whether `kind` applies to an item of kind `item` (whose task has a reference or not)
+    and of `layout`."""
+    if layout not in spec(kind).layouts:
+        return False
     where = spec(kind).fits
     if item is Kind.TEXT:
         return Fits.TEXT in where
@@ -131,7 +159,21 @@ MODEL_KINDS = kinds_from(Source.WRITTEN, Source.DOUBT, Source.PROBE)
 # What a study offers unless it lists its own.
 DEFAULT_ASSIST_KINDS = tuple(k for k in MODEL_KINDS if spec(k).offered)
 DEFAULT_TOOLS = tuple(k for k in EXECUTION_KINDS if spec(k).offered)
+
+
+def fits_all(kind: AssistKind, layout: Layout) -> bool:
+    """Whether `kind` is asked about all the answers of an item of `layout` at once (a
+    Comparison; a chat question on a compare or rank item), not about one of them."""
+    return (
+        layout is not Layout.SINGLE
+        and layout in spec(kind).layouts
+        and (kind is AssistKind.CHAT or Layout.SINGLE not in spec(kind).layouts)
+    )
+
+
 # Written kinds asked for by a button or key (not chat, which is asked by a question).
 ASKED_KINDS = tuple(s.kind for s in KINDS if s.source is Source.WRITTEN and s.button)
+# Those asked of a single answer (a compare item's side too): what a warm-up prepares.
+ASKED_OF_ONE = tuple(k for k in ASKED_KINDS if Layout.SINGLE in spec(k).layouts)
 # The kinds pre-generated for offline sessions and shown from the store.
 STORED_KINDS = tuple(s.kind for s in KINDS if s.stored)

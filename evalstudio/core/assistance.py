@@ -21,6 +21,7 @@ class AssistKind(StrEnum):
     PROBE = "probe"  # calls the model proposes, run against the candidate
     RUN = "run"  # a call the evaluator typed, run against the candidate
     EXAMPLES = "examples"  # the task's own examples, run against the candidate
+    COMPARE = "compare"  # which of a compare item's two answers is better, and why
 
 
 class Outcome(StrEnum):

@@ -45,8 +45,9 @@ BETTER, MUCH_BETTER = 1, 2
 
 @dataclass(frozen=True)
 class Side:
-    """One candidate of a compare or rank item as the evaluator sees it: its place on screen
-    (0 = A) and its text. `candidate_id` is opaque (derived under the study's secret)."""
+    """One candidate of a compare or rank item as the evaluator sees it (its place on screen
+    is its place in `ItemView.sides`: A first). `candidate_id` is opaque (derived under the
+    study's secret), so it says nothing of a twin."""
 
     candidate_id: str
     text: str
@@ -102,6 +103,19 @@ class CompareScale:
 
 
 DEFAULT_SCALE = CompareScale()
+
+
+@dataclass(frozen=True)
+class Advice:
+    """The assistant's answer to "which is better, and why" on a compare item: the label of
+    the better side as the evaluator sees it ("A", "B"; None: about the same), BETTER or
+    MUCH_BETTER (None with a tie), and its reasons. `structured` is False when it came from a
+    reply that is not the asked-for JSON (then only what could be read)."""
+
+    better: str | None
+    strength: int | None
+    reasons: tuple[str, ...]
+    structured: bool
 
 
 @dataclass(frozen=True)

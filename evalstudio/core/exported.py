@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from evalstudio.core.comparison import Layout
 from evalstudio.core.model import Candidate, Evaluator, Task
 from evalstudio.core.preference_pairs import TwinVotes
 from evalstudio.core.review import Judgment
@@ -14,13 +15,16 @@ from evalstudio.core.review import Judgment
 
 @dataclass(frozen=True)
 class ExportedItem:
-    """A study item with its task and its candidate, ground truth included."""
+    """A study item with its task and its candidate, ground truth included. A compare or rank
+    item's `candidate` is its slot 0 (a pair's correct twin): only `sides` are about it."""
 
     id: str
     position: int  # in the study's order, which follows the owner's file
     task: Task
     candidate: Candidate
     pair_id: str | None  # the external id of the pair the candidate is a twin in
+    layout: Layout = Layout.SINGLE
+    sides: tuple[Candidate, ...] = ()  # a compare or rank item's candidates in slot order
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,9 @@ class ExportedJudgment:
     evaluator: Evaluator
     item: ExportedItem
     assistance: tuple[UsedResponse, ...]  # in the order the evaluator got them
+    # A compare or rank item's candidates in the order this evaluator saw them (A first); the
+    # slot order would tell a pair's correct twin (slot 0). () for a single item.
+    shown: tuple[Candidate, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,14 @@ from evalstudio.io.export_records import (
     Record,
 )
 
-# The CSV has no room for whole responses: the events file holds them, by id.
-JUDGMENT_CSV_SUMMARY = ("assist_event_ids", "points_marked_valid", "points_marked_invalid")
+# The CSV has no room for whole responses: the events file holds them, by id. A compare or
+# rank item's order is also spelt in the letters of the sides shown (`B>A`), as a sheet shows it.
+JUDGMENT_CSV_SUMMARY = (
+    "assist_event_ids",
+    "points_marked_valid",
+    "points_marked_invalid",
+    "order_sides",
+)
 JUDGMENT_CSV_TRUTH_SUMMARY = ("manipulated_responses",)
 
 Write = Callable[[Record], None]
@@ -59,6 +65,7 @@ def judgments_csv_writer(
             "assist_event_ids": [a["assist_event_id"] for a in used],
             "points_marked_valid": marks.count("valid"),
             "points_marked_invalid": marks.count("invalid"),
+            "order_sides": _order_sides(record["order"], record["candidates"]),
         }
         if with_truth:
             summary["manipulated_responses"] = sum(a["manipulated"] for a in used)
@@ -68,6 +75,14 @@ def judgments_csv_writer(
         write_row(record | summary)
 
     return write
+
+
+def _order_sides(order: list[list[str]] | None, sides: list[Record]) -> str | None:
+    """An order in the letters of the sides shown: `>` between tiers, `=` within a tie."""
+    if order is None:
+        return None
+    letter = {side["candidate_id"]: side["side"] for side in sides}
+    return ">".join("=".join(letter[c] for c in tier) for tier in order)
 
 
 def events_csv_writer(out: TextIO, with_truth: bool) -> Write:

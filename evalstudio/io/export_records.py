@@ -11,15 +11,18 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from evalstudio.core.comparison import SIDE_LETTERS, Layout, Ordering
 from evalstudio.core.conversation import Turns
 from evalstudio.core.exported import ExportedEvent, ExportedJudgment, ExportedPair, UsedResponse
-from evalstudio.core.model import LineRange, PlantedFlaw, Span
+from evalstudio.core.model import Candidate, LineRange, PlantedFlaw, Span, Truth
 from evalstudio.core.preference_pairs import TwinVotes, separates
 from evalstudio.core.rubric import Question, RubricAnswer
 from evalstudio.core.scoring import matches, score
 
 # 2: rubric answers (`answers`; the CSV's `q_<key>` columns, which depend on the study).
-FORMAT_VERSION = 2
+# 3: compare and rank items (`layout`, `candidates`, `order`, `strength`; `candidate` and
+# `score` null on them), and the preferences format.
+FORMAT_VERSION = 3
 
 Record = dict[str, Any]
 
@@ -54,6 +57,10 @@ JUDGMENT_FIELDS = (
     "assistance",
     "conversation",
     "answers",
+    "layout",
+    "candidates",
+    "order",
+    "strength",
 )
 # The study's order follows the task file, where twins often come correct-first: the item's
 # place in it is ground truth too.
@@ -65,6 +72,7 @@ JUDGMENT_TRUTH_FIELDS = (
     "gold",
     "planted_flaw",
     "score",
+    "picked_correct",
 )
 
 EVENT_FIELDS = (
@@ -125,6 +133,30 @@ PAIR_FIELDS = (
     "conversation",
 )
 
+PREFERENCE_FIELDS = (
+    "prompt",
+    "chosen",
+    "rejected",
+    "format_version",
+    "study",
+    "judgment_id",
+    "evaluator_id",
+    "evaluator",
+    "item_id",
+    "layout",
+    "condition",
+    "strength",
+    "chosen_rank",
+    "rejected_rank",
+    "tie",
+    "order",
+    "chosen_id",
+    "rejected_id",
+    "assist_kinds",
+    "conversation",
+)
+PREFERENCE_TRUTH_FIELDS = ("chosen_record_id", "rejected_record_id")
+
 
 def judgment_record(
     exported: ExportedJudgment,
@@ -138,6 +170,11 @@ def judgment_record(
     form, task, candidate = judgment.form, item.task, item.candidate
     flaws = [f.to_json() for f in form.flaws]
     used = exported.assistance
+    single = item.layout is Layout.SINGLE
+    # A compare or rank item's candidates only ever in the order this evaluator saw them:
+    # their slot order is ground truth (a pair's correct twin is slot 0, `item.candidate`).
+    shown = exported.shown
+    ordering = form.ordering
     record: Record = {
         "format_version": FORMAT_VERSION,
         "study": study,
@@ -150,7 +187,7 @@ def judgment_record(
         "kind": task.kind.value,
         "language": task.language,
         "prompt": task.prompt,
-        "candidate": candidate.text,
+        "candidate": candidate.text if single else None,
         "condition": _value(judgment.condition),
         "verdict_first": _value(first.form.verdict) if first else None,
         "confidence_first": first.form.confidence if first else None,
@@ -165,12 +202,28 @@ def judgment_record(
         "submitted_at": judgment.created_at,
         "revision": exported.revision,
         "supersedes_id": judgment.supersedes_id,
-        "assist_kinds": sorted({a.kind for a in used}),
+        "assist_kinds": _assist_kinds(used),
         "assistance": [_assistance(a, with_truth) for a in used],
         "conversation": _turns(task.conversation),
         "answers": _answers(form.answers, questions),
+        "layout": item.layout.value,
+        "candidates": [_side(n, c, with_truth) for n, c in enumerate(shown)],
+        "order": _tiers(ordering, shown) if ordering is not None else None,
+        "strength": ordering.strength if ordering is not None else None,
     }
     if not with_truth:
+        return record
+    if not single:
+        record.update(
+            item_number=item.position + 1,
+            record_id=None,  # each candidate's is in `candidates`
+            pair_id=item.pair_id,
+            truth=None,
+            gold=any(c.gold for c in item.sides),
+            planted_flaw=None,
+            score=None,
+            picked_correct=_picked_correct(ordering, item.sides, item.pair_id),
+        )
         return record
     planted = candidate.flaw
     for flaw, found in zip(flaws, form.flaws, strict=True):
@@ -184,8 +237,39 @@ def judgment_record(
         gold=candidate.gold,
         planted_flaw=_planted_json(planted),
         score=scored.score.value,
+        picked_correct=None,
     )
     return record
+
+
+def _side(place: int, candidate: Candidate, with_truth: bool) -> Record:
+    """A compare or rank item's candidate as the evaluator saw it, at `place` (0 = A)."""
+    side: Record = {
+        "side": SIDE_LETTERS[place],
+        "candidate_id": candidate.id,
+        "text": candidate.text,
+    }
+    if with_truth:
+        side["record_id"] = candidate.external_id
+    return side
+
+
+def _tiers(ordering: Ordering, shown: tuple[Candidate, ...]) -> list[list[str]]:
+    """The ordering's tiers, best first, a tie's candidates in the order they were shown (the
+    stored order within a tier may follow the owner's slots, which are ground truth)."""
+    place = {c.id: n for n, c in enumerate(shown)}
+    return [sorted(tier, key=lambda c: place.get(c, len(place))) for tier in ordering.tiers]
+
+
+def _picked_correct(
+    ordering: Ordering | None, sides: tuple[Candidate, ...], pair_id: str | None
+) -> bool | None:
+    """For a pair shown as a compare item, whether the evaluator put its correct twin first;
+    None for a tie, a skip, or any other item."""
+    if pair_id is None or ordering is None or ordering.tied or len(sides) != 2:
+        return None
+    truth = {c.id: c.truth for c in sides}
+    return truth.get(ordering.tiers[0][0]) is Truth.CORRECT
 
 
 def _answers(given: tuple[RubricAnswer, ...], questions: tuple[Question, ...]) -> Record:
@@ -193,6 +277,11 @@ def _answers(given: tuple[RubricAnswer, ...], questions: tuple[Question, ...]) -
     (choice, text), a list of options (multi); null when left blank."""
     found = {a.key: a.to_json() for a in given}
     return {q.key: found.get(q.key) for q in questions}
+
+
+def _assist_kinds(used: tuple[UsedResponse, ...]) -> list[str]:
+    """The kinds of assistance used, each once, sorted."""
+    return sorted({a.kind for a in used})
 
 
 def _value(member: StrEnum | None) -> str | None:
@@ -315,6 +404,67 @@ def pair_record(pair: ExportedPair, study: str) -> Record | None:
         },
         "conversation": _turns(pair.task.conversation),
     }
+
+
+def preference_records(
+    exported: ExportedJudgment, study: str, with_truth: bool, include_ties: bool = False
+) -> list[Record]:
+    """The (chosen, rejected) pairs a person's current final ordering of a compare or rank
+    item implies, best pairs first; with `include_ties` also the pairs it ties (`tie`: true,
+    in the order shown). [] for a skip."""
+    ordering = exported.judgment.form.ordering
+    if ordering is None:
+        return []
+    shown = exported.shown
+    tiers = _tiers(ordering, shown)
+    pairs = [(a, b, False) for a, b in Ordering(tuple(map(tuple, tiers))).implied_pairs()]
+    if include_ties:
+        pairs += [(a, b, True) for tier in tiers for n, a in enumerate(tier) for b in tier[n + 1 :]]
+    by_id = {c.id: c for c in shown}
+    return [
+        _preference(exported, study, with_truth, ordering, tiers, (by_id[a], by_id[b], tie))
+        for a, b, tie in pairs
+    ]
+
+
+def _preference(
+    exported: ExportedJudgment,
+    study: str,
+    with_truth: bool,
+    ordering: Ordering,
+    tiers: list[list[str]],
+    pair: tuple[Candidate, Candidate, bool],  # chosen, rejected, tied
+) -> Record:
+    judgment, task = exported.judgment, exported.item.task
+    chosen, rejected, tie = pair
+    record: Record = {
+        "prompt": task.prompt,
+        "chosen": chosen.text,
+        "rejected": rejected.text,
+        "format_version": FORMAT_VERSION,
+        "study": study,
+        "judgment_id": judgment.id,
+        "evaluator_id": judgment.evaluator_id,
+        "evaluator": exported.evaluator.name,
+        "item_id": exported.item.id,
+        "layout": exported.item.layout.value,
+        "condition": _value(judgment.condition),
+        "strength": ordering.strength,
+        "chosen_rank": ordering.rank_of(chosen.id),
+        "rejected_rank": ordering.rank_of(rejected.id),
+        "tie": tie,
+        "order": tiers,
+        "chosen_id": chosen.id,
+        "rejected_id": rejected.id,
+        "assist_kinds": _assist_kinds(exported.assistance),
+        "conversation": _turns(task.conversation),
+    }
+    if with_truth:
+        record |= {
+            "chosen_record_id": chosen.external_id,
+            "rejected_record_id": rejected.external_id,
+        }
+    return record
 
 
 def _turns(turns: Turns | None) -> list[Record]:

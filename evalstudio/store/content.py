@@ -336,13 +336,19 @@ def next_unjudged_item(db: Database, study_id: str, evaluator_id: str) -> ItemVi
     return item
 
 
-def task_and_candidate(db: Database, item_id: str) -> tuple[Task, Candidate] | None:
-    """The task and candidate behind a study item, ground truth included (for services)."""
+def task_and_candidate(
+    db: Database, item_id: str, side: str | None = None
+) -> tuple[Task, Candidate] | None:
+    """The task and candidate behind a study item, ground truth included (for services); of
+    a compare or rank item, the answer `side` (a candidate id), which must be one of its own.
+    None when there is no such item or answer."""
     rows = list(
         db.query(
-            "SELECT c.* FROM study_items si JOIN candidates c ON c.id = si.candidate_id "
-            "WHERE si.id = ?",
-            [item_id],
+            "SELECT c.* FROM study_items si "
+            "LEFT JOIN item_sides s ON s.study_item_id = si.id "
+            "JOIN candidates c ON c.id = coalesce(s.candidate_id, si.candidate_id) "
+            "WHERE si.id = :item AND c.id = coalesce(:side, si.candidate_id)",
+            {"item": item_id, "side": side},
         )
     )
     if not rows:
@@ -350,6 +356,27 @@ def task_and_candidate(db: Database, item_id: str) -> tuple[Task, Candidate] | N
     candidate = candidate_of(rows[0])
     task = task_of(next(db.query("SELECT * FROM tasks WHERE id = ?", [candidate.task_id])))
     return task, candidate
+
+
+def study_item(db: Database, item_id: str) -> StudyItem | None:
+    """A study item with its layout and (compare, rank) slots."""
+    rows = list(
+        db.query(f"SELECT si.*, {SLOTS} AS slots FROM study_items si WHERE si.id = ?", [item_id])
+    )
+    return study_item_of(rows[0]) if rows else None
+
+
+def compared_pair(db: Database, item_id: str) -> tuple[str, str] | None:
+    """(correct, flawed) candidate ids of a perturbation pair shown as this compare item."""
+    rows = list(
+        db.query(
+            "SELECT p.correct_id, p.flawed_id FROM study_items si "
+            "JOIN pairs p ON p.correct_id = si.candidate_id "
+            "WHERE si.id = ? AND si.layout = 'compare'",
+            [item_id],
+        )
+    )
+    return (rows[0]["correct_id"], rows[0]["flawed_id"]) if rows else None
 
 
 def lower_frontier(db: Database, evaluator_id: str, study_id: str, position: int) -> None:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
+from evalstudio.core.comparison import Layout, sides_order
 from evalstudio.core.exported import (
     ExportedEvent,
     ExportedItem,
@@ -25,15 +26,17 @@ from evalstudio.core.exported import (
     ExportedPair,
     UsedResponse,
 )
-from evalstudio.core.model import Evaluator, EvaluatorKind, Verdict
+from evalstudio.core.model import Candidate, Evaluator, EvaluatorKind, Verdict
 from evalstudio.core.preference_pairs import TwinVotes
 from evalstudio.core.review import Judgment
 from evalstudio.store.content import candidate_of, task_of
+from evalstudio.store.designs import design_of
 from evalstudio.store.judgments import (
     _CURRENT,  # the one definition of unretracted judgments
     answers_of,
     flaw_of,
     judgment_of,
+    orders_of,
 )
 from evalstudio.store.people import evaluators
 
@@ -45,10 +48,15 @@ T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
 
 _OF_STUDY = " AND j.study_item_id IN (SELECT id FROM study_items WHERE study_id = ?)"
+# The judgments preferences are made of: people's, on compare and rank items.
+_COMPARED_BY_PEOPLE = (
+    " AND j.study_item_id IN (SELECT id FROM study_items WHERE study_id = ? "
+    "AND layout <> 'single') AND j.evaluator_id IN (SELECT id FROM evaluators WHERE kind = 'human')"
+)
 
 _ITEMS = """
-    SELECT si.id AS item_id, si.position, coalesce(pc.external_id, pf.external_id) AS pair_id,
-        c.*
+    SELECT si.id AS item_id, si.position, si.layout,
+        coalesce(pc.external_id, pf.external_id) AS pair_id, c.*
     FROM study_items si
     JOIN candidates c ON c.id = si.candidate_id
     LEFT JOIN pairs pc ON pc.correct_id = c.id
@@ -64,24 +72,32 @@ _ASSIST_COLUMNS = (
 # -- judgments ------------------------------------------------------------------------------
 
 
-def count_judgments(db: Database, study_id: str) -> int:
-    """How many (evaluator, item) of the study have a current final judgment or skip."""
+def count_judgments(db: Database, study_id: str, compared_by_people: bool = False) -> int:
+    """How many (evaluator, item) of the study have a current final judgment or skip (only
+    people's on compare and rank items, `compared_by_people`)."""
+    of_study = _COMPARED_BY_PEOPLE if compared_by_people else _OF_STUDY
     sql = (
-        f"SELECT count(*) FROM ({_CURRENT} AND j.stage = 'final'{_OF_STUDY} "
+        f"SELECT count(*) FROM ({_CURRENT} AND j.stage = 'final'{of_study} "
         "GROUP BY j.evaluator_id, j.study_item_id)"
     )
     return int(db.execute(sql, [study_id]).fetchone()[0])
 
 
-def judgment_chunks(db: Database, study_id: str) -> Iterator[list[ExportedJudgment]]:
-    """The current final judgment (or skip) of each evaluator on each item of the study, by
-    item id and, on an item, by evaluator name; in chunks of at most CHUNK."""
+def judgment_chunks(
+    db: Database, study_id: str, compared_by_people: bool = False
+) -> Iterator[list[ExportedJudgment]]:
+    """The current final judgment (or skip) of each evaluator on each item of the study (only
+    people's on compare and rank items, `compared_by_people`), by item id and, on an item, by
+    evaluator name; in chunks of at most CHUNK."""
     people = {e.id: e for e in evaluators(db)}
+    design = design_of(db, study_id)
+    seed = design.seed if design else study_id  # as store/orders.py draws the sides shown
+    of_study = _COMPARED_BY_PEOPLE if compared_by_people else _OF_STUDY
     # By item first: a chunk then holds all the judgments of a few items, whose content and
     # assistance are read once for all of them. By item id, not study order: that follows the
     # task file, where twins often come correct-first, so it would tell them apart.
     cursor = db.execute(
-        f"{_CURRENT}{_OF_STUDY} ORDER BY j.study_item_id, "
+        f"{_CURRENT}{of_study} ORDER BY j.study_item_id, "
         "(SELECT name FROM evaluators WHERE id = j.evaluator_id), j.evaluator_id, "
         "j.created_at, j.rowid",
         [study_id],
@@ -92,11 +108,11 @@ def judgment_chunks(db: Database, study_id: str) -> Iterator[list[ExportedJudgme
         if "final" in stages
     )
     for chunk in _chunked(judged):
-        yield _complete(db, people, chunk)
+        yield _complete(db, people, seed, chunk)
 
 
 def _complete(
-    db: Database, people: dict[str, Evaluator], chunk: list[tuple[Row, Row | None]]
+    db: Database, people: dict[str, Evaluator], seed: str, chunk: list[tuple[Row, Row | None]]
 ) -> list[ExportedJudgment]:
     items = list({final["study_item_id"]: None for final, _ in chunk})
     judged = [row["id"] for pair in chunk for row in pair if row is not None]
@@ -125,12 +141,14 @@ def _complete(
     }
 
     answers = answers_of(db, judged)
+    orders = orders_of(db, judged)
 
     def judgment(row: Row) -> Judgment:
         found = tuple(flaw_of(f) for f in flaws.get(row["id"], []))
-        return judgment_of(row, found, answers[row["id"]])
+        return judgment_of(row, found, answers[row["id"]], orders.get(row["id"]))
 
     used = _assistance(db, items)
+    shown = _shown(db, seed, content, [final for final, _ in chunk])
     return [
         ExportedJudgment(
             judgment=judgment(final),
@@ -139,9 +157,40 @@ def _complete(
             evaluator=people[final["evaluator_id"]],
             item=content[final["study_item_id"]],
             assistance=tuple(used.get((final["evaluator_id"], final["study_item_id"]), [])),
+            shown=shown.get((final["evaluator_id"], final["study_item_id"]), ()),
         )
         for final, first in chunk
     ]
+
+
+def _shown(
+    db: Database, seed: str, items: dict[str, ExportedItem], finals: list[Row]
+) -> dict[tuple[str, str], tuple[Candidate, ...]]:
+    """(evaluator, item) → a compare or rank item's candidates in the order the evaluator saw
+    them: as their assignment stored it, else drawn as the review drew it (core/comparison)."""
+    keys = [
+        (row["evaluator_id"], row["study_item_id"])
+        for row in finals
+        if items[row["study_item_id"]].sides
+    ]
+    if not keys:
+        return {}
+    # By (evaluator, item), the assignments' unique key: the table has no index by item alone.
+    stored = {
+        (r["evaluator_id"], r["study_item_id"]): json.loads(r["sides"])
+        for r in db.query(
+            "SELECT a.evaluator_id, a.study_item_id, a.sides FROM json_each(?) k "
+            "JOIN assignments a ON a.evaluator_id = k.value ->> 0 "
+            "AND a.study_item_id = k.value ->> 1 WHERE a.sides IS NOT NULL",
+            [json.dumps(keys)],
+        )
+    }
+    shown = {}
+    for evaluator, item_id in keys:
+        sides = items[item_id].sides
+        order = sides_order(stored.get((evaluator, item_id)), len(sides), seed, evaluator, item_id)
+        shown[evaluator, item_id] = tuple(sides[slot] for slot in order)
+    return shown
 
 
 def _items(db: Database, item_ids: list[str]) -> dict[str, ExportedItem]:
@@ -153,9 +202,26 @@ def _items(db: Database, item_ids: list[str]) -> dict[str, ExportedItem]:
             db, "SELECT * FROM tasks WHERE id IN ({marks})", sorted({r["task_id"] for r in rows})
         )
     }
+    multi = [r["item_id"] for r in rows if r["layout"] != Layout.SINGLE]
+    sides = _grouped(
+        _query(
+            db,
+            "SELECT s.study_item_id AS item_id, c.* FROM item_sides s "
+            "JOIN candidates c ON c.id = s.candidate_id "
+            "WHERE s.study_item_id IN ({marks}) ORDER BY s.study_item_id, s.slot",
+            multi,
+        ),
+        lambda r: r["item_id"],
+    )
     return {
         r["item_id"]: ExportedItem(
-            r["item_id"], r["position"], tasks[r["task_id"]], candidate_of(r), r["pair_id"]
+            r["item_id"],
+            r["position"],
+            tasks[r["task_id"]],
+            candidate_of(r),
+            r["pair_id"],
+            Layout(r["layout"]),
+            tuple(candidate_of(c) for c in sides.get(r["item_id"], [])),
         )
         for r in rows
     }
@@ -280,25 +346,26 @@ def _event(row: Row) -> ExportedEvent:
 # -- perturbation pairs -----------------------------------------------------------------------
 
 
+# The pairs whose twins are shown as single items: one shown as a compare item (its slot 0 is
+# the correct twin) has no verdicts to separate its twins.
+_SINGLE_TWINS = (
+    "FROM pairs p JOIN tasks t ON t.id = p.task_id "
+    "JOIN study_items sc ON sc.candidate_id = p.correct_id AND sc.layout = 'single' "
+    "JOIN study_items sf ON sf.candidate_id = p.flawed_id AND sf.layout = 'single' "
+    "WHERE t.study_id = ?"
+)
+
+
 def count_pairs(db: Database, study_id: str) -> int:
-    return int(
-        db.execute(
-            "SELECT count(*) FROM pairs p JOIN tasks t ON t.id = p.task_id WHERE t.study_id = ?",
-            [study_id],
-        ).fetchone()[0]
-    )
+    return int(db.execute(f"SELECT count(*) {_SINGLE_TWINS}", [study_id]).fetchone()[0])
 
 
 def pair_chunks(db: Database, study_id: str) -> Iterator[list[ExportedPair]]:
-    """The study's pairs by their id, with the people's current final verdicts on each twin
-    (skips do not vote)."""
+    """The study's pairs shown as two single items, by their id, with the people's current
+    final verdicts on each twin (skips do not vote)."""
     cursor = db.execute(
         "SELECT p.external_id, p.task_id, p.correct_id, p.flawed_id, "
-        "sc.id AS correct_item, sf.id AS flawed_item "
-        "FROM pairs p JOIN tasks t ON t.id = p.task_id "
-        "JOIN study_items sc ON sc.candidate_id = p.correct_id "
-        "JOIN study_items sf ON sf.candidate_id = p.flawed_id "
-        "WHERE t.study_id = ? ORDER BY p.external_id",
+        f"sc.id AS correct_item, sf.id AS flawed_item {_SINGLE_TWINS} ORDER BY p.external_id",
         [study_id],
     )
     for chunk in _chunked(_rows(cursor)):

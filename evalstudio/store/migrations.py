@@ -655,3 +655,11 @@ def m017_compare_rank(db: Database) -> None:
     old = "CHECK ((verdict IS NULL) <> (skipped_reason IS NULL))"
     new = "CHECK (verdict IS NULL OR skipped_reason IS NULL)"
     _swap_constraint(db, "judgments", old, new, made_by="m001")
+
+
+@migrations()
+def m018_compare_kind(db: Database) -> None:
+    # The assistant's Comparison of a compare item's two answers (core/assist_kinds.py). Its
+    # requests, and those about one side of a compare item, name what they were about in
+    # their params: `shown` (the answers in the order the evaluator saw them) or `side`.
+    _run(db, "INSERT INTO assist_kinds (name) VALUES ('compare');")

@@ -1,4 +1,5 @@
-"""File › Export: a study's judgments, assistance log or preference pairs to a file, with a
+"""File › Export: a study's judgments, assistance log, preference pairs or the preferences of
+its comparisons and rankings to a file, with a
 progress bar; the ground truth and the pairs only once the owner's tools are open, and never
 in a session package (it holds no answer key)."""
 
@@ -50,8 +51,19 @@ _CONTENTS = {
         "Prompt, chosen (correct twin) and rejected (flawed twin) of each pair the evaluators' "
         "verdicts tell apart, for reward-model or DPO training.",
     ),
+    "preferences": (
+        "Preferences from comparisons and rankings",
+        "Prompt, chosen and rejected: one record per better–worse pair of answers that an "
+        "evaluator's comparison or ranking states, for reward-model or DPO training.",
+    ),
 }
-_WROTE = {"judgments": "judgments", "events": "assistance requests", "pairs": "preference pairs"}
+_WROTE = {
+    "judgments": "judgments",
+    "events": "assistance requests",
+    "pairs": "preference pairs",
+    "preferences": "preferences",
+}
+_JSONL_ONLY = ("pairs", "preferences")
 _JSONL, _CSV = "jsonl", "csv"
 
 
@@ -96,6 +108,7 @@ class ExportDialog(QDialog):
         self.format.addItem("JSON Lines (.jsonl)", _JSONL)
         self.format.addItem("CSV for spreadsheets (.csv)", _CSV)
         self.truth = QCheckBox("Include the ground truth (twins, planted flaws, manipulations)")
+        self.ties = QCheckBox("Include ties (answers the evaluator called about the same)")
         self.unlock = QPushButton("Open the owner's tools…")
         self.unlock.clicked.connect(lambda: self.gate.then(self, self._refresh))
         if package:
@@ -128,6 +141,7 @@ class ExportDialog(QDialog):
         form.addRow(self.about)
         form.addRow("Format", self.format)
         form.addRow("", truth_row)
+        form.addRow("", self.ties)
         form.addRow("To", target_row)
         buttons = QHBoxLayout()
         buttons.addStretch()
@@ -155,8 +169,8 @@ class ExportDialog(QDialog):
 
     def chosen_format(self) -> ExportFormat:
         what = self.what.currentData()
-        if what == "pairs":
-            return ExportFormat.PAIRS
+        if what in _JSONL_ONLY:
+            return ExportFormat(what)
         return ExportFormat(f"{what}-{self.format.currentData()}")
 
     def _fill(self, found: list[StudySummary], study: str | None) -> None:
@@ -179,9 +193,11 @@ class ExportDialog(QDialog):
         if not owner and self.what.currentData() == "pairs":
             self.what.setCurrentIndex(0)
         pairs = self.what.currentData() == "pairs"
-        self.format.setEnabled(not pairs)
-        if pairs:
+        jsonl_only = self.what.currentData() in _JSONL_ONLY
+        self.format.setEnabled(not jsonl_only)
+        if jsonl_only:
             self.format.setCurrentIndex(0)
+        self.ties.setVisible(self.what.currentData() == "preferences")
         self.truth.setEnabled(owner and not pairs)
         if not owner:
             self.truth.setChecked(False)
@@ -223,6 +239,7 @@ class ExportDialog(QDialog):
             self.status.setText("Choose a study and a file to write.")
             return
         chosen, with_truth = self.chosen_format(), self.truth.isChecked()
+        ties = chosen is ExportFormat.PREFERENCES and self.ties.isChecked()
         workspace, emit = self.workspace, self.progressed.emit
         self._running = True
         self.export_button.setEnabled(False)
@@ -231,7 +248,13 @@ class ExportDialog(QDialog):
 
         def work() -> ExportReport:
             return export_study(
-                workspace, study, chosen, Path(target), with_truth=with_truth, progress=emit
+                workspace,
+                study,
+                chosen,
+                Path(target),
+                with_truth=with_truth,
+                include_ties=ties,
+                progress=emit,
             )
 
         self.jobs.run(Lane.DATA, work, done=self._done, failed=self._failed)

@@ -77,3 +77,29 @@ def test_bad_kinds_and_items_are_usage_errors(tmp_path: Path) -> None:
     )
     assert missing.exit_code == 1 and "model file not found" in missing.output
     assert "Traceback" not in missing.output
+
+
+def test_on_a_compare_item_an_answer_is_named_by_its_side(tmp_path: Path) -> None:
+    """A critique of a compare item is of one answer (--side); a Comparison is of both; a
+    side the item lacks and a side on a single item are usage errors, before any model."""
+    runner = CliRunner()
+    db = ["--db", str(tmp_path / "ws.sqlite")]
+    two = {
+        "id": "q",
+        "prompt": "Which?",
+        "kind": "text",
+        "candidates": [{"id": "q-a", "text": "Yes."}, {"id": "q-b", "text": "No."}],
+    }
+    write_jsonl(tmp_path / "t.jsonl", [two, record("single")])
+    runner.invoke(main, [*db, "import", str(tmp_path / "t.jsonl"), "--study", "S"])
+    ask = [*db, "assist", "--study", "S"]
+    unnamed = runner.invoke(main, [*ask, "--item", "1", "--kind", "critique"])
+    assert unnamed.exit_code == 2 and "a compare item: name the answer" in unnamed.output
+    beyond = runner.invoke(main, [*ask, "--item", "1", "--kind", "critique", "--side", "C"])
+    assert beyond.exit_code == 2 and "(sides: A, B)" in beyond.output
+    both = runner.invoke(main, [*ask, "--item", "1", "--kind", "compare", "--side", "A"])
+    assert both.exit_code == 2 and "not an answer of this item to ask Compare of" in both.output
+    single = runner.invoke(main, [*ask, "--item", "2", "--kind", "compare"])
+    assert single.exit_code == 2 and "Compare does not apply to item 2" in single.output
+    sided = runner.invoke(main, [*ask, "--item", "2", "--kind", "critique", "--side", "A"])
+    assert sided.exit_code == 2 and "(sides: none)" in sided.output

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from support.comparison_study import comparison_study, order_form, session_of
 from support.scripted_study import Scripted, scripted_study
 
 from evalstudio.cli.main import main
+from evalstudio.core.comparison import Layout
+from evalstudio.core.review import Stage
 from evalstudio.services.report.exports import ExportFormat
 from evalstudio.services.workspace.opening import Workspace
 
@@ -82,3 +85,36 @@ def test_bad_input_is_a_message(
     code, output = run(workspace_path, *(a.format(tmp=tmp_path) for a in args))
     assert code != 0 and message in output
     assert not list(tmp_path.glob("**/.*.part"))
+
+
+def test_preferences_with_ties_from_the_command(
+    workspace: Workspace, workspace_path: Path, tmp_path: Path
+) -> None:
+    """Ada calls a comparison about the same: a tie, written only with --ties."""
+    study = comparison_study(workspace, tmp_path)
+    session = session_of(workspace, study, "Ada")
+    item = next(e.item for e in session.queue if e.item.layout is Layout.COMPARE)
+    session.submit(item.item_id, Stage.FINAL, order_form(tuple(s.candidate_id for s in item.sides)))
+    workspace.close()
+    target = tmp_path / "preferences.jsonl"
+    args = ["--study", "Compare", "--format", "preferences", str(target)]
+    code, output = run(workspace_path, *args)
+    assert code == 0, output
+    assert target.read_text(encoding="utf-8") == ""
+    assert "Wrote 0 preferences to" in output and "from 1 people's judgments" in output
+    code, output = run(workspace_path, *args, "--ties")
+    assert code == 0, output
+    (line,) = target.read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["tie"] is True
+    assert "Wrote 1 preferences (ties included) to" in output
+
+
+def test_ties_belong_to_preferences_only(
+    workspace_path: Path, tmp_path: Path, scripted: Scripted
+) -> None:
+    target = tmp_path / "j.jsonl"
+    code, output = run(
+        workspace_path, "--study", "S", "--format", "judgments-jsonl", "--ties", str(target)
+    )
+    assert code == 2 and "--ties is for --format preferences" in output
+    assert not target.exists()

@@ -191,3 +191,17 @@ def test_a_single_item_judgment_with_neither_verdict_nor_skip_is_refused(
     with pytest.raises(SessionError, match="neither a verdict nor a skip"):
         merge_file(workspace, path)
     assert digest(workspace) == before
+
+
+def test_compare_items_under_the_misleading_condition_are_not_packaged(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Offline, assistance on them would be live and honest: the condition would be a lie."""
+    study = comparison_study(
+        workspace, tmp_path, name="Misled", options='conditions = ["misleading"]'
+    )
+    before = digest(workspace)
+    with pytest.raises(SessionError, match="compare or rank items under the misleading"):
+        _package(workspace, study, "Ada", tmp_path)
+    assert digest(workspace) == before
+    assert not (tmp_path / "Ada.evs").exists()

@@ -56,7 +56,7 @@ def test_the_export_carries_every_answer(
     jsonl = tmp_path / "j.jsonl"
     export_study(workspace, study.name, ExportFormat.JUDGMENTS_JSONL, jsonl)
     records = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
-    assert len(records) == 6 and {r["format_version"] for r in records} == {2}
+    assert len(records) == 6 and {r["format_version"] for r in records} == {3}
     ada_2 = next(r for r in records if r["evaluator"] == "Ada" and "add2" in r["prompt"])
     assert ada_2["revision"] == 2
     assert ada_2["answers"] == {

@@ -12,10 +12,13 @@ from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from support.bulk_study import bulk_study
+from support.comparison_study import comparison_study, order_form, session_of
 from support.scripted_study import scripted_study
 from support.windows import open_main_window
 
 from evalstudio.assist.backend import ModelInfo
+from evalstudio.core.comparison import Layout
+from evalstudio.core.review import Stage
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.export_dialog import ExportDialog, open_export
 from evalstudio.ui.jobs import Jobs
@@ -79,13 +82,34 @@ def test_the_owner_exports_the_truth_and_pairs_once_their_tools_are_open(
     with qtbot.waitSignal(dialog.exported, timeout=60_000):
         dialog.start()
     header = (tmp_path / "judgments.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header.endswith(",score,manipulated_responses")
+    assert header.endswith(",score,picked_correct,manipulated_responses")
     dialog.what.setCurrentIndex(dialog.what.findData("pairs"))
     assert dialog.truth.isChecked() and not dialog.truth.isEnabled()  # pairs need the truth
     assert not dialog.format.isEnabled()
     pairs = _export(qtbot, dialog, tmp_path / "pairs.jsonl")
     assert pairs and list(pairs[0])[:3] == ["prompt", "chosen", "rejected"]
     assert "preference pairs with the ground truth" in dialog.status.text()
+
+
+def test_an_evaluator_exports_the_preferences_of_comparisons_with_their_ties(
+    qtbot: QtBot, parent: QWidget, workspace: Workspace, jobs: Jobs, tmp_path: Path
+) -> None:
+    """Preferences need no truth: an evaluator exports them, as JSON Lines, ties if asked."""
+    study = comparison_study(workspace, tmp_path)
+    session = session_of(workspace, study, "Ada")
+    item = next(e.item for e in session.queue if e.item.layout is Layout.COMPARE)
+    session.submit(item.item_id, Stage.FINAL, order_form(tuple(s.candidate_id for s in item.sides)))
+    dialog = open_dialog(qtbot, parent, workspace, jobs, study.name)
+    assert dialog.ties.isHidden()
+    dialog.what.setCurrentIndex(dialog.what.findData("preferences"))
+    assert not dialog.format.isEnabled() and not dialog.truth.isEnabled()
+    assert not dialog.ties.isHidden()
+    assert dialog.target.text().endswith("Compare-preferences.jsonl")
+    assert _export(qtbot, dialog, tmp_path / "no-ties.jsonl") == []
+    dialog.ties.setChecked(True)
+    (tie,) = _export(qtbot, dialog, tmp_path / "ties.jsonl")
+    assert tie["tie"] is True and "chosen_record_id" not in tie
+    assert dialog.status.text().startswith("Wrote 1 preferences to")
 
 
 def test_a_target_that_cannot_be_written_is_said_and_nothing_is_written(

@@ -17,6 +17,7 @@ from evalstudio.assist.backend import (
     Stream,
     answer,
 )
+from evalstudio.assist.comparison import advice_schema, advice_text
 from evalstudio.assist.critique import (
     expert_critique_text,
     expert_schema,
@@ -24,13 +25,16 @@ from evalstudio.assist.critique import (
     parse_partial_critique,
     plan_schema,
 )
-from evalstudio.assist.prompts import ItemContext, PromptBook
+from evalstudio.assist.prompts import AnswersContext, ItemContext, PromptBook
+from evalstudio.core.assist_kinds import fits_all, spec
 from evalstudio.core.assistance import (
     AssistEvent,
     AssistKind,
     Critique,
+    Manipulation,
     Outcome,
 )
+from evalstudio.core.comparison import MUCH_BETTER, SIDE_LETTERS, Layout
 from evalstudio.core.expert import AssistantSource, ExpertView, expert_view
 from evalstudio.core.ids import new_id
 from evalstudio.core.misleading import (
@@ -173,15 +177,16 @@ class Assistant:
             self._warming.wait()
             self._warming = None
 
-    def item_context(self, item_id: str) -> tuple[Candidate, ItemContext]:
-        return item_context(self.workspace, item_id)
+    def item_context(self, item_id: str, side: str | None = None) -> tuple[Candidate, ItemContext]:
+        return item_context(self.workspace, item_id, side)
 
-    def open_item(self, item_id: str) -> None:
-        """The evaluator opened an item: evaluate its shared prompt prefix in the background,
-        so the first request on it starts fast. A warm-up of the previous item is dropped."""
+    def open_item(self, item_id: str, side: str | None = None) -> None:
+        """The evaluator opened an item (of a compare item: the answer `side` on screen):
+        evaluate its shared prompt prefix in the background, so the first request on it starts
+        fast. A warm-up of the previous item is dropped."""
         if self._warming is not None:
             self._warming.cancel()  # no wait: the next job on the worker skips or aborts it
-        _, item = self.item_context(item_id)
+        _, item = self.item_context(item_id, side)
         self._warming = self.backend.warm(self.prompts.variants(item))
 
     def request(
@@ -197,8 +202,12 @@ class Assistant:
         prepared_for: str | None = None,
         max_tokens: int | None = None,
         seed: int | None = None,
+        side: str | None = None,
     ) -> AssistRun:
-        """Start a request; its log row is written before the model sees it. `prepared_for`:
+        """Start a request; its log row is written before the model sees it. `side`: of a
+        compare item, the answer (candidate id) a request about one answer is about; its
+        misleading draw is the item's, so a manipulated assistant argues for the same side on
+        both (a flawed twin vouched for, a correct one flagged). `prepared_for`:
         pre-generated for that evaluator (and manipulated as their draw says), not asked.
         `seed`: fixed (and the prompt evaluated afresh, so the response is a function of the
         request: one answered before is replayed, logged as a new row naming the one it
@@ -207,7 +216,7 @@ class Assistant:
         (`misleading.source`), an honest critique is the answer key's (core/expert.py): worded
         by the model and held to the key's lines, severity and verdict, or by the template
         without asking the model."""
-        candidate, item = self.item_context(item_id)
+        candidate, item = self.item_context(item_id, side)
         plan, basis_id = NOT_MANIPULATED, None
         if misleading is not None:
             who = misleading.key or evaluator_id or prepared_for or ""
@@ -223,6 +232,7 @@ class Assistant:
                     seed=seed,
                     max_tokens=max_tokens,
                     misleading=replace(misleading, p=0.0),
+                    side=side,
                 ).wait()
                 honest, basis_id = critique_of(basis.response).verdict, basis.id
                 if honest is None:
@@ -269,8 +279,11 @@ class Assistant:
             "regenerates_id": regenerates,
             "chat": chat,
             "messages": messages,
-            # Where an honest critique came from, when not from the model alone.
-            "params": asdict(params) | ({"source": source.value} if expert else {}),
+            # Where an honest critique came from, when not from the model alone; which
+            # answer of a compare item it is about.
+            "params": asdict(params)
+            | ({"source": source.value} if expert else {})
+            | ({"side": side} if side else {}),
             "manipulated": int(plan.manipulation is not None),
             "manipulation": plan.manipulation.value if plan.manipulation else None,
             "misalignment": plan.misalignment.value if plan.misalignment else None,
@@ -278,7 +291,128 @@ class Assistant:
             "pregenerated": int(pregenerated or prepared_for is not None),
             "prepared_for": prepared_for,
         }
-        backend = self.adversary if plan.manipulation and self.adversary else self.backend
+        # Worded by the template (or nothing to word: no flaw to report): no model asked.
+        canned = expert_critique_text(expert, candidate.text) if expert and not messages else None
+        return self._start(row, messages, params, bool(plan.manipulation), canned)
+
+    def request_on_answers(
+        self,
+        item_id: str,
+        kind: AssistKind,
+        shown: tuple[str, ...],
+        *,
+        evaluator_id: str | None = None,
+        chat: list[Message] | None = None,
+        regenerates: str | None = None,
+        misleading: Misleading | None = None,
+        max_tokens: int | None = None,
+        seed: int | None = None,
+    ) -> AssistRun:
+        """A request about all the answers of a compare or rank item: a Comparison (which is
+        better, held to assist/comparison.py's schema) or a chat question. `shown`: the
+        item's candidate ids in the order the evaluator sees them, labelled A, B, ... so. In
+        the misleading condition, on a perturbation pair, a drawn request argues for the
+        flawed twin's side (its schema fixes `better` to it); under an expert source an honest
+        Comparison is the answer key's (the correct twin, much better, the planted flaw as the
+        reason), no model asked."""
+        ctx, labels, pair = self._answers(item_id, kind, shown)
+        argue_for = None
+        if misleading is not None and pair is not None:
+            who = misleading.key or evaluator_id or ""
+            if drawn(
+                p=misleading.p, seed=misleading.seed, evaluator_id=who, item_id=item_id, kind=kind
+            ):
+                argue_for = labels[shown.index(pair[1])]
+        source = misleading.source if misleading is not None else AssistantSource.MODEL
+        canned = None
+        if kind is AssistKind.COMPARE and argue_for is None and source.expert and pair:
+            canned = self._expert_advice(item_id, shown, labels, pair)
+        messages = (
+            [] if canned else self.prompts.about_answers(ctx, kind, chat=chat, argue_for=argue_for)
+        )
+        schema = advice_schema(labels, argue_for) if kind is AssistKind.COMPARE else None
+        params = GenerationParams(
+            max_tokens=max_tokens or self.settings.max_tokens,
+            temperature=self.settings.temperature,
+            seed=seed if seed is not None else random.SystemRandom().getrandbits(31),
+            json_schema=schema,
+            reproducible=seed is not None,
+        )
+        row: dict[str, Any] = {
+            "id": new_id(),
+            "study_item_id": item_id,
+            "evaluator_id": evaluator_id,
+            "kind": kind.value,
+            "regenerates_id": regenerates,
+            "chat": chat,
+            "messages": messages,
+            "params": asdict(params)
+            | {"shown": list(shown)}
+            | ({"source": source.value} if canned else {}),
+            "manipulated": int(argue_for is not None),
+            # A comparison argued for the flawed twin vouches for it, as a PASS does.
+            "manipulation": Manipulation.PASS.value if argue_for else None,
+            "misalignment": Misalignment.ADVERSARIAL.value if argue_for else None,
+            "basis_id": None,
+            "pregenerated": 0,
+            "prepared_for": None,
+        }
+        return self._start(row, messages, params, argue_for is not None, canned)
+
+    def _answers(
+        self, item_id: str, kind: AssistKind, shown: tuple[str, ...]
+    ) -> tuple[AnswersContext, tuple[str, ...], tuple[str, str] | None]:
+        """What the model is told of a compare or rank item's answers, their labels, and the
+        item's (correct, flawed) twins when it is a perturbation pair."""
+        db = self.workspace.db
+        item = content.study_item(db, item_id)
+        if item is None or item.layout is Layout.SINGLE:
+            raise AssistError(f"'{item_id}' is not a compare or rank item")
+        if not fits_all(kind, item.layout):
+            raise AssistError(f"{spec(kind).label} is not asked of a {item.layout} item's answers")
+        if sorted(shown) != sorted(item.slots):
+            raise AssistError("the answers shown are not this item's")
+        found = content.task_and_candidate(db, item_id)
+        assert found is not None
+        task = found[0]
+        texts = {cid: _answer(self.workspace, item_id, cid).text for cid in shown}
+        labels = tuple(SIDE_LETTERS[: len(shown)])
+        ctx = AnswersContext(
+            task.prompt,
+            tuple((label, texts[cid]) for label, cid in zip(labels, shown, strict=True)),
+            task.language,
+            task.reference,
+            task.conversation,
+        )
+        return ctx, labels, content.compared_pair(db, item_id)
+
+    def _expert_advice(
+        self, item_id: str, shown: tuple[str, ...], labels: tuple[str, ...], pair: tuple[str, str]
+    ) -> str:
+        """The answer key's comparison of a pair: the correct twin much better, because of the
+        flawed twin's planted flaw."""
+        found = content.task_and_candidate(self.workspace.db, item_id, pair[1])
+        assert found is not None
+        flaw = found[1].flaw
+        worse = labels[shown.index(pair[1])]
+        reason = (
+            f"Answer {worse} has a flaw: {flaw.description}"
+            if flaw
+            else f"Answer {worse} is flawed."
+        )
+        return advice_text(labels[shown.index(pair[0])], MUCH_BETTER, (reason,))
+
+    def _start(
+        self,
+        row: dict[str, Any],
+        messages: list[Message],
+        params: GenerationParams,
+        manipulated: bool,
+        canned: str | None,
+    ) -> AssistRun:
+        """Log the request and start it: on the adversary's backend when manipulated and there
+        is one; `canned`, a response no model is asked for (logged with no seed or tokens)."""
+        backend = self.adversary if manipulated and self.adversary else self.backend
         try:
             info = backend.info()
         except AssistError as e:
@@ -292,12 +426,12 @@ class Assistant:
             "params": row["params"] | {"n_ctx": info.n_ctx},
             "seed": params.seed,
         }
-        if expert is not None and not messages:
-            # Worded by the template (or nothing to word: no flaw to report): no model asked.
+        item_id = row["study_item_id"]
+        seed = params.seed if params.reproducible else None
+        if canned is not None:
             row |= {"seed": None, "requested_at": now(), "reused_from": None}
             self._insert(row)
-            said = _said(expert_critique_text(expert, candidate.text))
-            return AssistRun(self.workspace, row["id"], said)
+            return AssistRun(self.workspace, row["id"], _said(canned))
         earlier = None
         if seed is not None:
             model = sha256 or f"{info.backend}:{info.model_id}"
@@ -358,6 +492,18 @@ class Assistant:
         row = assist_log.event_row(self.workspace.db, event_id)
         if row is None or row["study_item_id"] is None:
             raise AssistError(f"no assistance request with id '{event_id}' to regenerate")
+        shown = row["params"].get("shown")
+        if shown is not None:
+            return self.request_on_answers(
+                row["study_item_id"],
+                AssistKind(row["kind"]),
+                tuple(shown),
+                evaluator_id=evaluator_id or row["evaluator_id"],
+                chat=row["chat"],
+                regenerates=event_id,
+                misleading=misleading,
+                max_tokens=row["params"]["max_tokens"],
+            )
         return self.request(
             row["study_item_id"],
             AssistKind(row["kind"]),
@@ -366,6 +512,7 @@ class Assistant:
             regenerates=event_id,
             misleading=misleading,
             max_tokens=row["params"]["max_tokens"],
+            side=row["params"].get("side"),
         )
 
     def stored(
@@ -383,15 +530,35 @@ class Assistant:
         return self.backend.score([self.prompts.system(item), question], ["Yes", "No"])
 
 
-def item_context(workspace: Workspace, item_id: str) -> tuple[Candidate, ItemContext]:
-    """The item's candidate (ground truth included) and what a model is told of it."""
-    found = content.task_and_candidate(workspace.db, item_id)
-    if found is None:
+def item_context(
+    workspace: Workspace, item_id: str, side: str | None = None
+) -> tuple[Candidate, ItemContext]:
+    """The item's candidate (ground truth included) and what a model is told of it; of a
+    compare or rank item, the answer `side`, without which there is no one candidate to ask
+    about (its first slot is a pair's correct twin: never a default)."""
+    item = content.study_item(workspace.db, item_id)
+    if item is None:
         raise AssistError(f"no study item with id '{item_id}'")
+    if (item.layout is Layout.SINGLE) != (side is None):
+        raise AssistError(
+            "a request about one answer of a compare or rank item names it (its side)"
+            if side is None
+            else "a single item has no sides"
+        )
+    found = content.task_and_candidate(workspace.db, item_id, side)
+    if found is None:
+        raise AssistError(f"'{side}' is not an answer of this item")
     task, candidate = found
     return candidate, ItemContext(
         task.prompt, candidate.text, task.language, task.reference, task.conversation
     )
+
+
+def _answer(workspace: Workspace, item_id: str, side: str) -> Candidate:
+    found = content.task_and_candidate(workspace.db, item_id, side)
+    if found is None:
+        raise AssistError(f"'{side}' is not an answer of this item")
+    return found[1]
 
 
 def stored_response(

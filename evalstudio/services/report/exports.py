@@ -1,10 +1,11 @@
-"""Exporting a study: its judgments, its assistance log, or its preference pairs, as JSONL or
-CSV (docs/export-format.md). Rows stream from the workspace a chunk at a time into a file that
+"""Exporting a study: its judgments, its assistance log, its preference pairs (perturbation
+pairs the verdicts separate) or the preferences its comparisons and rankings state, as JSONL
+or CSV (docs/export-format.md). Rows stream from the workspace a chunk at a time into a file that
 appears only whole."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -26,6 +27,7 @@ class ExportFormat(StrEnum):
     EVENTS_JSONL = "events-jsonl"
     EVENTS_CSV = "events-csv"
     PAIRS = "pairs"
+    PREFERENCES = "preferences"
 
     @property
     def needs_truth(self) -> bool:
@@ -34,7 +36,7 @@ class ExportFormat(StrEnum):
 
     @property
     def content(self) -> str:
-        """What the format holds: judgments, events or pairs."""
+        """What the format holds: judgments, events, pairs or preferences."""
         return self.value.split("-")[0]
 
     @property
@@ -47,7 +49,9 @@ class ExportReport:
     path: Path
     format: ExportFormat
     records: int  # lines (or CSV rows) written
-    rows: int  # judgments, events or pairs read (pairs whose twins are not separated: no line)
+    # Judgments, events or pairs read (pairs whose twins are not separated: no line; a
+    # comparison or ranking: a line per preference it states)
+    rows: int
     with_truth: bool
 
 
@@ -58,11 +62,13 @@ def export_study(
     path: Path,
     *,
     with_truth: bool = False,
+    include_ties: bool = False,
     progress: Progress | None = None,
 ) -> ExportReport:
     """Write the study's records in `format` to `path`, replacing it once complete.
 
-    Ground truth is included only `with_truth`; pairs need it. Raises EvalStudioError (and
+    Ground truth is included only `with_truth`; pairs need it. Preferences leave out the
+    candidates an evaluator tied unless `include_ties`. Raises EvalStudioError (and
     leaves `path` as it was) for an unknown study, a target that cannot be written or is the
     workspace itself, or pairs asked for without the truth.
     """
@@ -83,12 +89,11 @@ def export_study(
         with export_files.whole_file(path) as out:
             design = designs.design_of(db, study.id)
             questions = design.questions if design else ()
-            shape = _shape(format, study.name, with_truth, questions)
+            shape = _shape(format, study.name, with_truth, questions, include_ties)
             write = _writer(format, out, with_truth, questions)
             for chunk in chunks:
                 for row in chunk:
-                    record = shape(row)
-                    if record is not None:
+                    for record in shape(row):
                         write(record)
                         records += 1
                 rows += len(chunk)
@@ -114,17 +119,35 @@ def _source(
         return export_rows.count_judgments(db, study_id), export_rows.judgment_chunks(db, study_id)
     if format.content == "events":
         return export_rows.count_events(db, study_id), export_rows.event_chunks(db, study_id)
+    if format is ExportFormat.PREFERENCES:  # people's orderings only: no model's preference
+        return (
+            export_rows.count_judgments(db, study_id, compared_by_people=True),
+            export_rows.judgment_chunks(db, study_id, compared_by_people=True),
+        )
     return export_rows.count_pairs(db, study_id), export_rows.pair_chunks(db, study_id)
 
 
 def _shape(
-    format: ExportFormat, study: str, with_truth: bool, questions: tuple[Question, ...]
-) -> Callable[[Any], export_records.Record | None]:
+    format: ExportFormat,
+    study: str,
+    with_truth: bool,
+    questions: tuple[Question, ...],
+    include_ties: bool,
+) -> Callable[[Any], Sequence[export_records.Record]]:
+    """The records a row makes: one, or none (pairs the verdicts do not separate), or as many
+    as the preferences a comparison or ranking states."""
     if format.content == "judgments":
-        return lambda row: export_records.judgment_record(row, study, with_truth, questions)
+        return lambda row: [export_records.judgment_record(row, study, with_truth, questions)]
     if format.content == "events":
-        return lambda row: export_records.event_record(row, study, with_truth)
-    return lambda row: export_records.pair_record(row, study)
+        return lambda row: [export_records.event_record(row, study, with_truth)]
+    if format is ExportFormat.PREFERENCES:
+        return lambda row: export_records.preference_records(row, study, with_truth, include_ties)
+
+    def separated(row: Any) -> list[export_records.Record]:
+        record = export_records.pair_record(row, study)
+        return [record] if record is not None else []
+
+    return separated
 
 
 def _writer(

@@ -30,6 +30,7 @@ from evalstudio.services.workspace.evaluators import list_evaluators
 from evalstudio.services.workspace.opening import Workspace, now
 from evalstudio.store import (
     assignments,
+    content,
     designs,
     judgments,
     package_info,
@@ -82,11 +83,25 @@ def export_package(
     if not queue:
         raise SessionError(f"the study '{study.name}' has no items", where=str(out))
     misleading = [item for item, c in queue if c is Condition.MISLEADING]
+    # Assistance on compare and rank items is not pre-generated (services/models/pregen.py):
+    # offline it is live, so it cannot be manipulated there (a package holds no truth).
+    several = {item.id for item in content.multi_items(db, study.id)}
+    if several & set(misleading):
+        raise SessionError(
+            f"cannot be packaged for {evaluator.name}: compare or rank items under the "
+            "misleading condition need their responses made ahead, and those are not "
+            "pre-generated yet; review them in the workspace",
+            where=study.name,
+        )
     design = designs.design_of(db, study.id)
     # A misleading item's responses are the prepared ones; showing live ones on the other
     # items would set those apart by their speed, so then every assisted item shows stored.
     shows_stored = design is None or design.pregenerated or bool(misleading)
-    shared = [item for item, c in queue if c is Condition.ASSISTED] if shows_stored else []
+    shared = (
+        [item for item, c in queue if c is Condition.ASSISTED and item not in several]
+        if shows_stored
+        else []
+    )
     stored = package_rows.stored_responses(db, shared)
     prepared = package_rows.stored_responses(db, misleading, evaluator.id) if misleading else []
     if misleading:
