@@ -37,6 +37,12 @@ def cheat_sheet_html(overrides: dict[str, str]) -> str:
         "<p>On a rubric question (Q / Shift+Q): the digits choose a point of a scale (0 for "
         "10) or the option they stand before, or toggle it where several may apply; ← → move "
         "along a scale or the options; Esc back to the candidate.</p>"
+        "<p>A compare item shows answers A (left) and B (right): the digits choose a point of "
+        "the scale (1 A much better … 5 B much better), Alt+digit the confidence. A rank item "
+        "shows one answer at a time ([ and ] or ← → in the order list for another); the "
+        "keyboard starts in the order list, where an answer's letter (or, anywhere, its "
+        "digit: 1 for A) puts it next, best first, Backspace takes the last back and Alt+↑/↓ "
+        "move the chosen one; entries can be dragged too.</p>"
         f"<p>The queue's marks: {html.escape(' · '.join(MARK_LEGEND))}.</p>"
         "<p>Change any key in Settings › Keyboard.</p>"
     )

@@ -298,7 +298,7 @@ class MainWindow(QMainWindow):
         self.settings.set_last_evaluator(session.evaluator.id)
         self.setWindowTitle(f"EvalStudio — {session.study.name} — {session.evaluator.name}")
         review.open_index(index)
-        review.candidate.current_browser().setFocus()
+        review.focus_home()
         if notice:
             self.show_message(notice)
             self.notice.show_text(notice)

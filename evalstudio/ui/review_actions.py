@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import partial
 
 from evalstudio.core.assist_kinds import ASKED_KINDS
+from evalstudio.core.comparison import Layout
 from evalstudio.core.model import Verdict
 from evalstudio.core.review import CONFIDENCE_RANGE, QUALITY_RANGE, PointMark
 from evalstudio.ui.review.review_view import ReviewView
@@ -43,6 +44,13 @@ def review_handlers(current: Callable[[], ReviewView | None]) -> dict[str, Calla
         "mark_valid": on(lambda r: r.panel.mark_current(PointMark.VALID)),
         "mark_invalid": on(lambda r: r.panel.mark_current(PointMark.INVALID)),
         "focus_run": on(lambda r: r.run_box.focus_input()),
+        "pick_8": on(lambda r: r.form.digit(8)),
+        "pick_9": on(lambda r: r.form.digit(9)),
+        "rank_take_back": on(lambda r: r.form.rank.take_back() if _ranking(r) else None),
+        "rank_move_up": on(lambda r: r.form.rank.move_entry(-1) if _ranking(r) else None),
+        "rank_move_down": on(lambda r: r.form.rank.move_entry(1) if _ranking(r) else None),
+        "next_answer": on(lambda r: r.show_side_step(1)),
+        "previous_answer": on(lambda r: r.show_side_step(-1)),
         "probe": on(lambda r: r.run_box.probe()),
     }
     for kind in ASKED_KINDS:
@@ -55,7 +63,13 @@ def review_handlers(current: Callable[[], ReviewView | None]) -> dict[str, Calla
 
 
 def _quality(review: ReviewView, value: int) -> None:
-    review.form.set_quality(value)
+    """A digit: the quality, or on a compare item the scale's point, on a rank item the
+    answer to rank next (1 = A)."""
+    review.form.digit(value)
+
+
+def _ranking(review: ReviewView) -> bool:
+    return review.form.layout_ is Layout.RANK
 
 
 def _confidence(review: ReviewView, value: int) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from evalstudio.core.assist_kinds import ASKED_KINDS, spec
 from evalstudio.core.assistance import AssistKind
+from evalstudio.core.comparison import SIDE_LETTERS
 
 
 @dataclass(frozen=True)
@@ -21,13 +22,22 @@ class ShortcutAction:
 
 
 def _quality(n: int) -> ShortcutAction:
-    return ShortcutAction(f"quality_{n}", f"Quality {n}", "Judgment", str(n))
+    """A digit: the quality of a single answer; a comparison's scale point; an answer to rank."""
+    also = f"compare: point {n}; rank: answer {SIDE_LETTERS[n - 1]} next"
+    return ShortcutAction(f"quality_{n}", f"Quality {n} ({also})", "Judgment", str(n))
 
 
 def _ask(kind: AssistKind) -> ShortcutAction:
     """A kind's shortcut: its id is the kind's name (a user's chosen key is stored under it)."""
     asked = spec(kind)
     return ShortcutAction(kind.value, asked.ask, "Assistant", asked.key or "")
+
+
+def _pick(n: int) -> ShortcutAction:
+    """The digits past the quality scale's 7, for a ranking's eighth and ninth answers."""
+    return ShortcutAction(
+        f"pick_{n}", f"Rank answer {SIDE_LETTERS[n - 1]} next", "Compare and rank", str(n)
+    )
 
 
 def _confidence(n: int) -> ShortcutAction:
@@ -49,6 +59,18 @@ ACTIONS: tuple[ShortcutAction, ...] = (
     ShortcutAction("submit", "Submit", "Judgment", "Ctrl+Return, Ctrl+Enter"),
     ShortcutAction("skip", "Skip (with a reason)", "Judgment", "S"),
     ShortcutAction("undo_submit", "Undo the last submit", "Judgment", "Ctrl+Z"),
+    *(_pick(n) for n in (8, 9)),
+    ShortcutAction(
+        "rank_take_back", "Take the last ranked answer back", "Compare and rank", "Backspace"
+    ),
+    ShortcutAction(
+        "rank_move_up", "Move the chosen ranked answer up", "Compare and rank", "Alt+Up"
+    ),
+    ShortcutAction(
+        "rank_move_down", "Move the chosen ranked answer down", "Compare and rank", "Alt+Down"
+    ),
+    ShortcutAction("next_answer", "Show the next answer (rank)", "Compare and rank", "]"),
+    ShortcutAction("previous_answer", "Show the previous answer (rank)", "Compare and rank", "["),
     *(_ask(kind) for kind in ASKED_KINDS),
     ShortcutAction("focus_chat", "Ask a question (chat)", "Assistant", "/"),
     ShortcutAction("stop", "Stop the response", "Assistant", "Esc"),

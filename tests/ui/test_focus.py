@@ -1,7 +1,7 @@
 """Where the keyboard is in the review view (issue 21 §1): Esc leaves every text field for the
 candidate, where a single key then acts; a second Esc stops a response; no action puts the
 focus into a text field except those meant to (/ chat, N rationale, L a flaw's description,
-G the Run input); Tab and Shift+Tab go round the whole view."""
+G the Run input); Tab and Shift+Tab go round the whole view. Compare and rank items too."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 from pytestqt.qtbot import QtBot
 from support.builders import pair, record, write_jsonl
+from support.comparison_study import comparison_study
 from support.held_backend import HeldBackend
 from support.windows import open_main_window, start_review
 
 from evalstudio.core.assistance import Outcome
+from evalstudio.core.comparison import Layout
 from evalstudio.core.model import Study
 from evalstudio.services.studies.importing import import_tasks
 from evalstudio.services.workspace import evaluators
@@ -235,3 +237,42 @@ def test_tab_and_shift_tab_go_round_the_whole_view_and_are_never_held(
         review.run_box.input,
     ):
         assert widget in seen
+
+
+@pytest.mark.parametrize("layout", [Layout.COMPARE, Layout.RANK])
+def test_on_compare_and_rank_items_no_action_traps_the_keyboard(
+    qtbot: QtBot, window: MainWindow, workspace: Workspace, tmp_path: Path, layout: Layout
+) -> None:
+    """A compare item's keyboard rests on answer A, a rank item's on its order list (where a
+    letter picks an answer). Every action leaves it where single keys act — only N opens a
+    field here (the assistant and the Run box are not offered) — and Esc comes back home."""
+    study = comparison_study(workspace, tmp_path)
+    ada = next(e for e in evaluators.list_evaluators(workspace) if e.name == "Ada")
+    review = start_review(qtbot, window, study, ada)
+    index = next(i for i, e in enumerate(review.session.queue) if e.item.layout is layout)
+    review.open_index(index)
+    qtbot.waitUntil(lambda: review.loaded and review.index == index)
+    home = review.home_widget()
+    assert _focus() is home
+    assert home is (review.form.rank.list if layout is Layout.RANK else review.sides.views[0].code)
+    for action in ACTIONS:
+        if action.id in ("next_item", "previous_item", "next_undone", "submit", "undo_submit"):
+            continue  # they leave the item (the single-item test walks them)
+        review.focus_home()
+        if action.id in ("skip", "cheat_sheet"):
+            _close_dialogs_soon()
+        window.review_actions[action.id].trigger()
+        if action.id in ("skip", "cheat_sheet"):
+            window.activateWindow()
+            qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+        focus = _focus()
+        if action.id == "focus_rationale":
+            assert focus is review.form.rationale
+            _press(qtbot, Qt.Key.Key_Escape)
+            assert _focus() is review.home_widget(), action.id
+        else:
+            assert not is_text_field(focus), (action.id, focus)
+    assert review.panel.streaming() is None  # no assistance was asked for
+    seen = _cycle(qtbot, Qt.Key.Key_Tab, Qt.KeyboardModifier.NoModifier, 60)
+    assert sum(1 for w in seen if w is home) >= 2  # Tab goes round, through home and back
+    assert review.form.rationale in seen and review.form.submit_button in seen

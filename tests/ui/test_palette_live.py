@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
+from support.comparison_study import comparison_study
+from support.held_backend import HeldBackend
 from support.windows import open_main_window, start_review
 
+from evalstudio.core.comparison import Layout
 from evalstudio.core.model import Kind, Study
 from evalstudio.core.task_records import TaskRecord
 from evalstudio.render.report_html import PageColours
@@ -146,3 +150,31 @@ def test_the_pair_form_draws_its_diff_and_code_again_in_the_new_colours(
     assert form.correct.toHtml() != light_code  # the code in github-dark's colours
     added = form.diff._colours._formats["+"].foreground().color()
     assert contrast(added, QApplication.palette().color(QPalette.ColorRole.Base)) >= BODY
+
+
+@pytest.mark.parametrize("layout", [Layout.COMPARE, Layout.RANK])
+def test_compare_and_rank_items_stay_readable_through_a_live_switch(
+    qtbot: QtBot, app: QApplication, workspace: Workspace, tmp_path: Path, layout: Layout
+) -> None:
+    """The answers' titles and tabs, the scale's chosen point, the ranking's buttons and the
+    note on assistance, in both palettes."""
+    study = comparison_study(workspace, tmp_path)
+    ada = next(e for e in evaluators.list_evaluators(workspace) if e.name == "Ada")
+    with open_main_window(qtbot, workspace, HeldBackend()) as window:
+        _switch(app, window, "light")
+        review = start_review(qtbot, window, study, ada)
+        index = next(i for i, e in enumerate(review.session.queue) if e.item.layout is layout)
+        review.open_index(index)
+        qtbot.waitUntil(lambda: review.loaded and review.index == index)
+        review.form.digit(1)  # A much better; or answer A ranked first
+        for appearance in ("dark", "light", "dark"):
+            _switch(app, window, appearance)
+            assert _unreadable(review) == [], appearance
+            if layout is Layout.COMPARE:
+                chosen = review.form.compare.group.checkedButton()
+                assert chosen is not None
+                found = re.search(r"background-color: (#\w+); color: (#\w+)", chosen.styleSheet())
+                assert found is not None
+                assert contrast(QColor(found.group(1)), QColor(found.group(2))) >= BODY
+                highlight = QApplication.palette().color(QPalette.ColorRole.Highlight)
+                assert QColor(found.group(1)).hue() == highlight.hue()  # this palette's

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QDialog, QWidget
 from pytestqt.qtbot import QtBot
+from support.comparison_study import comparison_study
+from support.held_backend import HeldBackend
 from support.windows import open_main_window, start_review
 
 from evalstudio.core.assistance import AssistKind
+from evalstudio.core.comparison import Layout
 from evalstudio.core.model import Study
 from evalstudio.services.workspace import evaluators
+from evalstudio.services.workspace.evaluators import list_evaluators
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui import screen_fit
 from evalstudio.ui.app_settings import ModelOptions
@@ -26,6 +31,14 @@ from evalstudio.ui.review.assistant_panel import TRANSCRIPT_LINES
 from evalstudio.ui.settings_dialog import SettingsDialog
 from evalstudio.ui.study_setup_dialog import StudySetupDialog
 
+QUESTION_FOR_COMPARISONS = """
+[[questions]]
+key = "fluency"
+type = "likert"
+prompt = "How well written is the better answer?"
+scale = 5
+layouts = ["compare", "rank"]
+"""
 SCREENS = [(1280, 720), (1366, 768), (1600, 1000)]
 CRITIQUE = json.dumps(
     {
@@ -91,6 +104,35 @@ def test_the_main_window_and_its_review_fit_and_the_transcript_keeps_its_lines(
         panel.points_toggle.setChecked(True)
         assert panel.points.isVisible()
         live.cancel()
+
+
+@pytest.mark.parametrize("layout", [Layout.COMPARE, Layout.RANK])
+def test_compare_and_rank_items_fit_with_their_whole_form(
+    qtbot: QtBot, screen: QRect, workspace: Workspace, tmp_path: Path, layout: Layout
+) -> None:
+    """Every scale point and the whole ranking (four answers, all ranked) on screen, with the
+    submit button, a problem shown and the study's question for the layout."""
+    study = comparison_study(workspace, tmp_path, options=QUESTION_FOR_COMPARISONS)
+    ada = next(e for e in list_evaluators(workspace) if e.name == "Ada")
+    with open_main_window(qtbot, workspace, HeldBackend()) as window:
+        review = start_review(qtbot, window, study, ada)
+        index = next(i for i, e in enumerate(review.session.queue) if e.item.layout is layout)
+        review.open_index(index)
+        qtbot.waitUntil(lambda: review.loaded and review.index == index)
+        for n in (1, 2, 3, 4):
+            review.form.digit(n)
+        review.form.problem.setText("To submit: rate your confidence (1-5).")
+        qtbot.wait(50)
+        _fits(window, screen)
+        assert review.form.rubric.fields, "the study's question for compare and rank is asked"
+        shown = (
+            review.form.compare.group.buttons()
+            if layout is Layout.COMPARE
+            else [review.form.rank.list]
+        )
+        for widget in [*shown, review.form.submit_button, review.form.rubric.fields[0]]:
+            corner = widget.mapTo(window, widget.rect().bottomRight())
+            assert widget.isVisible() and window.rect().contains(corner), widget
 
 
 def _dialogs(parent: QWidget, workspace: Workspace, jobs: Jobs) -> list[Callable[[], QDialog]]:

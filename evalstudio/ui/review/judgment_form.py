@@ -1,5 +1,6 @@
 """The judgment form: verdict, quality 1-7, confidence 1-5, flaws found, rationale, the study's
-rubric questions, submit/skip."""
+rubric questions, submit/skip. On a compare or rank item the verdict, quality and flaws give way
+to the answers' order (ui/review/compare_form.py, ui/review/rank_form.py)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from evalstudio.core.comparison import CompareScale, Layout, Side
 from evalstudio.core.model import Severity, Verdict
 from evalstudio.core.review import (
     CONFIDENCE_RANGE,
@@ -38,12 +40,18 @@ from evalstudio.core.review import (
 from evalstudio.core.rubric import Question
 from evalstudio.ui.labels import hint, lines_text
 from evalstudio.ui.palette import error_label, set_style
+from evalstudio.ui.review.compare_form import CompareForm
 from evalstudio.ui.review.judgment_style import checked_style
+from evalstudio.ui.review.rank_form import RankForm
 from evalstudio.ui.review.rubric_form import RubricForm
 
 _STAGE_TEXT = {
     Stage.FIRST: "<b>Your first verdict</b> — commit it before the assistant opens",
     Stage.FINAL: "<b>Your judgment</b>",
+}
+_ORDER_TEXT = {
+    Layout.COMPARE: "<b>Your judgment</b> — which answer is better",
+    Layout.RANK: "<b>Your judgment</b> — the answers in order, best first",
 }
 
 
@@ -58,6 +66,7 @@ class JudgmentFormView(QWidget):
         super().__init__()
         self.setAccessibleName("Judgment")
         self.stage = Stage.FINAL
+        self.layout_ = Layout.SINGLE
         self._flaws: list[ReportedFlaw] = []
         self._loading = False
         self.source_text = ""  # the candidate, to quote a text flaw's passage
@@ -121,11 +130,20 @@ class JudgmentFormView(QWidget):
         actions.addWidget(self.skip_button)
         actions.addWidget(self.submit_button)
 
+        # A compare or rank item's order, in place of the verdict, quality and flaws.
+        self.compare = CompareForm()
+        self.compare.changed.connect(self._edited)
+        self.rank = RankForm()
+        self.rank.changed.connect(self._edited)
+
         self.fields = QFormLayout()
+        self.fields.addRow("Which is better", self.compare)
+        self.fields.addRow("Ranking", self.rank)
         self.fields.addRow("Verdict", verdict_row)
         self.fields.addRow("Quality", quality_row)
         self.fields.addRow("Confidence", confidence_row)
         self.fields.addRow("Flaws", flaws)
+        self._verdict_row, self._quality_row, self._flaw_rows = verdict_row, quality_row, flaws
         self.fields.addRow("Rationale", self.rationale)
         # The study's own questions, below the built-in form (ui/review/rubric_form.py).
         self.rubric = RubricForm()
@@ -149,10 +167,43 @@ class JudgmentFormView(QWidget):
 
         for group in (self.verdicts, self.quality, self.confidence):
             group.buttonToggled.connect(lambda *_: self._edited())
+        self._show_rows()
 
     # -- reading and writing the form ---------------------------------------------------------
 
+    def set_layout(self, layout: Layout, sides: tuple[Side, ...], scale: CompareScale) -> None:
+        """Make the form the one an item of `layout` is judged with: its answers as shown and
+        the study's comparison scale. Call before `set_form`."""
+        self.layout_ = layout
+        if layout is Layout.COMPARE:
+            self.compare.set_item(sides, scale)
+        elif layout is Layout.RANK:
+            self.rank.set_item(sides)
+        self._show_rows()
+
+    def digit(self, n: int) -> None:
+        """A digit key: the quality of a single answer, a comparison's scale point, or the
+        answer to rank next (1 = A)."""
+        if self.layout_ is Layout.COMPARE:
+            self.compare.choose(n)
+        elif self.layout_ is Layout.RANK:
+            self.rank.pick(n - 1)
+        elif n in QUALITY_RANGE:  # 8 and 9 (a ranking's) would clear the quality
+            self.set_quality(n)
+
     def form(self, active_ms: int = 0) -> JudgmentForm:
+        if self.layout_ is not Layout.SINGLE:
+            return JudgmentForm(
+                confidence=_checked(self.confidence),
+                rationale=self.rationale.toPlainText(),
+                active_ms=active_ms,
+                answers=self.rubric.answers(),
+                ordering=(
+                    self.compare.ordering()
+                    if self.layout_ is Layout.COMPARE
+                    else self.rank.ordering()
+                ),
+            )
         verdict = (
             Verdict.FLAWED
             if self.verdict_flawed.isChecked()
@@ -191,7 +242,7 @@ class JudgmentFormView(QWidget):
             note = " — submitted; a change is saved as a revision"
         else:
             note = ""
-        self.stage_label.setText(_STAGE_TEXT[stage] + note)
+        self.stage_label.setText(_ORDER_TEXT.get(self.layout_, _STAGE_TEXT[stage]) + note)
         self.submit_button.setText(
             "Commit first verdict  (Ctrl+Enter)"
             if stage is Stage.FIRST
@@ -199,8 +250,7 @@ class JudgmentFormView(QWidget):
             if revision
             else "Submit  (Ctrl+Enter)"
         )
-        self.fields.setRowVisible(1, stage is Stage.FINAL)
-        self.fields.setRowVisible(3, stage is Stage.FINAL)
+        self._show_rows()
         # Asked with the final judgment; typed before a first verdict, they wait in the draft.
         self.rubric_box.setVisible(stage is Stage.FINAL and bool(self.rubric.fields))
         _set_exclusive_checked(self.verdicts, None)
@@ -212,6 +262,10 @@ class JudgmentFormView(QWidget):
         _set_exclusive_checked(self.confidence, form.confidence)
         self._flaws = list(form.flaws)
         self._fill_flaws()
+        if self.layout_ is Layout.COMPARE:
+            self.compare.set_ordering(form.ordering)
+        elif self.layout_ is Layout.RANK:
+            self.rank.set_ordering(form.ordering)
         self.rubric.set_answers(form.answers)
         if self.rationale.toPlainText() != form.rationale:
             self.rationale.setPlainText(form.rationale)
@@ -231,12 +285,14 @@ class JudgmentFormView(QWidget):
         self.rubric_box.setMaximumHeight(self.rubric.sizeHint().height() + 2)
 
     def set_verdict(self, verdict: Verdict) -> None:
+        if self.layout_ is not Layout.SINGLE:
+            return
         (self.verdict_flawed if verdict is Verdict.FLAWED else self.verdict_acceptable).setChecked(
             True
         )
 
     def set_quality(self, value: int) -> None:
-        if self.stage is Stage.FINAL:
+        if self.stage is Stage.FINAL and self.layout_ is Layout.SINGLE:
             _set_exclusive_checked(self.quality, value)
 
     def set_confidence(self, value: int) -> None:
@@ -259,6 +315,16 @@ class JudgmentFormView(QWidget):
         self.problem.setText(text)
 
     # -- inside -------------------------------------------------------------------------------
+
+    def _show_rows(self) -> None:
+        """The rows the open item is judged with: a single answer's verdict, quality (final
+        stage) and flaws (final stage), or a compare or rank item's order."""
+        single, final = self.layout_ is Layout.SINGLE, self.stage is Stage.FINAL
+        self.fields.setRowVisible(self.compare, self.layout_ is Layout.COMPARE)
+        self.fields.setRowVisible(self.rank, self.layout_ is Layout.RANK)
+        self.fields.setRowVisible(self._verdict_row, single)
+        self.fields.setRowVisible(self._quality_row, single and final)
+        self.fields.setRowVisible(self._flaw_rows, single and final)
 
     def _edited(self) -> None:
         if not self._loading:

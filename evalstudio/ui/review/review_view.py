@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from evalstudio.core.assist_kinds import STORED_KINDS, Source, fits, kinds_from
 from evalstudio.core.assistance import AssistEvent, AssistKind
+from evalstudio.core.comparison import SIDE_LETTERS, Layout
 from evalstudio.core.model import ItemView, Kind, Severity, Verdict
 from evalstudio.core.plurals import counted
 from evalstudio.core.point_placement import PlacedPoint
@@ -44,7 +45,7 @@ from evalstudio.services.review.session import QueueEntry, ReviewSession, Review
 from evalstudio.ui.activity import ActivityWatcher
 from evalstudio.ui.app_settings import AppSettings
 from evalstudio.ui.jobs import Jobs, Lane
-from evalstudio.ui.labels import titled
+from evalstudio.ui.labels import hint, titled
 from evalstudio.ui.links import InertBrowser
 from evalstudio.ui.model_host import LiveResponse, ModelHost
 from evalstudio.ui.review.assistant_panel import AssistantPanel
@@ -54,12 +55,14 @@ from evalstudio.ui.review.keyboard_focus import FocusKeeper
 from evalstudio.ui.review.queue_list import QueueList, mark_of, with_legend
 from evalstudio.ui.review.render_job import RenderJob
 from evalstudio.ui.review.run_box import RUN_BOX_KINDS, RunBox
+from evalstudio.ui.review.sides_view import SidesView
 from evalstudio.ui.review.skip_dialog import ask_reason
 from evalstudio.ui.review.suspicion_box import SuspicionBox
 
 DRAFT_DELAY_MS = 500  # a draft is saved at most this long after the last change
 DRAFT_RETRY_MS = 5000  # after a failed save (disk full, workspace held elsewhere)
 CANDIDATE_TITLE = "Candidate answer"
+NO_ASSIST_ON_COMPARISONS = "Assistance on comparisons is not available yet."
 # A conversation's transcript takes up to this share of the centre column, the evaluated
 # turn keeping at least the second.
 CONVERSATION_SHARE = 0.55
@@ -108,6 +111,7 @@ class ReviewView(QWidget):
         self.loaded = False  # the open item's state has arrived from the DATA lane
         self._stored: dict[AssistKind, AssistEvent] = {}
         self._dirty = False
+        self._home_when_loaded = False  # the keyboard goes home again when the item's state is in
         # The centre column's sizes before a conversation's transcript took height.
         self._sizes_before_conversation: list[int] | None = None
 
@@ -150,6 +154,13 @@ class ReviewView(QWidget):
         candidate_layout.setSpacing(0)
         candidate_layout.addWidget(self.candidate, 1)
         candidate_layout.addWidget(self.suspicion)
+        # A compare or rank item's answers take the candidate's place (ui/review/sides_view.py).
+        self.sides = SidesView(jobs)
+        self.sides.setVisible(False)
+        candidate_layout.addWidget(self.sides, 1)
+        self.no_assist_note = hint(NO_ASSIST_ON_COMPARISONS)
+        self.no_assist_note.setVisible(False)
+        candidate_layout.addWidget(self.no_assist_note)
 
         self.center = QSplitter(Qt.Orientation.Vertical)
         self.center.addWidget(self.task_tabs)
@@ -196,6 +207,9 @@ class ReviewView(QWidget):
         self.form.skip_requested.connect(self.skip)
         self.form.add_flaw_requested.connect(self.add_flaw_from_selection)
         self.form.flaw_selected.connect(self.candidate.mark)
+        self.form.rank.show_side.connect(self.sides.show_side)
+        self.form.rank.show_step.connect(self.sides.step)
+        self.form.rank.changed.connect(lambda: self.sides.set_ranks(self.form.rank.order))
         self.panel.requested.connect(self.ask)
         self.panel.stop_requested.connect(self.stop)
         self.panel.regenerate_requested.connect(self._regenerate)
@@ -214,9 +228,23 @@ class ReviewView(QWidget):
     def entry(self) -> QueueEntry:
         return self.session.queue[self.index]
 
+    @property
+    def single(self) -> bool:
+        """The open item shows one candidate (not a compare or rank item)."""
+        return self.index < 0 or self.entry.item.layout is Layout.SINGLE
+
     def focus_home(self) -> None:
         """Give the keyboard to the candidate, where single-key shortcuts act."""
-        self.candidate.current_browser().setFocus(Qt.FocusReason.OtherFocusReason)
+        self.home_widget().setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def home_widget(self) -> QWidget:
+        """Where the keyboard rests on the open item: the candidate; on a compare item answer
+        A; on a rank item the order list, where an answer's letter picks it."""
+        if self.single:
+            return self.candidate.current_browser()
+        if self.entry.item.layout is Layout.RANK:
+            return self.form.rank.list
+        return self.sides.current_browser()
 
     def open_index(self, index: int) -> None:
         """Show the item at `index` of the queue: content now, its state when read."""
@@ -233,16 +261,18 @@ class ReviewView(QWidget):
         self._show_task(keep=False)
         self.task_tabs.setCurrentWidget(self.task_view)  # each item opens on its task
         self._name_parts(item)
-        self.candidate.show_item(item, self.theme)
+        self._show_candidates(item)
         # Before the form is disabled and the assistant hidden: the keyboard starts each item
         # on its candidate (unless it is moving through the queue list).
-        if QApplication.focusWidget() is not self.queue:
+        self._home_when_loaded = QApplication.focusWidget() is not self.queue
+        if self._home_when_loaded:
             self.focus_home()
         self.form.source_text = item.candidate
         self.form.setEnabled(False)
         self.panel.reset([], {})
         self.panel.allow(self._kinds_here())
         self.assistant_box.setVisible(False)
+        self.no_assist_note.setVisible(not self.single and entry.condition.assisted)
         self.run_box.open_item(entry)
         self.run_box_box.setVisible(bool(self.run_box.offered))
         self.suspicion.open_item(entry)
@@ -276,7 +306,12 @@ class ReviewView(QWidget):
         self._note(
             self.entry.item.item_id, judged is not None, skipped, state.item.draft is not None
         )
-        first_needed = self.session.first_verdict_needed(self.entry) and state.item.first is None
+        # Assistance on comparisons is not built yet: nothing to commit a first verdict before.
+        first_needed = (
+            self.single
+            and self.session.first_verdict_needed(self.entry)
+            and state.item.first is None
+        )
         self.stage = Stage.FIRST if first_needed and judged is None else Stage.FINAL
         form = state.item.draft
         if form is None and judged is not None and not judged.skipped:
@@ -288,6 +323,8 @@ class ReviewView(QWidget):
             skipped_reason=judged.skipped_reason if judged else None,
         )
         self.form.setEnabled(True)
+        if self._home_when_loaded and self.entry.item.layout is Layout.RANK:
+            self.focus_home()  # a rank item's home is in the form, disabled until now
         already = form.active_ms if form else judged.form.active_ms if judged else 0
         self.activity.restart(already)
         self._stored = opened.stored
@@ -297,7 +334,7 @@ class ReviewView(QWidget):
         self.run_box.show_history(opened.events)
         self.suspicion.show_history(opened.events)
         self.loaded = True
-        if self.entry.condition.assisted and self.revealed:
+        if self.entry.condition.assisted and self.revealed and self.single:
             self._reveal(auto_show=not panel_events)
         self.status_changed.emit()
 
@@ -362,9 +399,17 @@ class ReviewView(QWidget):
             return
         stage, item_id = self.stage, self.entry.item.item_id
         form = self.form.form(self.activity.active_ms())
-        problems = form_problems(form, stage)
+        item = self.entry.item
+        problems = form_problems(
+            form,
+            stage,
+            layout=item.layout,
+            candidate_ids=tuple(side.candidate_id for side in item.sides),
+            scale=self.session.compare_scale,
+        )
         if stage is Stage.FINAL:
-            problems += answer_problems(self.session.questions, form.answers)
+            questions = self.session.questions_for(item.layout)
+            problems += answer_problems(questions, form.answers, item.layout.value)
         if problems:
             self.form.show_problem("To submit: " + "; ".join(problems) + ".")
             return
@@ -439,7 +484,7 @@ class ReviewView(QWidget):
         self.jobs.run(Lane.DATA, session.undo_last, done=undone)
 
     def add_flaw_from_selection(self) -> None:
-        if not self.loaded or self.stage is not Stage.FINAL:
+        if not self.loaded or self.stage is not Stage.FINAL or not self.single:
             return
         item = self.entry.item
         if item.kind is Kind.CODE:
@@ -482,14 +527,23 @@ class ReviewView(QWidget):
         self.panel.set_demo_model(self.host.settings.uses_bundled_model())
 
     def _kinds_here(self) -> tuple[AssistKind, ...]:
-        """The study's kinds that apply to the open item (the registry says where each fits)."""
+        """The study's kinds that apply to the open item (the registry says where each fits);
+        none on a compare or rank item, whose assistance is not built yet."""
         item = self.entry.item
+        if item.layout is not Layout.SINGLE:
+            return ()
         allowed = self.session.allowed_kinds
         return tuple(k for k in allowed if fits(k, item.kind, item.has_reference))
 
     def suspect(self) -> None:
         """Score the open item's lines (D): the model's doubt, painted in the gutter."""
-        self.suspicion.run()
+        if self.single:
+            self.suspicion.run()
+
+    def show_side_step(self, delta: int) -> None:
+        """Show the next (or previous) answer of a rank item."""
+        if not self.single:
+            self.sides.step(delta)
 
     def stop(self) -> None:
         self.run_box.stop_probe()
@@ -556,10 +610,25 @@ class ReviewView(QWidget):
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.candidate.set_theme(theme)
+        self.sides.set_theme(theme)
         self.panel.set_theme(theme)
         self.run_box.set_theme(theme)
         if self.index >= 0:
             self._show_task(keep=True)
+
+    def _show_candidates(self, item: ItemView) -> None:
+        """The candidate, or a compare or rank item's answers; the form judges what is shown."""
+        single = item.layout is Layout.SINGLE
+        if single:
+            self.candidate.show_item(item, self.theme)
+        else:  # its panes first: shown before, the last item's would count in the width
+            self.sides.show_item(item, self.theme)
+        self.candidate.setVisible(single)
+        self.sides.setVisible(not single)
+        self.form.set_layout(item.layout, item.sides, self.session.compare_scale)
+        questions = self.session.questions_for(item.layout)
+        if questions != tuple(field.question for field in self.form.rubric.fields):
+            self.form.set_questions(questions)
 
     def _fit_run_box(self) -> None:
         """Give the run box the height its results fill, taken from (or given back to) the
@@ -588,13 +657,21 @@ class ReviewView(QWidget):
         """Title the task tab and the candidate pane for what the item is: in a conversation,
         the transcript and its evaluated turn, named in words (not by the marker's colour)."""
         turns = item.conversation
+        if item.layout is not Layout.SINGLE:
+            last = SIDE_LETTERS[len(item.sides) - 1]
+            self.candidate_title.setText(
+                "Answers A (left) and B (right)"
+                if item.layout is Layout.COMPARE
+                else f"Answers A–{last}, one at a time"
+            )
         if turns is None:
             if self._sizes_before_conversation is not None:
                 self.center.setSizes(self._sizes_before_conversation)
                 self._sizes_before_conversation = None
             self.task_tabs.setTabText(0, "Task")
             self.task_view.setAccessibleName("Task")
-            self.candidate_title.setText(CANDIDATE_TITLE)
+            if item.layout is Layout.SINGLE:
+                self.candidate_title.setText(CANDIDATE_TITLE)
             self.candidate.name_browsers("Candidate")
             return
         evaluated = evaluated_label(turns)

@@ -38,6 +38,7 @@ from evalstudio.core.code_runs import (
     probe_of,
     run_of,
 )
+from evalstudio.core.comparison import Layout
 from evalstudio.render.hidden_chars import TEXT, reveal_plain
 from evalstudio.render.theme import DARK, LIGHT, Theme
 from evalstudio.services.review.session import QueueEntry, ReviewSession
@@ -136,12 +137,17 @@ class RunBox(QWidget):
         self.entry = entry
         self.item_id = entry.item.item_id
         item = entry.item
-        self.offered = candidate_runs.offered_tools(
-            self.session.design,
-            entry.condition,
-            self.session.allowed_kinds,
-            item.kind,
-            item.language,
+        # A compare or rank item's answers are not run (yet): the box offers nothing there.
+        self.offered = (
+            candidate_runs.offered_tools(
+                self.session.design,
+                entry.condition,
+                self.session.allowed_kinds,
+                item.kind,
+                item.language,
+            )
+            if item.layout is Layout.SINGLE
+            else ()
         )
         self.assistant_open = False
         self._runs, self._pending_runs = [], []

@@ -19,6 +19,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from evalstudio.core.assistance import AssistEvent, AssistKind, Outcome
+from evalstudio.core.comparison import Layout
 from evalstudio.core.model import Kind
 from evalstudio.core.suspicion import Scored, from_json
 from evalstudio.services.assistance.assistant import Assistant
@@ -108,8 +109,10 @@ class SuspicionBox(QWidget):
         self._flight = None
         self._timer.stop()
         self.entry = entry
-        self.offered = (
-            entry.condition.assisted and AssistKind.SUSPICION in self.session.allowed_kinds
+        self.offered = (  # a compare or rank item has no one candidate to score
+            entry.condition.assisted
+            and AssistKind.SUSPICION in self.session.allowed_kinds
+            and entry.item.layout is Layout.SINGLE
         )
         self.assistant_open = False
         self.setVisible(False)  # until the item's assistant opens (never, if unassisted)
