@@ -298,16 +298,14 @@ class AssistantPanel(QWidget):
         for widget in (self.chat, self.send_button):
             widget.setVisible(AssistKind.CHAT in kinds)
 
-    def set_side(self, side: str | None, per_side: bool) -> None:
-        """Name the answer (candidate id) a request about one answer would be of; `per_side`:
-        such a kind is offered here (else the note hides)."""
+    def set_side(self, side: str | None, kinds: tuple[AssistKind, ...]) -> None:
+        """Name the answer (candidate id) the `kinds` offered about one answer would be of
+        (none offered, or no side: the note hides)."""
         letter = self.letters.get(side or "")
-        self.side_note.setVisible(per_side and letter is not None)
-        if letter is not None:
-            self.side_note.setText(
-                f"Critique, fact-check and explanation: of answer {letter}, the one you are on "
-                "([ or ] or a click switches)."
-            )
+        self.side_note.setVisible(bool(kinds) and letter is not None)
+        if kinds and letter is not None:
+            names = ", ".join(spec(kind).label for kind in kinds)
+            self.side_note.setText(f"{names}: of answer {letter}  ([ ] or a click switches)")
 
     def set_demo_model(self, demo: bool) -> None:
         """Whether the model in use is the bundled demo one (the note shows)."""

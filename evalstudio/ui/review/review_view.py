@@ -20,7 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from evalstudio.core.assist_kinds import STORED_KINDS, Source, fits, fits_all, kinds_from
+from evalstudio.core.assist_kinds import (
+    ASKED_KINDS,
+    STORED_KINDS,
+    Source,
+    fits,
+    fits_all,
+    kinds_from,
+)
 from evalstudio.core.assistance import AssistEvent, AssistKind
 from evalstudio.core.comparison import SIDE_LETTERS, Layout
 from evalstudio.core.model import ItemView, Kind, Severity, Verdict
@@ -550,8 +557,10 @@ class ReviewView(QWidget):
     def _side_chosen(self, index: int) -> None:
         self.side = index
         item = self.entry.item
-        per_side = any(not fits_all(k, item.layout) for k in self._kinds_here())
-        self.panel.set_side(self._side_id(), per_side and item.layout is Layout.COMPARE)
+        per_side = tuple(
+            k for k in self._kinds_here() if k in ASKED_KINDS and not fits_all(k, item.layout)
+        )
+        self.panel.set_side(self._side_id(), per_side)
 
     def _focus_moved(self, _old: QWidget | None, new: QWidget | None) -> None:
         """The answer a compare item's evaluator is on follows the keyboard (a click on a pane
