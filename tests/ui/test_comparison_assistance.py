@@ -73,7 +73,7 @@ def _answered(qtbot: QtBot, review: ReviewView, key: Qt.Key) -> AssistEvent:
 def _finished(qtbot: QtBot, review: ReviewView, before: AssistEvent | None) -> AssistEvent:
     panel = review.panel
     qtbot.waitUntil(
-        lambda: panel.streaming() is None and panel.last_event() is not before, timeout=120_000
+        lambda: panel.streaming() is None and panel.last_event() is not before, timeout=300_000
     )
     event = panel.last_event()
     assert event is not None and event.outcome is Outcome.DONE
@@ -118,7 +118,7 @@ def test_compare_is_about_both_answers_in_order_and_a_critique_about_the_one_the
     # ] moves the keyboard to answer B: what a critique is then of.
     _press(qtbot, Qt.Key.Key_BracketRight)
     assert QApplication.focusWidget() is review.sides.views[1].current_browser()
-    assert review.side == 1 and "of answer B" in panel.side_note.text()
+    assert review.answer_on.index == 1 and "of answer B" in panel.side_note.text()
     critique = _answered(qtbot, review, Qt.Key.Key_C)
     assert critique.kind is AssistKind.CRITIQUE and critique.side == b
     assert _row(workspace, critique)["params"]["side"] == b
@@ -128,13 +128,14 @@ def test_compare_is_about_both_answers_in_order_and_a_critique_about_the_one_the
 
     # Regenerate (R) asks the same about both answers again, in the same order.
     review.regenerate()
-    assert panel.streaming() is not None and panel.streaming().side == b  # type: ignore[union-attr]
+    live = panel.streaming()
+    assert live is not None and live.side == b
     again = _finished(qtbot, review, critique)
     assert again.side == b and _row(workspace, again)["regenerates_id"] == critique.id
 
     # A click on answer A: the keyboard, and the next critique, are A's.
     qtbot.mouseClick(review.sides.views[0].current_browser().viewport(), Qt.MouseButton.LeftButton)
-    assert review.side == 0 and "of answer A" in panel.side_note.text()
+    assert review.answer_on.index == 0 and "of answer A" in panel.side_note.text()
 
 
 def test_the_misleading_comparison_argues_for_the_flawed_twin_and_its_critique_flags_the_correct(
@@ -154,9 +155,9 @@ def test_the_misleading_comparison_argues_for_the_flawed_twin_and_its_critique_f
 
     # The correct twin's critique is flagged: its first point lies on a line of that answer,
     # and choosing it marks the line on that answer's pane, not the other's.
-    if correct != review.side:
+    if correct != review.answer_on.index:
         _press(qtbot, Qt.Key.Key_BracketRight)
-    assert review.side == correct
+    assert review.answer_on.index == correct
     critique = _answered(qtbot, review, Qt.Key.Key_C)
     assert critique.manipulated and critique.side == item.sides[correct].candidate_id
     assert critique_of(critique.response).points

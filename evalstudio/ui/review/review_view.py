@@ -55,6 +55,7 @@ from evalstudio.ui.jobs import Jobs, Lane
 from evalstudio.ui.labels import titled
 from evalstudio.ui.links import InertBrowser
 from evalstudio.ui.model_host import LiveResponse, ModelHost
+from evalstudio.ui.review.answer_on import AnswerOn
 from evalstudio.ui.review.assistant_panel import AssistantPanel
 from evalstudio.ui.review.candidate_view import CandidateView, untrusted_note
 from evalstudio.ui.review.judgment_form import JudgmentFormView
@@ -116,9 +117,6 @@ class ReviewView(QWidget):
         self.revealed = False
         self.loaded = False  # the open item's state has arrived from the DATA lane
         self._stored: dict[AssistKind, AssistEvent] = {}
-        # A compare item's answer the evaluator is on (its side index): the last pane to
-        # have the keyboard or a click; what a critique, fact-check or explanation is of.
-        self.side = 0
         self._dirty = False
         self._home_when_loaded = False  # the keyboard goes home again when the item's state is in
         # The centre column's sizes before a conversation's transcript took height.
@@ -167,6 +165,9 @@ class ReviewView(QWidget):
         self.sides = SidesView(jobs)
         self.sides.setVisible(False)
         candidate_layout.addWidget(self.sides, 1)
+        # The answer a compare item's evaluator is on: what a critique is of.
+        self.answer_on = AnswerOn(self.sides)
+        self.answer_on.changed.connect(self._side_chosen)
 
         self.center = QSplitter(Qt.Orientation.Vertical)
         self.center.addWidget(self.task_tabs)
@@ -223,9 +224,6 @@ class ReviewView(QWidget):
         self.panel.point_marked.connect(self._point_marked)
         self.panel.flaw_from_point.connect(self._flaw_from_point)
         self.panel.set_model_ready(host.ready)
-        app = QApplication.instance()
-        assert isinstance(app, QApplication)
-        app.focusChanged.connect(self._focus_moved)
         self._model_changed()
         host.state_changed.connect(self._model_changed)  # a method: it ends with this view
         host.ready_changed.connect(self.panel.set_model_ready)
@@ -253,7 +251,7 @@ class ReviewView(QWidget):
             return self.candidate.current_browser()
         if self.entry.item.layout is Layout.RANK:
             return self.form.rank.list
-        return self.sides.views[self.side].current_browser()
+        return self.answer_on.browser()
 
     def open_index(self, index: int) -> None:
         """Show the item at `index` of the queue: content now, its state when read."""
@@ -270,7 +268,7 @@ class ReviewView(QWidget):
         self._show_task(keep=False)
         self.task_tabs.setCurrentWidget(self.task_view)  # each item opens on its task
         self._name_parts(item)
-        self.side = 0  # a compare item starts on answer A
+        self.answer_on.index = 0  # a compare item starts on answer A
         self._show_candidates(item)
         # Before the form is disabled and the assistant hidden: the keyboard starts each item
         # on its candidate (unless it is moving through the queue list).
@@ -341,7 +339,7 @@ class ReviewView(QWidget):
         panel_events = [e for e in opened.events if e.kind not in NOT_IN_PANEL]
         item = self.entry.item
         self.panel.reset(panel_events, state.item.point_marks, item.candidate, item.sides)
-        self._side_chosen(self.side)
+        self._side_chosen(self.answer_on.index)
         self.run_box.show_history(opened.events)
         self.suspicion.show_history(opened.events)
         self.loaded = True
@@ -552,26 +550,16 @@ class ReviewView(QWidget):
         """The candidate id of the compare item's answer the evaluator is on (None on a
         single item; a rank item's requests are all about every answer)."""
         item = self.entry.item
-        return item.sides[self.side].candidate_id if item.layout is Layout.COMPARE else None
+        on = self.answer_on.index
+        return item.sides[on].candidate_id if item.layout is Layout.COMPARE else None
 
-    def _side_chosen(self, index: int) -> None:
-        self.side = index
+    def _side_chosen(self, _index: int) -> None:
+        """Say in the panel which answer a request about one answer is now of."""
         item = self.entry.item
         per_side = tuple(
             k for k in self._kinds_here() if k in ASKED_KINDS and not fits_all(k, item.layout)
         )
         self.panel.set_side(self._side_id(), per_side)
-
-    def _focus_moved(self, _old: QWidget | None, new: QWidget | None) -> None:
-        """The answer a compare item's evaluator is on follows the keyboard (a click on a pane
-        gives it the keyboard too)."""
-        if new is None or self.index < 0 or self.entry.item.layout is not Layout.COMPARE:
-            return
-        for index in range(len(self.entry.item.sides)):
-            pane = self.sides.panes[index]
-            if (new is pane or pane.isAncestorOf(new)) and index != self.side:
-                self._side_chosen(index)
-                return
 
     def suspect(self) -> None:
         """Score the open item's lines (D): the model's doubt, painted in the gutter."""
@@ -584,7 +572,7 @@ class ReviewView(QWidget):
         if self.single:
             return
         if self.entry.item.layout is Layout.COMPARE:
-            self._side_chosen((self.side + delta) % len(self.entry.item.sides))
+            self.answer_on.step(delta)
             self.focus_home()
         else:
             self.sides.step(delta)
