@@ -81,3 +81,7 @@ class AssistEvent:
     manipulated: bool
     pregenerated: bool
     chat: tuple[dict[str, str], ...] = ()  # a chat request's turns, ending with the question
+    # Of a compare or rank item: the answer (candidate id) a request about one answer was of,
+    # or the answers in the order the evaluator saw them when it was about all of them.
+    side: str | None = None
+    shown: tuple[str, ...] = ()

@@ -31,6 +31,7 @@ def update_running(db: Database, event_id: str, fields: dict[str, Any]) -> None:
 
 
 def _event(row: dict[str, Any]) -> AssistEvent:
+    params = json.loads(row["params"]) if row["params"] else {}
     return AssistEvent(
         id=row["id"],
         study_item_id=row["study_item_id"],
@@ -49,6 +50,8 @@ def _event(row: dict[str, Any]) -> AssistEvent:
         manipulated=bool(row["manipulated"]),
         pregenerated=bool(row["pregenerated"]),
         chat=tuple(json.loads(row["chat"])) if row["chat"] else (),
+        side=params.get("side"),
+        shown=tuple(params.get("shown", ())),
     )
 
 

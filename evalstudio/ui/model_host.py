@@ -32,6 +32,8 @@ class LiveResponse:
     item_id: str
     kind: AssistKind
     chat: list[Message] | None
+    side: str | None = None  # a compare item's answer it is about (candidate id)
+    shown: tuple[str, ...] = ()  # or all the item's answers, in the order shown
     text: str = ""
     chunks: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -135,10 +137,11 @@ class ModelHost(QObject):
         self.failed = True
         self.state_changed.emit(f"Model: not available — {error}")
 
-    def warm(self, item_id: str) -> None:
+    def warm(self, item_id: str, side: str | None = None) -> None:
+        """Prepare the model for the item (of a compare item: its answer `side`)."""
         if self._assistant is not None:
             assistant = self._assistant
-            self.jobs.run(Lane.MODEL, lambda: assistant.open_item(item_id), failed=_ignore)
+            self.jobs.run(Lane.MODEL, lambda: assistant.open_item(item_id, side), failed=_ignore)
 
     def request(
         self,
@@ -149,9 +152,15 @@ class ModelHost(QObject):
         chat: list[Message] | None = None,
         misleading: Misleading | None = None,
         regenerates: str | None = None,
+        side: str | None = None,
+        shown: tuple[str, ...] = (),
     ) -> LiveResponse:
-        """Queue a request; the returned LiveResponse fills as it streams."""
-        live = LiveResponse(item_id, kind, chat)
+        """Queue a request; the returned LiveResponse fills as it streams. Of a compare item:
+        `side`, the answer a request about one answer is of; `shown`, the item's answers in the
+        order the evaluator sees them, for one about all of them (a Comparison, a chat). A
+        regenerated request keeps its own (the service reads them from its row); these only
+        name it on screen."""
+        live = LiveResponse(item_id, kind, chat, side, shown)
         assistant = self._assistant
         if assistant is None:
             live.error, live.finished = "the model is not loaded yet", True
@@ -165,9 +174,23 @@ class ModelHost(QObject):
                 run = assistant.regenerate(
                     regenerates, evaluator_id=evaluator_id, misleading=misleading
                 )
+            elif shown:
+                run = assistant.request_on_answers(
+                    item_id,
+                    kind,
+                    shown,
+                    evaluator_id=evaluator_id,
+                    chat=chat,
+                    misleading=misleading,
+                )
             else:
                 run = assistant.request(
-                    item_id, kind, evaluator_id=evaluator_id, chat=chat, misleading=misleading
+                    item_id,
+                    kind,
+                    evaluator_id=evaluator_id,
+                    chat=chat,
+                    misleading=misleading,
+                    side=side,
                 )
             live._run = run
             if live._cancel.is_set():

@@ -69,8 +69,15 @@ ACTIONS: tuple[ShortcutAction, ...] = (
     ShortcutAction(
         "rank_move_down", "Move the chosen ranked answer down", "Compare and rank", "Alt+Down"
     ),
-    ShortcutAction("next_answer", "Show the next answer (rank)", "Compare and rank", "]"),
-    ShortcutAction("previous_answer", "Show the previous answer (rank)", "Compare and rank", "["),
+    ShortcutAction(
+        "next_answer", "Next answer (rank: show it; compare: be on it)", "Compare and rank", "]"
+    ),
+    ShortcutAction(
+        "previous_answer",
+        "Previous answer (rank: show it; compare: be on it)",
+        "Compare and rank",
+        "[",
+    ),
     *(_ask(kind) for kind in ASKED_KINDS),
     ShortcutAction("focus_chat", "Ask a question (chat)", "Assistant", "/"),
     ShortcutAction("stop", "Stop the response", "Assistant", "Esc"),

@@ -165,11 +165,12 @@ def test_back_to_a_single_item_the_verdict_returns_and_digits_rate_quality(qtbot
 
 def test_the_cheat_sheet_lists_the_compare_and_rank_keys() -> None:
     sheet = cheat_sheet_html({})
+    assert "<b>M</b></td><td>Ask which answer is better" in sheet  # Compare's key
     assert "Compare and rank" in sheet
     for words in (
         "Take the last ranked answer back",
         "Move the chosen ranked answer up",
-        "Show the next answer",
+        "Next answer (rank: show it; compare: be on it)",
         "Rank answer I next",
         "compare: point 5; rank: answer E next",
         "A compare item shows answers A (left) and B (right)",

@@ -1,6 +1,7 @@
 """Compare and rank items in the review window, by keyboard, through the real ReviewSession:
 what the keys said is the stored ordering; a draft and an undo bring the order back; a drag
-reorders; the single answer's verdict, quality, flaws and the assistant are not offered."""
+reorders; the single answer's verdict, quality and flaws are not offered (the assistant is:
+tests/ui/test_comparison_assistance.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from evalstudio.services.review.session import ReviewSession
 from evalstudio.services.workspace.evaluators import list_evaluators
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.main_window import MainWindow
-from evalstudio.ui.review.review_view import NO_ASSIST_ON_COMPARISONS, ReviewView
+from evalstudio.ui.review.review_view import ReviewView
 
 # The study's question on compare and rank items, asked with the order.
 QUESTION = """
@@ -109,12 +110,8 @@ def test_a_compare_item_is_judged_by_keys_and_stored_as_their_ordering(
     assert not review.candidate.isVisible()
     for hidden in (review.form.verdict_flawed, review.form.flaw_table, review.run_box_box):
         assert not hidden.isVisible()
-    assert not review.assistant_box.isVisible()
-    assert review.no_assist_note.isVisible() is review.entry.condition.assisted
-    assert review.no_assist_note.text() == NO_ASSIST_ON_COMPARISONS
-
-    _press(qtbot, Qt.Key.Key_C)  # a critique's key asks nothing here
-    assert review.panel.streaming() is None
+    # The assistant opens at once where the condition has one: no first verdict to commit.
+    assert review.assistant_box.isVisible() is review.entry.condition.assisted
     _press(qtbot, Qt.Key.Key_5)  # B much better
     _press(qtbot, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
     _submit(qtbot, review)  # the study's required question is not answered yet

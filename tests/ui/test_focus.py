@@ -18,7 +18,7 @@ from support.comparison_study import comparison_study
 from support.held_backend import HeldBackend
 from support.windows import open_main_window, start_review
 
-from evalstudio.core.assistance import Outcome
+from evalstudio.core.assistance import AssistKind, Outcome
 from evalstudio.core.comparison import Layout
 from evalstudio.core.model import Study
 from evalstudio.services.studies.importing import import_tasks
@@ -243,10 +243,11 @@ def test_tab_and_shift_tab_go_round_the_whole_view_and_are_never_held(
 def test_on_compare_and_rank_items_no_action_traps_the_keyboard(
     qtbot: QtBot, window: MainWindow, workspace: Workspace, tmp_path: Path, layout: Layout
 ) -> None:
-    """A compare item's keyboard rests on answer A, a rank item's on its order list (where a
-    letter picks an answer). Every action leaves it where single keys act — only N opens a
-    field here (the assistant and the Run box are not offered) — and Esc comes back home."""
-    study = comparison_study(workspace, tmp_path)
+    """A compare item's keyboard rests on the answer it is on (A first), a rank item's on its
+    order list (where a letter picks an answer). Every action, the assistant's included (on a
+    compare item Compare and each kind asked of one answer; on a rank item only chat), leaves
+    it where single keys act — only N and / open a field here — and Esc comes back home."""
+    study = comparison_study(workspace, tmp_path, options='conditions = ["assisted"]\n')
     ada = next(e for e in evaluators.list_evaluators(workspace) if e.name == "Ada")
     review = start_review(qtbot, window, study, ada)
     index = next(i for i, e in enumerate(review.session.queue) if e.item.layout is layout)
@@ -255,6 +256,8 @@ def test_on_compare_and_rank_items_no_action_traps_the_keyboard(
     home = review.home_widget()
     assert _focus() is home
     assert home is (review.form.rank.list if layout is Layout.RANK else review.sides.views[0].code)
+    fields = {"focus_rationale": review.form.rationale, "focus_chat": review.panel.chat}
+    asked = set()
     for action in ACTIONS:
         if action.id in ("next_item", "previous_item", "next_undone", "submit", "undo_submit"):
             continue  # they leave the item (the single-item test walks them)
@@ -266,13 +269,20 @@ def test_on_compare_and_rank_items_no_action_traps_the_keyboard(
             window.activateWindow()
             qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
         focus = _focus()
-        if action.id == "focus_rationale":
-            assert focus is review.form.rationale
+        if action.id in fields:
+            assert focus is fields[action.id], action.id
             _press(qtbot, Qt.Key.Key_Escape)
             assert _focus() is review.home_widget(), action.id
         else:
             assert not is_text_field(focus), (action.id, focus)
-    assert review.panel.streaming() is None  # no assistance was asked for
+        live = review.panel.streaming()
+        if live is not None:  # the held model talks until stopped
+            asked.add(live.kind)
+            review.stop()
+            qtbot.waitUntil(lambda: review.panel.streaming() is None)
+    # ] and [ moved the keyboard to B and back; R regenerated the last, already asked.
+    expected = {AssistKind.COMPARE, AssistKind.CRITIQUE, AssistKind.EXPLAIN}
+    assert asked == (expected if layout is Layout.COMPARE else set())
     seen = _cycle(qtbot, Qt.Key.Key_Tab, Qt.KeyboardModifier.NoModifier, 60)
     assert sum(1 for w in seen if w is home) >= 2  # Tab goes round, through home and back
     assert review.form.rationale in seen and review.form.submit_button in seen

@@ -17,7 +17,7 @@ from evalstudio.assist.backend import (
     Stream,
     answer,
 )
-from evalstudio.assist.comparison import advice_schema, advice_text
+from evalstudio.assist.comparison import advice_schema, advice_text, parse_advice
 from evalstudio.assist.critique import (
     expert_critique_text,
     expert_schema,
@@ -34,7 +34,7 @@ from evalstudio.core.assistance import (
     Manipulation,
     Outcome,
 )
-from evalstudio.core.comparison import MUCH_BETTER, SIDE_LETTERS, Layout
+from evalstudio.core.comparison import MUCH_BETTER, SIDE_LETTERS, Advice, Layout
 from evalstudio.core.expert import AssistantSource, ExpertView, expert_view
 from evalstudio.core.ids import new_id
 from evalstudio.core.misleading import (
@@ -581,6 +581,12 @@ def responses(workspace: Workspace, item_id: str, evaluator_id: str) -> list[Ass
 def critique_of(text: str) -> Critique:
     """A critique response (complete or still streaming) as points; never raises."""
     return parse_critique(text)
+
+
+def advice_of(text: str, labels: tuple[str, ...]) -> Advice:
+    """A Comparison response (complete or still streaming) about the sides `labels`; never
+    raises."""
+    return parse_advice(text, labels)
 
 
 def forming_critique_of(text: str) -> Critique:

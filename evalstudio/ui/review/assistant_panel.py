@@ -1,6 +1,10 @@
 """The assistant panel: ask for a critique, fact-check or explanation, or chat; responses stream
 in as rendered Markdown; critique points are listed, can be shown in the candidate and marked.
 
+On a compare item a critique, fact-check or explanation is of one answer (the one the
+evaluator is on, which the panel names), its points placed on that answer; a Comparison (which
+answer is better) shows as its verdict and reasons. Each response says which answer it is of.
+
 A critique streams as its points, read from the JSON as it forms (the raw text is behind "Show
 raw output"); the points list folds away, and the transcript keeps a few lines whatever the
 window's height. With the bundled demo model, a quiet note says so and where to choose another.
@@ -32,13 +36,14 @@ from PySide6.QtWidgets import (
 
 from evalstudio.core.assist_kinds import ASKED_KINDS, spec
 from evalstudio.core.assistance import AssistEvent, AssistKind, CritiquePoint, Outcome
+from evalstudio.core.comparison import MUCH_BETTER, SIDE_LETTERS, Side
 from evalstudio.core.model import line_count
 from evalstudio.core.plurals import per_second
 from evalstudio.core.point_placement import PlacedPoint, Placement, place
 from evalstudio.core.review import PointMark
 from evalstudio.render.safe_markdown import markdown_to_html
 from evalstudio.render.theme import LIGHT, Theme
-from evalstudio.services.assistance.assistant import critique_of, forming_critique_of
+from evalstudio.services.assistance.assistant import advice_of, critique_of, forming_critique_of
 from evalstudio.ui.labels import lines_text
 from evalstudio.ui.links import InertBrowser
 from evalstudio.ui.model_host import LiveResponse
@@ -60,6 +65,14 @@ class _Entry:
     question: str | None
     live: LiveResponse | None = None
     event: AssistEvent | None = None
+
+    @property
+    def side(self) -> str | None:
+        return self.event.side if self.event else self.live.side if self.live else None
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        return self.event.shown if self.event else self.live.shown if self.live else ()
 
     @property
     def text(self) -> str:
@@ -85,12 +98,17 @@ class AssistantPanel(QWidget):
         self._entries: list[_Entry] = []
         self._marks: dict[tuple[str, int], PointMark] = {}
         self._points: list[PlacedPoint] = []
-        self._placed: dict[CritiquePoint, PlacedPoint] = {}  # parsed again on every repaint
+        # Parsed again on every repaint; keyed by the answer placed on (None: the candidate).
+        self._placed: dict[tuple[str | None, CritiquePoint], PlacedPoint] = {}
         self._points_event: str | None = None
+        self.points_side: str | None = None  # the answer the listed points are of (compare)
         self._shown: list[str] = []
         self.model_ready = False
         self.candidate = ""  # the answer under review, where points are placed
         self.lines = 1
+        # A compare or rank item's answers by candidate id: their letters and texts.
+        self.letters: dict[str, str] = {}
+        self.answers: dict[str, str] = {}
 
         self.buttons: dict[AssistKind, QPushButton] = {}
         row = QHBoxLayout()
@@ -111,6 +129,11 @@ class AssistantPanel(QWidget):
         self.demo_note.setWordWrap(True)
         self.demo_note.setAccessibleName("About the model")
         self.demo_note.setVisible(False)
+        # On a compare item: which answer a critique, fact-check or explanation is of.
+        self.side_note = QLabel()
+        self.side_note.setWordWrap(True)
+        self.side_note.setAccessibleName("The answer asked about")
+        self.side_note.setVisible(False)
         self.status = QLabel()
         self.status.setWordWrap(True)
         # It quotes errors a model server sent: shown as text, never read as HTML.
@@ -196,6 +219,7 @@ class AssistantPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
         layout.addWidget(self.demo_note)
+        layout.addWidget(self.side_note)
         layout.addLayout(status_row)
         layout.addWidget(split, 1)
         layout.addLayout(chat_row)
@@ -214,10 +238,20 @@ class AssistantPanel(QWidget):
         events: list[AssistEvent],
         marks: dict[tuple[str, int], PointMark],
         candidate: str = "",
+        sides: tuple[Side, ...] = (),
     ) -> None:
         """Show an item's earlier responses (oldest first) and the evaluator's marks;
-        `candidate`: the answer under review, where critique points are placed."""
+        `candidate`: the answer under review, where critique points are placed; `sides`: a
+        compare or rank item's answers in the order shown, where they are placed instead."""
         self.candidate, self.lines, self._placed = candidate, line_count(candidate), {}
+        self.letters = {s.candidate_id: SIDE_LETTERS[i] for i, s in enumerate(sides)}
+        self.answers = {s.candidate_id: s.text for s in sides}
+        self.add_flaw_button.setVisible(not sides)  # a comparison's judgment has no flaws
+        self.chat.setPlaceholderText(
+            "Ask about these answers…  (/ to focus, Enter to send)"
+            if sides
+            else "Ask about this answer…  (/ to focus, Enter to send)"
+        )
         self._entries = [_Entry(e.kind, _question(e), event=e) for e in events]
         self._marks = dict(marks)
         self.status.clear()
@@ -226,7 +260,7 @@ class AssistantPanel(QWidget):
     def add_stored(self, event: AssistEvent) -> None:
         """Show a pre-generated response at once."""
         self._entries.append(_Entry(event.kind, None, event=event))
-        self.status.setText(f"{spec(event.kind).heading} · prepared in advance")
+        self.status.setText(f"{self._title(event.kind, event.side)} · prepared in advance")
         self._refresh()
 
     def add_live(self, live: LiveResponse, question: str | None) -> None:
@@ -247,7 +281,7 @@ class AssistantPanel(QWidget):
                 Outcome.DONE: f"done in {seconds:.1f} s",
                 Outcome.CANCELLED: "stopped",
             }.get(outcome, f"failed: {live.error or 'unknown error'}")
-            self.status.setText(f"{spec(live.kind).heading} · {note}")
+            self.status.setText(f"{self._title(live.kind, live.side)} · {note}")
         if self.streaming() is None:
             self._timer.stop()
         self._refresh()
@@ -263,6 +297,15 @@ class AssistantPanel(QWidget):
             button.setVisible(kind in kinds)
         for widget in (self.chat, self.send_button):
             widget.setVisible(AssistKind.CHAT in kinds)
+
+    def set_side(self, side: str | None, kinds: tuple[AssistKind, ...]) -> None:
+        """Name the answer (candidate id) the `kinds` offered about one answer would be of
+        (none offered, or no side: the note hides)."""
+        letter = self.letters.get(side or "")
+        self.side_note.setVisible(bool(kinds) and letter is not None)
+        if kinds and letter is not None:
+            names = ", ".join(spec(kind).label for kind in kinds)
+            self.side_note.setText(f"{names}: of answer {letter}  ([ ] or a click switches)")
 
     def set_demo_model(self, demo: bool) -> None:
         """Whether the model in use is the bundled demo one (the note shows)."""
@@ -342,7 +385,7 @@ class AssistantPanel(QWidget):
                 speed = " · waiting for the first token"
             else:
                 speed = f" · {rate}" if rate else " · the first token is in"
-            self.status.setText(f"{spec(live.kind).heading} · streaming{speed}")
+            self.status.setText(f"{self._title(live.kind, live.side)} · streaming{speed}")
         self._refresh()
 
     def _refresh(self) -> None:
@@ -393,12 +436,14 @@ class AssistantPanel(QWidget):
         """The item's responses as Markdown, one part per question and per response."""
         parts = []
         for entry in self._entries:
-            heading = f"#### {spec(entry.kind).heading}"
+            heading = f"#### {self._title(entry.kind, entry.side)}"
             if entry.question:
                 parts.append(f"**You:** {entry.question}")
             body = entry.text
             if entry.kind is AssistKind.CRITIQUE and body:
-                body = self._critique_markdown(body, finished=not entry.streaming)
+                body = self._critique_markdown(body, entry.side, finished=not entry.streaming)
+            elif entry.kind is AssistKind.COMPARE and body:
+                body = _comparison_markdown(body, len(entry.shown), finished=not entry.streaming)
             if entry.event is not None and entry.event.outcome is Outcome.CANCELLED:
                 body += "\n\n*(stopped)*"
             elif entry.event is not None and entry.event.outcome is Outcome.ERROR:
@@ -412,18 +457,20 @@ class AssistantPanel(QWidget):
 
     def _fill_points(self, keep_row: int | None = None) -> None:
         latest = self._latest_critique()
-        points = [self._place(p) for p in critique_of(latest.text).points] if latest else []
+        side = latest.side if latest else None
+        points = [self._place(p, side) for p in critique_of(latest.text).points] if latest else []
         event_id = latest.event.id if latest and latest.event else None
         if points == self._points and event_id == self._points_event and keep_row is None:
             return
         row = keep_row if keep_row is not None else self.points.currentRow()
-        self._points, self._points_event = points, event_id
+        self._points, self._points_event, self.points_side = points, event_id, side
+        lines = self._lines_of(side)
         self.points.blockSignals(True)
         self.points.clear()
         for index, placed in enumerate(points):
             point = placed.point
             mark = self._marks.get((event_id, index)) if event_id else None
-            where = _where(placed, self.lines)
+            where = _where(placed, lines)
             suffix = f"   [{_MARK_TEXT[mark]}]" if mark else ""
             entry = QListWidgetItem(f"{where} · {point.severity.value}: {point.claim}{suffix}")
             if point.quote:
@@ -435,7 +482,10 @@ class AssistantPanel(QWidget):
             self.points.setCurrentRow(row)
         self.points.blockSignals(False)
         self.points_box.setVisible(bool(points))
-        self.points_toggle.setText(f"Critique points ({len(points)}) — click one to see its lines")
+        of = f" of answer {self.letters[side]}" if side in self.letters else ""
+        self.points_toggle.setText(
+            f"Critique points{of} ({len(points)}) — click one to see its lines"
+        )
         self._update_controls()
 
     def _update_controls(self) -> None:
@@ -453,13 +503,25 @@ class AssistantPanel(QWidget):
             button.setEnabled(chosen)
         self.add_flaw_button.setEnabled(chosen and self._points[row].can_be_flaw)
 
-    def _place(self, point: CritiquePoint) -> PlacedPoint:
-        placed = self._placed.get(point)
+    def _place(self, point: CritiquePoint, side: str | None) -> PlacedPoint:
+        """Place a point on the answer it is of (a compare item's side, else the candidate)."""
+        placed = self._placed.get((side, point))
         if placed is None:
-            placed = self._placed[point] = place(point, self.candidate)
+            placed = self._placed[side, point] = place(point, self._text_of(side))
         return placed
 
-    def _critique_markdown(self, text: str, finished: bool) -> str:
+    def _text_of(self, side: str | None) -> str:
+        return self.answers.get(side or "", self.candidate)
+
+    def _lines_of(self, side: str | None) -> int:
+        return line_count(self._text_of(side)) if side in self.answers else self.lines
+
+    def _title(self, kind: AssistKind, side: str | None) -> str:
+        """A response's heading, with the answer it is of: "Critique · answer B"."""
+        letter = self.letters.get(side or "")
+        return spec(kind).heading + (f" · answer {letter}" if letter else "")
+
+    def _critique_markdown(self, text: str, side: str | None, finished: bool) -> str:
         """A critique (JSON, possibly still streaming: its points as they form) as readable
         Markdown; free text as it came. The raw JSON is behind "Show raw output"."""
         critique = critique_of(text) if finished else forming_critique_of(text)
@@ -475,11 +537,28 @@ class AssistantPanel(QWidget):
             verdict = "contains a flaw" if critique.verdict.value == "flawed" else "acceptable"
             lines.append(f"**Verdict:** {verdict}\n")
         for point in critique.points:
-            where = _where(self._place(point), self.lines)
+            where = _where(self._place(point, side), self._lines_of(side))
             lines.append(f"- **{where}** ({point.severity.value}): {point.claim}")
         if not finished:  # the last point is the one being written
             lines.append("\n*writing…*" if critique.points else "*reading the critique…*")
         return "\n".join(lines)
+
+
+def _comparison_markdown(text: str, sides: int, finished: bool) -> str:
+    """A Comparison (JSON, possibly still streaming) as its verdict and reasons; a reply that is
+    not the asked-for JSON as it came."""
+    advice = advice_of(text, tuple(SIDE_LETTERS[:sides]))
+    if not advice.structured and not advice.reasons:
+        return text if finished else "*reading the comparison…*"
+    if advice.better is not None:
+        much = " much" if advice.strength == MUCH_BETTER else ""
+        verdict = f"**Answer {advice.better} is{much} better**"
+    else:
+        verdict = "**About the same**" if advice.structured else "*(no preference given)*"
+    lines = [verdict, ""] + [f"- {reason}" for reason in advice.reasons]
+    if not finished:
+        lines.append("\n*writing…*")
+    return "\n".join(lines)
 
 
 def _question(event: AssistEvent) -> str | None:

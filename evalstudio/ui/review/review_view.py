@@ -20,7 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from evalstudio.core.assist_kinds import STORED_KINDS, Source, fits, kinds_from
+from evalstudio.core.assist_kinds import (
+    ASKED_KINDS,
+    STORED_KINDS,
+    Source,
+    fits,
+    fits_all,
+    kinds_from,
+)
 from evalstudio.core.assistance import AssistEvent, AssistKind
 from evalstudio.core.comparison import SIDE_LETTERS, Layout
 from evalstudio.core.model import ItemView, Kind, Severity, Verdict
@@ -45,9 +52,10 @@ from evalstudio.services.review.session import QueueEntry, ReviewSession, Review
 from evalstudio.ui.activity import ActivityWatcher
 from evalstudio.ui.app_settings import AppSettings
 from evalstudio.ui.jobs import Jobs, Lane
-from evalstudio.ui.labels import hint, titled
+from evalstudio.ui.labels import titled
 from evalstudio.ui.links import InertBrowser
 from evalstudio.ui.model_host import LiveResponse, ModelHost
+from evalstudio.ui.review.answer_on import AnswerOn
 from evalstudio.ui.review.assistant_panel import AssistantPanel
 from evalstudio.ui.review.candidate_view import CandidateView, untrusted_note
 from evalstudio.ui.review.judgment_form import JudgmentFormView
@@ -62,7 +70,6 @@ from evalstudio.ui.review.suspicion_box import SuspicionBox
 DRAFT_DELAY_MS = 500  # a draft is saved at most this long after the last change
 DRAFT_RETRY_MS = 5000  # after a failed save (disk full, workspace held elsewhere)
 CANDIDATE_TITLE = "Candidate answer"
-NO_ASSIST_ON_COMPARISONS = "Assistance on comparisons is not available yet."
 # A conversation's transcript takes up to this share of the centre column, the evaluated
 # turn keeping at least the second.
 CONVERSATION_SHARE = 0.55
@@ -158,9 +165,9 @@ class ReviewView(QWidget):
         self.sides = SidesView(jobs)
         self.sides.setVisible(False)
         candidate_layout.addWidget(self.sides, 1)
-        self.no_assist_note = hint(NO_ASSIST_ON_COMPARISONS)
-        self.no_assist_note.setVisible(False)
-        candidate_layout.addWidget(self.no_assist_note)
+        # The answer a compare item's evaluator is on: what a critique is of.
+        self.answer_on = AnswerOn(self.sides)
+        self.answer_on.changed.connect(self._side_chosen)
 
         self.center = QSplitter(Qt.Orientation.Vertical)
         self.center.addWidget(self.task_tabs)
@@ -244,7 +251,7 @@ class ReviewView(QWidget):
             return self.candidate.current_browser()
         if self.entry.item.layout is Layout.RANK:
             return self.form.rank.list
-        return self.sides.current_browser()
+        return self.answer_on.browser()
 
     def open_index(self, index: int) -> None:
         """Show the item at `index` of the queue: content now, its state when read."""
@@ -261,6 +268,7 @@ class ReviewView(QWidget):
         self._show_task(keep=False)
         self.task_tabs.setCurrentWidget(self.task_view)  # each item opens on its task
         self._name_parts(item)
+        self.answer_on.index = 0  # a compare item starts on answer A
         self._show_candidates(item)
         # Before the form is disabled and the assistant hidden: the keyboard starts each item
         # on its candidate (unless it is moving through the queue list).
@@ -272,7 +280,6 @@ class ReviewView(QWidget):
         self.panel.reset([], {})
         self.panel.allow(self._kinds_here())
         self.assistant_box.setVisible(False)
-        self.no_assist_note.setVisible(not self.single and entry.condition.assisted)
         self.run_box.open_item(entry)
         self.run_box_box.setVisible(bool(self.run_box.offered))
         self.suspicion.open_item(entry)
@@ -306,7 +313,7 @@ class ReviewView(QWidget):
         self._note(
             self.entry.item.item_id, judged is not None, skipped, state.item.draft is not None
         )
-        # Assistance on comparisons is not built yet: nothing to commit a first verdict before.
+        # A first verdict is a single answer's: on a comparison the assistant opens at once.
         first_needed = (
             self.single
             and self.session.first_verdict_needed(self.entry)
@@ -330,11 +337,13 @@ class ReviewView(QWidget):
         self._stored = opened.stored
         self.revealed = self.stage is Stage.FINAL
         panel_events = [e for e in opened.events if e.kind not in NOT_IN_PANEL]
-        self.panel.reset(panel_events, state.item.point_marks, self.entry.item.candidate)
+        item = self.entry.item
+        self.panel.reset(panel_events, state.item.point_marks, item.candidate, item.sides)
+        self._side_chosen(self.answer_on.index)
         self.run_box.show_history(opened.events)
         self.suspicion.show_history(opened.events)
         self.loaded = True
-        if self.entry.condition.assisted and self.revealed and self.single:
+        if self.entry.condition.assisted and self.revealed:
             self._reveal(auto_show=not panel_events)
         self.status_changed.emit()
 
@@ -343,7 +352,7 @@ class ReviewView(QWidget):
         self.assistant_box.setVisible(True)
         self.run_box.set_assistant_open(True)
         self.suspicion.set_assistant_open(True)
-        self.host.warm(self.entry.item.item_id)
+        self.host.warm(self.entry.item.item_id, self._side_id())
         if auto_show and AssistKind.CRITIQUE in self._stored:
             self._show_stored(AssistKind.CRITIQUE)
 
@@ -514,12 +523,16 @@ class ReviewView(QWidget):
                 return
             chat = [*self.panel.chat_turns(), {"role": "user", "content": question}]
         entry = self.entry
+        item = entry.item
+        about_all = fits_all(kind, item.layout)
         live = self.host.request(
-            entry.item.item_id,
+            item.item_id,
             kind,
             self.session.evaluator.id,
             chat=chat,
             misleading=self.session.misleading(entry),
+            side=None if about_all else self._side_id(),
+            shown=tuple(s.candidate_id for s in item.sides) if about_all else (),
         )
         self.panel.add_live(live, question)
 
@@ -527,13 +540,26 @@ class ReviewView(QWidget):
         self.panel.set_demo_model(self.host.settings.uses_bundled_model())
 
     def _kinds_here(self) -> tuple[AssistKind, ...]:
-        """The study's kinds that apply to the open item (the registry says where each fits);
-        none on a compare or rank item, whose assistance is not built yet."""
+        """The study's kinds that apply to the open item (the registry says where each fits:
+        on a compare item per answer or about both, on a rank item chat only)."""
         item = self.entry.item
-        if item.layout is not Layout.SINGLE:
-            return ()
         allowed = self.session.allowed_kinds
-        return tuple(k for k in allowed if fits(k, item.kind, item.has_reference))
+        return tuple(k for k in allowed if fits(k, item.kind, item.has_reference, item.layout))
+
+    def _side_id(self) -> str | None:
+        """The candidate id of the compare item's answer the evaluator is on (None on a
+        single item; a rank item's requests are all about every answer)."""
+        item = self.entry.item
+        on = self.answer_on.index
+        return item.sides[on].candidate_id if item.layout is Layout.COMPARE else None
+
+    def _side_chosen(self, _index: int) -> None:
+        """Say in the panel which answer a request about one answer is now of."""
+        item = self.entry.item
+        per_side = tuple(
+            k for k in self._kinds_here() if k in ASKED_KINDS and not fits_all(k, item.layout)
+        )
+        self.panel.set_side(self._side_id(), per_side)
 
     def suspect(self) -> None:
         """Score the open item's lines (D): the model's doubt, painted in the gutter."""
@@ -541,8 +567,14 @@ class ReviewView(QWidget):
             self.suspicion.run()
 
     def show_side_step(self, delta: int) -> None:
-        """Show the next (or previous) answer of a rank item."""
-        if not self.single:
+        """Show the next (or previous) answer of a rank item; on a compare item, move the
+        keyboard to the other answer (the one a critique is then of)."""
+        if self.single:
+            return
+        if self.entry.item.layout is Layout.COMPARE:
+            self.answer_on.step(delta)
+            self.focus_home()
+        else:
             self.sides.step(delta)
 
     def stop(self) -> None:
@@ -568,6 +600,8 @@ class ReviewView(QWidget):
             chat=list(event.chat) or None,
             misleading=self.session.misleading(entry),
             regenerates=event.id,
+            side=event.side,
+            shown=event.shown,
         )
         self.panel.add_live(live, event.chat[-1]["content"] if event.chat else None)
 
@@ -584,11 +618,18 @@ class ReviewView(QWidget):
 
     def _show_point(self, placed: PlacedPoint | None) -> None:
         """Show a chosen critique point where it was placed: its lines in code, its quote in
-        text (and nothing for a general or unplaced one)."""
-        self.candidate.mark(placed.lines if placed else None)
+        text (and nothing for a general or unplaced one); on a compare item, on the answer the
+        critique is of."""
+        view, text = self.candidate, self.entry.item.candidate
+        side = self.panel.points_side
+        for index, answer in enumerate(self.entry.item.sides):
+            if answer.candidate_id == side:
+                view, text = self.sides.views[index], answer.text
+            else:
+                self.sides.views[index].mark(None)  # the other answer's mark goes
+        view.mark(placed.lines if placed else None)
         if placed is not None and placed.span is not None:
-            span = placed.span
-            self.candidate.show_passage(self.entry.item.candidate[span.start : span.end])
+            view.show_passage(text[placed.span.start : placed.span.end])
 
     def _flaw_from_point(self, event_id: str, index: int, placed: PlacedPoint) -> None:
         """A point becomes a flaw where it was placed (on text, also the quote's characters)."""
