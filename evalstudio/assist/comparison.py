@@ -9,6 +9,7 @@ it argues for; everything else is the honest reply's shape, so nothing in it tel
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import jiter
@@ -19,6 +20,7 @@ SAME = "same"
 MAX_REASONS = 3
 MAX_REASON = 300
 _STRENGTHS = {"better": BETTER, "much better": MUCH_BETTER}
+_CONTROL = re.compile("[\x00-\x1f]")
 
 
 def advice_schema(labels: tuple[str, ...], forced: str | None = None) -> dict[str, Any]:
@@ -58,8 +60,12 @@ def advice_text(better: str | None, strength: int | None, reasons: tuple[str, ..
 def parse_advice(text: str, labels: tuple[str, ...]) -> Advice:
     """The reply as a comparison; whatever it holds, an Advice (a label it does not know, or
     no reply, reads as no preference)."""
+    # The pinned converter's grammar lets a JSON string hold raw control characters (a
+    # newline in a reason, as the bundled model writes): read as spaces, not as a reason to
+    # drop the reply (assist/critique.py reads them leniently too).
+    readable = _CONTROL.sub(" ", text)
     try:
-        data = jiter.from_json(text.encode(), partial_mode="trailing-strings")
+        data = jiter.from_json(readable.encode(), partial_mode="trailing-strings")
     except ValueError:
         return Advice(None, None, (), structured=False)
     if not isinstance(data, dict):
