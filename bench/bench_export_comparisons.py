@@ -98,10 +98,10 @@ def main() -> None:
                 for label, median, cells in rows
             ),
             "",
-            "Target: 100,000 comparison judgments under 5 s in each format. Run under "
-            f"`nice -n 19` on a shared machine (load average {one:.2f} over 1 min, {five:.2f} "
-            "over 5 at the end); the ratio to the single-item export of the same run is the "
-            "figure to compare across runs.",
+            "Target: 100,000 comparison judgments under 5 s in each format. Run on a shared "
+            f"machine (load average {one:.2f} over 1 min, {five:.2f} over 5 at the end); the "
+            "ratio to the single-item export of the same run is the figure to compare across "
+            "runs.",
             "",
             "Profiled (cProfile, 2026-12-06, 20,000 compare judgments): a fifth of the time "
             "reading and checking the stored orders (`store/judgments.orders_of`), an eighth "
