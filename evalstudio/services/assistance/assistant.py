@@ -263,14 +263,7 @@ class Assistant:
         else:
             messages = self.prompts.messages(item, kind, chat=chat, misleading=plan)
             schema = _schema(kind, plan, candidate.text)
-        params = GenerationParams(
-            max_tokens=max_tokens or self.settings.max_tokens,
-            temperature=self.settings.temperature,
-            # Fresh per request, so Regenerate differs, also after a restart; logged.
-            seed=seed if seed is not None else random.SystemRandom().getrandbits(31),
-            json_schema=schema,
-            reproducible=seed is not None,
-        )
+        params = self._params(schema, max_tokens, seed)
         row: dict[str, Any] = {
             "id": new_id(),
             "study_item_id": item_id,
@@ -331,13 +324,7 @@ class Assistant:
             [] if canned else self.prompts.about_answers(ctx, kind, chat=chat, argue_for=argue_for)
         )
         schema = advice_schema(labels, argue_for) if kind is AssistKind.COMPARE else None
-        params = GenerationParams(
-            max_tokens=max_tokens or self.settings.max_tokens,
-            temperature=self.settings.temperature,
-            seed=seed if seed is not None else random.SystemRandom().getrandbits(31),
-            json_schema=schema,
-            reproducible=seed is not None,
-        )
+        params = self._params(schema, max_tokens, seed)
         row: dict[str, Any] = {
             "id": new_id(),
             "study_item_id": item_id,
@@ -401,6 +388,18 @@ class Assistant:
             else f"Answer {worse} is flawed."
         )
         return advice_text(labels[shown.index(pair[0])], MUCH_BETTER, (reason,))
+
+    def _params(
+        self, schema: dict[str, Any] | None, max_tokens: int | None, seed: int | None
+    ) -> GenerationParams:
+        return GenerationParams(
+            max_tokens=max_tokens or self.settings.max_tokens,
+            temperature=self.settings.temperature,
+            # Fresh per request, so Regenerate differs, also after a restart; logged.
+            seed=seed if seed is not None else random.SystemRandom().getrandbits(31),
+            json_schema=schema,
+            reproducible=seed is not None,
+        )
 
     def _start(
         self,
