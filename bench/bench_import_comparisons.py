@@ -4,9 +4,9 @@ records of bench_import.py in the same run; figures into docs/perf.md."""
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -14,32 +14,15 @@ from pathlib import Path
 from bench_import import write_tasks
 from perf_doc import write_section
 
+# The records are the ones the export bench's study is made of.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support.bulk_comparisons import comparison_records
+
 from evalstudio.services.studies.importing import import_tasks
 from evalstudio.services.workspace.opening import open_workspace
 
 RECORDS = 10_000
 REPEATS = 5
-
-
-def write_comparisons(path: Path, count: int, answers: int) -> None:
-    """`count` text records of `answers` answers each to one prompt."""
-    with path.open("w", encoding="utf-8") as f:
-        for n in range(count):
-            record = {
-                "id": f"q{n}",
-                "prompt": f"In one sentence: why does ice number {n} float on water?",
-                "kind": "text",
-                "candidates": [
-                    {
-                        "id": f"q{n}-{a}",
-                        "text": f"Answer {a} to question {n}: ice is less dense than liquid "
-                        "water, because its hydrogen bonds hold the molecules in an open "
-                        "lattice.",
-                    }
-                    for a in range(answers)
-                ],
-            }
-            f.write(json.dumps(record) + "\n")
 
 
 def time_import(write: str, answers: int) -> list[float]:
@@ -50,7 +33,7 @@ def time_import(write: str, answers: int) -> list[float]:
         if answers == 1:
             write_tasks(source, RECORDS)
         else:
-            write_comparisons(source, RECORDS, answers)
+            comparison_records(source, RECORDS, answers)
         for run in range(REPEATS):
             workspace = open_workspace(Path(tmp) / f"ws{run}.sqlite")
             start = time.perf_counter()

@@ -22,7 +22,8 @@ _BATCH = 1000
 _START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-def _records(path: Path, items: int, answers: int) -> Path:
+def comparison_records(path: Path, items: int, answers: int) -> Path:
+    """`items` text records of `answers` answers each to one prompt (the benches' too)."""
     with path.open("w", encoding="utf-8") as f:
         for n in range(items):
             record = {
@@ -54,7 +55,7 @@ def bulk_comparisons(
     """`evaluators` × `items` current final judgments of items of `answers` answers each. A
     comparison: A much better, B better, or (one in five) about the same; a ranking: the
     order shown, or its reverse for every other judgment. Half of them assisted."""
-    path = _records(folder / f"comparisons-{answers}.jsonl", items, answers)
+    path = comparison_records(folder / f"comparisons-{answers}.jsonl", items, answers)
     study = import_tasks(workspace, path, name).study
     db = workspace.db
     slots = {item.id: item.slots for item in content.multi_items(db, study.id)}
