@@ -37,6 +37,20 @@ _KEY_EVENTS = (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
 LEAVES_ON_ESC = "leaves_on_esc"
 
 
+def claims_shortcut(event: QEvent, acts_on: Callable[[QKeyEvent], bool]) -> bool:
+    """Whether a widget with keys of its own takes this key before the window's shortcuts
+    do (as a text field takes typed characters): accepted as a ShortcutOverride, the key
+    then comes to the widget's keyPressEvent. A widget's `event` returns True when it does."""
+    if (
+        event.type() == QEvent.Type.ShortcutOverride
+        and isinstance(event, QKeyEvent)
+        and acts_on(event)
+    ):
+        event.accept()
+        return True
+    return False
+
+
 def is_text_field(widget: QObject | None) -> bool:
     """Whether typed characters go into `widget` (so single-key shortcuts do not act there)."""
     if isinstance(widget, (QLineEdit, QAbstractSpinBox)):

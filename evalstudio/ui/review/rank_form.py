@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from evalstudio.core.comparison import SIDE_LETTERS, Ordering, Side
 from evalstudio.ui.labels import hint
+from evalstudio.ui.review.keyboard_focus import claims_shortcut
 
 _LETTERS = {getattr(Qt.Key, f"Key_{letter}"): i for i, letter in enumerate(SIDE_LETTERS)}
 _MOVES = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1}
@@ -41,14 +42,7 @@ class _OrderList(QListWidget):
         self.form = form
 
     def event(self, event: QEvent) -> bool:
-        if (
-            event.type() == QEvent.Type.ShortcutOverride
-            and isinstance(event, QKeyEvent)
-            and self._acts_on(event)
-        ):
-            event.accept()
-            return True
-        return super().event(event)
+        return claims_shortcut(event, self._acts_on) or super().event(event)
 
     def _acts_on(self, event: QKeyEvent) -> bool:
         key, modifiers = event.key(), event.modifiers()

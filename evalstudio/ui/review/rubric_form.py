@@ -30,7 +30,7 @@ from evalstudio.core.rubric import Answer, Question, QuestionType, RubricAnswer
 from evalstudio.ui.labels import hint
 from evalstudio.ui.palette import set_style
 from evalstudio.ui.review.judgment_style import checked_style
-from evalstudio.ui.review.keyboard_focus import LEAVES_ON_ESC
+from evalstudio.ui.review.keyboard_focus import LEAVES_ON_ESC, claims_shortcut
 
 _DIGITS = {getattr(Qt.Key, f"Key_{n}"): n or 10 for n in range(10)}
 _MOVES = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1}
@@ -120,14 +120,7 @@ class _Choices(QFrame):
     def event(self, event: QEvent) -> bool:
         # Digits and arrows are this question's while it has the keyboard: the window's "3"
         # (quality 3) waits, as it does for a text field.
-        if (
-            event.type() == QEvent.Type.ShortcutOverride
-            and isinstance(event, QKeyEvent)
-            and self._acts_on(event)
-        ):
-            event.accept()
-            return True
-        return super().event(event)
+        return claims_shortcut(event, self._acts_on) or super().event(event)
 
     def _acts_on(self, event: QKeyEvent) -> bool:
         plain = event.modifiers() in (
