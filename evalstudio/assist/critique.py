@@ -86,7 +86,9 @@ def _point(
             "line_start": line,
             "line_end": line if end is None else end,
             "severity": {"enum": [s.value for s in severities]},
-            "claim": {"type": "string", "maxLength": MAX_CLAIM},
+            # A point says something: an empty claim was read as no point (the bundled model
+            # wrote them), and a manipulated FLAG lost the point on its line.
+            "claim": {"type": "string", "minLength": 1, "maxLength": MAX_CLAIM},
         },
         "required": ["quote", "line_start", "line_end", "severity", "claim"],
     }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import jiter
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -111,6 +112,36 @@ def test_a_flag_quoting_a_line_with_quotes_and_a_backslash_is_a_grammar_the_mode
     assert critique.verdict is Verdict.FLAWED
     assert critique.points[0].quote == code.splitlines()[1].strip()
     assert critique.points[0].lines == LineRange(2, 2)
+
+
+@pytest.mark.parametrize("claim", ["", " ", "Wrong.\n\tReally."])
+def test_every_claim_says_something_and_no_string_holds_a_raw_control_character(
+    local_backend: LocalLlama, claim: str
+) -> None:
+    """Shown a reply of its own with empty or blank claims, or a raw line break in one, the
+    bundled model copies it (it did, without these rules in the grammar) — and now cannot: a
+    claim of "" was read as no point (a manipulated FLAG lost the point on its line, and with
+    it the manipulation), and raw newlines inside strings ran a reply to max_tokens."""
+    code = "def add(a, b):\n    return a + b\n"
+    point = '{"quote": "return a + b", "line_start": 2, "line_end": 2, "severity": "minor", '
+    example = '{"points": [' + ", ".join([point + f'"claim": "{claim}"}}'] * 3)
+    messages = [
+        {"role": "system", "content": f"Review this code:\n{numbered(code)}"},
+        {"role": "user", "content": "Critique it."},
+        {"role": "assistant", "content": example + '], "verdict": "flawed"}'},
+        {"role": "user", "content": "Critique it again, exactly as before."},
+    ]
+    for points, seed in ((1, 1), (3, 2), (3, 3)):
+        plan = MisleadingPlan(Manipulation.FLAG, 2, points=points)
+        params = GenerationParams(max_tokens=300, seed=seed, json_schema=plan_schema(plan, code))
+        text = "".join(local_backend.stream(messages, params))
+        # jiter is strict about control characters in strings, and reads a reply cut short (a
+        # model kept from a line break may go on to the claim's bound).
+        data = jiter.from_json(text.encode(), partial_mode="trailing-strings")
+        assert all(p["claim"][:1].strip() for p in data["points"] if "claim" in p), data
+        if text.rstrip().endswith("}") and "verdict" in data:  # not cut short by max_tokens
+            critique = parse_critique(text)
+            assert len(critique.points) == points and critique.points[0].lines == LineRange(2, 2)
 
 
 def _event(response: str) -> AssistEvent:

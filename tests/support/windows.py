@@ -4,7 +4,7 @@ shown, and the review waited for until its first item is on screen."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -30,11 +30,15 @@ def open_main_window(
     backend: Any = None,
     *,
     size: tuple[int, int] | None = None,
+    settings: Mapping[str, object] | None = None,
     **options: Any,
 ) -> Iterator[MainWindow]:
     """The main window on `workspace`, shown (at `size` if given), closed and its settings
-    cleared on leaving. `options` go to MainWindow (e.g. `package=`)."""
-    settings = clear_settings()
+    cleared on leaving. It starts from cleared settings with `settings` set (e.g.
+    `{"model/max_tokens": 200}`); `options` go to MainWindow (e.g. `package=`)."""
+    stored = clear_settings()
+    for key, value in (settings or {}).items():
+        stored.setValue(key, value)
     window = MainWindow(workspace, backend=backend, **options)
     qtbot.addWidget(window)
     if size is not None:
@@ -44,7 +48,7 @@ def open_main_window(
         yield window
     finally:
         window.close()
-        settings.clear()
+        stored.clear()
 
 
 def start_review(

@@ -5,16 +5,14 @@ note), and a render for an item no longer shown is never applied."""
 
 from __future__ import annotations
 
-import itertools
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QTextBrowser
 from pytestqt.qtbot import QtBot
 from support.builders import record, write_jsonl
+from support.heartbeat import GAP, largest_gap
 
 from evalstudio.render.pages import Pages
 from evalstudio.render.theme import LIGHT
@@ -31,9 +29,6 @@ from evalstudio.ui.model_host import ModelHost
 from evalstudio.ui.review.render_job import RenderJob
 from evalstudio.ui.review.review_view import ReviewView
 
-# The bench measures the real figure (< 50 ms). This catches a frozen loop (the window was
-# frozen 4.5 to 33 s before) with room for a full collection of the suite's large heap.
-GAP = 1.0
 LINES = 1_000_000
 SETEXT = "a\n-\n" * 12_000  # 48 KB: 11 s in Python-Markdown before
 RULES = "---\n" * 12_000  # 48 KB: 5 s
@@ -72,21 +67,6 @@ def _index(view: ReviewView, prompt_start: str) -> int:
     )
 
 
-def _largest_gap(qtbot: QtBot, act: Callable[[], None], done: Callable[[], bool]) -> float:
-    """The longest interval between 10 ms heartbeat ticks from `act` until `done`."""
-    ticks: list[float] = []
-    heartbeat = QTimer()
-    heartbeat.setInterval(10)
-    heartbeat.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    heartbeat.start()
-    ticks.append(time.perf_counter())
-    act()
-    qtbot.waitUntil(done, timeout=120_000)
-    ticks.append(time.perf_counter())
-    heartbeat.stop()
-    return max(b - a for a, b in itertools.pairwise(ticks))
-
-
 def _shows(browser: QTextBrowser, *parts: str) -> Callable[[], bool]:
     return lambda: all(part in browser.toPlainText() for part in parts)
 
@@ -95,7 +75,7 @@ def test_setext_underlines_in_a_candidate_keep_the_window_responsive(
     qtbot: QtBot, review: ReviewView
 ) -> None:
     text = review.candidate.text
-    gap = _largest_gap(
+    gap = largest_gap(
         qtbot,
         lambda: review.open_index(_index(review, "Setext.")),
         lambda: review.loaded and _shows(text, NOTE, "a\n-\na\n-")() and not _busy(review),
@@ -106,7 +86,7 @@ def test_setext_underlines_in_a_candidate_keep_the_window_responsive(
 
 def test_rules_in_a_task_keep_the_window_responsive(qtbot: QtBot, review: ReviewView) -> None:
     task = review.task_view
-    gap = _largest_gap(
+    gap = largest_gap(
         qtbot,
         lambda: review.open_index(_index(review, "---")),
         lambda: review.loaded and _shows(task, NOTE, "---\n---")() and not _busy(review),
@@ -119,7 +99,7 @@ def test_a_million_lines_of_code_show_at_once_numbered_and_fill_in_without_a_fre
     qtbot: QtBot, review: ReviewView
 ) -> None:
     code = review.candidate.code
-    gap = _largest_gap(
+    gap = largest_gap(
         qtbot,
         lambda: review.open_index(_index(review, "Long.")),
         lambda: review.loaded and code.document().blockCount() > 1,
@@ -129,7 +109,7 @@ def test_a_million_lines_of_code_show_at_once_numbered_and_fill_in_without_a_fre
     assert plain.startswith(f"{1:>7} │ x\n{2:>7} │ x\n")
     doc = code.document()
     # All of it takes about a minute here, in steps: a tenth shows every step stays short.
-    gap = _largest_gap(qtbot, lambda: None, lambda: doc.blockCount() >= LINES // 10)
+    gap = largest_gap(qtbot, lambda: None, lambda: doc.blockCount() >= LINES // 10)
     assert gap < GAP
     assert doc.findBlockByNumber(12_344).text() == "  12345 │ x"  # block n is line n + 1
     assert review.candidate.busy
@@ -139,7 +119,7 @@ def test_a_render_for_an_item_no_longer_shown_is_dropped(qtbot: QtBot, review: R
     """Away from a heavy item at once: the small item's content stays, whatever arrives."""
     code = review.candidate.code
     small, heavy = _index(review, "Small."), _index(review, "Long.")
-    gap = _largest_gap(
+    gap = largest_gap(
         qtbot,
         lambda: (review.open_index(heavy), review.open_index(small)),
         lambda: review.loaded and review.jobs.idle and not _busy(review),

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from support.builders import FLAWED_CODE
 from support.comparison_study import comparison_study
-from support.windows import clear_settings, open_main_window, start_review
+from support.windows import open_main_window, start_review
 
 from evalstudio.assist.backend import Backend
 from evalstudio.core.assistance import AssistEvent, AssistKind, Outcome
@@ -35,7 +35,6 @@ MISLEADING = 'conditions = ["misleading"]\nmisleading_p = 1.0\n'
 
 @pytest.fixture
 def window(qtbot: QtBot, workspace: Workspace, local_backend: Backend) -> Iterator[MainWindow]:
-    clear_settings().setValue("model/max_tokens", 200)  # room for a whole JSON reply
     with open_main_window(qtbot, workspace, local_backend) as win:
         qtbot.waitUntil(lambda: win.host.ready, timeout=60_000)
         yield win

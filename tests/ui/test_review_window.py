@@ -12,7 +12,7 @@ from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from support.builders import pair, record, write_jsonl
-from support.windows import clear_settings, open_main_window, start_review
+from support.windows import open_main_window, start_review
 
 from evalstudio.assist.local_llama import LocalLlama
 from evalstudio.core.assistance import AssistKind, Outcome
@@ -43,8 +43,9 @@ def max_tokens() -> int:
 def window(
     qtbot: QtBot, workspace: Workspace, local_backend: LocalLlama, max_tokens: int
 ) -> Iterator[MainWindow]:
-    clear_settings().setValue("model/max_tokens", max_tokens)
-    with open_main_window(qtbot, workspace, local_backend) as win:
+    with open_main_window(
+        qtbot, workspace, local_backend, settings={"model/max_tokens": max_tokens}
+    ) as win:
         qtbot.waitUntil(lambda: win.host.ready, timeout=60_000)
         yield win
 
