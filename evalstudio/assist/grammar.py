@@ -76,13 +76,13 @@ class _Converter(SchemaConverter):
         if _plain_string(schema) and int(schema.get("minLength", 0)) >= 1:
             least, most = int(schema["minLength"]), schema.get("maxLength")
             char = self._add_primitive("char", _JSON_CHAR)
-            rest = _build_repetition(char, least - 1, None if most is None else int(most) - 1)
+            rest = _build_repetition(char, least - 1, None if most is None else int(most) - 1)  # type: ignore[no-untyped-call]
             visible = self._add_rule("visible-char", _VISIBLE)  # type: ignore[no-untyped-call]
             return str(self._add_rule(rule, rf'"\"" {visible} {rest} "\"" space'))  # type: ignore[no-untyped-call]
         return str(super().visit(schema, name))  # type: ignore[no-untyped-call]
 
     def _add_primitive(self, name: str, rule: BuiltinRule) -> str:
-        return str(super()._add_primitive(name, _JSON_CHAR if name == "char" else rule))  # type: ignore[no-untyped-call]
+        return str(super()._add_primitive(name, _JSON_CHAR if name == "char" else rule))
 
 
 def _plain_string(schema: dict[str, Any]) -> bool:
