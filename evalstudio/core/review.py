@@ -280,6 +280,7 @@ class OrderJudgment:
     confidence: int | None
     by_model: bool
     answers: tuple[RubricAnswer, ...] = ()  # to the study's rubric questions
+    first: Ordering | None = None  # the first pick, committed before the assistance opened
 
 
 @dataclass(frozen=True)
