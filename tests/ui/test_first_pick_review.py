@@ -20,13 +20,24 @@ from support.windows import open_main_window, start_review
 from evalstudio.core.comparison import MUCH_BETTER, Layout, Ordering
 from evalstudio.core.model import Evaluator
 from evalstudio.core.review import Condition, ItemState, Stage
+from evalstudio.core.rubric import RubricAnswer
 from evalstudio.services.review.session import ReviewSession
 from evalstudio.services.workspace.evaluators import list_evaluators
 from evalstudio.services.workspace.opening import Workspace
 from evalstudio.ui.main_window import MainWindow
 from evalstudio.ui.review.review_view import ReviewView
 
-COMMITS = "commit_before_reveal = true\n"
+# A required question on compare and rank items: asked with the final judgment only.
+OPTIONS = """commit_before_reveal = true
+
+[[questions]]
+key = "fluency"
+type = "likert"
+prompt = "How well written is the better answer?"
+scale = 5
+required = true
+layouts = ["compare", "rank"]
+"""
 
 
 @pytest.fixture
@@ -38,7 +49,7 @@ def window(qtbot: QtBot, workspace: Workspace) -> Iterator[MainWindow]:
 
 @pytest.fixture
 def review(qtbot: QtBot, window: MainWindow, workspace: Workspace, tmp_path: Path) -> ReviewView:
-    study = comparison_study(workspace, tmp_path, options=COMMITS)
+    study = comparison_study(workspace, tmp_path, options=OPTIONS)
     ada: Evaluator = next(e for e in list_evaluators(workspace) if e.name == "Ada")
     view = start_review(qtbot, window, study, ada)
     conditions = [(e.item.layout, e.condition) for e in view.session.queue]
@@ -91,6 +102,9 @@ def test_a_first_pick_is_committed_by_keys_then_the_assistant_opens_on_it(
     assert window.progress_label.text().endswith("· first pick")
     _press(qtbot, Qt.Key.Key_M)  # the Compare assistant is not asked before the pick
     assert review.panel.streaming() is None and not review.assistant_box.isVisible()
+    _press(qtbot, Qt.Key.Key_Q)  # the question waits for the final judgment: the keys stay
+    assert not review.form.rubric_box.isVisible()
+    assert QApplication.focusWidget() is review.home_widget()
     _press(qtbot, Qt.Key.Key_1)  # A much better
     _commit(qtbot)  # no confidence yet: said, nothing committed
     assert "confidence" in review.form.problem.text() and review.stage is Stage.FIRST
@@ -104,12 +118,24 @@ def test_a_first_pick_is_committed_by_keys_then_the_assistant_opens_on_it(
     assert first is not None and first.form.ordering == Ordering(((a,), (b,)), MUCH_BETTER)
 
     _press(qtbot, Qt.Key.Key_5)  # persuaded the other way: B much better
+    _commit(qtbot)  # the final judgment asks the question
+    assert "How well written" in review.form.problem.text() and review.index == 1
+    _press(qtbot, Qt.Key.Key_Q)
+    _press(qtbot, Qt.Key.Key_4)
+    _press(qtbot, Qt.Key.Key_Escape)
+    assert QApplication.focusWidget() is review.home_widget()
     _commit(qtbot)
     qtbot.waitUntil(lambda: item.item_id in review.done and review.index != 1)
     state = _stored(qtbot, review, item.item_id)
     assert state.final is not None
     assert state.final.form.ordering == Ordering(((b,), (a,)), MUCH_BETTER)
-    assert state.first is not None and state.first.form.ordering.tiers == ((a,), (b,))
+    assert state.first is not None and state.first.form.ordering == Ordering(
+        ((a,), (b,)), MUCH_BETTER
+    )
+    assert (state.first.form.answers, state.final.form.answers) == (
+        (),
+        (RubricAnswer("fluency", 4),),
+    )
 
     # Reopened, the item is past its first stage: the assistant is open at once.
     _open(qtbot, review, 1)
@@ -141,6 +167,10 @@ def test_a_first_order_is_committed_by_keys_then_the_ranking_goes_on_from_it(
     _press(qtbot, Qt.Key.Key_Backspace)  # D back
     _press(qtbot, Qt.Key.Key_C)
     _press(qtbot, Qt.Key.Key_D)
+    _press(qtbot, Qt.Key.Key_Q)
+    _press(qtbot, Qt.Key.Key_2)
+    _press(qtbot, Qt.Key.Key_Escape)
+    assert QApplication.focusWidget() is review.form.rank.list
     _commit(qtbot)
     qtbot.waitUntil(lambda: item.item_id in review.done)
     state = _stored(qtbot, review, item.item_id)
