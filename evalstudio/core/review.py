@@ -34,7 +34,8 @@ class Condition(StrEnum):
 
 
 class Stage(StrEnum):
-    """FIRST is the verdict committed before assistance is revealed; FINAL is the judgment."""
+    """FIRST is the judgment committed before assistance is revealed (a verdict, or a compare
+    or rank item's ordering); FINAL is the judgment."""
 
     FIRST = "first"
     FINAL = "final"
@@ -279,6 +280,7 @@ class OrderJudgment:
     confidence: int | None
     by_model: bool
     answers: tuple[RubricAnswer, ...] = ()  # to the study's rubric questions
+    first: Ordering | None = None  # the first pick, committed before the assistance opened
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,14 @@ from evalstudio.io.export_records import (
 )
 
 # The CSV has no room for whole responses: the events file holds them, by id. A compare or
-# rank item's order is also spelt in the letters of the sides shown (`B>A`), as a sheet shows it.
+# rank item's order (and first pick) is also spelt in the letters of the sides shown (`B>A`),
+# as a sheet shows it.
 JUDGMENT_CSV_SUMMARY = (
     "assist_event_ids",
     "points_marked_valid",
     "points_marked_invalid",
     "order_sides",
+    "first_order_sides",
 )
 JUDGMENT_CSV_TRUTH_SUMMARY = ("manipulated_responses",)
 
@@ -66,6 +68,7 @@ def judgments_csv_writer(
             "points_marked_valid": marks.count("valid"),
             "points_marked_invalid": marks.count("invalid"),
             "order_sides": _order_sides(record["order"], record["candidates"]),
+            "first_order_sides": _order_sides(record["first_order"], record["candidates"]),
         }
         if with_truth:
             summary["manipulated_responses"] = sum(a["manipulated"] for a in used)

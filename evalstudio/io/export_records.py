@@ -21,7 +21,8 @@ from evalstudio.core.scoring import matches, score
 
 # 2: rubric answers (`answers`; the CSV's `q_<key>` columns, which depend on the study).
 # 3: compare and rank items (`layout`, `candidates`, `order`, `strength`; `candidate` and
-# `score` null on them), and the preferences format.
+# `score` null on them), and the preferences format; later, at the end as the rule allows,
+# a compare or rank item's first pick (`first_order`, `first_strength`).
 FORMAT_VERSION = 3
 
 Record = dict[str, Any]
@@ -61,6 +62,8 @@ JUDGMENT_FIELDS = (
     "candidates",
     "order",
     "strength",
+    "first_order",
+    "first_strength",
 )
 # The study's order follows the task file, where twins often come correct-first: the item's
 # place in it is ground truth too.
@@ -175,6 +178,7 @@ def judgment_record(
     # their slot order is ground truth (a pair's correct twin is slot 0, `item.candidate`).
     shown = exported.shown
     ordering = form.ordering
+    first_ordering = first.form.ordering if first else None
     record: Record = {
         "format_version": FORMAT_VERSION,
         "study": study,
@@ -210,6 +214,8 @@ def judgment_record(
         "candidates": [_side(n, c, with_truth) for n, c in enumerate(shown)],
         "order": _tiers(ordering, shown) if ordering is not None else None,
         "strength": ordering.strength if ordering is not None else None,
+        "first_order": _tiers(first_ordering, shown) if first_ordering is not None else None,
+        "first_strength": first_ordering.strength if first_ordering is not None else None,
     }
     if not with_truth:
         return record

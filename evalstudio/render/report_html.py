@@ -320,6 +320,7 @@ def _comparisons(found: dict[str, Any], effects: list[dict[str, Any]]) -> list[s
             ),
         )
     )
+    parts += _pick_changes(found["changes"])
     parts.append(
         "<p class='muted'>Correct twin: comparisons of a perturbation pair that preferred its "
         "correct twin, of all comparisons of pairs; a tie (“about the same”) is no pick, so it "
@@ -332,6 +333,32 @@ def _comparisons(found: dict[str, Any], effects: list[dict[str, Any]]) -> list[s
         "Under each share, its 95% Wilson interval.</p>"
     )
     return parts
+
+
+def _pick_changes(changes: dict[str, Any]) -> list[str]:
+    """Comparisons with a first pick: how many the assistance changed, and to which twin."""
+    if not changes:
+        return []
+    rows = (
+        (_esc(c), p["judged"], _counted_share(p["changed"]), p["to_correct"], p["to_flawed"])
+        for c, p in changes.items()
+    )
+    headers = (
+        "condition",
+        "with a first pick",
+        "changed",
+        "to the correct twin",
+        "to the flawed twin",
+    )
+    return [
+        _table(headers, rows),
+        "<p class='muted'>First pick: committed before the assistant opened (commit-before-"
+        "reveal studies). Changed: the final judgment prefers another answer than the first "
+        "pick did (a tie is no pick, so to or from a tie is a change; a change of strength "
+        "alone is not), of the comparisons with a first pick. To the correct or flawed twin: "
+        "of the changed comparisons of a perturbation pair, where the final pick went (the "
+        "rest went to a tie, or are not of a pair).</p>",
+    ]
 
 
 def _rankings(found: dict[str, Any]) -> list[str]:
@@ -355,9 +382,23 @@ def _rankings(found: dict[str, Any]) -> list[str]:
         "pairs ordered alike",
         "alpha (ranks)",
     )
+    changes = found["changes"]
+    changed = (
+        [
+            _table(
+                ("condition", "with a first order", "changed"),
+                ((_esc(c), s["of"], _counted_share(s)) for c, s in changes.items()),
+            ),
+            "<p class='muted'>First order: committed before the assistant opened. Changed: the "
+            "final ranking differs from it in any place, of the rankings with one.</p>",
+        ]
+        if changes
+        else []
+    )
     return [
         "<h2>Rankings</h2>",
         _table(headers, rows),
+        *changed,
         "<p class='muted'>Kendall's W per item ranked by two or more evaluators (1: the same "
         "order; 0: no common order), averaged over those items. Pairs ordered alike: for every "
         "two evaluators of an item, the pairs of answers both put in the same order, of all "

@@ -48,6 +48,7 @@ from evalstudio.ui.jobs import Lane
 from evalstudio.ui.notice_bar import NoticeBar
 from evalstudio.ui.owner_tools import OwnerTools
 from evalstudio.ui.palette import follow_color_scheme
+from evalstudio.ui.review.judgment_form import FIRST_NAME
 from evalstudio.ui.review.review_view import ReviewView
 from evalstudio.ui.review_actions import review_handlers
 from evalstudio.ui.screen_fit import fit_to_screen
@@ -448,7 +449,8 @@ class MainWindow(QMainWindow):
             if review.index != self._notice_index:
                 self.notice.hide()  # about an item no longer on screen
             done, total = len(review.done), len(review.session.queue)
-            stage = " · first verdict" if review.stage is Stage.FIRST else ""
+            first = FIRST_NAME[review.entry.item.layout] if review.stage is Stage.FIRST else ""
+            stage = f" · {first}" if first else ""
             self.progress_label.setText(f"Item {review.index + 1} of {total} · {done} done{stage}")
             seconds = self.activity.active_ms() // 1000
             idle = " (paused: idle)" if self.activity.idle() else ""

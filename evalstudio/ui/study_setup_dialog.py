@@ -77,7 +77,7 @@ class StudySetupDialog(QDialog):
         self.gold_rate = _percent(0)
         self.gold_rate.setMaximum(95)
         self.commit_first = QCheckBox(
-            "Evaluators commit a first verdict before the assistant opens"
+            "Evaluators commit a first verdict (or pick, or order) before the assistant opens"
         )
         self.pregenerated = QCheckBox("Show responses prepared in advance (evalstudio pregen)")
         self.expected = _percent(27)

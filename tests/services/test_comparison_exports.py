@@ -218,7 +218,7 @@ def test_the_csv_spells_each_order_in_the_letters_shown(
     with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     summary = [name for name, _ in documented(JUDGMENTS_CSV)[0]]
-    assert summary[-1] == "order_sides" and set(summary) <= set(rows[0])
+    assert summary[-2:] == ["order_sides", "first_order_sides"] and set(summary) <= set(rows[0])
     letters = {(r["evaluator"], r["item_id"]): r["order_sides"] for r in rows}
     assert letters == {
         ("Ada", judged.strict): "B>A",

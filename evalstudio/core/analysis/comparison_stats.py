@@ -49,6 +49,18 @@ class PairPicks:
 
 
 @dataclass(frozen=True)
+class PickChanges:
+    """Comparisons with a first pick (committed before the assistance opened) in one
+    condition: how many changed their pick after the assistance, and where the changed
+    comparisons of perturbation pairs went. A tie is no pick: from or to one is a change."""
+
+    judged: int  # comparisons with a first pick
+    changed: Share  # the final winner is not the first's, of those
+    to_correct: int  # changed comparisons of a pair that now pick the correct twin
+    to_flawed: int  # ... that now pick the flawed twin (the rest of a pair's: now a tie)
+
+
+@dataclass(frozen=True)
 class CompareAgreement:
     judgments: int
     shared_items: int  # items two or more evaluators compared
@@ -101,6 +113,24 @@ def pair_picks(records: Sequence[OrderJudgment]) -> PairPicks:
     ties = sum(1 for r in pairs if r.ordering.tied)
     n = len(pairs)
     return PairPicks(n, Share.of_counts(correct, n), Share.of_counts(ties, n), n - correct - ties)
+
+
+def pick_changes(records: Sequence[OrderJudgment]) -> PickChanges:
+    """Of the comparisons with a first pick, how many the assistance changed, and to what."""
+    firsts = [r for r in records if r.first is not None]
+    changed = [r for r in firsts if r.first is not None and winner(r.first) != winner(r.ordering)]
+    pairs = [r for r in changed if r.correct_id is not None and not r.ordering.tied]
+    to_correct = sum(1 for r in pairs if winner(r.ordering) == r.correct_id)
+    return PickChanges(
+        len(firsts), Share.of_counts(len(changed), len(firsts)), to_correct, len(pairs) - to_correct
+    )
+
+
+def order_changes(records: Sequence[OrderJudgment]) -> Share:
+    """Of the rankings with a first order, the share whose final order differs from it."""
+    firsts = [r for r in records if r.first is not None]
+    changed = sum(1 for r in firsts if r.first is not None and r.first.tiers != r.ordering.tiers)
+    return Share.of_counts(changed, len(firsts))
 
 
 def left_picks(records: Sequence[OrderJudgment]) -> Share:
@@ -203,12 +233,16 @@ class ComparisonFigures:
     picks: dict[str, PairPicks]  # comparisons of pairs; empty when no item is a pair
     left: dict[str, Share]  # picks of the side shown first
     agreement: dict[str, CompareAgreement]
+    # per condition of the comparisons with a first pick; empty when none has one
+    changes: dict[str, PickChanges]
 
 
 @dataclass(frozen=True)
 class RankingFigures:
     judgments: int
     agreement: dict[str, RankAgreement]  # per condition (and ALL with two or more)
+    # rankings changed from their first order, per condition of those with one; empty if none
+    changes: dict[str, Share]
 
 
 def comparison_figures(records: Sequence[OrderJudgment]) -> ComparisonFigures | None:
@@ -223,6 +257,7 @@ def comparison_figures(records: Sequence[OrderJudgment]) -> ComparisonFigures | 
         {c: pair_picks(found) for c, found in groups.items()} if pairs else {},
         {c: left_picks(found) for c, found in groups.items()},
         {c: compare_agreement(found) for c, found in groups.items()},
+        {c: pick_changes(found) for c, found in by_condition(_with_first(compares)).items()},
     )
 
 
@@ -232,5 +267,11 @@ def ranking_figures(records: Sequence[OrderJudgment]) -> RankingFigures | None:
     if not ranks:
         return None
     return RankingFigures(
-        len(ranks), {c: rank_agreement(found) for c, found in by_condition(ranks).items()}
+        len(ranks),
+        {c: rank_agreement(found) for c, found in by_condition(ranks).items()},
+        {c: order_changes(found) for c, found in by_condition(_with_first(ranks)).items()},
     )
+
+
+def _with_first(records: Sequence[OrderJudgment]) -> list[OrderJudgment]:
+    return [r for r in records if r.first is not None]

@@ -140,8 +140,9 @@ class ReviewSession:
         return self._ids
 
     def first_verdict_needed(self, entry: QueueEntry) -> bool:
-        """Whether the item takes a first verdict before its assistance opens (an unassisted
-        item has no assistance to open). A model evaluator always commits one: it costs one
+        """Whether the item takes a first judgment before its assistance opens — a single
+        answer's verdict, a compare or rank item's ordering (an unassisted item has no
+        assistance to open). A model evaluator always commits one: it costs one
         more request and gives its judgment alone beside its judgment with help."""
         commits = self.study.commit_before_reveal or self.profile is not None
         return commits and entry.condition.assisted
@@ -215,7 +216,8 @@ class ReviewSession:
             judgments.save_draft(db, self.evaluator.id, item_id, stage, form, now())
 
     def submit(self, item_id: str, stage: Stage, form: JudgmentForm) -> Judgment:
-        """Record the form as the judgment at `stage`. A first verdict reveals the assistance.
+        """Record the form as the judgment at `stage`. A first judgment (a verdict, or an
+        ordering checked as a final one is) reveals the assistance.
 
         Raises EvalStudioError listing what is missing or outside the answer; nothing is
         written then.

@@ -330,7 +330,7 @@ def overview_text(found: StudyOverview) -> str:
         + (f" (misleading p = {d.misleading_p:g})" if "misleading" in d.conditions else ""),
         f"  Assistance: {', '.join(k.value for k in d.assist_kinds)}; "
         + ("pre-generated" if d.pregenerated else "live")
-        + ("; first verdict before the assistance" if d.commit_before_reveal else ""),
+        + ("; first judgment before the assistance" if d.commit_before_reveal else ""),
         f"  Judgments per pair: {d.judgments_per_pair or len(d.evaluators)} · "
         f"gold rate {percent(d.gold_rate)} · seed {d.seed!r}",
     ]

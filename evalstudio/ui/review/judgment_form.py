@@ -45,10 +45,13 @@ from evalstudio.ui.review.judgment_style import checked_style
 from evalstudio.ui.review.rank_form import RankForm
 from evalstudio.ui.review.rubric_form import RubricForm
 
-_STAGE_TEXT = {
-    Stage.FIRST: "<b>Your first verdict</b> — commit it before the assistant opens",
-    Stage.FINAL: "<b>Your judgment</b>",
+# What the judgment committed before the assistant opens is called on each layout.
+FIRST_NAME = {
+    Layout.SINGLE: "first verdict",
+    Layout.COMPARE: "first pick",
+    Layout.RANK: "first order",
 }
+_FINAL_TEXT = "<b>Your judgment</b>"
 _ORDER_TEXT = {
     Layout.COMPARE: "<b>Your judgment</b> — which answer is better",
     Layout.RANK: "<b>Your judgment</b> — the answers in order, best first",
@@ -71,7 +74,7 @@ class JudgmentFormView(QWidget):
         self._loading = False
         self.source_text = ""  # the candidate, to quote a text flaw's passage
 
-        self.stage_label = QLabel(_STAGE_TEXT[Stage.FINAL])
+        self.stage_label = QLabel(_FINAL_TEXT)
         self.verdict_flawed = QRadioButton("Contains a &flaw")
         self.verdict_acceptable = QRadioButton("&Acceptable")
         self.verdicts = QButtonGroup(self)
@@ -242,16 +245,16 @@ class JudgmentFormView(QWidget):
             note = " — submitted; a change is saved as a revision"
         else:
             note = ""
-        self.stage_label.setText(_ORDER_TEXT.get(self.layout_, _STAGE_TEXT[stage]) + note)
+        self.stage_label.setText(_heading(self.layout_, stage) + note)
         self.submit_button.setText(
-            "Commit first verdict  (Ctrl+Enter)"
+            f"Commit {FIRST_NAME[self.layout_]}  (Ctrl+Enter)"
             if stage is Stage.FIRST
             else "Submit revision  (Ctrl+Enter)"
             if revision
             else "Submit  (Ctrl+Enter)"
         )
         self._show_rows()
-        # Asked with the final judgment; typed before a first verdict, they wait in the draft.
+        # Asked with the final judgment; typed before a first one, they wait in the draft.
         self.rubric_box.setVisible(stage is Stage.FINAL and bool(self.rubric.fields))
         _set_exclusive_checked(self.verdicts, None)
         if form.verdict is Verdict.FLAWED:
@@ -412,3 +415,9 @@ def _where(flaw: ReportedFlaw, source: str) -> str:
         quote = " ".join(source[flaw.span.start : flaw.span.end].split())
         return f"“{quote[:40]}…”" if len(quote) > 40 else f"“{quote}”"
     return "general"
+
+
+def _heading(layout: Layout, stage: Stage) -> str:
+    if stage is Stage.FIRST:
+        return f"<b>Your {FIRST_NAME[layout]}</b> — commit it before the assistant opens"
+    return _ORDER_TEXT.get(layout, _FINAL_TEXT)

@@ -313,12 +313,7 @@ class ReviewView(QWidget):
         self._note(
             self.entry.item.item_id, judged is not None, skipped, state.item.draft is not None
         )
-        # A first verdict is a single answer's: on a comparison the assistant opens at once.
-        first_needed = (
-            self.single
-            and self.session.first_verdict_needed(self.entry)
-            and state.item.first is None
-        )
+        first_needed = self.session.first_verdict_needed(self.entry) and state.item.first is None
         self.stage = Stage.FIRST if first_needed and judged is None else Stage.FINAL
         form = state.item.draft
         if form is None and judged is not None and not judged.skipped:
@@ -430,7 +425,7 @@ class ReviewView(QWidget):
             lambda: session.submit(item_id, stage, form),
             failed=lambda error: self._submit_failed(index, error),
         )
-        if stage is Stage.FIRST:  # the final judgment starts as a draft of the first verdict
+        if stage is Stage.FIRST:  # the final judgment starts as a draft of the first one
             self._note(item_id, judged=False, skipped=False, drafted=True)
             self.stage = Stage.FINAL
             self.form.set_form(form, Stage.FINAL, revision=False)
