@@ -137,6 +137,9 @@ class JudgmentFormView(QWidget):
         self.rank.changed.connect(self._edited)
 
         self.fields = QFormLayout()
+        # A row's name goes above its field when the column is too narrow for both side by
+        # side: a compare item's column gives its answers the width (ui/review/review_view.py).
+        self.fields.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.fields.addRow("Which is better", self.compare)
         self.fields.addRow("Ranking", self.rank)
         self.fields.addRow("Verdict", verdict_row)

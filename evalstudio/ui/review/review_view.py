@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -75,6 +75,12 @@ CANDIDATE_TITLE = "Candidate answer"
 CONVERSATION_SHARE = 0.55
 CANDIDATE_KEEPS = 0.3
 CANDIDATE_SHARE = 0.6  # the run box's results take no more from a candidate that needs it
+# A compare or rank item's answers take the width: the queue narrows to this, and the right
+# column to this share of the three, until the evaluator drags them.
+ANSWERS_QUEUE_WIDTH = 150
+ANSWERS_RIGHT_SHARE = 0.3
+# The outer splitter's saved sizes, for single items (False) and items with several answers.
+OUTER_KEYS = {False: "review/outer", True: "review/outer/answers"}
 # Kinds shown outside the assistant panel's transcript (the run box, the candidate's gutter).
 NOT_IN_PANEL = kinds_from(Source.SANDBOX, Source.PROBE, Source.DOUBT)
 
@@ -121,6 +127,10 @@ class ReviewView(QWidget):
         self._home_when_loaded = False  # the keyboard goes home again when the item's state is in
         # The centre column's sizes before a conversation's transcript took height.
         self._sizes_before_conversation: list[int] | None = None
+        # The columns' widths are kept apart for single items and items with several answers,
+        # each the evaluator's once dragged; here the kind not on screen (or not yet shown).
+        self._outer_answers = False
+        self._outer_states: dict[bool, QByteArray] = {}
 
         self.queue = QueueList(
             session.queue,
@@ -283,6 +293,8 @@ class ReviewView(QWidget):
         self.run_box.open_item(entry)
         self.run_box_box.setVisible(bool(self.run_box.offered))
         self.suspicion.open_item(entry)
+        # Once the right column holds what this item has (its least width is the form's).
+        self._fit_columns(answers=item.layout is not Layout.SINGLE)
         self.status_changed.emit()
 
         session, evaluator, model_id = self.session, self.session.evaluator.id, self.host.model_id
@@ -671,6 +683,23 @@ class ReviewView(QWidget):
         if questions != tuple(field.question for field in self.form.rubric.fields):
             self.form.set_questions(questions)
 
+    def _fit_columns(self, answers: bool) -> None:
+        """Give the columns the widths of the kind of item now open: those the evaluator last
+        had on one of its kind, else for several answers the most the centre can take."""
+        if answers == self._outer_answers:
+            return
+        self._outer_states[self._outer_answers] = self.outer.saveState()
+        self._outer_answers = answers
+        state = self._outer_states.get(answers)
+        if state is not None:
+            self.outer.restoreState(state)
+        elif answers:
+            # The splitter keeps each column's least width (the assistant's buttons, the
+            # scale's points) whatever share is asked.
+            total = sum(self.outer.sizes())
+            right = int(total * ANSWERS_RIGHT_SHARE)
+            self.outer.setSizes([ANSWERS_QUEUE_WIDTH, total - ANSWERS_QUEUE_WIDTH - right, right])
+
     def _fit_run_box(self) -> None:
         """Give the run box the height its results fill, taken from (or given back to) the
         candidate, which keeps the height its own lines fill up to CANDIDATE_SHARE of the
@@ -767,6 +796,9 @@ class ReviewView(QWidget):
     def save_layout(self) -> None:
         for name, splitter in self._splitters().items():
             self.settings.set_layout(name, splitter.saveState())
+        self._outer_states[self._outer_answers] = self.outer.saveState()
+        for answers, state in self._outer_states.items():
+            self.settings.set_layout(OUTER_KEYS[answers], state)
 
     def _restore_layout(self) -> None:
         self.outer.setSizes([220, 640, 520])
@@ -776,10 +808,15 @@ class ReviewView(QWidget):
             state = self.settings.layout(name)
             if state is not None:
                 splitter.restoreState(state)
+        for answers, key in OUTER_KEYS.items():
+            if (state := self.settings.layout(key)) is not None:
+                self._outer_states[answers] = state
+        if False in self._outer_states:  # no item is open yet: the single items' widths
+            self.outer.restoreState(self._outer_states[False])
 
     def _splitters(self) -> dict[str, QSplitter]:
+        """The splitters saved as they are (the outer one is saved per kind of item)."""
         return {
-            "review/outer": self.outer,
             # v2: the run box moved from the right column to the centre (another count of
             # panes: a state saved before would size the wrong ones).
             "review/center/v2": self.center,
