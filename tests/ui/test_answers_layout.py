@@ -29,14 +29,23 @@ from evalstudio.ui.review.review_view import ReviewView
 # item's one answer on screen.
 COMPARE_PANE = {(1280, 720): 350, (1600, 1000): 450}
 RANK_PANE = {(1280, 720): 700, (1600, 1000): 900}
+QUESTION = """
+[[questions]]
+key = "fluency"
+type = "likert"
+prompt = "How well written is the better answer?"
+scale = 5
+layouts = ["compare", "rank"]
+"""
 
 
 def _study(workspace: Workspace, folder: Path) -> Study:
-    """A compare item, a rank item and a single item, assisted (the assistant on screen)."""
+    """A compare item, a rank item and a single item, assisted (the assistant on screen), with
+    a question for compare and rank items (the form at its tallest)."""
     write_jsonl(folder / "tasks.jsonl", [*pair("p0", "Write add0."), ranked(), record("one")])
     (folder / "study.toml").write_text(
         'name = "Mixed"\ntasks = "tasks.jsonl"\nseed = 11\nevaluators = ["Ada"]\n'
-        'pairs_as = "compare"\nconditions = ["assisted"]\n',
+        'pairs_as = "compare"\nconditions = ["assisted"]\n' + QUESTION,
         encoding="utf-8",
     )
     create_study(workspace, folder / "study.toml")
@@ -81,6 +90,9 @@ def test_the_answers_of_compare_and_rank_items_get_most_of_the_width(
         assert _on_screen(window, review.form.submit_button)
         _open(qtbot, review, Layout.RANK)
         assert review.sides.panes[0].width() >= RANK_PANE[size]
+        keys, order = review.form.rank.keys, review.form.rank.list
+        assert keys.height() >= keys.heightForWidth(keys.width())  # its lines all shown
+        assert order.geometry().bottom() < keys.geometry().top()  # under the list, not on it
         _open(qtbot, review, Layout.SINGLE)
         assert review.outer.sizes()[0] >= 200  # a single item's queue is as wide as before
 
