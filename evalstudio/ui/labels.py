@@ -1,10 +1,19 @@
 """Small pieces of text and layout the windows share: a titled pane, a hint, a line range in
-words."""
+words, a button as narrow as its text."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QHBoxLayout,
+    QLabel,
+    QStyle,
+    QStyleOptionButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from evalstudio.core.model import LineRange
 
@@ -50,3 +59,17 @@ def hint(text: str = "") -> QLabel:
     label = QLabel(text)
     label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
     return label
+
+
+def narrow_as_text(button: QAbstractButton) -> None:
+    """Let `button` shrink to its text's widest line and a margin: the styles give a push
+    button with text at least 80 px (its size hint, kept where there is room), which on a
+    small screen made a row of them the width of the whole column."""
+    metrics = button.fontMetrics()
+    widest = max(metrics.horizontalAdvance(line) for line in button.text().split("\n"))
+    # The style's padding, asked of a content wider than the floor so the floor is not in it.
+    wide = QSize(1000, metrics.height())
+    option = QStyleOptionButton()
+    option.initFrom(button)
+    padded = button.style().sizeFromContents(QStyle.ContentsType.CT_PushButton, option, wide)
+    button.setMinimumWidth(widest + padded.width() - wide.width())

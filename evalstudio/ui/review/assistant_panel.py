@@ -44,7 +44,7 @@ from evalstudio.core.review import PointMark
 from evalstudio.render.safe_markdown import markdown_to_html
 from evalstudio.render.theme import LIGHT, Theme
 from evalstudio.services.assistance.assistant import advice_of, critique_of, forming_critique_of
-from evalstudio.ui.labels import lines_text
+from evalstudio.ui.labels import lines_text, narrow_as_text
 from evalstudio.ui.links import InertBrowser
 from evalstudio.ui.model_host import LiveResponse
 
@@ -124,6 +124,10 @@ class AssistantPanel(QWidget):
         self.regenerate_button.clicked.connect(self._regenerate)
         row.addWidget(self.stop_button)
         row.addWidget(self.regenerate_button)
+        # As narrow as their words: the row is the panel's least width, and the column holding
+        # it leaves a compare item's answers the rest (ui/review/review_view.py).
+        for button in (*self.buttons.values(), self.stop_button, self.regenerate_button):
+            narrow_as_text(button)
 
         self.demo_note = QLabel(DEMO_MODEL_NOTE)
         self.demo_note.setWordWrap(True)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from evalstudio.core.comparison import CompareScale, Ordering, ScalePoint, Side
-from evalstudio.ui.labels import hint
+from evalstudio.ui.labels import hint, narrow_as_text
 from evalstudio.ui.palette import set_style
 from evalstudio.ui.review.judgment_style import checked_style
 
@@ -88,10 +88,11 @@ class CompareForm(QWidget):
         self.group.blockSignals(False)
 
     def _button(self, point: ScalePoint) -> QPushButton:
-        # The key over its words, which wrap at the last space: five points fit the form's
-        # column at 1280×720.
+        # The key over its words, which wrap at the last space, and no wider than they are:
+        # five points fit a column that leaves a compare item's answers the width at 1280×720.
         words = point.label.rsplit(" ", 1) if len(point.label) > 9 else [point.label]
         button = QPushButton(f"{point.key}\n" + "\n".join(words))
+        narrow_as_text(button)
         button.setCheckable(True)
         # As tall as the row: a point of one line beside one of two is not a smaller button.
         button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)

@@ -5,6 +5,7 @@ to the answers' order (ui/review/compare_form.py, ui/review/rank_form.py)."""
 from __future__ import annotations
 
 import html
+import itertools
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
@@ -100,6 +101,8 @@ class JudgmentFormView(QWidget):
         # Tab leaves the table (arrow keys move between its cells): Tab from cell to cell would
         # never get out of it.
         self.flaw_table.setTabKeyNavigation(False)
+        # It asks for the height its rows fill, as the rationale its text's (below).
+        self.flaw_table.setSizeAdjustPolicy(QTableWidget.SizeAdjustPolicy.AdjustToContents)
         self.flaw_table.itemChanged.connect(self._description_edited)
         self.flaw_table.currentCellChanged.connect(self._flaw_chosen)
         add = QPushButton("Add from selection (L)")
@@ -118,6 +121,10 @@ class JudgmentFormView(QWidget):
         self.rationale.setAccessibleName("Rationale")
         self.rationale.setPlaceholderText("Why? What did you check? (N to focus, Esc to leave)")
         self.rationale.setTabChangesFocus(True)  # Tab moves on, as everywhere else in the view
+        # The height its text fills is what it asks for: so the form asks (and the review view
+        # gives it beside the assistant) what shows the rubric questions whole, not what an
+        # empty box would like (about 190 px each, the questions then left one line).
+        self.rationale.setSizeAdjustPolicy(QPlainTextEdit.SizeAdjustPolicy.AdjustToContents)
         self.rationale.textChanged.connect(self._edited)
 
         self.skip_button = QPushButton("Skip…")
@@ -157,12 +164,15 @@ class JudgmentFormView(QWidget):
         self.rubric_box.setWidgetResizable(True)
         self.rubric_box.setFrameShape(QFrame.Shape.NoFrame)
         self.rubric_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Not a stop of Tab itself (it was one, before the first question, doing nothing):
+        # the questions are, each scrolled into view as it takes the keyboard.
+        self.rubric_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.rubric.focused.connect(self.rubric_box.ensureWidgetVisible)
         self.rubric_box.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stage_label)
-        layout.addLayout(self.fields, 1)
+        layout.addLayout(self.fields)
         # Beside the form's fields, not in them: a form layout shares extra height evenly,
         # a box layout by stretch, so the questions grow to their full height first.
         layout.addWidget(self.rubric_box, 1)
@@ -278,6 +288,12 @@ class JudgmentFormView(QWidget):
     def set_questions(self, questions: tuple[Question, ...]) -> None:
         """The study's rubric questions, shown below the built-in form at the final stage."""
         self.rubric.set_questions(questions)
+        # Tab goes from the rationale through the questions to Skip and Submit, as they are
+        # shown: made after the buttons, they would come after them (and after the window's
+        # other widgets) in the order Qt keeps by creation.
+        order = [self.rationale, *self.rubric.fields, self.skip_button, self.submit_button]
+        for before, after in itertools.pairwise(order):
+            QWidget.setTabOrder(before, after)
         self.rubric_box.setVisible(bool(questions) and self.stage is Stage.FINAL)
         if not questions:
             return
@@ -286,6 +302,14 @@ class JudgmentFormView(QWidget):
         shown = self.rubric.fields[0].sizeHint().height() + 2 * self.fontMetrics().height()
         self.rubric_box.setMinimumHeight(shown)
         self.rubric_box.setMaximumHeight(self.rubric.sizeHint().height() + 2)
+
+    def wanted_height(self) -> int:
+        """The height that shows the form with its questions whole (a scroll area's own wish
+        is the one it first worked out, however the questions changed since)."""
+        height = self.sizeHint().height()
+        if self.rubric_box.isVisibleTo(self):
+            height += self.rubric_box.maximumHeight() - self.rubric_box.sizeHint().height()
+        return height
 
     def set_verdict(self, verdict: Verdict) -> None:
         if self.layout_ is not Layout.SINGLE:
@@ -323,6 +347,14 @@ class JudgmentFormView(QWidget):
         """The rows the open item is judged with: a single answer's verdict, quality (final
         stage) and flaws (final stage), or a compare or rank item's order."""
         single, final = self.layout_ is Layout.SINGLE, self.stage is Stage.FINAL
+        # A compare or rank item's rows have their names above them: its column is narrow, so
+        # its answers have the width (ui/review/review_view.py). Not only the rows too long
+        # (WrapLongRows): a form that wraps by width gave the rubric none of its extra height.
+        self.fields.setRowWrapPolicy(
+            QFormLayout.RowWrapPolicy.DontWrapRows
+            if single
+            else QFormLayout.RowWrapPolicy.WrapAllRows
+        )
         self.fields.setRowVisible(self.compare, self.layout_ is Layout.COMPARE)
         self.fields.setRowVisible(self.rank, self.layout_ is Layout.RANK)
         self.fields.setRowVisible(self._verdict_row, single)

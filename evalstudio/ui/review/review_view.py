@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -75,6 +75,15 @@ CANDIDATE_TITLE = "Candidate answer"
 CONVERSATION_SHARE = 0.55
 CANDIDATE_KEEPS = 0.3
 CANDIDATE_SHARE = 0.6  # the run box's results take no more from a candidate that needs it
+# A compare or rank item's answers take the width: the queue narrows to this, and the right
+# column to this share of the three, until the evaluator drags them.
+ANSWERS_QUEUE_WIDTH = 150
+ANSWERS_RIGHT_SHARE = 0.3
+# The outer splitter's saved sizes, for single items (False) and items with several answers.
+OUTER_KEYS = {False: "review/outer", True: "review/outer/answers"}
+# The right column's sizes, saved once the evaluator has dragged them. v2: the run box moved
+# from the right column to the centre (a state saved before would size the wrong panes).
+RIGHT_KEY = "review/right/v2"
 # Kinds shown outside the assistant panel's transcript (the run box, the candidate's gutter).
 NOT_IN_PANEL = kinds_from(Source.SANDBOX, Source.PROBE, Source.DOUBT)
 
@@ -121,6 +130,13 @@ class ReviewView(QWidget):
         self._home_when_loaded = False  # the keyboard goes home again when the item's state is in
         # The centre column's sizes before a conversation's transcript took height.
         self._sizes_before_conversation: list[int] | None = None
+        # The columns' widths are kept apart for single items and items with several answers,
+        # each the evaluator's once dragged; here the kind not on screen (or not yet shown).
+        self._outer_answers = False
+        self._outer_states: dict[bool, QByteArray] = {}
+        # The evaluator has sized the right column (dragged it, now or in a review before):
+        # their sizes hold, and the form no longer takes the height its questions need.
+        self._right_sized = False
 
         self.queue = QueueList(
             session.queue,
@@ -190,6 +206,7 @@ class ReviewView(QWidget):
         self.right.addWidget(self.assistant_box)
         self.right.addWidget(self.form)
         self.right.setCollapsible(1, False)  # the judgment form is never dragged out of sight
+        self.right.splitterMoved.connect(self._right_dragged)  # by hand only, not setSizes
         self.outer = QSplitter()
         self.outer.addWidget(titled("Your items", with_legend(self.queue), margin=2))
         self.outer.addWidget(self.center)
@@ -283,6 +300,8 @@ class ReviewView(QWidget):
         self.run_box.open_item(entry)
         self.run_box_box.setVisible(bool(self.run_box.offered))
         self.suspicion.open_item(entry)
+        # Once the right column holds what this item has (its least width is the form's).
+        self._fit_columns(answers=item.layout is not Layout.SINGLE)
         self.status_changed.emit()
 
         session, evaluator, model_id = self.session, self.session.evaluator.id, self.host.model_id
@@ -350,6 +369,7 @@ class ReviewView(QWidget):
         self.host.warm(self.entry.item.item_id, self._side_id())
         if auto_show and AssistKind.CRITIQUE in self._stored:
             self._show_stored(AssistKind.CRITIQUE)
+        self._fit_form()
 
     def _show_stored(self, kind: AssistKind) -> None:
         event = self._stored.pop(kind)
@@ -666,6 +686,38 @@ class ReviewView(QWidget):
         if questions != tuple(field.question for field in self.form.rubric.fields):
             self.form.set_questions(questions)
 
+    def _fit_columns(self, answers: bool) -> None:
+        """Give the columns the widths of the kind of item now open: those the evaluator last
+        had on one of its kind, else for several answers the most the centre can take."""
+        if answers == self._outer_answers:
+            return
+        self._outer_states[self._outer_answers] = self.outer.saveState()
+        self._outer_answers = answers
+        state = self._outer_states.get(answers)
+        if state is not None:
+            self.outer.restoreState(state)
+        elif answers:
+            # The splitter keeps each column's least width (the assistant's buttons, the
+            # scale's points) whatever share is asked.
+            total = sum(self.outer.sizes())
+            right = int(total * ANSWERS_RIGHT_SHARE)
+            self.outer.setSizes([ANSWERS_QUEUE_WIDTH, total - ANSWERS_QUEUE_WIDTH - right, right])
+
+    def _fit_form(self) -> None:
+        """Beside the assistant, give the judgment form the height it asks for (its rubric
+        questions whole, a rationale and flaws the height their text fills), at least half
+        the column, from the assistant, which keeps its least height (TRANSCRIPT_LINES of
+        transcript); once the evaluator has sized the column, theirs holds."""
+        if self._right_sized:
+            return
+        total = sum(self.right.sizes())
+        spare = total - self.assistant_box.minimumSizeHint().height()
+        form = max(total // 2, min(self.form.wanted_height(), spare))
+        self.right.setSizes([total - form, form])
+
+    def _right_dragged(self, _pos: int, _index: int) -> None:
+        self._right_sized = True
+
     def _fit_run_box(self) -> None:
         """Give the run box the height its results fill, taken from (or given back to) the
         candidate, which keeps the height its own lines fill up to CANDIDATE_SHARE of the
@@ -762,6 +814,11 @@ class ReviewView(QWidget):
     def save_layout(self) -> None:
         for name, splitter in self._splitters().items():
             self.settings.set_layout(name, splitter.saveState())
+        if self._right_sized:  # else the form's fit is the next review's too
+            self.settings.set_layout(RIGHT_KEY, self.right.saveState())
+        self._outer_states[self._outer_answers] = self.outer.saveState()
+        for answers, state in self._outer_states.items():
+            self.settings.set_layout(OUTER_KEYS[answers], state)
 
     def _restore_layout(self) -> None:
         self.outer.setSizes([220, 640, 520])
@@ -771,14 +828,20 @@ class ReviewView(QWidget):
             state = self.settings.layout(name)
             if state is not None:
                 splitter.restoreState(state)
+        for answers, key in OUTER_KEYS.items():
+            if (state := self.settings.layout(key)) is not None:
+                self._outer_states[answers] = state
+        if False in self._outer_states:  # no item is open yet: the single items' widths
+            self.outer.restoreState(self._outer_states[False])
+        if (state := self.settings.layout(RIGHT_KEY)) is not None:
+            self._right_sized = self.right.restoreState(state)
 
     def _splitters(self) -> dict[str, QSplitter]:
+        """The splitters saved as they are (the outer one is saved per kind of item)."""
         return {
-            "review/outer": self.outer,
             # v2: the run box moved from the right column to the centre (another count of
             # panes: a state saved before would size the wrong ones).
             "review/center/v2": self.center,
-            "review/right/v2": self.right,
             "review/assistant": self.panel.splitter,
         }
 

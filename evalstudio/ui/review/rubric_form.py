@@ -1,16 +1,17 @@
 """The study's rubric questions in the judgment form, one row each, built from study.toml's
 `[[questions]]` (core/rubric.py).
 
-Keyboard: each question is one stop of Tab (and of Q / Shift+Q, ui/shortcuts.py). On a likert,
-choice or multi question the digits act on that question only — 1–9, and 0 for 10 — choosing
-a point or an option (a multi's digit toggles its option); ← and → move along a scale or the
-options. Esc gives the keyboard back to the candidate (ui/review/keyboard_focus.py). A text
-question is a line field, so typed characters are its own.
+Keyboard: each question is one stop of Tab (and of Q / Shift+Q, ui/shortcuts.py), scrolled
+into view when it takes the keyboard. On a likert, choice or multi question the digits act on
+that question only — 1–9, and 0 for 10 — choosing a point or an option (a multi's digit
+toggles its option); ← and → move along a scale or the options. Esc gives the keyboard back
+to the candidate (ui/review/keyboard_focus.py). A text question is a line field, so typed
+characters are its own.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -176,7 +177,7 @@ class RubricForm(QWidget):
     """The questions of the study, in its order; empty (and hidden) for a study without."""
 
     changed = Signal()
-    focused = Signal(QWidget)  # a question Q / Shift+Q put the keyboard on (to scroll to it)
+    focused = Signal(QWidget)  # a question took the keyboard, by Tab, Q or a click (scroll to it)
 
     def __init__(self) -> None:
         super().__init__()
@@ -198,6 +199,7 @@ class RubricForm(QWidget):
                 _Text(question) if question.type is QuestionType.TEXT else _Choices(question)
             )
             field.changed.connect(self.changed.emit)
+            field.installEventFilter(self)
             mark = " *" if question.required else ""
             label = QLabel(f"Q{number}  {question.prompt}{mark}")
             label.setWordWrap(True)
@@ -230,6 +232,11 @@ class RubricForm(QWidget):
         if not self.fields or not self.isVisible():
             return
         at = next((n for n, f in enumerate(self.fields) if f.hasFocus()), -1 if step > 0 else 0)
-        field = self.fields[(at + step) % len(self.fields)]
-        field.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.focused.emit(field)
+        self.fields[(at + step) % len(self.fields)].setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Whatever brings the keyboard to a question — Q, or a Tab from the rationale or back
+        # from Submit, which no scroll area sees go by — it is scrolled into view.
+        if event.type() == QEvent.Type.FocusIn and isinstance(watched, QWidget):
+            self.focused.emit(watched)
+        return False
