@@ -225,7 +225,7 @@ def test_a_manipulated_point_is_the_honest_point_and_bounded_the_same() -> None:
     assert pass_["items"] == honest["items"]
     assert flag["prefixItems"][1:] == [honest["items"]] * 2
     for claim in (p["properties"]["claim"] for p in [*flag["prefixItems"], pass_["items"]]):
-        assert claim == {"type": "string", "maxLength": MAX_CLAIM}
+        assert claim == {"type": "string", "minLength": 1, "maxLength": MAX_CLAIM}
 
 
 def test_a_plan_without_its_number_of_points_or_line_is_refused() -> None:
