@@ -60,9 +60,9 @@ def advice_text(better: str | None, strength: int | None, reasons: tuple[str, ..
 def parse_advice(text: str, labels: tuple[str, ...]) -> Advice:
     """The reply as a comparison; whatever it holds, an Advice (a label it does not know, or
     no reply, reads as no preference)."""
-    # The pinned converter's grammar lets a JSON string hold raw control characters (a
-    # newline in a reason, as the bundled model writes): read as spaces, not as a reason to
-    # drop the reply (assist/critique.py reads them leniently too).
+    # Raw control characters in a JSON string (a newline in a reason: the local grammar
+    # excludes them, assist/grammar.py, a server's model need not) read as spaces, not as a
+    # reason to drop the reply (assist/critique.py reads them leniently too).
     readable = _CONTROL.sub(" ", text)
     try:
         data = jiter.from_json(readable.encode(), partial_mode="trailing-strings")

@@ -219,7 +219,7 @@ def parse_partial_critique(text: str) -> Critique:
 
 
 # strict=False: a raw newline or tab inside a string is kept, not a reason to give up the JSON
-# (llama-cpp-python's grammar for a JSON string lets the model write control characters).
+# (the local grammar excludes them, assist/grammar.py; a server's model need not).
 _DECODER = json.JSONDecoder(strict=False)
 
 
