@@ -50,6 +50,16 @@ def comparison_study(
     return studies.study_named(workspace, name)
 
 
+def fluency_question(*, required: bool = False) -> str:
+    """study.toml's likert question on compare and rank items, as the window tests ask it."""
+    return (
+        '\n[[questions]]\nkey = "fluency"\ntype = "likert"\n'
+        'prompt = "How well written is the better answer?"\nscale = 5\n'
+        + ("required = true\n" if required else "")
+        + 'layouts = ["compare", "rank"]\n'
+    )
+
+
 def session_of(workspace: Workspace, study: Study, name: str) -> ReviewSession:
     evaluator: Evaluator = next(e for e in list_evaluators(workspace) if e.name == name)
     return ReviewSession(workspace, study, evaluator)

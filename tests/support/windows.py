@@ -8,7 +8,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from evalstudio.core.model import Evaluator, Study
@@ -63,3 +64,10 @@ def wait_for_review(qtbot: QtBot, window: MainWindow) -> ReviewView:
     qtbot.waitUntil(lambda: window.review is not None and window.review.loaded)
     assert window.review is not None
     return window.review
+
+
+def press(qtbot: QtBot, key: Qt.Key, modifier: Qt.KeyboardModifier | None = None) -> None:
+    """A key where the keyboard is (the focused widget), as the evaluator presses it."""
+    target = QApplication.focusWidget()
+    assert target is not None
+    qtbot.keyClick(target, key, modifier or Qt.KeyboardModifier.NoModifier)

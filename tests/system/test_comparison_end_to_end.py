@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from support.comparison_study import order_form
 from support.held_backend import HeldBackend
-from support.windows import open_main_window, start_review
+from support.windows import open_main_window, press, start_review
 
 from evalstudio.core.comparison import BETTER, SIDE_LETTERS, Layout
 from evalstudio.core.model import Study, Truth
@@ -42,12 +41,6 @@ def window(qtbot: QtBot, workspace: Workspace) -> Iterator[MainWindow]:
         yield win
 
 
-def _press(qtbot: QtBot, key: Qt.Key, modifier: Qt.KeyboardModifier | None = None) -> None:
-    target = QApplication.focusWidget()
-    assert target is not None
-    qtbot.keyClick(target, key, modifier or Qt.KeyboardModifier.NoModifier)
-
-
 def _ada_by_keyboard(qtbot: QtBot, window: MainWindow, workspace: Workspace, study: Study) -> None:
     """Every compare item: the correct twin much better (1 or 5); every rank item: the
     answers in the file's order (their letters as shown); confidence 4; the rubric's required
@@ -61,15 +54,15 @@ def _ada_by_keyboard(qtbot: QtBot, window: MainWindow, workspace: Workspace, stu
         shown = [s.candidate_id for s in item.sides]
         if item.layout is Layout.COMPARE:
             correct_left = truths[shown[0]] is Truth.CORRECT
-            _press(qtbot, _KEYS[1] if correct_left else _KEYS[5])
+            press(qtbot, _KEYS[1] if correct_left else _KEYS[5])
         else:
             for candidate_id in slots[item.item_id]:
-                _press(qtbot, _LETTERS[SIDE_LETTERS[shown.index(candidate_id)]])
-        _press(qtbot, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
-        _press(qtbot, Qt.Key.Key_Q)
-        _press(qtbot, Qt.Key.Key_1)  # correctness
-        _press(qtbot, Qt.Key.Key_Escape)
-        _press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+                press(qtbot, _LETTERS[SIDE_LETTERS[shown.index(candidate_id)]])
+        press(qtbot, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
+        press(qtbot, Qt.Key.Key_Q)
+        press(qtbot, Qt.Key.Key_1)  # correctness
+        press(qtbot, Qt.Key.Key_Escape)
+        press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         assert not review.form.problem.text(), review.form.problem.text()
         qtbot.waitUntil(lambda i=item.item_id: i in review.done and review.loaded)
     qtbot.waitUntil(lambda: review.jobs.idle)

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 from support.builders import pair, record, write_jsonl
-from support.comparison_study import ranked
+from support.comparison_study import fluency_question, ranked
 from support.held_backend import HeldBackend
 from support.windows import open_main_window, start_review
 
@@ -29,14 +29,7 @@ from evalstudio.ui.review.review_view import ReviewView
 # item's one answer on screen.
 COMPARE_PANE = {(1280, 720): 350, (1600, 1000): 450}
 RANK_PANE = {(1280, 720): 700, (1600, 1000): 900}
-QUESTION = """
-[[questions]]
-key = "fluency"
-type = "likert"
-prompt = "How well written is the better answer?"
-scale = 5
-layouts = ["compare", "rank"]
-"""
+QUESTION = fluency_question()
 
 
 def _study(workspace: Workspace, folder: Path) -> Study:

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from support.builders import FLAWED_CODE
 from support.comparison_study import comparison_study
-from support.windows import open_main_window, start_review
+from support.windows import open_main_window, press, start_review
 
 from evalstudio.assist.backend import Backend
 from evalstudio.core.assistance import AssistEvent, AssistKind, Outcome
@@ -55,16 +55,10 @@ def _open(qtbot: QtBot, review: ReviewView, layout: Layout) -> None:
     assert review.assistant_box.isVisible()  # no first verdict to commit on a comparison
 
 
-def _press(qtbot: QtBot, key: Qt.Key) -> None:
-    target = QApplication.focusWidget()
-    assert target is not None
-    qtbot.keyClick(target, key)
-
-
 def _answered(qtbot: QtBot, review: ReviewView, key: Qt.Key) -> AssistEvent:
     """Press `key` and wait for the response it asked for to finish."""
     before = review.panel.last_event()
-    _press(qtbot, key)
+    press(qtbot, key)
     assert review.panel.streaming() is not None  # it asked
     return _finished(qtbot, review, before)
 
@@ -118,7 +112,7 @@ def test_compare_is_about_both_answers_in_order_and_a_critique_about_the_one_the
         assert '"better"' not in transcript
 
     # ] moves the keyboard to answer B: what a critique is then of.
-    _press(qtbot, Qt.Key.Key_BracketRight)
+    press(qtbot, Qt.Key.Key_BracketRight)
     assert QApplication.focusWidget() is review.sides.views[1].current_browser()
     assert review.answer_on.index == 1 and "of answer B" in panel.side_note.text()
     critique = _answered(qtbot, review, Qt.Key.Key_C)
@@ -158,7 +152,7 @@ def test_the_misleading_comparison_argues_for_the_flawed_twin_and_its_critique_f
     # The correct twin's critique is flagged: its first point lies on a line of that answer,
     # and choosing it marks the line on that answer's pane, not the other's.
     if correct != review.answer_on.index:
-        _press(qtbot, Qt.Key.Key_BracketRight)
+        press(qtbot, Qt.Key.Key_BracketRight)
     assert review.answer_on.index == correct
     critique = _answered(qtbot, review, Qt.Key.Key_C)
     assert critique.manipulated and critique.side == item.sides[correct].candidate_id
@@ -186,9 +180,9 @@ def test_chat_on_a_rank_item_is_about_all_its_answers_in_the_order_shown(
     # Only chat: no button, no note about a side.
     assert not any(button.isVisible() for button in panel.buttons.values())
     assert panel.chat.isVisible() and not panel.side_note.isVisible()
-    _press(qtbot, Qt.Key.Key_M)  # Compare is a compare item's: nothing asked
+    press(qtbot, Qt.Key.Key_M)  # Compare is a compare item's: nothing asked
     assert panel.streaming() is None
-    _press(qtbot, Qt.Key.Key_Slash)
+    press(qtbot, Qt.Key.Key_Slash)
     assert QApplication.focusWidget() is panel.chat
     qtbot.keyClicks(panel.chat, "Which answer names the right city?")
     qtbot.keyClick(panel.chat, Qt.Key.Key_Return)

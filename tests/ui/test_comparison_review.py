@@ -12,9 +12,9 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
-from support.comparison_study import comparison_study
+from support.comparison_study import comparison_study, fluency_question
 from support.held_backend import HeldBackend
-from support.windows import open_main_window, start_review
+from support.windows import open_main_window, press, start_review
 
 from evalstudio.core.comparison import MUCH_BETTER, Layout, Ordering
 from evalstudio.core.model import Evaluator
@@ -27,15 +27,7 @@ from evalstudio.ui.main_window import MainWindow
 from evalstudio.ui.review.review_view import ReviewView
 
 # The study's question on compare and rank items, asked with the order.
-QUESTION = """
-[[questions]]
-key = "fluency"
-type = "likert"
-prompt = "How well written is the better answer?"
-scale = 5
-required = true
-layouts = ["compare", "rank"]
-"""
+QUESTION = fluency_question(required=True)
 
 
 @pytest.fixture
@@ -65,22 +57,16 @@ def _focus() -> QWidget | None:
     return QApplication.focusWidget()
 
 
-def _press(qtbot: QtBot, key: Qt.Key, modifier: Qt.KeyboardModifier | None = None) -> None:
-    target = _focus()
-    assert target is not None
-    qtbot.keyClick(target, key, modifier or Qt.KeyboardModifier.NoModifier)
-
-
 def _answer_question(qtbot: QtBot, review: ReviewView, key: Qt.Key) -> None:
     """The study's question by keyboard: Q to it, a digit, Esc back home."""
-    _press(qtbot, Qt.Key.Key_Q)
-    _press(qtbot, key)
-    _press(qtbot, Qt.Key.Key_Escape)
+    press(qtbot, Qt.Key.Key_Q)
+    press(qtbot, key)
+    press(qtbot, Qt.Key.Key_Escape)
     assert _focus() is review.home_widget()
 
 
 def _submit(qtbot: QtBot, review: ReviewView) -> None:
-    _press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
 
 
 def _stored(review: ReviewView, item_id: str) -> Judgment | None:
@@ -112,8 +98,8 @@ def test_a_compare_item_is_judged_by_keys_and_stored_as_their_ordering(
         assert not hidden.isVisible()
     # The assistant opens at once where the condition has one: no first verdict to commit.
     assert review.assistant_box.isVisible() is review.entry.condition.assisted
-    _press(qtbot, Qt.Key.Key_5)  # B much better
-    _press(qtbot, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
+    press(qtbot, Qt.Key.Key_5)  # B much better
+    press(qtbot, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
     _submit(qtbot, review)  # the study's required question is not answered yet
     assert "How well written" in review.form.problem.text()
     _answer_question(qtbot, review, Qt.Key.Key_3)  # the question takes the digit
@@ -127,12 +113,12 @@ def test_a_compare_item_is_judged_by_keys_and_stored_as_their_ordering(
     assert review.index != index  # on to the next item
 
     # Undo: back to the item, the point chosen again, and nothing stored any more.
-    _press(qtbot, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: review.index == index and review.loaded)
     assert review.form.compare.group.checkedId() == 5
     qtbot.waitUntil(lambda: review.jobs.idle)
     assert _stored(review, item.item_id) is None
-    _press(qtbot, Qt.Key.Key_2)  # A better, this time
+    press(qtbot, Qt.Key.Key_2)  # A better, this time
     _submit(qtbot, review)
     assert _final(qtbot, review, item.item_id).form.ordering == Ordering(((a,), (b,)), 1)
 
@@ -146,18 +132,18 @@ def test_a_rank_item_is_ranked_by_letters_and_digits_kept_as_a_draft_and_undone(
     assert len(ids) == 4 and _focus() is review.form.rank.list
     assert not review.form.verdict_flawed.isVisible()
     # Letters in the order list are its own: A here picks answer A, not "acceptable".
-    _press(qtbot, Qt.Key.Key_C)
-    _press(qtbot, Qt.Key.Key_A)
-    _press(qtbot, Qt.Key.Key_4)  # a digit anywhere: answer D
+    press(qtbot, Qt.Key.Key_C)
+    press(qtbot, Qt.Key.Key_A)
+    press(qtbot, Qt.Key.Key_4)  # a digit anywhere: answer D
     assert review.form.rank.order == [2, 0, 3]
     assert review.sides.tabs.tabText(2) == "C · 1st"
     assert review.sides.shown() == 0  # a pick leaves the answer being read on screen
-    _press(qtbot, Qt.Key.Key_Left)  # ← shows the previous answer, round the end
+    press(qtbot, Qt.Key.Key_Left)  # ← shows the previous answer, round the end
     assert review.sides.shown() == 3
-    _press(qtbot, Qt.Key.Key_BracketRight)  # ] the next, from anywhere
+    press(qtbot, Qt.Key.Key_BracketRight)  # ] the next, from anywhere
     assert review.sides.shown() == 0
-    _press(qtbot, Qt.Key.Key_Up)  # choosing an entry of the order shows its answer (A)
-    _press(qtbot, Qt.Key.Key_Up)
+    press(qtbot, Qt.Key.Key_Up)  # choosing an entry of the order shows its answer (A)
+    press(qtbot, Qt.Key.Key_Up)
     assert review.sides.shown() == 2 and not review.sides.panes[0].isVisible()
     # An incomplete ranking is not submitted, and says why.
     _submit(qtbot, review)
@@ -166,7 +152,7 @@ def test_a_rank_item_is_ranked_by_letters_and_digits_kept_as_a_draft_and_undone(
 
     # Away and back: the draft has the order so far.
     last = index == len(review.session.queue) - 1
-    _press(qtbot, Qt.Key.Key_K if last else Qt.Key.Key_J)  # the item before or after
+    press(qtbot, Qt.Key.Key_K if last else Qt.Key.Key_J)  # the item before or after
     qtbot.waitUntil(lambda: review.index != index and review.loaded)
     review.open_index(index)
     qtbot.waitUntil(lambda: review.index == index and review.loaded)
@@ -174,19 +160,19 @@ def test_a_rank_item_is_ranked_by_letters_and_digits_kept_as_a_draft_and_undone(
     assert _focus() is review.form.rank.list
 
     # In the rationale, letters, digits and Backspace are typing, not ranking.
-    _press(qtbot, Qt.Key.Key_N)
+    press(qtbot, Qt.Key.Key_N)
     assert _focus() is review.form.rationale
     qtbot.keyClicks(review.form.rationale, "B4x")
-    _press(qtbot, Qt.Key.Key_Backspace)
+    press(qtbot, Qt.Key.Key_Backspace)
     assert review.form.rationale.toPlainText() == "B4"
     assert review.form.rank.order == [2, 0, 3]
-    _press(qtbot, Qt.Key.Key_Escape)
+    press(qtbot, Qt.Key.Key_Escape)
     assert _focus() is review.form.rank.list
-    _press(qtbot, Qt.Key.Key_Backspace)  # D back
-    _press(qtbot, Qt.Key.Key_B)
-    _press(qtbot, Qt.Key.Key_D)
-    _press(qtbot, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)  # D above B
-    _press(qtbot, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+    press(qtbot, Qt.Key.Key_Backspace)  # D back
+    press(qtbot, Qt.Key.Key_B)
+    press(qtbot, Qt.Key.Key_D)
+    press(qtbot, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)  # D above B
+    press(qtbot, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
     _answer_question(qtbot, review, Qt.Key.Key_5)
     assert review.form.rank.order == [2, 0, 3, 1]  # the 5 was the question's
     _submit(qtbot, review)
@@ -196,7 +182,7 @@ def test_a_rank_item_is_ranked_by_letters_and_digits_kept_as_a_draft_and_undone(
     assert judged.form.confidence == 2 and judged.form.rationale == "B4"
     assert judged.form.answers == (RubricAnswer("fluency", 5),)
 
-    _press(qtbot, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: review.index == index and review.loaded)
     assert review.form.rank.order == [2, 0, 3, 1]
     qtbot.waitUntil(lambda: review.jobs.idle)
@@ -208,10 +194,10 @@ def test_a_drag_in_the_ranking_is_what_is_stored(qtbot: QtBot, review: ReviewVie
     item = review.entry.item
     ids = [side.candidate_id for side in item.sides]
     for key in (Qt.Key.Key_A, Qt.Key.Key_B, Qt.Key.Key_C, Qt.Key.Key_D):
-        _press(qtbot, key)
+        press(qtbot, key)
     # A drop is a move of the list model's row (QListWidget's InternalMove does the same).
     assert review.form.rank.list.model().moveRow(QModelIndex(), 2, QModelIndex(), 0)
-    _press(qtbot, Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)
+    press(qtbot, Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)
     _answer_question(qtbot, review, Qt.Key.Key_1)
     _submit(qtbot, review)
     judged = _final(qtbot, review, item.item_id)

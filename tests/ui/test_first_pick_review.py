@@ -13,9 +13,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
-from support.comparison_study import comparison_study
+from support.comparison_study import comparison_study, fluency_question
 from support.held_backend import HeldBackend
-from support.windows import open_main_window, start_review
+from support.windows import open_main_window, press, start_review
 
 from evalstudio.core.comparison import MUCH_BETTER, Layout, Ordering
 from evalstudio.core.model import Evaluator
@@ -28,16 +28,7 @@ from evalstudio.ui.main_window import MainWindow
 from evalstudio.ui.review.review_view import ReviewView
 
 # A required question on compare and rank items: asked with the final judgment only.
-OPTIONS = """commit_before_reveal = true
-
-[[questions]]
-key = "fluency"
-type = "likert"
-prompt = "How well written is the better answer?"
-scale = 5
-required = true
-layouts = ["compare", "rank"]
-"""
+OPTIONS = "commit_before_reveal = true\n" + fluency_question(required=True)
 
 
 @pytest.fixture
@@ -61,14 +52,8 @@ def review(qtbot: QtBot, window: MainWindow, workspace: Workspace, tmp_path: Pat
     return view
 
 
-def _press(qtbot: QtBot, key: Qt.Key, modifier: Qt.KeyboardModifier | None = None) -> None:
-    target = QApplication.focusWidget()
-    assert target is not None
-    qtbot.keyClick(target, key, modifier or Qt.KeyboardModifier.NoModifier)
-
-
 def _commit(qtbot: QtBot) -> None:
-    _press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
 
 
 def _open(qtbot: QtBot, review: ReviewView, index: int) -> None:
@@ -100,15 +85,15 @@ def test_a_first_pick_is_committed_by_keys_then_the_assistant_opens_on_it(
     )
     assert review.form.submit_button.text().startswith("Commit first pick")
     assert window.progress_label.text().endswith("· first pick")
-    _press(qtbot, Qt.Key.Key_M)  # the Compare assistant is not asked before the pick
+    press(qtbot, Qt.Key.Key_M)  # the Compare assistant is not asked before the pick
     assert review.panel.streaming() is None and not review.assistant_box.isVisible()
-    _press(qtbot, Qt.Key.Key_Q)  # the question waits for the final judgment: the keys stay
+    press(qtbot, Qt.Key.Key_Q)  # the question waits for the final judgment: the keys stay
     assert not review.form.rubric_box.isVisible()
     assert QApplication.focusWidget() is review.home_widget()
-    _press(qtbot, Qt.Key.Key_1)  # A much better
+    press(qtbot, Qt.Key.Key_1)  # A much better
     _commit(qtbot)  # no confidence yet: said, nothing committed
     assert "confidence" in review.form.problem.text() and review.stage is Stage.FIRST
-    _press(qtbot, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+    press(qtbot, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
     _commit(qtbot)
     assert review.stage is Stage.FINAL and review.assistant_box.isVisible()
     assert "first" not in review.form.stage_label.text()
@@ -117,12 +102,12 @@ def test_a_first_pick_is_committed_by_keys_then_the_assistant_opens_on_it(
     first = _stored(qtbot, review, item.item_id).first
     assert first is not None and first.form.ordering == Ordering(((a,), (b,)), MUCH_BETTER)
 
-    _press(qtbot, Qt.Key.Key_5)  # persuaded the other way: B much better
+    press(qtbot, Qt.Key.Key_5)  # persuaded the other way: B much better
     _commit(qtbot)  # the final judgment asks the question
     assert "How well written" in review.form.problem.text() and review.index == 1
-    _press(qtbot, Qt.Key.Key_Q)
-    _press(qtbot, Qt.Key.Key_4)
-    _press(qtbot, Qt.Key.Key_Escape)
+    press(qtbot, Qt.Key.Key_Q)
+    press(qtbot, Qt.Key.Key_4)
+    press(qtbot, Qt.Key.Key_Escape)
     assert QApplication.focusWidget() is review.home_widget()
     _commit(qtbot)
     qtbot.waitUntil(lambda: item.item_id in review.done and review.index != 1)
@@ -151,25 +136,25 @@ def test_a_first_order_is_committed_by_keys_then_the_ranking_goes_on_from_it(
     assert review.stage is Stage.FIRST and not review.assistant_box.isVisible()
     assert "Your first order</b>" in review.form.stage_label.text()
     assert window.progress_label.text().endswith("· first order")
-    _press(qtbot, Qt.Key.Key_B)
-    _press(qtbot, Qt.Key.Key_A)
-    _press(qtbot, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)
+    press(qtbot, Qt.Key.Key_B)
+    press(qtbot, Qt.Key.Key_A)
+    press(qtbot, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)
     _commit(qtbot)  # two of four placed: refused, by name
     assert "each of the item's answers" in review.form.problem.text()
     assert review.stage is Stage.FIRST and not review.assistant_box.isVisible()
-    _press(qtbot, Qt.Key.Key_D)
-    _press(qtbot, Qt.Key.Key_C)
+    press(qtbot, Qt.Key.Key_D)
+    press(qtbot, Qt.Key.Key_C)
     _commit(qtbot)
     assert review.stage is Stage.FINAL and review.assistant_box.isVisible()
     assert review.form.rank.order == [1, 0, 3, 2]
     assert QApplication.focusWidget() is review.form.rank.list  # still ranking by keys
-    _press(qtbot, Qt.Key.Key_Backspace)  # C back
-    _press(qtbot, Qt.Key.Key_Backspace)  # D back
-    _press(qtbot, Qt.Key.Key_C)
-    _press(qtbot, Qt.Key.Key_D)
-    _press(qtbot, Qt.Key.Key_Q)
-    _press(qtbot, Qt.Key.Key_2)
-    _press(qtbot, Qt.Key.Key_Escape)
+    press(qtbot, Qt.Key.Key_Backspace)  # C back
+    press(qtbot, Qt.Key.Key_Backspace)  # D back
+    press(qtbot, Qt.Key.Key_C)
+    press(qtbot, Qt.Key.Key_D)
+    press(qtbot, Qt.Key.Key_Q)
+    press(qtbot, Qt.Key.Key_2)
+    press(qtbot, Qt.Key.Key_Escape)
     assert QApplication.focusWidget() is review.form.rank.list
     _commit(qtbot)
     qtbot.waitUntil(lambda: item.item_id in review.done)

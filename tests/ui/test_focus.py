@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from support.builders import pair, record, write_jsonl
 from support.comparison_study import comparison_study
 from support.held_backend import HeldBackend
-from support.windows import open_main_window, start_review
+from support.windows import open_main_window, press, start_review
 
 from evalstudio.core.assistance import AssistKind, Outcome
 from evalstudio.core.comparison import Layout
@@ -72,20 +72,13 @@ def review(qtbot: QtBot, window: MainWindow, workspace: Workspace, tmp_path: Pat
     return opened
 
 
-def _press(qtbot: QtBot, key: Qt.Key, modifier: Qt.KeyboardModifier | None = None) -> None:
-    """A key where the evaluator's focus is."""
-    target = QApplication.focusWidget()
-    assert target is not None
-    qtbot.keyClick(target, key, modifier or Qt.KeyboardModifier.NoModifier)
-
-
 def _focus() -> QWidget | None:
     return QApplication.focusWidget()
 
 
 def _four_sets_quality(qtbot: QtBot, review: ReviewView) -> None:
     """The single key 4 acts (quality 4), and nothing typed it into a field."""
-    _press(qtbot, Qt.Key.Key_4)
+    press(qtbot, Qt.Key.Key_4)
     assert review.form.quality.checkedId() == 4
 
 
@@ -98,7 +91,7 @@ def test_esc_in_each_text_field_gives_the_keyboard_back_and_a_single_key_then_ac
     assert is_text_field(field)
     assert field is FOCUSING[action](review) or FOCUSING[action](review).isAncestorOf(field)
     qtbot.keyClicks(field, "ab")
-    _press(qtbot, Qt.Key.Key_Escape)
+    press(qtbot, Qt.Key.Key_Escape)
     assert _focus() is review.candidate.code
     _four_sets_quality(qtbot, review)
     assert "4" not in review.panel.chat.text() + review.form.rationale.toPlainText()
@@ -110,17 +103,17 @@ def test_esc_in_each_text_field_gives_the_keyboard_back_and_a_single_key_then_ac
 def test_a_second_esc_stops_the_response_the_first_only_leaves_the_chat(
     qtbot: QtBot, window: MainWindow, review: ReviewView
 ) -> None:
-    _press(qtbot, Qt.Key.Key_E)
+    press(qtbot, Qt.Key.Key_E)
     qtbot.waitUntil(lambda: (live := review.panel.streaming()) is not None and live.chunks >= 2)
-    _press(qtbot, Qt.Key.Key_Slash)
+    press(qtbot, Qt.Key.Key_Slash)
     assert _focus() is review.panel.chat
-    _press(qtbot, Qt.Key.Key_Escape)
+    press(qtbot, Qt.Key.Key_Escape)
     assert _focus() is review.candidate.code
     live = review.panel.streaming()
     assert live is not None
     words = live.chunks
     qtbot.waitUntil(lambda: live.chunks > words + 2)  # still streaming: the first Esc left it
-    _press(qtbot, Qt.Key.Key_Escape)
+    press(qtbot, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: review.panel.streaming() is None)
     assert live.event is not None and live.event.outcome is Outcome.CANCELLED
 
@@ -130,17 +123,17 @@ def test_regenerating_a_critique_whose_points_had_the_focus_does_not_put_it_in_t
     qtbot: QtBot, window: MainWindow, review: ReviewView
 ) -> None:
     """The evaluator's report: after R, 4 typed "4" into the chat box."""
-    _press(qtbot, Qt.Key.Key_C)
+    press(qtbot, Qt.Key.Key_C)
     qtbot.waitUntil(lambda: review.panel.streaming() is None and review.panel.points.count() == 1)
     review.panel.points.setFocus()
     review.panel.points.setCurrentRow(0)
-    _press(qtbot, Qt.Key.Key_R)  # the new critique's first words have no points: the list goes
+    press(qtbot, Qt.Key.Key_R)  # the new critique's first words have no points: the list goes
     qtbot.waitUntil(lambda: not review.panel.points_box.isVisible())
     assert not is_text_field(_focus())
     assert _focus() is review.candidate.code
     _four_sets_quality(qtbot, review)
     assert review.panel.chat.text() == ""
-    _press(qtbot, Qt.Key.Key_Escape)
+    press(qtbot, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: review.panel.streaming() is None)
 
 
@@ -179,7 +172,7 @@ def test_no_action_puts_the_focus_in_a_text_field_but_those_meant_to(
         if action.id in FOCUSING:
             meant = FOCUSING[action.id](review)
             assert focus is meant or meant.isAncestorOf(focus), action.id
-            _press(qtbot, Qt.Key.Key_Escape)
+            press(qtbot, Qt.Key.Key_Escape)
             assert _focus() is review.candidate.current_browser(), action.id
         else:
             assert not is_text_field(focus), (action.id, focus)
@@ -190,13 +183,13 @@ def test_no_action_puts_the_focus_in_a_text_field_but_those_meant_to(
 def test_the_next_item_after_a_submit_from_the_rationale_opens_with_the_keyboard_free(
     qtbot: QtBot, window: MainWindow, review: ReviewView
 ) -> None:
-    _press(qtbot, Qt.Key.Key_A)
-    _press(qtbot, Qt.Key.Key_5)
-    _press(qtbot, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)
-    _press(qtbot, Qt.Key.Key_N)
+    press(qtbot, Qt.Key.Key_A)
+    press(qtbot, Qt.Key.Key_5)
+    press(qtbot, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)
+    press(qtbot, Qt.Key.Key_N)
     assert _focus() is review.form.rationale
     qtbot.keyClicks(review.form.rationale, "adds correctly")
-    _press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: review.index == 1 and review.loaded)
     assert _focus() is review.candidate.current_browser()
     _four_sets_quality(qtbot, review)
@@ -206,7 +199,7 @@ def test_the_next_item_after_a_submit_from_the_rationale_opens_with_the_keyboard
 def _cycle(qtbot: QtBot, key: Qt.Key, modifier: Qt.KeyboardModifier, presses: int) -> list[QWidget]:
     seen = []
     for _ in range(presses):
-        _press(qtbot, key, modifier)
+        press(qtbot, key, modifier)
         focus = _focus()
         assert focus is not None
         seen.append(focus)
@@ -224,7 +217,7 @@ def test_tab_and_shift_tab_go_round_the_whole_view_and_are_never_held(
     qtbot: QtBot, window: MainWindow, review: ReviewView, key: Qt.Key, modifier: Qt.KeyboardModifier
 ) -> None:
     window.review_actions["add_flaw"].trigger()  # a flaw in the table: its cells hold no Tab
-    _press(qtbot, Qt.Key.Key_Escape)
+    press(qtbot, Qt.Key.Key_Escape)
     seen = _cycle(qtbot, key, modifier, 80)
     # Back at the candidate twice over: a full round, both times.
     assert sum(1 for w in seen if w is review.candidate.code) >= 2
@@ -271,7 +264,7 @@ def test_on_compare_and_rank_items_no_action_traps_the_keyboard(
         focus = _focus()
         if action.id in fields:
             assert focus is fields[action.id], action.id
-            _press(qtbot, Qt.Key.Key_Escape)
+            press(qtbot, Qt.Key.Key_Escape)
             assert _focus() is review.home_widget(), action.id
         else:
             assert not is_text_field(focus), (action.id, focus)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from support.held_backend import HeldBackend
 from support.rubric_study import rubric_study
-from support.windows import open_main_window, start_review
+from support.windows import open_main_window, press, start_review
 
 from evalstudio.core.rubric import RubricAnswer
 from evalstudio.services.review.session import ReviewSession
@@ -42,17 +42,11 @@ def review(qtbot: QtBot, window: MainWindow, workspace: Workspace, tmp_path: Pat
     return opened
 
 
-def _press(qtbot: QtBot, key: Qt.Key, modifier: Qt.KeyboardModifier | None = None) -> None:
-    target = QApplication.focusWidget()
-    assert target is not None
-    qtbot.keyClick(target, key, modifier or Qt.KeyboardModifier.NoModifier)
-
-
 def _built_in(qtbot: QtBot) -> None:
     """Acceptable, quality 5, confidence 4: the built-in form, by its shortcuts."""
-    _press(qtbot, Qt.Key.Key_A)
-    _press(qtbot, Qt.Key.Key_5)
-    _press(qtbot, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
+    press(qtbot, Qt.Key.Key_A)
+    press(qtbot, Qt.Key.Key_5)
+    press(qtbot, Qt.Key.Key_4, Qt.KeyboardModifier.AltModifier)
 
 
 def test_every_question_is_answered_by_keyboard_and_stored(
@@ -61,26 +55,26 @@ def test_every_question_is_answered_by_keyboard_and_stored(
     rubric = review.form.rubric
     assert rubric.isVisible() and len(rubric.fields) == 4
     _built_in(qtbot)
-    _press(qtbot, Qt.Key.Key_Q)
+    press(qtbot, Qt.Key.Key_Q)
     assert QApplication.focusWidget() is rubric.fields[0]  # Q1: helpful, 1-5
-    _press(qtbot, Qt.Key.Key_3)
-    _press(qtbot, Qt.Key.Key_Right)  # 3 → 4
+    press(qtbot, Qt.Key.Key_3)
+    press(qtbot, Qt.Key.Key_Right)  # 3 → 4
     assert review.form.quality.checkedId() == 5  # the digit was the question's, not quality's
-    _press(qtbot, Qt.Key.Key_Q)
-    _press(qtbot, Qt.Key.Key_2)  # Q2: tone, the second option
-    _press(qtbot, Qt.Key.Key_Q)
+    press(qtbot, Qt.Key.Key_Q)
+    press(qtbot, Qt.Key.Key_2)  # Q2: tone, the second option
+    press(qtbot, Qt.Key.Key_Q)
     for key in (Qt.Key.Key_1, Qt.Key.Key_3, Qt.Key.Key_2, Qt.Key.Key_2):
-        _press(qtbot, key)  # Q3: toggles hallucinates, unsafe, instruction on and off again
-    _press(qtbot, Qt.Key.Key_Escape)
+        press(qtbot, key)  # Q3: toggles hallucinates, unsafe, instruction on and off again
+    press(qtbot, Qt.Key.Key_Escape)
     assert QApplication.focusWidget() is review.candidate.code
-    _press(qtbot, Qt.Key.Key_Q, Qt.KeyboardModifier.ShiftModifier)  # round to the last: text
+    press(qtbot, Qt.Key.Key_Q, Qt.KeyboardModifier.ShiftModifier)  # round to the last: text
     assert QApplication.focusWidget() is rubric.fields[3]
     qtbot.keyClicks(QApplication.focusWidget(), "fine 7")
-    _press(qtbot, Qt.Key.Key_Escape)
+    press(qtbot, Qt.Key.Key_Escape)
     assert QApplication.focusWidget() is review.candidate.code
     assert review.form.quality.checkedId() == 5
     item = review.entry.item.item_id
-    _press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: review.index == 1 and review.loaded and window.jobs.idle)
     ada = review.session.evaluator
     stored = ReviewSession(workspace, review.session.study, ada).state(item).item.final
@@ -98,16 +92,16 @@ def test_a_blank_required_question_blocks_submit_by_name_and_the_draft_keeps_ans
     qtbot: QtBot, window: MainWindow, workspace: Workspace, review: ReviewView
 ) -> None:
     _built_in(qtbot)
-    _press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert "answer “How helpful is the answer?”" in review.form.problem.text()
     assert review.index == 0 and workspace.db["judgments"].count == 0
-    _press(qtbot, Qt.Key.Key_Q)
-    _press(qtbot, Qt.Key.Key_2)
-    _press(qtbot, Qt.Key.Key_Escape)
-    _press(qtbot, Qt.Key.Key_J)  # to the next item: the draft is saved on leaving
+    press(qtbot, Qt.Key.Key_Q)
+    press(qtbot, Qt.Key.Key_2)
+    press(qtbot, Qt.Key.Key_Escape)
+    press(qtbot, Qt.Key.Key_J)  # to the next item: the draft is saved on leaving
     qtbot.waitUntil(lambda: review.index == 1 and review.loaded)
     assert review.form.rubric.answers() == (RubricAnswer("problems", ()),)  # a fresh form
-    _press(qtbot, Qt.Key.Key_K)
+    press(qtbot, Qt.Key.Key_K)
     qtbot.waitUntil(lambda: review.index == 0 and review.loaded)
     assert RubricAnswer("helpful", 2) in review.form.rubric.answers()
 

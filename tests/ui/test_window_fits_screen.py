@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QDialog, QWidget
 from pytestqt.qtbot import QtBot
-from support.comparison_study import comparison_study
+from support.comparison_study import comparison_study, fluency_question
 from support.held_backend import HeldBackend
 from support.windows import open_main_window, start_review
 
@@ -31,14 +31,7 @@ from evalstudio.ui.review.assistant_panel import TRANSCRIPT_LINES
 from evalstudio.ui.settings_dialog import SettingsDialog
 from evalstudio.ui.study_setup_dialog import StudySetupDialog
 
-QUESTION_FOR_COMPARISONS = """
-[[questions]]
-key = "fluency"
-type = "likert"
-prompt = "How well written is the better answer?"
-scale = 5
-layouts = ["compare", "rank"]
-"""
+QUESTION_FOR_COMPARISONS = fluency_question()
 SCREENS = [(1280, 720), (1366, 768), (1600, 1000)]
 CRITIQUE = json.dumps(
     {
